@@ -1,0 +1,94 @@
+// The browser's side of the SFU: one mediasoup-client Device and one receive transport,
+// recreated when the server says it is gone (worker restart) or after a reconnect.
+import { Device, type types } from 'mediasoup-client';
+import { request, type ClientSocket } from './signaling.js';
+
+export interface Subscription {
+  consumer: types.Consumer;
+  track: MediaStreamTrack;
+  stream: 'main' | 'sub';
+}
+
+export class MediaClient {
+  readonly socket: ClientSocket;
+  #device?: Device;
+  #transport?: Promise<types.Transport>;
+
+  constructor(socket: ClientSocket) {
+    this.socket = socket;
+    socket.on('transportClosed', ({ transportId }) => this.#dropTransport(transportId));
+    // After a reconnect the server has a fresh session: nothing of the old one exists.
+    socket.on('connect', () => this.#dropTransport());
+  }
+
+  async #loadDevice(): Promise<Device> {
+    if (this.#device) return this.#device;
+    const device = new Device();
+    const caps = await request(this.socket, 'getRouterRtpCapabilities', {});
+    await device.load({ routerRtpCapabilities: caps as types.RtpCapabilities });
+    this.#device = device;
+    return device;
+  }
+
+  #dropTransport(id?: string): void {
+    const current = this.#transport;
+    if (!current) return;
+    void current.then((t) => {
+      if (id === undefined || t.id === id) {
+        if (this.#transport === current) this.#transport = undefined;
+        if (!t.closed) t.close();
+      }
+    }, () => {
+      if (this.#transport === current) this.#transport = undefined;
+    });
+    if (id === undefined) this.#transport = undefined;
+  }
+
+  async #recvTransport(): Promise<types.Transport> {
+    this.#transport ??= (async () => {
+      const device = await this.#loadDevice();
+      const info = await request(this.socket, 'createTransport', {});
+      const transport = device.createRecvTransport(info as unknown as types.TransportOptions);
+      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        request(this.socket, 'connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as never })
+          .then(() => callback(), errback);
+      });
+      transport.on('connectionstatechange', (state) => {
+        if (state === 'failed' || state === 'closed') this.#dropTransport(transport.id);
+      });
+      return transport;
+    })();
+    const pending = this.#transport;
+    try {
+      return await pending;
+    } catch (err) {
+      if (this.#transport === pending) this.#transport = undefined;
+      throw err;
+    }
+  }
+
+  /** Subscribes to a camera; the consumer is resumed on the server once the track exists. */
+  async subscribe(cameraId: string, stream: 'main' | 'sub'): Promise<Subscription> {
+    const device = await this.#loadDevice();
+    const transport = await this.#recvTransport();
+    const res = await request(this.socket, 'consume', {
+      transportId: transport.id,
+      cameraId,
+      stream,
+      rtpCapabilities: device.recvRtpCapabilities as never,
+    });
+    const consumer = await transport.consume({
+      id: res.consumerId,
+      producerId: res.producerId,
+      kind: res.kind,
+      rtpParameters: res.rtpParameters as types.RtpParameters,
+    });
+    await request(this.socket, 'resumeConsumer', { consumerId: consumer.id });
+    return { consumer, track: consumer.track, stream: res.stream };
+  }
+
+  async unsubscribe(sub: Subscription): Promise<void> {
+    if (!sub.consumer.closed) sub.consumer.close();
+    if (this.socket.connected) await request(this.socket, 'closeConsumer', { consumerId: sub.consumer.id }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,215 @@
+// One video tile: keeps its camera subscribed (re-subscribing by itself when the server
+// closes the consumer or the connection comes back), and shows the camera's health and
+// its own measured fps and decode delay.
+import type { CameraHealth } from '../../server/cameras/camera-health.js';
+import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
+import { t } from './i18n.js';
+import type { MediaClient, Subscription } from './MediaClient.js';
+import { RequestError } from './signaling.js';
+
+export class Tile {
+  readonly el: HTMLElement;
+  readonly #video: HTMLVideoElement;
+  readonly #name: HTMLElement;
+  readonly #badge: HTMLElement;
+  readonly #stats: HTMLElement;
+  readonly #notice: HTMLElement;
+  readonly #media: MediaClient;
+  #camera?: CameraSummary;
+  #health?: CameraHealth;
+  #sub?: Subscription;
+  #generation = 0;
+  #retryTimer?: number;
+  #attempt = 0;
+  #frames = 0;
+  #fps = 0;
+  #decodeMs?: number;
+  #bufferMs?: number;
+  #statsTimer?: number;
+  #lastStats?: { decodeTime: number; framesDecoded: number; jbDelay: number; jbEmitted: number };
+
+  constructor(media: MediaClient, stream: 'main' | 'sub' = 'main') {
+    this.#media = media;
+    this.stream = stream;
+    this.el = document.createElement('div');
+    this.el.className = 'tile empty';
+    this.el.innerHTML = '<video muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span></div><div class="overlay bottom stats"></div><div class="notice"></div>';
+    this.#video = this.el.querySelector('video')!;
+    this.#name = this.el.querySelector('.name')!;
+    this.#badge = this.el.querySelector('.badge')!;
+    this.#stats = this.el.querySelector('.stats')!;
+    this.#notice = this.el.querySelector('.notice')!;
+    this.#notice.textContent = t('emptyTile');
+    this.#countFrames();
+  }
+
+  stream: 'main' | 'sub';
+
+  get cameraId(): string | undefined {
+    return this.#camera?.id;
+  }
+
+  /** Frames rendered since the tile was created (also read by tests and benchmarks). */
+  get framesRendered(): number {
+    return this.#frames;
+  }
+
+  #countFrames(): void {
+    const video = this.#video;
+    let windowStart = performance.now();
+    let windowFrames = 0;
+    const onFrame = () => {
+      this.#frames++;
+      windowFrames++;
+      const now = performance.now();
+      if (now - windowStart >= 1000) {
+        this.#fps = (windowFrames * 1000) / (now - windowStart);
+        windowStart = now;
+        windowFrames = 0;
+      }
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+
+  /** Shows `camera` in this tile (undefined empties it). */
+  show(camera: CameraSummary | undefined): void {
+    if (camera?.id === this.#camera?.id) return;
+    void this.#stop();
+    this.#camera = camera;
+    this.el.classList.toggle('empty', !camera);
+    this.el.dataset.cameraId = camera?.id ?? '';
+    this.#name.textContent = camera?.name ?? '';
+    this.#notice.textContent = camera ? '' : t('emptyTile');
+    if (camera) {
+      this.setHealth(camera.health);
+      void this.#subscribe();
+    } else {
+      this.#badge.textContent = '';
+      this.#stats.textContent = '';
+    }
+  }
+
+  setHealth(health: CameraHealth): void {
+    this.#health = health;
+    this.#badge.textContent = t(`state.${health.state}`) + (health.transcoding ? ` · ${t('transcoding')}` : '');
+    this.#badge.className = `badge state-${health.state}`;
+    this.#badge.title = health.reason ?? '';
+    if (health.state === 'live' && !this.#sub && this.#camera && this.#retryTimer !== undefined) {
+      // The camera came back: retry at once instead of waiting for the backoff.
+      window.clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      void this.#subscribe();
+    }
+  }
+
+  /** Called when the server closed this tile's consumer. */
+  onConsumerClosed(consumerId: string): void {
+    if (this.#sub?.consumer.id !== consumerId) return;
+    this.#sub.consumer.close();
+    this.#sub = undefined;
+    this.#scheduleRetry(250);
+  }
+
+  /** Called after the signaling connection came back: everything must be re-subscribed. */
+  resubscribe(): void {
+    if (!this.#camera) return;
+    this.#sub?.consumer.close();
+    this.#sub = undefined;
+    this.#attempt = 0;
+    window.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    void this.#subscribe();
+  }
+
+  async #subscribe(): Promise<void> {
+    const camera = this.#camera;
+    if (!camera) return;
+    const gen = ++this.#generation;
+    this.el.classList.add('connecting');
+    try {
+      const sub = await this.#media.subscribe(camera.id, this.stream);
+      if (gen !== this.#generation) {
+        await this.#media.unsubscribe(sub);
+        return;
+      }
+      this.#sub = sub;
+      this.#attempt = 0;
+      this.#notice.textContent = '';
+      this.#video.srcObject = new MediaStream([sub.track]);
+      await this.#video.play().catch(() => undefined);
+      sub.consumer.on('transportclose', () => {
+        if (this.#sub === sub) {
+          this.#sub = undefined;
+          this.#scheduleRetry(250);
+        }
+      });
+      this.#statsTimer ??= window.setInterval(() => void this.#sampleStats(), 1000);
+    } catch (err) {
+      if (gen !== this.#generation) return;
+      const message = err instanceof RequestError ? err.message : (err as Error).message;
+      this.#notice.textContent = `${t('reconnecting')} ${message}`;
+      this.#scheduleRetry();
+    } finally {
+      if (gen === this.#generation) this.el.classList.remove('connecting');
+    }
+  }
+
+  #scheduleRetry(delayMs?: number): void {
+    if (!this.#camera || this.#retryTimer !== undefined) return;
+    const delay = delayMs ?? Math.min(5000, 500 * 2 ** this.#attempt++);
+    this.el.classList.add('connecting');
+    this.#retryTimer = window.setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#subscribe();
+    }, delay);
+  }
+
+  async #sampleStats(): Promise<void> {
+    const sub = this.#sub;
+    if (!sub || sub.consumer.closed) {
+      this.#stats.textContent = '';
+      return;
+    }
+    const report = await sub.consumer.getStats();
+    report.forEach((s: Record<string, number | string>) => {
+      if (s.type !== 'inbound-rtp') return;
+      const now = {
+        decodeTime: Number(s.totalDecodeTime ?? 0),
+        framesDecoded: Number(s.framesDecoded ?? 0),
+        jbDelay: Number(s.jitterBufferDelay ?? 0),
+        jbEmitted: Number(s.jitterBufferEmittedCount ?? 0),
+      };
+      const prev = this.#lastStats;
+      if (prev && now.framesDecoded > prev.framesDecoded) {
+        this.#decodeMs = ((now.decodeTime - prev.decodeTime) * 1000) / (now.framesDecoded - prev.framesDecoded);
+      }
+      if (prev && now.jbEmitted > prev.jbEmitted) {
+        this.#bufferMs = ((now.jbDelay - prev.jbDelay) * 1000) / (now.jbEmitted - prev.jbEmitted);
+      }
+      this.#lastStats = now;
+    });
+    const parts = [`${Math.round(this.#fps)} ${t('fps')}`];
+    if (this.#decodeMs !== undefined) parts.push(`${t('decode')} ${this.#decodeMs.toFixed(1)} ms`);
+    if (this.#bufferMs !== undefined) parts.push(`${t('buffer')} ${Math.round(this.#bufferMs)} ms`);
+    this.#stats.textContent = parts.join(' · ');
+    this.el.dataset.fps = String(Math.round(this.#fps));
+  }
+
+  async #stop(): Promise<void> {
+    this.#generation++;
+    window.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const sub = this.#sub;
+    this.#sub = undefined;
+    this.#video.srcObject = null;
+    this.#lastStats = undefined;
+    if (sub) await this.#media.unsubscribe(sub);
+  }
+
+  /** Relabels after a language change. */
+  relabel(): void {
+    if (this.#health) this.setHealth(this.#health);
+    if (!this.#camera) this.#notice.textContent = t('emptyTile');
+  }
+}

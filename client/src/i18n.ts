@@ -1,0 +1,66 @@
+// User interface strings: Vietnamese (default) and English. Every string shown to a person
+// comes from here; the choice is remembered in localStorage.
+
+const vi = {
+  title: 'Giám sát camera',
+  cameras: 'Camera',
+  layout: 'Bố cục',
+  language: 'English',
+  noCameras: 'Chưa có camera nào',
+  emptyTile: 'Chọn một camera ở danh sách bên trái',
+  'state.idle': 'Chờ',
+  'state.connecting': 'Đang kết nối',
+  'state.live': 'Trực tiếp',
+  'state.stalled': 'Mất hình',
+  'state.offline': 'Mất kết nối',
+  reconnecting: 'Đang kết nối lại…',
+  fps: 'khung/giây',
+  decode: 'giải mã',
+  buffer: 'đệm',
+  disconnected: 'Mất kết nối tới máy chủ, đang thử lại…',
+  error: 'Lỗi',
+  transcoding: 'chuyển mã',
+};
+
+type Key = keyof typeof vi;
+
+const en: Record<Key, string> = {
+  title: 'Camera supervision',
+  cameras: 'Cameras',
+  layout: 'Layout',
+  language: 'Tiếng Việt',
+  noCameras: 'No cameras yet',
+  emptyTile: 'Pick a camera from the list on the left',
+  'state.idle': 'Idle',
+  'state.connecting': 'Connecting',
+  'state.live': 'Live',
+  'state.stalled': 'Stalled',
+  'state.offline': 'Offline',
+  reconnecting: 'Reconnecting…',
+  fps: 'fps',
+  decode: 'decode',
+  buffer: 'buffer',
+  disconnected: 'Lost the server, retrying…',
+  error: 'Error',
+  transcoding: 'transcoding',
+};
+
+export type Lang = 'vi' | 'en';
+const dictionaries: Record<Lang, Record<Key, string>> = { vi, en };
+
+let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'vi';
+if (!(lang in dictionaries)) lang = 'vi';
+
+export function t(key: Key): string {
+  return dictionaries[lang][key];
+}
+
+export function currentLang(): Lang {
+  return lang;
+}
+
+export function setLang(next: Lang): void {
+  lang = next;
+  localStorage.setItem('lang', next);
+  document.documentElement.lang = next;
+}

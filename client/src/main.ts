@@ -1,0 +1,128 @@
+// The supervision page: camera list with live health, a grid of 1 or 4 tiles that play
+// without further clicks, language switch.
+import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
+import { currentLang, setLang, t } from './i18n.js';
+import { MediaClient } from './MediaClient.js';
+import { connect, request } from './signaling.js';
+import { Tile } from './Tile.js';
+
+const socket = connect(sessionStorage.getItem('token') ?? undefined);
+const media = new MediaClient(socket);
+
+const list = document.getElementById('camera-list')!;
+const grid = document.getElementById('grid')!;
+const banner = document.getElementById('banner')!;
+let cameras: CameraSummary[] = [];
+let layout = Number(new URLSearchParams(location.search).get('layout') ?? 4) === 1 ? 1 : 4;
+const tiles: Tile[] = [];
+let selected = 0;
+
+function render(): void {
+  document.title = t('title');
+  document.getElementById('title')!.textContent = t('title');
+  document.getElementById('cameras-heading')!.textContent = t('cameras');
+  document.getElementById('lang')!.textContent = t('language');
+  document.getElementById('layout-label')!.textContent = t('layout');
+  list.replaceChildren(...(cameras.length ? cameras.map(cameraItem) : [Object.assign(document.createElement('li'), { textContent: t('noCameras') })]));
+  for (const tile of tiles) tile.relabel();
+}
+
+function cameraItem(c: CameraSummary): HTMLElement {
+  const li = document.createElement('li');
+  li.dataset.cameraId = c.id;
+  li.innerHTML = '<span class="dot"></span><span class="cam-name"></span>';
+  li.querySelector('.cam-name')!.textContent = c.name;
+  li.querySelector('.dot')!.className = `dot state-${c.health.state}`;
+  li.title = t(`state.${c.health.state}`) + (c.health.reason ? ` – ${c.health.reason}` : '');
+  li.onclick = () => {
+    tiles[selected]?.show(c);
+  };
+  return li;
+}
+
+function setLayout(n: 1 | 4): void {
+  layout = n;
+  grid.className = `grid layout-${n}`;
+  while (tiles.length < n) {
+    const tile = new Tile(media, 'main');
+    const index = tiles.length;
+    tile.el.onclick = () => selectTile(index);
+    tile.el.ondblclick = () => setLayout(layout === 1 ? 4 : 1);
+    tiles.push(tile);
+  }
+  for (const [i, tile] of tiles.entries()) {
+    tile.el.hidden = i >= n;
+    if (i >= n) tile.show(undefined);
+  }
+  grid.replaceChildren(...tiles.map((x) => x.el));
+  fillEmptyTiles();
+  document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => b.classList.toggle('active', Number(b.dataset.layout) === n));
+}
+
+function selectTile(i: number): void {
+  selected = i;
+  tiles.forEach((x, j) => x.el.classList.toggle('selected', j === i));
+}
+
+/** Puts cameras not yet shown into empty visible tiles, in list order. */
+function fillEmptyTiles(): void {
+  const shown = new Set(tiles.map((x) => x.cameraId).filter(Boolean));
+  const queue = cameras.filter((c) => !shown.has(c.id));
+  for (const tile of tiles.slice(0, layout)) {
+    if (!tile.cameraId && queue.length) tile.show(queue.shift());
+  }
+}
+
+async function refreshCameras(): Promise<void> {
+  cameras = await request(socket, 'listCameras', {});
+  const known = new Set(cameras.map((c) => c.id));
+  for (const tile of tiles) if (tile.cameraId && !known.has(tile.cameraId)) tile.show(undefined);
+  render();
+  fillEmptyTiles();
+}
+
+socket.on('cameraHealth', ({ cameraId, stream, health }) => {
+  const cam = cameras.find((c) => c.id === cameraId);
+  if (!cam) return;
+  if (stream === 'main') cam.health = health;
+  else cam.subHealth = health;
+  const li = list.querySelector<HTMLElement>(`[data-camera-id="${cameraId}"]`);
+  if (li) li.replaceWith(cameraItem(cam));
+  for (const tile of tiles) if (tile.cameraId === cameraId && tile.stream === stream) tile.setHealth(health);
+});
+socket.on('camerasChanged', () => void refreshCameras());
+socket.on('consumerClosed', ({ consumerId }) => {
+  for (const tile of tiles) tile.onConsumerClosed(consumerId);
+});
+let everConnected = false;
+socket.on('connect', () => {
+  banner.hidden = true;
+  void refreshCameras().then(() => {
+    if (everConnected) for (const tile of tiles) tile.resubscribe();
+    everConnected = true;
+  });
+});
+socket.on('disconnect', () => {
+  banner.textContent = t('disconnected');
+  banner.hidden = false;
+});
+socket.on('connect_error', (err) => {
+  banner.textContent = `${t('disconnected')} (${err.message})`;
+  banner.hidden = false;
+});
+
+document.getElementById('lang')!.onclick = () => {
+  setLang(currentLang() === 'vi' ? 'en' : 'vi');
+  render();
+};
+document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => {
+  b.onclick = () => setLayout(Number(b.dataset.layout) === 1 ? 1 : 4);
+});
+
+setLang(currentLang());
+setLayout(layout as 1 | 4);
+selectTile(0);
+render();
+
+// For tests and benchmarks: read-only view of the tiles.
+(window as unknown as { giamsat: unknown }).giamsat = { tiles };

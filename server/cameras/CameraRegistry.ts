@@ -1,0 +1,200 @@
+// The cameras the system knows, each with its media streams (main, optional sub) and the
+// public health derived from them. Health changes are recorded for uptime reports and
+// published to whoever listens (signaling, metrics, plugins).
+import { EventEmitter } from 'node:events';
+import { AppError, ErrorCode } from '../errors.js';
+import { moduleLogger } from '../logger.js';
+import type { CameraStream, IngestStatus } from '../media/CameraStream.js';
+import type { MediaService } from '../media/MediaService.js';
+import type { CameraRecord, CameraRepository } from './camera.repository.js';
+import type { CameraInput } from './camera.schema.js';
+import { toHealth, type CameraHealth } from './camera-health.js';
+
+const log = moduleLogger('cameras');
+
+export type StreamKind = 'main' | 'sub';
+
+/** What a client may know about a camera (no URLs: they carry credentials). */
+export interface CameraSummary {
+  id: string;
+  name: string;
+  location: string | null;
+  hasSubStream: boolean;
+  alwaysOn: boolean;
+  health: CameraHealth;
+  subHealth?: CameraHealth;
+}
+
+export interface CameraRegistryEvents {
+  /** A stream's health changed state, or its figures were refreshed (at most every 2 s). */
+  health: [cameraId: string, stream: StreamKind, health: CameraHealth];
+  added: [CameraSummary];
+  removed: [cameraId: string];
+  updated: [CameraSummary];
+}
+
+interface Entry {
+  record: CameraRecord;
+  main: CameraStream;
+  sub?: CameraStream;
+}
+
+const FIGURES_EVERY_MS = 2000;
+
+export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
+  readonly #repo: CameraRepository;
+  readonly #media: MediaService;
+  readonly #entries = new Map<string, Entry>();
+  readonly #lastPublished = new Map<string, { state: string; reason?: string; at: number }>();
+
+  private constructor(repo: CameraRepository, media: MediaService) {
+    super();
+    this.#repo = repo;
+    this.#media = media;
+  }
+
+  /** Loads every stored camera and opens its streams (always-on ones start at once). */
+  static async create(repo: CameraRepository, media: MediaService): Promise<CameraRegistry> {
+    const registry = new CameraRegistry(repo, media);
+    for (const record of await repo.list()) registry.#attach(record);
+    log.info({ cameras: registry.#entries.size }, 'cameras loaded');
+    return registry;
+  }
+
+  #attach(record: CameraRecord): Entry {
+    const open = (kind: StreamKind, url: string) => {
+      const stream = this.#media.openStream({
+        id: `${record.id}:${kind}`,
+        url,
+        transcode: record.transcode,
+        alwaysOn: record.alwaysOn && kind === 'main',
+      });
+      stream.on('status', (s) => this.#onStatus(record.id, kind, s));
+      return stream;
+    };
+    const entry: Entry = { record, main: open('main', record.mainUrl) };
+    if (record.subUrl) entry.sub = open('sub', record.subUrl);
+    this.#entries.set(record.id, entry);
+    return entry;
+  }
+
+  #onStatus(cameraId: string, kind: StreamKind, status: IngestStatus): void {
+    const health = toHealth(status);
+    const key = `${cameraId}:${kind}`;
+    const last = this.#lastPublished.get(key);
+    const now = Date.now();
+    const changed = !last || last.state !== health.state || last.reason !== health.reason;
+    if (!changed && now - last.at < FIGURES_EVERY_MS) return;
+    this.#lastPublished.set(key, { state: health.state, reason: health.reason, at: now });
+    if (changed && this.#entries.has(cameraId)) {
+      this.#repo.recordHealth(cameraId, kind, health.state, health.reason).catch((err: Error) => {
+        log.warn({ cameraId, err: err.message }, 'cannot record health change');
+      });
+    }
+    this.emit('health', cameraId, kind, health);
+  }
+
+  #summary(entry: Entry): CameraSummary {
+    const { record } = entry;
+    const out: CameraSummary = {
+      id: record.id,
+      name: record.name,
+      location: record.location,
+      hasSubStream: entry.sub !== undefined,
+      alwaysOn: record.alwaysOn,
+      health: toHealth(entry.main.status),
+    };
+    if (entry.sub) out.subHealth = toHealth(entry.sub.status);
+    return out;
+  }
+
+  list(): CameraSummary[] {
+    return [...this.#entries.values()].map((e) => this.#summary(e)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  has(id: string): boolean {
+    return this.#entries.has(id);
+  }
+
+  /** The camera's summary; NotFound for unknown ids. */
+  get(id: string): CameraSummary {
+    return this.#summary(this.#entry(id));
+  }
+
+  /** Full record including URLs: for administration code paths only, never for clients. */
+  record(id: string): CameraRecord {
+    return this.#entry(id).record;
+  }
+
+  #entry(id: string): Entry {
+    const entry = this.#entries.get(id);
+    if (!entry) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    return entry;
+  }
+
+  /** The requested stream; a camera without a sub stream serves its main stream instead. */
+  stream(id: string, kind: StreamKind): CameraStream {
+    const entry = this.#entry(id);
+    return kind === 'sub' && entry.sub ? entry.sub : entry.main;
+  }
+
+  async add(input: CameraInput): Promise<CameraSummary> {
+    const record = await this.#repo.create(input).catch((err: { code?: string }) => {
+      if (err.code === 'P2002') throw new AppError(ErrorCode.Conflict, 'a camera with this name exists');
+      throw err;
+    });
+    const summary = this.#summary(this.#attach(record));
+    this.emit('added', summary);
+    return summary;
+  }
+
+  /** Creates or updates by name (config file, demo site). */
+  async ensure(input: CameraInput): Promise<CameraSummary> {
+    const record = await this.#repo.upsertByName(input);
+    return this.#replace(record);
+  }
+
+  async update(id: string, patch: Partial<CameraInput>): Promise<CameraSummary> {
+    this.#entry(id);
+    const record = await this.#repo.update(id, patch);
+    if (!record) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    return this.#replace(record);
+  }
+
+  async #replace(record: CameraRecord): Promise<CameraSummary> {
+    const old = this.#entries.get(record.id);
+    if (!old) {
+      const summary = this.#summary(this.#attach(record));
+      this.emit('added', summary);
+      return summary;
+    }
+    const sameSub = (old.record.subUrl ?? null) === (record.subUrl ?? null);
+    old.main.reconfigure({ url: record.mainUrl, alwaysOn: record.alwaysOn, transcode: record.transcode });
+    old.sub?.reconfigure({ url: record.subUrl ?? old.record.subUrl!, transcode: record.transcode });
+    old.record = record;
+    if (!sameSub) {
+      if (old.sub) await this.#media.closeStream(old.sub.id);
+      delete old.sub;
+      if (record.subUrl) {
+        const stream = this.#media.openStream({ id: `${record.id}:sub`, url: record.subUrl, transcode: record.transcode, alwaysOn: false });
+        stream.on('status', (s) => this.#onStatus(record.id, 'sub', s));
+        old.sub = stream;
+      }
+    }
+    const summary = this.#summary(old);
+    this.emit('updated', summary);
+    return summary;
+  }
+
+  async remove(id: string): Promise<void> {
+    const entry = this.#entry(id);
+    this.#entries.delete(id);
+    await Promise.all([this.#media.closeStream(entry.main.id), entry.sub ? this.#media.closeStream(entry.sub.id) : undefined]);
+    await this.#repo.remove(id);
+    this.emit('removed', id);
+  }
+
+  async close(): Promise<void> {
+    this.removeAllListeners();
+  }
+}

@@ -1,0 +1,87 @@
+// The only code that reads and writes cameras in the database. URLs are sealed on the way
+// in and opened on the way out; nothing else sees the stored form.
+import type { PrismaClient } from '../db/generated/client.js';
+import type { SecretBox } from '../util/SecretBox.js';
+import type { CameraInput, TranscodeMode } from './camera.schema.js';
+
+export interface CameraRecord {
+  id: string;
+  name: string;
+  location: string | null;
+  mainUrl: string;
+  subUrl: string | null;
+  alwaysOn: boolean;
+  transcode: TranscodeMode;
+}
+
+type Row = Awaited<ReturnType<PrismaClient['camera']['findFirstOrThrow']>>;
+
+export class CameraRepository {
+  readonly #prisma: PrismaClient;
+  readonly #box: SecretBox;
+
+  constructor(prisma: PrismaClient, box: SecretBox) {
+    this.#prisma = prisma;
+    this.#box = box;
+  }
+
+  #toRecord(row: Row): CameraRecord {
+    return {
+      id: row.id,
+      name: row.name,
+      location: row.location,
+      mainUrl: this.#box.open(row.mainUrlEnc),
+      subUrl: row.subUrlEnc ? this.#box.open(row.subUrlEnc) : null,
+      alwaysOn: row.alwaysOn,
+      transcode: row.transcode as TranscodeMode,
+    };
+  }
+
+  #toColumns(input: Partial<CameraInput>) {
+    return {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.location !== undefined ? { location: input.location } : {}),
+      ...(input.mainUrl !== undefined ? { mainUrlEnc: this.#box.seal(input.mainUrl) } : {}),
+      ...(input.subUrl !== undefined ? { subUrlEnc: input.subUrl === null ? null : this.#box.seal(input.subUrl) } : {}),
+      ...(input.alwaysOn !== undefined ? { alwaysOn: input.alwaysOn } : {}),
+      ...(input.transcode !== undefined ? { transcode: input.transcode } : {}),
+    };
+  }
+
+  async list(): Promise<CameraRecord[]> {
+    const rows = await this.#prisma.camera.findMany({ orderBy: { name: 'asc' } });
+    return rows.map((r) => this.#toRecord(r));
+  }
+
+  async create(input: CameraInput): Promise<CameraRecord> {
+    const row = await this.#prisma.camera.create({
+      data: { name: input.name, mainUrlEnc: this.#box.seal(input.mainUrl), ...this.#toColumns(input) },
+    });
+    return this.#toRecord(row);
+  }
+
+  /** Creates the camera or brings the one with the same name up to date. */
+  async upsertByName(input: CameraInput): Promise<CameraRecord> {
+    const row = await this.#prisma.camera.upsert({
+      where: { name: input.name },
+      create: { name: input.name, mainUrlEnc: this.#box.seal(input.mainUrl), ...this.#toColumns(input) },
+      update: this.#toColumns(input),
+    });
+    return this.#toRecord(row);
+  }
+
+  async update(id: string, patch: Partial<CameraInput>): Promise<CameraRecord | undefined> {
+    const exists = await this.#prisma.camera.findUnique({ where: { id }, select: { id: true } });
+    if (!exists) return undefined;
+    return this.#toRecord(await this.#prisma.camera.update({ where: { id }, data: this.#toColumns(patch) }));
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const { count } = await this.#prisma.camera.deleteMany({ where: { id } });
+    return count > 0;
+  }
+
+  async recordHealth(cameraId: string, stream: 'main' | 'sub', state: string, reason: string | undefined): Promise<void> {
+    await this.#prisma.cameraHealthEvent.create({ data: { cameraId, stream, state, reason: reason ?? null } });
+  }
+}

@@ -1,0 +1,31 @@
+// What a camera is, as the API and the config file accept it.
+import { z } from 'zod';
+
+/** rtsp:// or rtsps:// with a host; anything else is refused before it reaches ffmpeg. */
+export const rtspUrl = z
+  .string()
+  .max(2048)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'rtsp:' || u.protocol === 'rtsps:') && u.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, { message: 'must be an rtsp:// or rtsps:// URL with a host' });
+
+export const transcodeMode = z.enum(['auto', 'always', 'never']);
+
+export const cameraInputSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  location: z.string().trim().max(200).optional(),
+  mainUrl: rtspUrl,
+  subUrl: rtspUrl.optional(),
+  /** Keep ingest running with no viewers (e.g. for recording). */
+  alwaysOn: z.boolean().default(false),
+  /** auto: copy H.264, transcode anything else; always: re-encode to Constrained Baseline. */
+  transcode: transcodeMode.default('auto'),
+});
+
+export type CameraInput = z.infer<typeof cameraInputSchema>;
+export type TranscodeMode = z.infer<typeof transcodeMode>;

@@ -1,0 +1,121 @@
+// Configuration: defaults, then an optional JSON file (GIAMSAT_CONFIG), then environment
+// variables; validated once at start-up so a typo fails fast with the offending path.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { cameraInputSchema } from './cameras/camera.schema.js';
+
+const ingestSchema = z.object({
+  /** How long ingest keeps running after the last viewer leaves. */
+  graceMs: z.number().int().min(0).default(30_000),
+  /** Reconnect backoff: first delay, doubling up to the cap. */
+  backoffInitialMs: z.number().int().min(50).default(500),
+  backoffMaxMs: z.number().int().min(100).default(10_000),
+  /** No frame for this long: the camera is reported stalled. */
+  stallMs: z.number().int().min(500).default(3_000),
+  /** No frame for this long: the ingest process is restarted. */
+  restartStalledMs: z.number().int().min(1000).default(8_000),
+  /** How long a consume waits for a cold camera to produce its first packets. */
+  startTimeoutMs: z.number().int().min(1000).default(10_000),
+  /** Explicit ffmpeg binary; otherwise ffmpeg-static if installed, then PATH. */
+  ffmpegPath: z.string().optional(),
+});
+
+const mediaSchema = z.object({
+  workers: z.number().int().min(1).max(64).default(Math.max(1, os.cpus().length)),
+  rtcMinPort: z.number().int().min(1024).max(65535).default(40000),
+  rtcMaxPort: z.number().int().min(1024).max(65535).default(49999),
+  /** Address WebRTC transports listen on. */
+  listenIp: z.string().default('0.0.0.0'),
+  /** Address given to browsers in ICE candidates (the host's reachable address). */
+  announcedIp: z.string().default('127.0.0.1'),
+  logLevel: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
+});
+
+export const configSchema = z.object({
+  port: z.number().int().min(0).max(65535).default(8080),
+  host: z.string().default('0.0.0.0'),
+  /** Where the embedded database, keys and runtime files live. */
+  dataDir: z.string().default(path.resolve('.data')),
+  /** PostgreSQL URL; absent means the embedded database (PGlite) in dataDir. */
+  databaseUrl: z.string().url().optional(),
+  /** 32-byte key (base64) that encrypts camera credentials at rest; generated in dataDir if absent. */
+  credentialsKey: z.string().optional(),
+  media: mediaSchema.default(mediaSchema.parse({})),
+  ingest: ingestSchema.default(ingestSchema.parse({})),
+  /** Bearer token for the camera administration API; generated in dataDir if absent. */
+  adminToken: z.string().min(16).optional(),
+  /** Start the synthetic demo cameras (on by default; DEMO=0 turns them off). */
+  demo: z.boolean().default(true),
+  /** Cameras to make sure exist at start (by name); the API adds more. */
+  cameras: z.array(cameraInputSchema).default([]),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type IngestConfig = Config['ingest'];
+export type MediaConfig = Config['media'];
+
+function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`environment ${name}=${v} is not a number`);
+  return n;
+}
+
+function fromEnv(): Record<string, unknown> {
+  const media: Record<string, unknown> = {};
+  const ingest: Record<string, unknown> = {};
+  const out: Record<string, unknown> = {};
+  const set = (obj: Record<string, unknown>, key: string, v: unknown) => { if (v !== undefined) obj[key] = v; };
+  set(out, 'port', envNumber('PORT'));
+  set(out, 'host', process.env.HOST || undefined);
+  set(out, 'dataDir', process.env.DATA_DIR || undefined);
+  set(out, 'databaseUrl', process.env.DATABASE_URL || undefined);
+  set(out, 'credentialsKey', process.env.CREDENTIALS_KEY || undefined);
+  set(out, 'adminToken', process.env.ADMIN_TOKEN || undefined);
+  if (process.env.DEMO !== undefined) out.demo = !['0', 'false', 'no', 'off'].includes(process.env.DEMO);
+  set(media, 'workers', envNumber('MEDIA_WORKERS'));
+  set(media, 'announcedIp', process.env.MEDIA_ANNOUNCED_IP || undefined);
+  set(media, 'listenIp', process.env.MEDIA_LISTEN_IP || undefined);
+  set(media, 'rtcMinPort', envNumber('RTC_MIN_PORT'));
+  set(media, 'rtcMaxPort', envNumber('RTC_MAX_PORT'));
+  set(ingest, 'ffmpegPath', process.env.FFMPEG_PATH || undefined);
+  set(ingest, 'graceMs', envNumber('INGEST_GRACE_MS'));
+  if (Object.keys(media).length) out.media = media;
+  if (Object.keys(ingest).length) out.ingest = ingest;
+  return out;
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = b && typeof b === 'object' && !Array.isArray(b) && v && typeof v === 'object' && !Array.isArray(v)
+      ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}
+
+/** Loads and validates configuration; `overrides` win over file and environment (tests use it). */
+export function loadConfig(overrides: Record<string, unknown> = {}): Config {
+  let file: Record<string, unknown> = {};
+  const filePath = process.env.GIAMSAT_CONFIG;
+  if (filePath) {
+    try {
+      file = JSON.parse(fs.readFileSync(filePath, 'utf8'));
+    } catch (err) {
+      throw new Error(`cannot read config file ${filePath}: ${(err as Error).message}`);
+    }
+  }
+  const parsed = configSchema.safeParse(merge(merge(file, fromEnv()), overrides));
+  if (!parsed.success) {
+    throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  if (parsed.data.media.rtcMinPort > parsed.data.media.rtcMaxPort) {
+    throw new Error('invalid configuration: media.rtcMinPort is above media.rtcMaxPort');
+  }
+  return parsed.data;
+}

@@ -1,0 +1,92 @@
+// The database: PostgreSQL when a URL is configured, otherwise the embedded one
+// (PGlite, PostgreSQL compiled to WASM, served in-process on a loopback port so that Prisma's
+// pg adapter and the Prisma CLI's migrations talk to it exactly as to a real server).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/client.js';
+import { moduleLogger } from '../logger.js';
+import { applyMigrations } from './migrations.js';
+
+const log = moduleLogger('db');
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; absent: embedded PGlite in `dataDir`. */
+  url?: string;
+  dataDir: string;
+}
+
+export class Database {
+  readonly prisma: PrismaClient;
+  readonly url: string;
+  readonly embedded: boolean;
+  readonly #socketServer?: PGLiteSocketServer;
+  readonly #pglite?: PGlite;
+  #closed = false;
+
+  private constructor(prisma: PrismaClient, url: string, socketServer?: PGLiteSocketServer, pglite?: PGlite) {
+    this.prisma = prisma;
+    this.url = url;
+    this.embedded = socketServer !== undefined;
+    this.#socketServer = socketServer;
+    this.#pglite = pglite;
+  }
+
+  /** Opens (and for the embedded database, starts) the database and applies pending migrations. */
+  static async open(options: DatabaseOptions): Promise<Database> {
+    let url = options.url;
+    let socketServer: PGLiteSocketServer | undefined;
+    let pglite: PGlite | undefined;
+    if (!url) {
+      const dir = path.join(options.dataDir, 'pglite');
+      fs.mkdirSync(dir, { recursive: true });
+      pglite = await PGlite.create(dir);
+      socketServer = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 16 });
+      await socketServer.start();
+      const conn = socketServer.getServerConn(); // "127.0.0.1:PORT"
+      url = `postgresql://postgres@${conn}/postgres?sslmode=disable`;
+      log.info({ dir, conn }, 'embedded database (PGlite) started');
+    }
+    try {
+      await migrate(url);
+    } catch (err) {
+      await socketServer?.stop();
+      await pglite?.close();
+      throw err;
+    }
+    const adapter = new PrismaPg({ connectionString: url, max: socketServer ? 4 : 10 });
+    const prisma = new PrismaClient({ adapter });
+    await prisma.$connect();
+    return new Database(prisma, url, socketServer, pglite);
+  }
+
+  /** Cheap liveness probe for /readyz. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.prisma.$queryRaw`SELECT 1`;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.prisma.$disconnect();
+    await this.#socketServer?.stop();
+    await this.#pglite?.close();
+  }
+}
+
+/** Where the committed migrations are. */
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'prisma', 'migrations');
+
+async function migrate(url: string): Promise<void> {
+  const t0 = Date.now();
+  const applied = await applyMigrations(url, MIGRATIONS_DIR);
+  log.info({ ms: Date.now() - t0, applied }, 'database migrations up to date');
+}

@@ -1,0 +1,97 @@
+// The express application: health, the camera API and the static web client.
+import path from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { CameraRegistry } from '../cameras/CameraRegistry.js';
+import { cameraInputSchema } from '../cameras/camera.schema.js';
+import { AppError, ErrorCode, toErrorBody } from '../errors.js';
+import { moduleLogger } from '../logger.js';
+
+const log = moduleLogger('http');
+
+export interface HttpDeps {
+  cameras: CameraRegistry;
+  /** Bearer token that may change cameras (until account-based roles guard these routes). */
+  adminToken: string;
+  /** Directory of the built web client. */
+  clientDir: string;
+}
+
+const idParam = z.string().uuid();
+
+function requireAdmin(token: string) {
+  const expected = Buffer.from(token);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const given = Buffer.from(/^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      next(new AppError(ErrorCode.Unauthenticated, 'a valid administrator token is required'));
+      return;
+    }
+    next();
+  };
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new AppError(ErrorCode.BadRequest, z.prettifyError(r.error).slice(0, 1000));
+  return r.data;
+}
+
+export function createApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  const api = express.Router();
+  api.use(express.json({ limit: '32kb' }));
+  const admin = requireAdmin(deps.adminToken);
+
+  api.get('/cameras', (_req, res) => {
+    res.json(deps.cameras.list());
+  });
+  api.get('/cameras/:id', (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    res.json(deps.cameras.get(id.data));
+  });
+  api.post('/cameras', admin, async (req, res) => {
+    const input = parse(cameraInputSchema.strict(), req.body);
+    res.status(201).json(await deps.cameras.add(input));
+  });
+  api.patch('/cameras/:id', admin, async (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    const patch = parse(cameraInputSchema.partial().strict(), req.body);
+    res.json(await deps.cameras.update(id.data, patch));
+  });
+  api.delete('/cameras/:id', admin, async (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    await deps.cameras.remove(id.data);
+    res.status(204).end();
+  });
+  api.use((_req, _res, next) => next(new AppError(ErrorCode.NotFound, 'no such route')));
+  app.use('/api', api);
+
+  app.use(express.static(deps.clientDir, { index: 'index.html', maxAge: 0 }));
+
+  // Errors: a stable code and a safe message; bodies that are not JSON are a 400.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let error = err;
+    const e = err as { type?: string; status?: number };
+    if (e?.type === 'entity.parse.failed') error = new AppError(ErrorCode.BadRequest, 'request body is not valid JSON');
+    else if (e?.type === 'entity.too.large') error = new AppError(ErrorCode.BadRequest, 'request body is too large');
+    const body = toErrorBody(error);
+    const status = error instanceof AppError ? error.status : 500;
+    if (status >= 500) log.error({ err, path: req.path }, 'request failed');
+    res.status(status === 404 && body.code === ErrorCode.Forbidden ? 404 : status).json({ error: body });
+  });
+  return app;
+}
+
+export const CLIENT_DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'client', 'dist');

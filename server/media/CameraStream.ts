@@ -1,0 +1,391 @@
+// One camera stream (a camera's main or sub URL) inside the SFU: demand counting,
+// on-demand start and grace-period stop, the ffmpeg ingest with reconnect backoff, the
+// PlainTransport + Producer it feeds, stall detection, and recovery from a worker death.
+//
+// The Producer outlives ffmpeg restarts: ffmpeg is restarted with the same SSRC and the
+// same source ports, so the comedia PlainTransport keeps accepting its packets and open
+// consumers get video back by themselves. Only a changed codec/profile or a dead worker
+// replaces the Producer.
+import { EventEmitter } from 'node:events';
+import { randomInt } from 'node:crypto';
+import type { PlainTransport, Producer, RtpParameters } from 'mediasoup/node/lib/types.js';
+import type { IngestConfig } from '../config.js';
+import type { TranscodeMode } from '../cameras/camera.schema.js';
+import { moduleLogger, type Logger } from '../logger.js';
+import { FfmpegIngest, type IngestExit, type IngestInput, type IngestProgress } from './FfmpegIngest.js';
+import type { VideoRtpDescription } from './ffmpeg-sdp.js';
+import { chooseAnnouncedProfile, type ProfileChoice } from './h264-profile.js';
+import { allocateUdpPort } from './udp-port.js';
+import type { WorkerPool, WorkerSlot } from './WorkerPool.js';
+import { RateWindow } from '../util/RateWindow.js';
+
+export type IngestPhase = 'idle' | 'starting' | 'running' | 'stalled' | 'retrying' | 'closed';
+
+export interface IngestStatus {
+  phase: IngestPhase;
+  /** Why the stream is not running (credentials removed). */
+  reason?: string;
+  /** When the phase last changed (ms since epoch). */
+  since: number;
+  lastFrameAt?: number;
+  fps: number;
+  bitrateKbps: number;
+  /** Ingest process starts after the first one. */
+  restarts: number;
+  /** Input codec as seen in the camera's stream, e.g. "h264", "hevc". */
+  inputCodec?: string;
+  transcoding: boolean;
+  profile?: ProfileChoice;
+  viewers: number;
+}
+
+export interface CameraStreamOptions {
+  /** Unique id of this stream, e.g. "<cameraId>:main". */
+  id: string;
+  url: string;
+  transcode: TranscodeMode;
+  alwaysOn: boolean;
+  ingest: IngestConfig;
+  ffmpegPath: string;
+}
+
+export interface CameraStreamEvents {
+  status: [IngestStatus];
+  /** A new Producer replaced the previous one (or the first one appeared). */
+  producer: [Producer];
+}
+
+const PAYLOAD_TYPE = 96;
+
+export class CameraStream extends EventEmitter<CameraStreamEvents> {
+  readonly id: string;
+  readonly #pool: WorkerPool;
+  readonly #log: Logger;
+  #options: CameraStreamOptions;
+  #demand = 0;
+  #status: IngestStatus;
+  #slot?: WorkerSlot;
+  #transport?: PlainTransport;
+  #producer?: Producer;
+  #producerKey?: string;
+  #ingest?: FfmpegIngest;
+  #ports?: { rtp: number; rtcp: number };
+  readonly #ssrc = randomInt(1, 2 ** 31);
+  #attempt = 0;
+  #needsTranscode = false;
+  #retryTimer?: NodeJS.Timeout;
+  #graceTimer?: NodeJS.Timeout;
+  #watchdog?: NodeJS.Timeout;
+  #startedAt = 0;
+  #framesSeen = 0;
+  readonly #frames = new RateWindow(3000);
+  readonly #bytes = new RateWindow(3000);
+  #closed = false;
+  /** Set while #stop() runs, so the requested exit is not taken for a failure. */
+  #stopping = false;
+  /** Why the current ingest is being stopped, when we stop it for a failure of our own finding. */
+  #retryReason?: string;
+
+  constructor(pool: WorkerPool, options: CameraStreamOptions) {
+    super();
+    this.id = options.id;
+    this.#pool = pool;
+    this.#options = options;
+    this.#log = moduleLogger('media:stream', { stream: options.id });
+    this.#status = { phase: 'idle', since: Date.now(), fps: 0, bitrateKbps: 0, restarts: 0, transcoding: false, viewers: 0 };
+    if (options.alwaysOn) this.#start();
+  }
+
+  get status(): IngestStatus {
+    return this.#status;
+  }
+
+  get producer(): Producer | undefined {
+    return this.#producer;
+  }
+
+  /** The worker slot whose router holds the producer. */
+  get slot(): WorkerSlot | undefined {
+    return this.#slot;
+  }
+
+  /** Pid of the running ingest process (fault-injection tests, ops). */
+  get ingestPid(): number | undefined {
+    return this.#ingest?.pid;
+  }
+
+  /** Registers interest in this stream; ingest runs while anyone holds it. Returns the release. */
+  acquire(): () => void {
+    if (this.#closed) throw new Error(`stream ${this.id} is closed`);
+    this.#demand++;
+    this.#update({ viewers: this.#demand });
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    if (this.#status.phase === 'idle') this.#start();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#demand--;
+      this.#update({ viewers: this.#demand });
+      this.#maybeScheduleStop();
+    };
+  }
+
+  /** Changes alwaysOn/transcode/url; restarts ingest if the source changed. */
+  reconfigure(options: Partial<Pick<CameraStreamOptions, 'url' | 'alwaysOn' | 'transcode'>>): void {
+    const sourceChanged = (options.url !== undefined && options.url !== this.#options.url)
+      || (options.transcode !== undefined && options.transcode !== this.#options.transcode);
+    this.#options = { ...this.#options, ...options };
+    this.#needsTranscode = false;
+    if (this.#options.alwaysOn && this.#status.phase === 'idle') this.#start();
+    else if (sourceChanged && this.#ingest) void this.#ingest.stop();
+    this.#maybeScheduleStop();
+  }
+
+  /** Resolves with the producer once it exists; rejects at the first ingest failure or the timeout. */
+  waitForProducer(timeoutMs: number): Promise<Producer> {
+    if (this.#producer && !this.#producer.closed) return Promise.resolve(this.#producer);
+    return new Promise((resolve, reject) => {
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        this.off('producer', onProducer);
+        this.off('status', onStatus);
+        fn();
+      };
+      const onProducer = (p: Producer) => done(() => resolve(p));
+      const onStatus = (s: IngestStatus) => {
+        if (s.phase === 'retrying' || s.phase === 'closed') done(() => reject(new Error(s.reason ?? s.phase)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(this.#status.reason ?? 'camera did not start in time'))), timeoutMs);
+      this.on('producer', onProducer);
+      this.on('status', onStatus);
+    });
+  }
+
+  /** Restarts the ingest process now (operator action, tests). */
+  restart(reason: string): void {
+    this.#log.info({ reason }, 'restart requested');
+    void this.#ingest?.stop();
+  }
+
+  #maybeScheduleStop(): void {
+    if (this.#demand > 0 || this.#options.alwaysOn || this.#closed || this.#status.phase === 'idle') return;
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      if (this.#demand === 0 && !this.#options.alwaysOn) void this.#stop('no viewers');
+    }, this.#options.ingest.graceMs);
+    this.#graceTimer.unref();
+  }
+
+  #update(patch: Partial<IngestStatus>): void {
+    const phaseChanged = patch.phase !== undefined && patch.phase !== this.#status.phase;
+    this.#status = { ...this.#status, ...patch, ...(phaseChanged ? { since: Date.now() } : {}) };
+    if (phaseChanged && patch.reason === undefined && patch.phase !== 'retrying') delete this.#status.reason;
+    this.emit('status', this.#status);
+  }
+
+  #start(): void {
+    if (this.#closed || this.#ingest || this.#retryTimer) return;
+    this.#update({ phase: 'starting' });
+    this.#watchdog ??= setInterval(() => this.#checkFlow(), 500);
+    void this.#spawnIngest().catch((err: Error) => {
+      this.#log.error({ err: err.message }, 'cannot start ingest');
+      this.#scheduleRetry(`cannot start ingest: ${err.message}`);
+    });
+  }
+
+  async #ensureTransport(): Promise<PlainTransport> {
+    if (this.#transport && !this.#transport.closed) return this.#transport;
+    const slot = this.#pool.leastLoaded();
+    const transport = await slot.router.createPlainTransport({
+      listenIp: { ip: '127.0.0.1' },
+      rtcpMux: false,
+      comedia: true,
+    });
+    this.#slot = slot;
+    this.#transport = transport;
+    // The router closes under us when its worker dies: rebuild on a live worker.
+    transport.observer.once('close', () => {
+      if (this.#transport !== transport) return;
+      this.#transport = undefined;
+      this.#producer = undefined;
+      this.#producerKey = undefined;
+      if (slot.router.closed && !this.#closed) {
+        this.#log.warn({ worker: slot.index }, 'worker gone; moving stream to a live worker');
+        this.#retryReason = 'media worker died; moving to a live worker';
+        void this.#ingest?.stop();
+      }
+    });
+    this.#ports ??= { rtp: await allocateUdpPort(), rtcp: await allocateUdpPort() };
+    return transport;
+  }
+
+  async #spawnIngest(): Promise<void> {
+    const transport = await this.#ensureTransport();
+    if (this.#closed) return;
+    const transcode = this.#options.transcode === 'always' || (this.#options.transcode === 'auto' && this.#needsTranscode);
+    const ingest = FfmpegIngest.start({
+      ffmpegPath: this.#options.ffmpegPath,
+      url: this.#options.url,
+      rtpPort: transport.tuple.localPort,
+      rtcpPort: transport.rtcpTuple!.localPort,
+      localRtpPort: this.#ports!.rtp,
+      localRtcpPort: this.#ports!.rtcp,
+      ssrc: this.#ssrc,
+      payloadType: PAYLOAD_TYPE,
+      transcode,
+    });
+    this.#ingest = ingest;
+    this.#startedAt = Date.now();
+    this.#framesSeen = 0;
+    this.#update({ transcoding: transcode });
+    ingest.on('input', (input) => this.#onInput(ingest, input, transcode));
+    ingest.on('rtp', (desc) => void this.#onRtp(transport, desc).catch((err: Error) => {
+      this.#log.error({ err: err.message }, 'cannot create producer');
+      void ingest.stop();
+    }));
+    ingest.on('progress', (p) => this.#onProgress(p));
+    ingest.once('exit', (e) => this.#onExit(ingest, e));
+  }
+
+  #onInput(ingest: FfmpegIngest, input: IngestInput, transcoding: boolean): void {
+    this.#update({ inputCodec: input.codec });
+    if (input.codec === 'h264' || transcoding) return;
+    if (this.#options.transcode === 'never') {
+      this.#log.warn({ codec: input.codec }, 'camera codec needs transcoding, which is disabled for it');
+      return;
+    }
+    this.#log.info({ codec: input.codec }, 'camera is not H.264: switching to low-latency transcoding');
+    this.#needsTranscode = true;
+    this.#attempt = -1; // the switch is not a failure: restart at once
+    void ingest.stop();
+  }
+
+  async #onRtp(transport: PlainTransport, desc: VideoRtpDescription): Promise<void> {
+    if (desc.encoding !== 'H264') {
+      if (this.#options.transcode === 'never') {
+        this.#retryReason = `camera sends ${desc.encoding}, which browsers cannot play without transcoding (transcode is 'never')`;
+        void this.#ingest?.stop();
+      }
+      return; // #onInput switches to transcoding
+    }
+    const profile = chooseAnnouncedProfile(desc.fmtp['profile-level-id']);
+    const packetizationMode = Number(desc.fmtp['packetization-mode'] ?? 0);
+    const key = `${profile.announced}/${packetizationMode}`;
+    this.#update({ profile });
+    if (this.#producer && !this.#producer.closed && this.#producerKey === key) return;
+    const rtpParameters: RtpParameters = {
+      codecs: [{
+        mimeType: 'video/H264',
+        payloadType: desc.payloadType,
+        clockRate: 90000,
+        parameters: { 'packetization-mode': packetizationMode, 'profile-level-id': profile.announced, 'level-asymmetry-allowed': 1 },
+        rtcpFeedback: [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+      }],
+      encodings: [{ ssrc: this.#ssrc }],
+    };
+    this.#producer?.close();
+    const producer = await transport.produce({ kind: 'video', rtpParameters, appData: { streamId: this.id } });
+    if (transport.closed || this.#transport !== transport) {
+      producer.close();
+      return;
+    }
+    this.#producer = producer;
+    this.#producerKey = key;
+    if (profile.remapped) {
+      this.#log.info({ real: profile.real, announced: profile.announced }, `camera sends ${profile.realName}; announced as a browser-negotiable profile`);
+    }
+    this.emit('producer', producer);
+  }
+
+  #onProgress(p: IngestProgress): void {
+    const now = Date.now();
+    this.#frames.add(now, p.frames);
+    this.#bytes.add(now, p.bytes);
+    if (p.frames > this.#framesSeen) {
+      this.#framesSeen = p.frames;
+      this.#update({
+        lastFrameAt: now,
+        fps: Math.round(this.#frames.ratePerSecond() * 10) / 10,
+        bitrateKbps: Math.round((this.#bytes.ratePerSecond() * 8) / 1000),
+        ...(this.#status.phase !== 'running' ? { phase: 'running' as const } : {}),
+      });
+      this.#attempt = 0;
+    }
+  }
+
+  /** Stall detection: no frame for stallMs -> stalled; for restartStalledMs -> restart ffmpeg. */
+  #checkFlow(): void {
+    if (!this.#ingest) return;
+    const now = Date.now();
+    const last = Math.max(this.#status.lastFrameAt ?? 0, this.#startedAt);
+    const idleFor = now - last;
+    const { stallMs, restartStalledMs } = this.#options.ingest;
+    if (this.#status.phase === 'running' && idleFor > stallMs) {
+      this.#update({ phase: 'stalled', reason: `no frames for ${Math.round(idleFor / 1000)} s`, fps: 0, bitrateKbps: 0 });
+    }
+    if (idleFor > restartStalledMs) {
+      this.#log.warn({ idleFor }, 'no frames; restarting ingest');
+      this.#retryReason = `no frames for ${Math.round(idleFor / 1000)} s`;
+      this.#startedAt = now; // one restart per window
+      void this.#ingest.stop();
+    }
+  }
+
+  #onExit(ingest: FfmpegIngest, e: IngestExit): void {
+    if (this.#ingest !== ingest) return;
+    this.#ingest = undefined;
+    const reason = this.#retryReason ?? e.reason;
+    this.#retryReason = undefined;
+    if (this.#closed) return;
+    if (this.#demand === 0 && !this.#options.alwaysOn && this.#stopping) return;
+    this.#log.info({ reason, code: e.code, signal: e.signal }, 'ingest ended');
+    this.#scheduleRetry(e.requested && this.#attempt < 0 ? 'switching ingest mode' : reason);
+  }
+
+  #scheduleRetry(reason: string): void {
+    if (this.#closed) return;
+    const immediate = this.#attempt < 0 || !this.#transport;
+    const delay = immediate ? 0 : Math.min(this.#options.ingest.backoffMaxMs, this.#options.ingest.backoffInitialMs * 2 ** this.#attempt);
+    this.#attempt = Math.max(0, this.#attempt) + (immediate ? 0 : 1);
+    this.#update({ phase: 'retrying', reason, fps: 0, bitrateKbps: 0, restarts: this.#status.restarts + 1 });
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#closed || this.#ingest) return;
+      this.#update({ phase: 'starting' });
+      void this.#spawnIngest().catch((err: Error) => this.#scheduleRetry(`cannot start ingest: ${err.message}`));
+    }, delay);
+  }
+
+  async #stop(reason: string): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+    await this.#ingest?.stop();
+    this.#ingest = undefined;
+    this.#producer?.close();
+    this.#producer = undefined;
+    this.#producerKey = undefined;
+    this.#transport?.close();
+    this.#transport = undefined;
+    this.#stopping = false;
+    this.#attempt = 0;
+    if (!this.#closed) this.#update({ phase: 'idle', reason, fps: 0, bitrateKbps: 0 });
+    this.#log.info({ reason }, 'ingest stopped');
+  }
+
+  /** Stops everything for good. Idempotent; resolves when ffmpeg has exited. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#graceTimer);
+    await this.#stop('closed');
+    this.#update({ phase: 'closed', reason: 'closed' });
+    this.removeAllListeners();
+  }
+}

@@ -1,0 +1,158 @@
+// The media room's one door: workers, camera streams, viewer transports and consumers.
+// It knows nothing of users or HTTP; callers authorize before they ask it for media.
+import { EventEmitter } from 'node:events';
+import type {
+  Consumer, DtlsParameters, Producer, Router, RtpCapabilities, WebRtcTransport,
+} from 'mediasoup/node/lib/types.js';
+import type { IngestConfig, MediaConfig } from '../config.js';
+import { AppError, ErrorCode } from '../errors.js';
+import { moduleLogger } from '../logger.js';
+import { CameraStream, type CameraStreamOptions } from './CameraStream.js';
+import { resolveFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
+import { WorkerPool, type WorkerSlot } from './WorkerPool.js';
+
+const log = moduleLogger('media');
+
+export interface MediaServiceEvents {
+  workerDied: [slot: WorkerSlot];
+  workerReplaced: [slot: WorkerSlot];
+}
+
+/** What a browser needs to build its receive transport. */
+export interface TransportInfo {
+  id: string;
+  iceParameters: WebRtcTransport['iceParameters'];
+  iceCandidates: WebRtcTransport['iceCandidates'];
+  dtlsParameters: WebRtcTransport['dtlsParameters'];
+}
+
+export class MediaService extends EventEmitter<MediaServiceEvents> {
+  readonly #config: MediaConfig;
+  readonly #ingest: IngestConfig;
+  readonly #pool: WorkerPool;
+  readonly ffmpeg: FfmpegBinary;
+  readonly #streams = new Map<string, CameraStream>();
+  /** In-flight or done pipes: `${producerId}>${routerId}`. */
+  readonly #pipes = new Map<string, Promise<void>>();
+
+  private constructor(config: MediaConfig, ingest: IngestConfig, pool: WorkerPool, ffmpeg: FfmpegBinary) {
+    super();
+    this.#config = config;
+    this.#ingest = ingest;
+    this.#pool = pool;
+    this.ffmpeg = ffmpeg;
+    pool.on('workerDied', (slot) => this.emit('workerDied', slot));
+    pool.on('workerReplaced', (slot) => this.emit('workerReplaced', slot));
+  }
+
+  static async create(config: MediaConfig, ingest: IngestConfig): Promise<MediaService> {
+    const ffmpeg = resolveFfmpeg(ingest.ffmpegPath);
+    log.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version }, 'ffmpeg found');
+    const pool = await WorkerPool.create(config);
+    return new MediaService(config, ingest, pool, ffmpeg);
+  }
+
+  get pool(): WorkerPool {
+    return this.#pool;
+  }
+
+  /** All routers share one codec list, so any live router's capabilities serve. */
+  get rtpCapabilities(): RtpCapabilities {
+    return this.#pool.leastLoaded().router.rtpCapabilities;
+  }
+
+  stream(id: string): CameraStream | undefined {
+    return this.#streams.get(id);
+  }
+
+  get streams(): ReadonlyMap<string, CameraStream> {
+    return this.#streams;
+  }
+
+  /** Creates the stream for one camera URL (idempotent per id: returns the existing one). */
+  openStream(options: Omit<CameraStreamOptions, 'ingest' | 'ffmpegPath'>): CameraStream {
+    const existing = this.#streams.get(options.id);
+    if (existing) return existing;
+    const stream = new CameraStream(this.#pool, { ...options, ingest: this.#ingest, ffmpegPath: this.ffmpeg.path });
+    this.#streams.set(options.id, stream);
+    return stream;
+  }
+
+  async closeStream(id: string): Promise<void> {
+    const stream = this.#streams.get(id);
+    if (!stream) return;
+    this.#streams.delete(id);
+    await stream.close();
+  }
+
+  /** A WebRTC receive transport on the least loaded worker. */
+  async createViewerTransport(): Promise<WebRtcTransport> {
+    const { router } = this.#pool.leastLoaded();
+    return router.createWebRtcTransport({
+      listenIps: [{ ip: this.#config.listenIp, announcedIp: this.#config.announcedIp }],
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 2_000_000,
+      appData: { routerId: router.id },
+    });
+  }
+
+  static transportInfo(t: WebRtcTransport): TransportInfo {
+    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+  }
+
+  static async connectTransport(t: WebRtcTransport, dtlsParameters: DtlsParameters): Promise<void> {
+    await t.connect({ dtlsParameters });
+  }
+
+  /**
+   * A paused consumer of `stream` on `transport`, after waiting for a cold stream to start.
+   * The caller must have authorized the viewer already; nothing is sent until resume.
+   */
+  async consume(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
+    let producer: Producer;
+    try {
+      producer = await stream.waitForProducer(this.#ingest.startTimeoutMs);
+    } catch (err) {
+      throw new AppError(ErrorCode.CameraUnavailable, `camera unavailable: ${(err as Error).message}`);
+    }
+    if (transport.closed) throw new AppError(ErrorCode.InvalidState, 'transport closed');
+    const router = this.#routerOf(transport);
+    await this.#pipe(producer, stream, router);
+    if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      throw new AppError(ErrorCode.CannotConsume, 'this browser cannot decode the camera\'s codec');
+    }
+    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+    return consumer;
+  }
+
+  #routerOf(transport: WebRtcTransport): Router {
+    const slot = this.#pool.slots.find((s) => s.router.id === transport.appData.routerId);
+    if (!slot) throw new AppError(ErrorCode.InvalidState, 'transport\'s worker is gone');
+    return slot.router;
+  }
+
+  /** Makes `producer` (living on the stream's router) available on `router`. */
+  async #pipe(producer: Producer, stream: CameraStream, router: Router): Promise<void> {
+    const home = stream.slot?.router;
+    if (!home || home === router) return;
+    const key = `${producer.id}>${router.id}`;
+    let pending = this.#pipes.get(key);
+    if (!pending) {
+      pending = home.pipeToRouter({ producerId: producer.id, router }).then(({ pipeProducer }) => {
+        pipeProducer?.observer.once('close', () => this.#pipes.delete(key));
+      });
+      pending.catch(() => this.#pipes.delete(key));
+      producer.observer.once('close', () => this.#pipes.delete(key));
+      this.#pipes.set(key, pending);
+    }
+    await pending;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#streams.values()].map((s) => s.close()));
+    this.#streams.clear();
+    this.#pool.close();
+  }
+}

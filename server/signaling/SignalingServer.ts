@@ -1,0 +1,168 @@
+// socket.io signaling: authenticates each connection, validates every request against the
+// protocol's schemas, runs it on the viewer's session and acknowledges with a result or an
+// error body. Unknown or malformed requests change nothing.
+import type { Server as HttpServer } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import type { CameraRegistry } from '../cameras/CameraRegistry.js';
+import { AppError, ErrorCode, toErrorBody, type ErrorBody } from '../errors.js';
+import { moduleLogger } from '../logger.js';
+import type { MediaService } from '../media/MediaService.js';
+import type { ViewAccess, Viewer } from './access-port.js';
+import { requestSchemas, type Ack, type ParsedRequest, type RequestName, type ResponseMap, type ServerEvents } from './protocol.js';
+import { ViewerSession, type ViewEvent } from './ViewerSession.js';
+
+const log = moduleLogger('signaling');
+
+/** Largest accepted message; socket.io drops the connection of a client that sends more. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+type ViewerSocket = Socket<Record<string, never>, ServerEvents, Record<string, never>, SocketData>;
+
+/** What a request handler works on: the viewer's session and its socket. */
+interface RequestContext {
+  session: ViewerSession;
+  socket: ViewerSocket;
+}
+
+type Handlers = { [K in RequestName]: (ctx: RequestContext, data: ParsedRequest<K>) => Promise<ResponseMap[K]> };
+
+export interface SignalingDeps {
+  media: MediaService;
+  cameras: CameraRegistry;
+  access: ViewAccess;
+}
+
+export interface SignalingEvents {
+  view: [ViewEvent];
+}
+
+interface SocketData {
+  viewer: Viewer;
+}
+
+export class SignalingServer extends EventEmitter<SignalingEvents> {
+  readonly io: Server<Record<string, never>, ServerEvents, Record<string, never>, SocketData>;
+  readonly #deps: SignalingDeps;
+  readonly #sessions = new Map<string, ViewerSession>();
+  readonly #handlers: Handlers;
+
+  constructor(http: HttpServer, deps: SignalingDeps) {
+    super();
+    this.#deps = deps;
+    this.io = new Server(http, { maxHttpBufferSize: MAX_MESSAGE_BYTES, serveClient: false, pingInterval: 10_000, pingTimeout: 8_000 });
+    this.#handlers = {
+      getRouterRtpCapabilities: async () => deps.media.rtpCapabilities,
+      listCameras: (ctx) => this.#listCameras(ctx),
+      createTransport: ({ session }) => session.createTransport(),
+      connectTransport: ({ session }, d) => session.connectTransport(d),
+      consume: ({ session }, d) => session.consume(d),
+      resumeConsumer: ({ session }, d) => session.resumeConsumer(d),
+      closeConsumer: ({ session }, d) => session.closeConsumer(d),
+      closeTransport: ({ session }, d) => session.closeTransport(d),
+    };
+    this.io.use((socket, next) => {
+      const auth = socket.handshake.auth as { token?: unknown } | undefined;
+      deps.access
+        .authenticate({
+          token: typeof auth?.token === 'string' ? auth.token : undefined,
+          address: socket.handshake.address,
+          userAgent: String(socket.handshake.headers['user-agent'] ?? '').slice(0, 300),
+        })
+        .then((viewer) => {
+          socket.data.viewer = viewer;
+          next();
+        })
+        .catch((err: unknown) => {
+          const body = toErrorBody(err);
+          const e = new Error(body.message) as Error & { data?: ErrorBody };
+          e.data = body;
+          next(e);
+        });
+    });
+    this.io.on('connection', (socket) => this.#onConnection(socket));
+    deps.cameras.on('health', (cameraId, stream, health) => {
+      this.io.to(room(cameraId)).emit('cameraHealth', { cameraId, stream, health });
+    });
+    const changed = () => this.io.emit('camerasChanged');
+    deps.cameras.on('added', changed);
+    deps.cameras.on('removed', changed);
+    deps.cameras.on('updated', changed);
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  async #listCameras({ session, socket }: RequestContext) {
+    const visible = await this.#deps.access.visibleCameras(session.viewer, this.#deps.cameras.list());
+    // Health updates go to the rooms of the cameras this viewer may see.
+    for (const r of socket.rooms) if (r.startsWith('camera:')) void socket.leave(r);
+    void socket.join(visible.map((c) => room(c.id)));
+    return visible;
+  }
+
+  #onConnection(socket: ViewerSocket): void {
+    const viewer = socket.data.viewer;
+    const slog = log.child({ socket: socket.id, viewer: viewer.id });
+    const session = new ViewerSession(viewer, {
+      media: this.#deps.media,
+      cameras: this.#deps.cameras,
+      access: this.#deps.access,
+      log: slog,
+      notify: {
+        consumerClosed: (consumerId, cameraId, reason) => socket.emit('consumerClosed', { consumerId, cameraId, reason }),
+        transportClosed: (transportId, reason) => socket.emit('transportClosed', { transportId, reason }),
+      },
+      onView: (e) => this.emit('view', e),
+    });
+    this.#sessions.set(socket.id, session);
+    slog.debug('connected');
+
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      const ack = typeof args.at(-1) === 'function' ? (args.pop() as (res: Ack<unknown>) => void) : undefined;
+      void this.#dispatch({ session, socket }, event, args, slog).then((res) => {
+        if (ack) ack(res);
+        else if (!res.ok) slog.debug({ event: String(event).slice(0, 64), error: res.error.code }, 'request without acknowledgement refused');
+      });
+    });
+    socket.on('disconnect', (reason) => {
+      slog.debug({ reason }, 'disconnected');
+      session.close();
+      this.#sessions.delete(socket.id);
+    });
+  }
+
+  async #dispatch(ctx: RequestContext, event: unknown, args: unknown[], slog: typeof log): Promise<Ack<unknown>> {
+    if (typeof event !== 'string' || !Object.hasOwn(requestSchemas, event)) {
+      return { ok: false, error: { code: ErrorCode.UnknownEvent, message: `unknown request "${String(event).slice(0, 64)}"` } };
+    }
+    const name = event as RequestName;
+    if (args.length > 1) {
+      return { ok: false, error: { code: ErrorCode.BadRequest, message: `${name} takes one payload object` } };
+    }
+    const parsed = requestSchemas[name].safeParse(args[0] ?? {});
+    if (!parsed.success) {
+      return { ok: false, error: { code: ErrorCode.BadRequest, message: `invalid ${name} payload: ${z.prettifyError(parsed.error).slice(0, 500)}` } };
+    }
+    try {
+      const handler = this.#handlers[name] as (c: RequestContext, d: unknown) => Promise<unknown>;
+      return { ok: true, data: await handler(ctx, parsed.data) };
+    } catch (err) {
+      if (!(err instanceof AppError)) slog.error({ err, request: name }, 'request failed');
+      return { ok: false, error: toErrorBody(err) };
+    }
+  }
+
+  /** Closes every session and the socket.io server. */
+  async close(): Promise<void> {
+    for (const s of this.#sessions.values()) s.close();
+    this.#sessions.clear();
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  }
+}
+
+function room(cameraId: string): string {
+  return `camera:${cameraId}`;
+}

@@ -1,0 +1,173 @@
+// One connected viewer: its receive transports and consumers, and the camera demand its
+// consumers hold. Closing the session closes them all and releases the demand.
+import type { Consumer, WebRtcTransport } from 'mediasoup/node/lib/types.js';
+import type { CameraRegistry } from '../cameras/CameraRegistry.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { MediaService } from '../media/MediaService.js';
+import type { ViewAccess, Viewer } from './access-port.js';
+import type { ConsumeResult, ParsedRequest, TransportInfo } from './protocol.js';
+
+export const SESSION_LIMITS = { transports: 4, consumers: 64 } as const;
+
+export interface ViewEvent {
+  type: 'start' | 'end';
+  viewer: Viewer;
+  cameraId: string;
+  stream: 'main' | 'sub';
+  consumerId: string;
+  reason?: string;
+}
+
+export interface SessionDeps {
+  media: MediaService;
+  cameras: CameraRegistry;
+  access: ViewAccess;
+  log: Logger;
+  /** Tells the client that a consumer or transport is gone and why. */
+  notify: {
+    consumerClosed(consumerId: string, cameraId: string, reason: string): void;
+    transportClosed(transportId: string, reason: string): void;
+  };
+  onView(e: ViewEvent): void;
+}
+
+interface ConsumerEntry {
+  consumer: Consumer;
+  cameraId: string;
+  stream: 'main' | 'sub';
+  release: () => void;
+}
+
+export class ViewerSession {
+  readonly viewer: Viewer;
+  readonly #deps: SessionDeps;
+  readonly #transports = new Map<string, WebRtcTransport>();
+  readonly #consumers = new Map<string, ConsumerEntry>();
+  #closed = false;
+
+  constructor(viewer: Viewer, deps: SessionDeps) {
+    this.viewer = viewer;
+    this.#deps = deps;
+  }
+
+  get consumerCount(): number {
+    return this.#consumers.size;
+  }
+
+  async createTransport(): Promise<TransportInfo> {
+    if (this.#transports.size >= SESSION_LIMITS.transports) {
+      throw new AppError(ErrorCode.BadRequest, `at most ${SESSION_LIMITS.transports} transports per session`);
+    }
+    const transport = await this.#deps.media.createViewerTransport();
+    if (this.#closed) {
+      transport.close();
+      throw new AppError(ErrorCode.InvalidState, 'session closed');
+    }
+    this.#transports.set(transport.id, transport);
+    transport.on('routerclose', () => {
+      this.#transports.delete(transport.id);
+      this.#deps.notify.transportClosed(transport.id, 'media worker restarted');
+    });
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') this.#deps.log.info({ transportId: transport.id, state }, 'transport DTLS ended');
+    });
+    return MediaService.transportInfo(transport);
+  }
+
+  #transport(id: string): WebRtcTransport {
+    const t = this.#transports.get(id);
+    if (!t || t.closed) throw new AppError(ErrorCode.NotFound, 'no such transport');
+    return t;
+  }
+
+  async connectTransport({ transportId, dtlsParameters }: ParsedRequest<'connectTransport'>): Promise<Record<string, never>> {
+    const transport = this.#transport(transportId);
+    try {
+      await MediaService.connectTransport(transport, dtlsParameters as Parameters<typeof MediaService.connectTransport>[1]);
+    } catch (err) {
+      throw new AppError(ErrorCode.BadRequest, `cannot connect transport: ${(err as Error).message}`);
+    }
+    return {};
+  }
+
+  async consume({ transportId, cameraId, stream: kind, rtpCapabilities }: ParsedRequest<'consume'>): Promise<ConsumeResult> {
+    const transport = this.#transport(transportId);
+    if (this.#consumers.size >= SESSION_LIMITS.consumers) {
+      throw new AppError(ErrorCode.BadRequest, `at most ${SESSION_LIMITS.consumers} consumers per session`);
+    }
+    // Authorization happens here, at the moment media would flow, before any demand or consumer.
+    await this.#deps.access.authorizeView(this.viewer, cameraId);
+    const camera = this.#deps.cameras.stream(cameraId, kind);
+    const served = camera.id.endsWith(':sub') ? 'sub' : 'main';
+    const release = camera.acquire();
+    let consumer: Consumer;
+    try {
+      consumer = await this.#deps.media.consume(transport, camera, rtpCapabilities as Parameters<MediaService['consume']>[2]);
+    } catch (err) {
+      release();
+      if (err instanceof TypeError) throw new AppError(ErrorCode.BadRequest, `invalid rtpCapabilities: ${err.message}`);
+      throw err;
+    }
+    if (this.#closed) {
+      consumer.close();
+      release();
+      throw new AppError(ErrorCode.InvalidState, 'session closed');
+    }
+    const entry: ConsumerEntry = { consumer, cameraId, stream: served, release };
+    this.#consumers.set(consumer.id, entry);
+    const end = (reason: string, tellClient: boolean) => {
+      if (!this.#consumers.delete(consumer.id)) return;
+      release();
+      if (!consumer.closed) consumer.close();
+      if (tellClient) this.#deps.notify.consumerClosed(consumer.id, cameraId, reason);
+      this.#deps.onView({ type: 'end', viewer: this.viewer, cameraId, stream: served, consumerId: consumer.id, reason });
+    };
+    consumer.on('producerclose', () => end('camera stream restarted', true));
+    consumer.on('transportclose', () => end('transport closed', true));
+    consumer.observer.once('close', () => end('closed', false));
+    this.#deps.onView({ type: 'start', viewer: this.viewer, cameraId, stream: served, consumerId: consumer.id });
+    return {
+      consumerId: consumer.id,
+      producerId: consumer.producerId,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters,
+      cameraId,
+      stream: served,
+    };
+  }
+
+  #consumer(id: string): ConsumerEntry {
+    const c = this.#consumers.get(id);
+    if (!c) throw new AppError(ErrorCode.NotFound, 'no such consumer');
+    return c;
+  }
+
+  async resumeConsumer({ consumerId }: ParsedRequest<'resumeConsumer'>): Promise<Record<string, never>> {
+    const { consumer } = this.#consumer(consumerId);
+    await consumer.resume();
+    // The client is ready to render: ask the source for a keyframe now rather than wait a GOP.
+    await consumer.requestKeyFrame().catch(() => undefined);
+    return {};
+  }
+
+  async closeConsumer({ consumerId }: ParsedRequest<'closeConsumer'>): Promise<Record<string, never>> {
+    this.#consumer(consumerId).consumer.close();
+    return {};
+  }
+
+  async closeTransport({ transportId }: ParsedRequest<'closeTransport'>): Promise<Record<string, never>> {
+    this.#transport(transportId).close();
+    this.#transports.delete(transportId);
+    return {};
+  }
+
+  /** Closes every consumer and transport; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const { consumer } of [...this.#consumers.values()]) consumer.close();
+    for (const t of this.#transports.values()) t.close();
+    this.#transports.clear();
+  }
+}

@@ -1,0 +1,28 @@
+// What signaling needs from access control: who is connecting, may they watch a camera now,
+// which cameras may they see. The access room implements it; signaling never reads the
+// database itself.
+import type { CameraSummary } from '../cameras/CameraRegistry.js';
+
+export interface Viewer {
+  /** Account id (or a synthetic id for open access). */
+  id: string;
+  displayName: string;
+  /** Client address and user agent, for the audit trail. */
+  address: string;
+  userAgent: string;
+}
+
+export interface HandshakeInfo {
+  token: string | undefined;
+  address: string;
+  userAgent: string;
+}
+
+export interface ViewAccess {
+  /** Identifies the connecting client; throws (Unauthenticated) to refuse the connection. */
+  authenticate(handshake: HandshakeInfo): Promise<Viewer>;
+  /** Throws (NotFound, which also stands for "not allowed") unless the viewer may watch the camera now. */
+  authorizeView(viewer: Viewer, cameraId: string): Promise<void>;
+  /** The subset of cameras the viewer may see. */
+  visibleCameras(viewer: Viewer, cameras: CameraSummary[]): Promise<CameraSummary[]>;
+}

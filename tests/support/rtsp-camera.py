@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""A real RTSP camera for tests: GStreamer's gst-rtsp-server serving a live test pattern.
+
+Prints one line `READY rtsp://127.0.0.1:<port><path>` on stdout once it accepts clients, so
+tests wait on that line instead of sleeping. Runs until SIGTERM/SIGINT.
+
+Must run with /usr/bin/python3 (Debian's, which has the gi bindings).
+"""
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+
+def pipeline(args: argparse.Namespace) -> str:
+    src = (
+        f"videotestsrc is-live=true pattern={args.pattern} "
+        f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
+    )
+    if args.codec == "h264":
+        # speed-preset=ultrafast silently yields Constrained Baseline even when High is
+        # asked for; veryfast gives a real High-profile stream (what most IP cameras send).
+        preset = "ultrafast" if args.profile == "baseline" else "veryfast"
+        profile = "constrained-baseline" if args.profile == "baseline" else args.profile
+        enc = (
+            f"! x264enc tune=zerolatency speed-preset={preset} key-int-max={args.gop} "
+            f"bitrate={args.kbps} "
+            f"! video/x-h264,profile={profile} "
+            "! rtph264pay name=pay0 pt=96 config-interval=" + ("-1" if args.inband else "0")
+        )
+    elif args.codec == "h265":
+        enc = (
+            f"! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} "
+            f"bitrate={args.kbps} ! rtph265pay name=pay0 pt=96 config-interval=-1"
+        )
+    elif args.codec == "mjpeg":
+        enc = "! jpegenc quality=70 ! rtpjpegpay name=pay0 pt=26"
+    else:
+        raise SystemExit(f"unknown codec {args.codec}")
+    return f"( {src}{enc} )"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--path", default="/cam")
+    ap.add_argument("--codec", choices=["h264", "h265", "mjpeg"], default="h264")
+    ap.add_argument("--profile", choices=["baseline", "main", "high"], default="baseline")
+    ap.add_argument("--width", type=int, default=640)
+    ap.add_argument("--height", type=int, default=360)
+    ap.add_argument("--fps", type=int, default=25)
+    ap.add_argument("--gop", type=int, default=50, help="frames between IDRs")
+    ap.add_argument("--kbps", type=int, default=800)
+    ap.add_argument("--pattern", default="ball")
+    ap.add_argument(
+        "--inband",
+        action="store_true",
+        help="send SPS/PPS in-band before every IDR (default: only in the SDP, like many cameras)",
+    )
+    args = ap.parse_args()
+
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(args.port))
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(pipeline(args))
+    factory.set_shared(True)
+    server.get_mount_points().add_factory(args.path, factory)
+    if server.attach(None) == 0:
+        print("ERROR could not bind", flush=True)
+        sys.exit(1)
+
+    loop = GLib.MainLoop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
+    print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}{args.path}", flush=True)
+    loop.run()
+
+
+if __name__ == "__main__":
+    main()
