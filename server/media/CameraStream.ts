@@ -182,7 +182,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #update(patch: Partial<IngestStatus>): void {
     const phaseChanged = patch.phase !== undefined && patch.phase !== this.#status.phase;
     this.#status = { ...this.#status, ...patch, ...(phaseChanged ? { since: Date.now() } : {}) };
-    if (phaseChanged && patch.reason === undefined && patch.phase !== 'retrying') delete this.#status.reason;
+    if (phaseChanged && patch.reason === undefined) delete this.#status.reason;
     this.emit('status', this.#status);
   }
 
@@ -339,24 +339,35 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#ingest = undefined;
     const reason = this.#retryReason ?? e.reason;
     this.#retryReason = undefined;
-    if (this.#closed) return;
-    if (this.#demand === 0 && !this.#options.alwaysOn && this.#stopping) return;
+    if (this.#closed || this.#stopping) return;
     this.#log.info({ reason, code: e.code, signal: e.signal }, 'ingest ended');
-    this.#scheduleRetry(e.requested && this.#attempt < 0 ? 'switching ingest mode' : reason);
+    if (this.#attempt < 0 || !this.#transport) {
+      // Not a camera failure (a switch to transcoding, a dead worker): start again at once.
+      this.#attempt = 0;
+      this.#respawn(reason);
+      return;
+    }
+    this.#scheduleRetry(reason);
   }
 
+  /** Starts the ingest again now, staying in 'starting'. */
+  #respawn(reason: string): void {
+    this.#update({ phase: 'starting', reason, restarts: this.#status.restarts + 1 });
+    void this.#spawnIngest().catch((err: Error) => this.#scheduleRetry(`cannot start ingest: ${err.message}`));
+  }
+
+  /** Waits the capped exponential backoff, then starts the ingest again. */
   #scheduleRetry(reason: string): void {
     if (this.#closed) return;
-    const immediate = this.#attempt < 0 || !this.#transport;
-    const delay = immediate ? 0 : Math.min(this.#options.ingest.backoffMaxMs, this.#options.ingest.backoffInitialMs * 2 ** this.#attempt);
-    this.#attempt = Math.max(0, this.#attempt) + (immediate ? 0 : 1);
-    this.#update({ phase: 'retrying', reason, fps: 0, bitrateKbps: 0, restarts: this.#status.restarts + 1 });
+    const { backoffInitialMs, backoffMaxMs } = this.#options.ingest;
+    const delay = Math.min(backoffMaxMs, backoffInitialMs * 2 ** this.#attempt);
+    this.#attempt++;
+    this.#update({ phase: 'retrying', reason, fps: 0, bitrateKbps: 0 });
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       if (this.#closed || this.#ingest) return;
-      this.#update({ phase: 'starting' });
-      void this.#spawnIngest().catch((err: Error) => this.#scheduleRetry(`cannot start ingest: ${err.message}`));
+      this.#respawn(reason);
     }, delay);
   }
 

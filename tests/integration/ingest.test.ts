@@ -1,0 +1,94 @@
+// Ingest end to end with real parts: a GStreamer RTSP camera, ffmpeg, mediasoup, and a real
+// RTP receiver (a PlainTransport consumer sending to a UDP socket of the test).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startCamera, type TestCamera } from '../support/camera.js';
+import { openRtpSink } from '../support/rtp-sink.js';
+import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+
+describe('ingest', { timeout: 120_000 }, () => {
+  let server: TestServer;
+  const cameras: TestCamera[] = [];
+
+  before(async () => {
+    server = await startTestServer({ ingest: { graceMs: 1000 } });
+  });
+  after(async () => {
+    await server?.stop();
+    await Promise.all(cameras.map((c) => c.stop()));
+  });
+
+  for (const profile of ['baseline', 'high'] as const) {
+    test(`a ${profile}-profile camera's RTP reaches a consumer, with SPS/PPS in-band before every IDR`, async () => {
+      const cam = await startCamera({ profile, gop: 25 });
+      cameras.push(cam);
+      const { status, json } = await addCamera(server, { name: `cam-${profile}`, mainUrl: cam.url });
+      assert.equal(status, 201);
+      assert.equal(json.health.state, 'idle', 'an on-demand camera is not pulled before anyone watches');
+
+      const sink = await openRtpSink(server, json.id);
+      try {
+        await sink.waitForPackets(50);
+        const first = await sink.consumerStats();
+        await sink.waitForPackets(100);
+        const second = await sink.consumerStats();
+        assert.ok(second.packetCount > first.packetCount, 'consumer packet count rises');
+        assert.ok(second.byteCount > first.byteCount, 'consumer byte count rises');
+        // The camera sends its parameter sets only in the SDP; the browser needs them in-band.
+        await sink.waitForPackets(200); // > 1 GOP at 25 fps
+        assert.ok(sink.idr.total >= 1, 'at least one IDR arrived');
+        assert.equal(sink.idr.withParameterSets, sink.idr.total, 'every IDR is preceded by SPS and PPS');
+
+        const health = await waitForHealth(server, json.id, (h) => h.state === 'live');
+        assert.equal(health.codec, 'h264');
+        assert.equal(health.transcoding, false);
+        assert.equal(health.profile, profile === 'high' ? 'High' : 'Constrained Baseline');
+        assert.ok(health.fps > 15 && health.fps < 35, `fps ${health.fps}`);
+        assert.ok(health.bitrateKbps > 0);
+        // The producer announces a profile every browser negotiates, whatever the camera sends.
+        const producer = server.cameras.stream(json.id, 'main').producer!;
+        assert.equal(producer.rtpParameters.codecs[0]!.parameters['profile-level-id'], '42e01f');
+      } finally {
+        await sink.close();
+      }
+    });
+  }
+
+  test('ingest stops after the grace period once the last viewer leaves, and always-on cameras run without viewers', async () => {
+    const cam = await startCamera({});
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'cam-on-demand', mainUrl: cam.url });
+    const sink = await openRtpSink(server, json.id);
+    await sink.waitForPackets(20);
+    const pid = server.cameras.stream(json.id, 'main').ingestPid;
+    assert.ok(pid);
+    await sink.close();
+    await waitForHealth(server, json.id, (h) => h.state === 'idle', 10_000);
+    assert.equal(server.cameras.stream(json.id, 'main').ingestPid, undefined);
+    assert.throws(() => process.kill(pid!, 0), 'the ffmpeg process is gone');
+
+    const res = await fetch(`${server.url}/api/cameras/${json.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` },
+      body: JSON.stringify({ alwaysOn: true }),
+    });
+    assert.equal(res.status, 200);
+    await waitForHealth(server, json.id, (h) => h.state === 'live' && h.viewers === 0);
+  });
+
+  test('an H.265 camera is transcoded to H.264 and its status says so', async () => {
+    const cam = await startCamera({ codec: 'h265', width: 320, height: 180, fps: 15 });
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'cam-h265', mainUrl: cam.url });
+    const sink = await openRtpSink(server, json.id);
+    try {
+      await sink.waitForPackets(30, 20_000);
+      const health = await waitForHealth(server, json.id, (h) => h.state === 'live');
+      assert.equal(health.codec, 'hevc');
+      assert.equal(health.transcoding, true);
+      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total);
+    } finally {
+      await sink.close();
+    }
+  });
+});

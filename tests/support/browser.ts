@@ -1,0 +1,64 @@
+// Headless Chromium (Debian's package) driven by playwright-core.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const ARTIFACTS = path.resolve('test-artifacts');
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+/** Opens the client and installs the test's own frame counters (rVFC) on every tile video. */
+export async function openClient(browser: Browser, url: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    const counts: Record<string, number> = {};
+    (window as unknown as { __frames: Record<string, number> }).__frames = counts;
+    const attach = (video: HTMLVideoElement) => {
+      if ((video as unknown as { __counted?: boolean }).__counted) return;
+      (video as unknown as { __counted?: boolean }).__counted = true;
+      const onFrame = () => {
+        const id = (video.closest('[data-camera-id]') as HTMLElement | null)?.dataset.cameraId ?? '';
+        counts[id] = (counts[id] ?? 0) + 1;
+        video.requestVideoFrameCallback(onFrame);
+      };
+      video.requestVideoFrameCallback(onFrame);
+    };
+    new MutationObserver(() => document.querySelectorAll('video').forEach(attach)).observe(document, { childList: true, subtree: true });
+  });
+  await page.goto(url);
+  return page;
+}
+
+export function framesOf(page: Page, cameraId: string): Promise<number> {
+  return page.evaluate((id) => (window as unknown as { __frames: Record<string, number> }).__frames[id] ?? 0, cameraId);
+}
+
+/** Resolves with the time it took once `n` new frames of the camera were rendered; rejects after timeoutMs. */
+export async function expectFrames(page: Page, cameraId: string, n: number, timeoutMs = 10_000): Promise<number> {
+  const start = await framesOf(page, cameraId);
+  const t0 = Date.now();
+  await page.waitForFunction(
+    ([id, target]) => ((window as unknown as { __frames: Record<string, number> }).__frames[id as string] ?? 0) >= (target as number),
+    [cameraId, start + n] as const,
+    { timeout: timeoutMs, polling: 100 },
+  );
+  return Date.now() - t0;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+export const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-'));

@@ -1,0 +1,94 @@
+// Starts a real RTSP camera (GStreamer's gst-rtsp-server, tests/support/rtsp-camera.py) and
+// returns its URL. The process prints READY once it accepts clients: no sleeping.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'rtsp-camera.py');
+
+export interface CameraOptions {
+  codec?: 'h264' | 'h265' | 'mjpeg';
+  profile?: 'baseline' | 'main' | 'high';
+  width?: number;
+  height?: number;
+  fps?: number;
+  gop?: number;
+  kbps?: number;
+  path?: string;
+  port?: number;
+  /** SPS/PPS in-band too (default: only in the SDP, like many cameras). */
+  inband?: boolean;
+}
+
+export interface TestCamera {
+  readonly url: string;
+  readonly port: number;
+  readonly proc: ChildProcess;
+  /** Kills the camera process (SIGKILL by default) and waits for it to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the camera again on the same port and path. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function launch(opts: CameraOptions): Promise<{ proc: ChildProcess; url: string }> {
+  const args = [SCRIPT];
+  for (const [k, v] of Object.entries(opts)) {
+    if (v === undefined || v === false) continue;
+    args.push(`--${k}`);
+    if (v !== true) args.push(String(v));
+  }
+  const proc = spawn('/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: proc.stdout! });
+    const timer = setTimeout(() => reject(new Error(`camera did not start: ${stderr}`)), 15_000);
+    rl.on('line', (line) => {
+      const m = /^READY (\S+)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1]! });
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`camera exited (${code}) before READY: ${stderr}`));
+    });
+  });
+}
+
+const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;
+
+export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera> {
+  let current = await launch(opts);
+  const port = Number(new URL(current.url).port);
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    const p = current.proc;
+    if (exited(p)) return;
+    const done = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    await done;
+  };
+  return {
+    get url() { return current.url; },
+    port,
+    get proc() { return current.proc; },
+    kill,
+    async restart() {
+      await kill();
+      // The port can linger for a moment after a kill; retry binding briefly.
+      for (let i = 0; ; i++) {
+        try {
+          current = await launch({ ...opts, port });
+          return;
+        } catch (err) {
+          if (i >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    },
+    stop: () => kill('SIGTERM'),
+  };
+}

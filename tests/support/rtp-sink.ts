@@ -1,0 +1,98 @@
+// A real RTP receiver for integration tests: a mediasoup PlainTransport consumer of a
+// camera's producer, sending to a UDP socket of the test. It counts packets and bytes and
+// records the H.264 NAL unit types it sees (to check SPS/PPS before every IDR).
+import dgram from 'node:dgram';
+import type { RunningServer } from '../../server/server.js';
+
+export interface RtpSink {
+  readonly packets: number;
+  readonly bytes: number;
+  /** IDR frames seen, and how many of them came after an SPS and a PPS. */
+  readonly idr: { total: number; withParameterSets: number };
+  consumerStats(): Promise<{ packetCount: number; byteCount: number }>;
+  /** Resolves once `n` more packets have arrived. */
+  waitForPackets(n: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openRtpSink(server: RunningServer, cameraId: string, kind: 'main' | 'sub' = 'main'): Promise<RtpSink> {
+  const stream = server.cameras.stream(cameraId, kind);
+  const release = stream.acquire();
+  try {
+    const producer = await stream.waitForProducer(20_000);
+    const router = stream.slot!.router;
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
+    await transport.connect({ ip: '127.0.0.1', port: sock.address().port });
+    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+    let packets = 0;
+    let bytes = 0;
+    const idr = { total: 0, withParameterSets: 0 };
+    // An IDR frame may span several slices (x264's sliced threads): frames are told apart by
+    // RTP timestamp, and its SPS/PPS must carry the same timestamp (same access unit).
+    let spsTs = -1;
+    let ppsTs = -1;
+    let lastIdrTs = -1;
+    const waiters: Array<{ target: number; resolve: () => void }> = [];
+    const seen = (type: number, ts: number) => {
+      if (type === 7) spsTs = ts;
+      else if (type === 8) ppsTs = ts;
+      else if (type === 5 && ts !== lastIdrTs) {
+        lastIdrTs = ts;
+        idr.total++;
+        if (spsTs === ts && ppsTs === ts) idr.withParameterSets++;
+      }
+    };
+    sock.on('message', (msg) => {
+      const b0 = msg[0]!;
+      if (b0 >> 6 !== 2) return;
+      const pt = msg[1]! & 0x7f;
+      if (pt >= 72 && pt <= 79) return; // RTCP on the muxed port
+      packets++;
+      bytes += msg.length;
+      const ts = msg.readUInt32BE(4);
+      const cc = b0 & 0x0f;
+      let off = 12 + cc * 4;
+      if (b0 & 0x10) off += 4 + msg.readUInt16BE(off + 2) * 4; // header extension
+      const nal = msg[off]! & 0x1f;
+      if (nal === 24) {
+        for (let p = off + 1; p + 2 < msg.length;) {
+          const size = msg.readUInt16BE(p);
+          seen(msg[p + 2]! & 0x1f, ts);
+          p += 2 + size;
+        }
+      } else if (nal === 28) {
+        const fu = msg[off + 1]!;
+        if (fu & 0x80) seen(fu & 0x1f, ts);
+      } else {
+        seen(nal, ts);
+      }
+      for (const w of [...waiters]) if (packets >= w.target) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+    });
+    return {
+      get packets() { return packets; },
+      get bytes() { return bytes; },
+      idr,
+      async consumerStats() {
+        const [s] = (await consumer.getStats()) as Array<{ packetCount: number; byteCount: number }>;
+        return { packetCount: s?.packetCount ?? 0, byteCount: s?.byteCount ?? 0 };
+      },
+      waitForPackets(n, timeoutMs = 10_000) {
+        const target = packets + n;
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`only ${packets} of ${target} RTP packets arrived`)), timeoutMs);
+          waiters.push({ target, resolve: () => { clearTimeout(timer); resolve(); } });
+        });
+      },
+      async close() {
+        transport.close();
+        sock.close();
+        release();
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+// Starts the whole server in-process on port 0 with a throw-away data directory.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../server/config.js';
+import { startServer, type RunningServer } from '../../server/server.js';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  /** Closes the server and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-test-'));
+  const config = loadConfig({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    demo: false,
+    ...overrides,
+    media: { workers: 2, logLevel: 'error', ...(overrides.media as object | undefined) },
+    ingest: { graceMs: 2000, ...(overrides.ingest as object | undefined) },
+  });
+  const server = await startServer(config);
+  return {
+    ...server,
+    dataDir,
+    async stop() {
+      await server.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Adds a camera through the HTTP API, as an operator would. */
+export async function addCamera(server: RunningServer, body: Record<string, unknown>): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${server.url}/api/cameras`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+/** Resolves when `predicate` holds for the camera's main-stream health (event-driven). */
+export function waitForHealth(server: RunningServer, cameraId: string, predicate: (h: any) => boolean, timeoutMs = 15_000): Promise<any> {
+  const now = server.cameras.get(cameraId).health;
+  if (predicate(now)) return Promise.resolve(now);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      server.cameras.off('health', on);
+      reject(new Error(`camera health did not reach the expected state; last: ${JSON.stringify(server.cameras.get(cameraId).health)}`));
+    }, timeoutMs);
+    const on = (id: string, stream: string, h: any) => {
+      if (id !== cameraId || stream !== 'main' || !predicate(h)) return;
+      clearTimeout(timer);
+      server.cameras.off('health', on);
+      resolve(h);
+    };
+    server.cameras.on('health', on);
+  });
+}
