@@ -85,7 +85,9 @@ function stamp(name, value) {
   return value;
 }
 
-const lockHash = hashOf([path.join(root, 'package.json'), path.join(root, 'package-lock.json')]);
+// The lock file names every installed package (the root's own dependencies included), so
+// edits to package.json scripts do not cost a reinstall.
+const lockHash = hashOf([path.join(root, 'package-lock.json')]);
 if (!fs.existsSync(path.join(root, 'node_modules')) || stamp('lock') !== lockHash) {
   log('installing npm packages (npm ci)');
   // The mediasoup worker is handled below (prebuilt, cached or built offline), not by

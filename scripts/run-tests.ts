@@ -7,7 +7,7 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 const order = ['unit', 'integration', 'e2e'];
 const args = process.argv.slice(2);
-const roots = args.length ? args.map((a) => path.resolve(a)) : order.map((d) => path.join(root, 'tests', d));
+const roots = args.length ? args.map((a) => path.resolve(a)) : order.map((d) => path.join(root, 'tests', d)).filter((d) => fs.existsSync(d));
 
 const files: string[] = [];
 for (const r of roots) {

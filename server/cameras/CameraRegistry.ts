@@ -188,9 +188,10 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
 
   async remove(id: string): Promise<void> {
     const entry = this.#entry(id);
+    // The stored row goes first: if that fails, the camera stays fully in service.
+    await this.#repo.remove(id);
     this.#entries.delete(id);
     await Promise.all([this.#media.closeStream(entry.main.id), entry.sub ? this.#media.closeStream(entry.sub.id) : undefined]);
-    await this.#repo.remove(id);
     this.emit('removed', id);
   }
 

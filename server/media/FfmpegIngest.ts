@@ -154,12 +154,16 @@ export class FfmpegIngest extends EventEmitter<FfmpegIngestEvents> {
         this.emit('rtp', desc);
       }
     });
-    // stderr: the log, for the input codec and the reason of an exit.
+    // stderr: the log, for the input codec and the reason of an exit. Stream lines after
+    // "Output #0" describe what we send (h264 when transcoding), not what the camera sends.
+    let inInputSection = false;
     readline.createInterface({ input: proc.stderr! }).on('line', (raw) => {
       const line = redactUrl(raw, url);
       this.#log.push(line);
       if (this.#log.length > 40) this.#log.shift();
-      const input = inputVideoCodec(line);
+      if (line.startsWith('Input #')) inInputSection = true;
+      else if (line.startsWith('Output #') || line.startsWith('Stream mapping')) inInputSection = false;
+      const input = inInputSection ? inputVideoCodec(line) : undefined;
       if (input) this.emit('input', input);
     });
     // fd 3: -progress key=value blocks.

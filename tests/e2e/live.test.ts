@@ -1,0 +1,60 @@
+// End to end in headless Chromium: a real RTSP camera, the server, the built web client.
+// Frames are counted with requestVideoFrameCallback, which fires only for frames the
+// browser really decoded and presented.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { expectFrames, launchBrowser, openClient, screenshot } from '../support/browser.js';
+import { startCamera, type TestCamera } from '../support/camera.js';
+import { addCamera, startTestServer, type TestServer } from '../support/server.js';
+
+describe('live view in Chromium', { timeout: 180_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  const cameras: TestCamera[] = [];
+  const pages: Page[] = [];
+
+  before(async () => {
+    [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
+  });
+  after(async () => {
+    await Promise.all(pages.map((p) => p.context().close()));
+    await browser?.close();
+    await server?.stop();
+    await Promise.all(cameras.map((c) => c.stop()));
+  });
+
+  // Chromium's receive capabilities list no High profile (64xxxx); this is the case most
+  // real cameras are in, and the one that proves the announced-profile policy works.
+  for (const profile of ['baseline', 'high'] as const) {
+    test(`a ${profile}-profile camera renders more than 25 frames within 10 s`, async () => {
+      const cam = await startCamera({ profile, width: 640, height: 360, fps: 25 });
+      cameras.push(cam);
+      const { json } = await addCamera(server, { name: `e2e-${profile}`, mainUrl: cam.url });
+      const page = await openClient(browser, `${server.url}/?layout=1`);
+      pages.push(page);
+      const t0 = Date.now();
+      await page.locator(`li[data-camera-id="${json.id}"]`).click();
+      await expectFrames(page, json.id, 26, 10_000);
+      const ms = Date.now() - t0;
+      await screenshot(page, `live-${profile}`);
+      // The tile shows the camera's state and its own measured fps.
+      const tile = page.locator(`.tile[data-camera-id="${json.id}"]`);
+      await tile.locator('.badge.state-live').waitFor({ timeout: 5000 });
+      await page.waitForFunction((id) => Number(document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)?.dataset.fps) > 10, json.id, { timeout: 5000 });
+      const profileName = (await fetch(`${server.url}/api/cameras/${json.id}`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json())).health.profile;
+      assert.equal(profileName, profile === 'high' ? 'High' : 'Constrained Baseline');
+      console.log(`# ${profile}: 26 frames rendered ${ms} ms after the click`);
+    });
+  }
+
+  test('the page is in Vietnamese by default and switches to English', async () => {
+    const page = await openClient(browser, `${server.url}/`);
+    pages.push(page);
+    assert.equal(await page.locator('html').getAttribute('lang'), 'vi');
+    assert.equal(await page.locator('#cameras-heading').textContent(), 'Camera');
+    await page.locator('#lang').click();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    assert.equal(await page.locator('#cameras-heading').textContent(), 'Cameras');
+  });
+});

@@ -1,0 +1,157 @@
+// Bad input from clients, operators and cameras: each gets a clear error, nothing stored
+// changes, and a viewer already watching keeps receiving media throughout.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { io, type Socket } from 'socket.io-client';
+import { startCamera, type TestCamera } from '../support/camera.js';
+import { openRtpSink, type RtpSink } from '../support/rtp-sink.js';
+import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+
+type AckBody = { ok: boolean; data?: any; error?: { code: string; message: string } };
+
+describe('bad input', { timeout: 180_000 }, () => {
+  let server: TestServer;
+  let cam: TestCamera;
+  let sink: RtpSink;
+  let socket: Socket;
+  let goodId: string;
+  const closers: Array<() => unknown> = [];
+
+  const ask = (event: string, ...args: unknown[]): Promise<AckBody> => socket.timeout(15_000).emitWithAck(event, ...args);
+  const api = (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}`, ...headers },
+      body,
+    });
+
+  before(async () => {
+    [server, cam] = await Promise.all([startTestServer({ ingest: { startTimeoutMs: 8000 } }), startCamera({})]);
+    goodId = (await addCamera(server, { name: 'good', mainUrl: cam.url })).json.id;
+    sink = await openRtpSink(server, goodId);
+    await sink.waitForPackets(20);
+    socket = io(server.url, { transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
+  });
+  after(async () => {
+    socket?.close();
+    for (const c of closers) await c();
+    await sink?.close();
+    await server?.stop();
+    await cam?.stop();
+  });
+
+  test('malformed signaling events get a clear error acknowledgement', async () => {
+    let r = await ask('noSuchEvent', {});
+    assert.equal(r.error?.code, 'UNKNOWN_EVENT');
+    r = await ask('__proto__', {});
+    assert.equal(r.error?.code, 'UNKNOWN_EVENT');
+    r = await ask('consume', { transportId: 1, cameraId: ['x'], rtpCapabilities: 'all' });
+    assert.equal(r.error?.code, 'BAD_REQUEST');
+    assert.match(r.error!.message, /transportId/);
+    r = await ask('consume', 'just a string');
+    assert.equal(r.error?.code, 'BAD_REQUEST');
+    r = await ask('createTransport', { extra: true });
+    assert.equal(r.error?.code, 'BAD_REQUEST', 'unknown fields are refused');
+    r = await ask('listCameras', {}, {});
+    assert.equal(r.error?.code, 'BAD_REQUEST', 'one payload only');
+    r = await ask('connectTransport', { transportId: 'nope', dtlsParameters: { fingerprints: [{ algorithm: 'sha-256', value: 'AA' }] } });
+    assert.equal(r.error?.code, 'NOT_FOUND');
+    r = await ask('resumeConsumer', { consumerId: 'x'.repeat(65) });
+    assert.equal(r.error?.code, 'BAD_REQUEST');
+    socket.emit('consume', { junk: true }); // no acknowledgement callback: ignored, nothing breaks
+    const list = await ask('listCameras', {});
+    assert.equal(list.ok, true, 'the connection still works');
+  });
+
+  test('an unknown camera id is a NOT_FOUND and starts nothing', async () => {
+    const t = await ask('createTransport', {});
+    assert.equal(t.ok, true);
+    const r = await ask('consume', { transportId: t.data.id, cameraId: '00000000-0000-4000-8000-000000000000', rtpCapabilities: server.media.rtpCapabilities });
+    assert.equal(r.error?.code, 'NOT_FOUND');
+    assert.equal(server.media.streams.size, 1, 'no stream was opened');
+  });
+
+  test('an oversized message closes only the sender\'s connection', async () => {
+    const other = io(server.url, { transports: ['websocket'], reconnection: false });
+    closers.push(() => other.close());
+    await new Promise<void>((resolve) => other.once('connect', () => resolve()));
+    const gone = new Promise((resolve) => other.once('disconnect', resolve));
+    other.emit('listCameras', { pad: 'x'.repeat(200 * 1024) });
+    assert.equal(await gone, 'transport close');
+    assert.equal((await ask('listCameras', {})).ok, true, 'other clients are unaffected');
+  });
+
+  test('the camera API refuses bad input and changes nothing', async () => {
+    const before = await (await api('GET', '/api/cameras')).json();
+    let res = await api('POST', '/api/cameras', JSON.stringify({ name: 'web', mainUrl: 'http://10.0.0.1/video' }));
+    assert.equal(res.status, 400);
+    assert.match((await res.json()).error.message, /rtsp/);
+    res = await api('POST', '/api/cameras', '{"name": ');
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.message, 'request body is not valid JSON');
+    res = await api('POST', '/api/cameras', JSON.stringify({ name: 'big', mainUrl: 'rtsp://h/x', location: 'x'.repeat(64 * 1024) }));
+    assert.equal(res.status, 400);
+    res = await api('POST', '/api/cameras', JSON.stringify({ name: 'good', mainUrl: 'rtsp://h/other' }));
+    assert.equal(res.status, 409, 'duplicate name');
+    res = await api('PATCH', `/api/cameras/${goodId}`, JSON.stringify({ mainUrl: 'file:///etc/passwd' }));
+    assert.equal(res.status, 400);
+    res = await api('GET', '/api/cameras/00000000-0000-4000-8000-000000000000');
+    assert.equal(res.status, 404);
+    res = await api('DELETE', '/api/cameras/not-a-uuid');
+    assert.equal(res.status, 400);
+    res = await api('GET', '/api/cameras', undefined, { authorization: 'Bearer wrong-token-wrong-token' });
+    assert.equal(res.status, 401);
+    res = await fetch(`${server.url}/api/cameras`);
+    assert.equal(res.status, 401);
+    assert.deepEqual(await (await api('GET', '/api/cameras')).json(), before, 'nothing changed');
+    assert.equal(server.cameras.record(goodId).mainUrl, cam.url);
+  });
+
+  const garbage = net.createServer((s) => {
+    s.on('error', () => undefined);
+    s.end(Buffer.from('HTTP/1.0 200 OK\r\n\r\n\x00\xff\x13garbage garbage garbage\r\n\r\n', 'latin1'));
+  });
+
+  const broken: Array<[string, () => Promise<string>, RegExp]> = [
+    ['an unreachable host (connection refused)', async () => {
+      const srv = net.createServer().listen(0, '127.0.0.1');
+      await new Promise((r) => srv.once('listening', r));
+      const port = (srv.address() as net.AddressInfo).port;
+      await new Promise((r) => srv.close(r));
+      return `rtsp://127.0.0.1:${port}/stream`;
+    }, /refused/],
+    ['a host name that does not resolve', async () => 'rtsp://camera-42.invalid/stream', /resolve/],
+    ['a wrong RTSP path', async () => `rtsp://user:s3cret-pw@127.0.0.1:${cam.port}/no-such-path`, /404/],
+    ['a server that answers garbage', async () => {
+      garbage.listen(0, '127.0.0.1');
+      await new Promise((r) => garbage.once('listening', r));
+      closers.push(() => new Promise((r) => garbage.close(r)));
+      return `rtsp://127.0.0.1:${(garbage.address() as net.AddressInfo).port}/x`;
+    }, /.+/],
+  ];
+  for (const [what, makeUrl, reason] of broken) {
+    test(`${what}: the viewer gets CAMERA_UNAVAILABLE with a reason, the camera shows offline`, async () => {
+      const url = await makeUrl();
+      const { status, json } = await addCamera(server, { name: what, mainUrl: url });
+      assert.equal(status, 201);
+      const t = await ask('createTransport', {});
+      const r = await ask('consume', { transportId: t.data.id, cameraId: json.id, rtpCapabilities: server.media.rtpCapabilities });
+      assert.equal(r.error?.code, 'CAMERA_UNAVAILABLE');
+      assert.match(r.error!.message, reason);
+      assert.doesNotMatch(r.error!.message, /s3cret-pw/, 'credentials never reach the client');
+      const health = await waitForHealth(server, json.id, (h) => h.state === 'offline' || (h.state === 'connecting' && h.reason));
+      assert.match(health.reason, reason);
+      assert.doesNotMatch(JSON.stringify(health), /s3cret-pw/);
+      await ask('closeTransport', { transportId: t.data.id });
+    });
+  }
+
+  test('the viewer that was watching all along kept receiving media', async () => {
+    const before = sink.packets;
+    await sink.waitForPackets(50);
+    assert.ok(sink.packets > before);
+    assert.equal(server.cameras.get(goodId).health.state, 'live');
+  });
+});

@@ -1,0 +1,130 @@
+// The server as an operator runs it (a separate process, `node server/main.ts`), killed with
+// SIGKILL: its ffmpeg processes must not outlive it, and a restart on the same data must not
+// open a second connection to the camera.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { after, describe, test } from 'node:test';
+import { startCamera, type TestCamera } from '../support/camera.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+/** Processes whose command line mentions `needle` (from /proc, as ps would show them). */
+function processesWith(needle: string, name: string): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (path.basename(argv[0] ?? '') === name && argv.some((a) => a.includes(needle))) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Established TCP connections to a local port (the camera's RTSP sessions). */
+function connectionsTo(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  let n = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is cols[1], remote cols[2]; state 01 = ESTABLISHED. Count the client side.
+      if (cols[3] === '01' && cols[2]?.endsWith(`:${hex}`)) n++;
+    }
+  }
+  return n;
+}
+
+/** Polls `check` until it holds (no event tells us a foreign process ended). */
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<number> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Date.now() - t0;
+}
+
+async function startServerProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start')), 60_000);
+    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const m = /is running: (\S+)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  return { proc, url };
+}
+
+describe('server process lifetime', { timeout: 180_000 }, () => {
+  let cam: TestCamera;
+  const procs: ChildProcess[] = [];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-life-'));
+  after(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await cam?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('SIGKILL leaves no ffmpeg behind; a restart holds one camera connection, not two', async () => {
+    cam = await startCamera({ path: '/life' });
+    const configFile = path.join(dataDir, 'config.json');
+    fs.writeFileSync(configFile, JSON.stringify({ cameras: [{ name: 'Always on', mainUrl: cam.url, alwaysOn: true }] }));
+    const env = {
+      PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0', MEDIA_WORKERS: '1',
+      GIAMSAT_CONFIG: configFile, ADMIN_TOKEN: 'test-admin-token-0123456789',
+    };
+    const first = await startServerProcess(env);
+    procs.push(first.proc);
+    await until(() => processesWith(`:${cam.port}/life`, 'ffmpeg').length === 1 && connectionsTo(cam.port) === 1, 30_000, 'ffmpeg to connect');
+    const orphan = processesWith(`:${cam.port}/life`, 'ffmpeg')[0]!;
+
+    first.proc.kill('SIGKILL');
+    const ms = await until(() => !fs.existsSync(`/proc/${orphan}`) || fs.readFileSync(`/proc/${orphan}/stat`, 'utf8').split(' ')[2] === 'Z', 5_000, 'ffmpeg to die with the server');
+    console.log(`# ffmpeg gone ${ms} ms after the server's SIGKILL`);
+    await until(() => connectionsTo(cam.port) === 0, 10_000, 'the camera connection to close');
+
+    const second = await startServerProcess(env);
+    procs.push(second.proc);
+    const res = await fetch(`${second.url}/api/cameras`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+    const list = (await res.json()) as Array<{ name: string }>;
+    assert.equal(list.filter((c) => c.name === 'Always on').length, 1, 'the configured camera is not duplicated');
+    await until(() => connectionsTo(cam.port) >= 1, 30_000, 'ffmpeg to reconnect');
+    // Settle over a few seconds of streaming: the count must stay at one.
+    const t0 = Date.now();
+    while (Date.now() - t0 < 3000) {
+      assert.equal(processesWith(`:${cam.port}/life`, 'ffmpeg').length, 1);
+      assert.equal(connectionsTo(cam.port), 1);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    second.proc.kill('SIGTERM');
+    await new Promise((r) => second.proc.once('exit', r));
+    assert.equal(processesWith(`:${cam.port}/life`, 'ffmpeg').length, 0, 'a clean stop ends ffmpeg');
+  });
+});
