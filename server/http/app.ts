@@ -51,10 +51,12 @@ export function createApp(deps: HttpDeps): express.Express {
   api.use(express.json({ limit: '32kb' }));
   const admin = requireAdmin(deps.adminToken);
 
-  api.get('/cameras', (_req, res) => {
+  // Reads are administrative too: camera names and locations describe sensitive sites. The
+  // web client gets its (filtered) list over signaling instead.
+  api.get('/cameras', admin, (_req, res) => {
     res.json(deps.cameras.list());
   });
-  api.get('/cameras/:id', (req, res) => {
+  api.get('/cameras/:id', admin, (req, res) => {
     const id = idParam.safeParse(req.params.id);
     if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
     res.json(deps.cameras.get(id.data));

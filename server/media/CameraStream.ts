@@ -2,10 +2,11 @@
 // on-demand start and grace-period stop, the ffmpeg ingest with reconnect backoff, the
 // PlainTransport + Producer it feeds, stall detection, and recovery from a worker death.
 //
-// The Producer outlives ffmpeg restarts: ffmpeg is restarted with the same SSRC and the
-// same source ports, so the comedia PlainTransport keeps accepting its packets and open
-// consumers get video back by themselves. Only a changed codec/profile or a dead worker
-// replaces the Producer.
+// Each ffmpeg run gets its own Producer. A new ffmpeg starts a new RTP timeline (random
+// timestamp base, which its RTP muxer cannot be told), and a browser whose jitter buffer
+// sees the timestamps jump backwards drops every later frame; a fresh Producer makes open
+// consumers close with "camera stream restarted", and clients subscribe again, which
+// waits for the next Producer. The PlainTransport (and its ports) outlives the runs.
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import type { PlainTransport, Producer, RtpParameters } from 'mediasoup/node/lib/types.js';
@@ -67,7 +68,6 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #slot?: WorkerSlot;
   #transport?: PlainTransport;
   #producer?: Producer;
-  #producerKey?: string;
   #ingest?: FfmpegIngest;
   #ports?: { rtp: number; rtcp: number };
   readonly #ssrc = randomInt(1, 2 ** 31);
@@ -211,7 +211,6 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       if (this.#transport !== transport) return;
       this.#transport = undefined;
       this.#producer = undefined;
-      this.#producerKey = undefined;
       if (slot.router.closed && !this.#closed) {
         this.#log.warn({ worker: slot.index }, 'worker gone; moving stream to a live worker');
         this.#retryReason = 'media worker died; moving to a live worker';
@@ -273,9 +272,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     }
     const profile = chooseAnnouncedProfile(desc.fmtp['profile-level-id']);
     const packetizationMode = Number(desc.fmtp['packetization-mode'] ?? 0);
-    const key = `${profile.announced}/${packetizationMode}`;
     this.#update({ profile });
-    if (this.#producer && !this.#producer.closed && this.#producerKey === key) return;
     const rtpParameters: RtpParameters = {
       codecs: [{
         mimeType: 'video/H264',
@@ -293,7 +290,6 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       return;
     }
     this.#producer = producer;
-    this.#producerKey = key;
     if (profile.remapped) {
       this.#log.info({ real: profile.real, announced: profile.announced }, `camera sends ${profile.realName}; announced as a browser-negotiable profile`);
     }
@@ -337,6 +333,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #onExit(ingest: FfmpegIngest, e: IngestExit): void {
     if (this.#ingest !== ingest) return;
     this.#ingest = undefined;
+    // This run's RTP timeline is over (see the header comment).
+    this.#producer?.close();
+    this.#producer = undefined;
     const reason = this.#retryReason ?? e.reason;
     this.#retryReason = undefined;
     if (this.#closed || this.#stopping) return;
@@ -381,7 +380,6 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#ingest = undefined;
     this.#producer?.close();
     this.#producer = undefined;
-    this.#producerKey = undefined;
     this.#transport?.close();
     this.#transport = undefined;
     this.#stopping = false;

@@ -103,6 +103,8 @@ export function exitReason(lines: string[], code: number | null, signal: NodeJS.
     if (m) return typeof out === 'string' ? out : out(m);
   }
   if (signal) return `ingest process ended by ${signal}`;
+  // ffmpeg ends cleanly when the camera closes the session or its stream ends.
+  if (code === 0) return 'camera ended the stream';
   const last = [...lines].reverse().find((l) => l.trim().length > 0);
   return last ? `ingest process exited (${code}): ${last.trim().slice(0, 200)}` : `ingest process exited (${code})`;
 }

@@ -100,7 +100,7 @@ describe('bad input', { timeout: 180_000 }, () => {
     res = await api('GET', '/api/cameras/00000000-0000-4000-8000-000000000000');
     assert.equal(res.status, 404);
     res = await api('DELETE', '/api/cameras/not-a-uuid');
-    assert.equal(res.status, 400);
+    assert.equal(res.status, 404, 'an id that cannot exist is simply not found');
     res = await api('GET', '/api/cameras', undefined, { authorization: 'Bearer wrong-token-wrong-token' });
     assert.equal(res.status, 401);
     res = await fetch(`${server.url}/api/cameras`);
@@ -109,7 +109,10 @@ describe('bad input', { timeout: 180_000 }, () => {
     assert.equal(server.cameras.record(goodId).mainUrl, cam.url);
   });
 
+  const garbageSockets = new Set<net.Socket>();
   const garbage = net.createServer((s) => {
+    garbageSockets.add(s);
+    s.on('close', () => garbageSockets.delete(s));
     s.on('error', () => undefined);
     s.end(Buffer.from('HTTP/1.0 200 OK\r\n\r\n\x00\xff\x13garbage garbage garbage\r\n\r\n', 'latin1'));
   });
@@ -127,7 +130,10 @@ describe('bad input', { timeout: 180_000 }, () => {
     ['a server that answers garbage', async () => {
       garbage.listen(0, '127.0.0.1');
       await new Promise((r) => garbage.once('listening', r));
-      closers.push(() => new Promise((r) => garbage.close(r)));
+      closers.push(() => new Promise((r) => {
+        garbage.close(r);
+        for (const s of garbageSockets) s.destroy();
+      }));
       return `rtsp://127.0.0.1:${(garbage.address() as net.AddressInfo).port}/x`;
     }, /.+/],
   ];

@@ -17,25 +17,33 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+const FRAME_COUNTER = `
+(() => {
+  const counts = {};
+  window.__frames = counts;
+  const attach = (video) => {
+    if (video.__counted) return;
+    video.__counted = true;
+    const onFrame = () => {
+      const tile = video.closest('[data-camera-id]');
+      const id = tile ? tile.dataset.cameraId : '';
+      counts[id] = (counts[id] || 0) + 1;
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  };
+  new MutationObserver(() => document.querySelectorAll('video').forEach(attach))
+    .observe(document, { childList: true, subtree: true });
+})();
+`;
+
 /** Opens the client and installs the test's own frame counters (rVFC) on every tile video. */
 export async function openClient(browser: Browser, url: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await page.addInitScript(() => {
-    const counts: Record<string, number> = {};
-    (window as unknown as { __frames: Record<string, number> }).__frames = counts;
-    const attach = (video: HTMLVideoElement) => {
-      if ((video as unknown as { __counted?: boolean }).__counted) return;
-      (video as unknown as { __counted?: boolean }).__counted = true;
-      const onFrame = () => {
-        const id = (video.closest('[data-camera-id]') as HTMLElement | null)?.dataset.cameraId ?? '';
-        counts[id] = (counts[id] ?? 0) + 1;
-        video.requestVideoFrameCallback(onFrame);
-      };
-      video.requestVideoFrameCallback(onFrame);
-    };
-    new MutationObserver(() => document.querySelectorAll('video').forEach(attach)).observe(document, { childList: true, subtree: true });
-  });
+  // A string, not a function: tsx compiles this file with esbuild's keepNames, which wraps
+  // functions in a `__name()` helper that does not exist inside the page.
+  await page.addInitScript(FRAME_COUNTER);
   await page.goto(url);
   return page;
 }

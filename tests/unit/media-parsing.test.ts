@@ -80,4 +80,5 @@ test('exitReason turns ffmpeg\'s last words into a reason a person can act on', 
   assert.equal(exitReason(['rtsp://x: Invalid data found when processing input'], 1, null), 'camera sent data that is not a valid RTSP/RTP stream');
   assert.equal(exitReason([], null, 'SIGKILL'), 'ingest process ended by SIGKILL');
   assert.equal(exitReason(['something odd', ''], 3, null), 'ingest process exited (3): something odd');
+  assert.equal(exitReason(['video:14kB audio:0kB subtitle:0kB'], 0, null), 'camera ended the stream');
 });
