@@ -17,7 +17,7 @@ export interface DemoSite {
   close(): Promise<void>;
 }
 
-/** Starts the simulated cameras and makes sure the registry has them (always-on, so the grid plays at once). */
+/** Starts the simulated cameras and makes sure the registry has them (on demand, like real ones: the grid subscribes at once). */
 export async function startDemoSite(ffmpeg: string, cameras: CameraRegistry, port = Number(process.env.DEMO_RTSP_PORT ?? 8554)): Promise<DemoSite> {
   const simulator = await RtspSimulator.start(ffmpeg, DEMO_FEEDS, port);
   for (const [i, feed] of DEMO_FEEDS.entries()) {

@@ -76,6 +76,23 @@ describe('ingest', { timeout: 120_000 }, () => {
     await waitForHealth(server, json.id, (h) => h.state === 'live' && h.viewers === 0);
   });
 
+  test('a camera with a sub stream serves it on request, independently of the main stream', async () => {
+    const [main, sub] = await Promise.all([startCamera({ profile: 'high', path: '/main' }), startCamera({ width: 320, height: 180, path: '/sub' })]);
+    cameras.push(main, sub);
+    const { json } = await addCamera(server, { name: 'cam-two-streams', mainUrl: main.url, subUrl: sub.url });
+    assert.equal(json.hasSubStream, true);
+    const sink = await openRtpSink(server, json.id, 'sub');
+    try {
+      await sink.waitForPackets(30);
+      const summary = server.cameras.get(json.id);
+      assert.equal(summary.subHealth?.state, 'live');
+      assert.equal(summary.subHealth?.profile, 'Constrained Baseline');
+      assert.equal(summary.health.state, 'idle', 'the main stream is not pulled for a sub-stream viewer');
+    } finally {
+      await sink.close();
+    }
+  });
+
   test('an H.265 camera is transcoded to H.264 and its status says so', async () => {
     const cam = await startCamera({ codec: 'h265', width: 320, height: 180, fps: 15 });
     cameras.push(cam);

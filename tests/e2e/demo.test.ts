@@ -1,0 +1,38 @@
+// What a newcomer sees after `npm start`: the demo site's four cameras play in the grid
+// without a click. (The server runs in-process with the demo on; `npm start` is the same
+// composition root with the default config.)
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { expectFrames, launchBrowser, openClient, screenshot } from '../support/browser.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+describe('demo site', { timeout: 120_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page | undefined;
+
+  before(async () => {
+    [server, browser] = await Promise.all([startTestServer({ demo: true }), launchBrowser()]);
+  });
+  after(async () => {
+    await page?.context().close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('four demo cameras play in the grid without further clicks', async () => {
+    const cameras = server.cameras.list();
+    assert.equal(cameras.length, 4);
+    const t0 = Date.now();
+    page = await openClient(browser, `${server.url}/`);
+    // Four encoders, four ingests and four decoders share two cores here: ask for 10
+    // frames each (at 25 fps nominal) within 15 s of opening the page.
+    await Promise.all(cameras.map((c) => expectFrames(page!, c.id, 10, 15_000)));
+    console.log(`# all four demo tiles rendered 10 frames ${Date.now() - t0} ms after the page opened`);
+    await screenshot(page, 'demo-grid');
+    assert.equal(await page.locator('.tile:not([hidden]) video').count(), 4);
+    const health = await (await fetch(`${server.url}/healthz`)).json();
+    assert.equal(health.status, 'ok');
+  });
+});
