@@ -44,6 +44,16 @@ export const configSchema = z.object({
   credentialsKey: z.string().optional(),
   media: mediaSchema.default(mediaSchema.parse({})),
   ingest: ingestSchema.default(ingestSchema.parse({})),
+  /** Signing secret of access tokens (base64, >= 32 bytes); generated in dataDir if absent. Share it between nodes. */
+  tokenSecret: z.string().optional(),
+  auth: z.object({
+    accessTtlSeconds: z.number().int().min(30).max(3600).default(600),
+    refreshTtlSeconds: z.number().int().min(300).max(30 * 86_400).default(12 * 3600),
+    /** How often open views are re-authorized (spot checks and expiries end without an event). */
+    recheckMs: z.number().int().min(100).max(10_000).default(1000),
+  }).default({ accessTtlSeconds: 600, refreshTtlSeconds: 12 * 3600, recheckMs: 1000 }),
+  /** Seed the demo province and its named demo accounts (on with the demo). */
+  demoAccounts: z.boolean().optional(),
   /** Bearer token for the camera administration API; generated in dataDir if absent. */
   adminToken: z.string().min(16).optional(),
   /** Start the synthetic demo cameras (on by default; DEMO=0 turns them off). */
@@ -75,6 +85,7 @@ function fromEnv(): Record<string, unknown> {
   set(out, 'databaseUrl', process.env.DATABASE_URL || undefined);
   set(out, 'credentialsKey', process.env.CREDENTIALS_KEY || undefined);
   set(out, 'adminToken', process.env.ADMIN_TOKEN || undefined);
+  set(out, 'tokenSecret', process.env.TOKEN_SECRET || undefined);
   if (process.env.DEMO !== undefined) out.demo = !['0', 'false', 'no', 'off'].includes(process.env.DEMO);
   set(media, 'workers', envNumber('MEDIA_WORKERS'));
   set(media, 'announcedIp', process.env.MEDIA_ANNOUNCED_IP || undefined);

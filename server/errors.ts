@@ -12,6 +12,7 @@ export const ErrorCode = {
   CannotConsume: 'CANNOT_CONSUME',
   InvalidState: 'INVALID_STATE',
   Conflict: 'CONFLICT',
+  TooManyRequests: 'TOO_MANY_REQUESTS',
   Internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -26,6 +27,7 @@ const httpStatus: Record<ErrorCode, number> = {
   CANNOT_CONSUME: 422,
   INVALID_STATE: 409,
   CONFLICT: 409,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
 };
 

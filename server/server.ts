@@ -1,4 +1,4 @@
-// The composition root: config -> db -> media -> cameras -> access -> signaling -> http,
+// The composition root: config -> db -> media -> cameras -> demo -> access -> http + signaling,
 // and the reverse on shutdown. Tests start it on port 0 with their own config.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,7 +13,12 @@ import { startDemoSite, type DemoSite } from './demo/demo-site.js';
 import { CLIENT_DIST, createApp } from './http/app.js';
 import { moduleLogger } from './logger.js';
 import { MediaService } from './media/MediaService.js';
-import { openAccess } from './signaling/open-access.js';
+import { AccessRepository } from './access/access.repository.js';
+import { AccessService } from './access/AccessService.js';
+import { TokenService } from './access/tokens.js';
+import { AuditLog } from './audit/AuditLog.js';
+import { seedDemoAccess } from './demo/seed-access.js';
+import { accessRoutes } from './http/access-routes.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { SecretBox } from './util/SecretBox.js';
 
@@ -28,6 +33,8 @@ export interface RunningServer {
   readonly signaling: SignalingServer;
   readonly demo?: DemoSite;
   readonly adminToken: string;
+  readonly access: AccessService;
+  readonly audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -64,11 +71,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const demo = config.demo ? await startDemoSite(media.ffmpeg.path, cameras) : undefined;
     if (demo) closers.push(() => demo.close());
 
+    if (config.demoAccounts ?? config.demo) await seedDemoAccess(db.prisma);
+
+    const audit = new AuditLog(db.prisma);
+    const tokens = TokenService.load(config.tokenSecret, config.dataDir, config.auth);
+    const access = new AccessService(new AccessRepository(db.prisma), tokens, audit);
+    cameras.on('updated', (c) => access.invalidateCamera(c.id));
+    cameras.on('removed', (id) => access.invalidateCamera(id));
+
     const adminToken = adminTokenFor(config);
-    const app = createApp({ cameras, adminToken, clientDir: CLIENT_DIST });
+    const app = createApp({ cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access, audit) });
     const server = http.createServer(app);
-    const signaling = new SignalingServer(server, { media, cameras, access: openAccess(cameras) });
+    const signaling = new SignalingServer(server, { media, cameras, access, recheckMs: config.auth.recheckMs });
     closers.push(() => signaling.close());
+    signaling.on('view', (e) => access.recordView(e));
+    access.on('changed', (userId) => void signaling.recheckViewer(userId));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);
@@ -82,7 +99,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log.info({ listen: url, workers: media.pool.slots.length, cameras: cameras.list().length, database: db.embedded ? 'embedded' : 'postgresql' }, 'server ready');
     let closing: Promise<void> | undefined;
     return {
-      url, port, db, media, cameras, signaling, demo, adminToken,
+      url, port, db, media, cameras, signaling, demo, adminToken, access, audit,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

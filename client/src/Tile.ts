@@ -72,20 +72,30 @@ export class Tile {
     video.requestVideoFrameCallback(onFrame);
   }
 
-  /** Shows `camera` in this tile (undefined empties it). */
+  /** True while the tile shows that access to its camera was withdrawn. */
+  get revoked(): boolean {
+    return this.el.classList.contains('revoked');
+  }
+
+  /** Shows `camera` in this tile (undefined empties it, keeping a "withdrawn" notice). */
   show(camera: CameraSummary | undefined): void {
     if (camera?.id === this.#camera?.id) return;
+    const wasRevoked = this.revoked;
     void this.#stop();
     this.#camera = camera;
+    this.el.classList.remove('revoked');
     this.el.classList.toggle('empty', !camera);
     this.el.dataset.cameraId = camera?.id ?? '';
     this.#name.textContent = camera?.name ?? '';
-    this.#notice.textContent = camera ? '' : t('emptyTile');
+    this.#notice.textContent = camera ? '' : wasRevoked ? t('revoked') : t('emptyTile');
+    if (!camera && wasRevoked) this.el.classList.add('revoked');
     if (camera) {
       this.setHealth(camera.health);
       void this.#subscribe();
     } else {
+      this.#health = undefined;
       this.#badge.textContent = '';
+      this.#badge.className = 'badge';
       this.#stats.textContent = '';
     }
   }
@@ -104,10 +114,17 @@ export class Tile {
   }
 
   /** Called when the server closed this tile's consumer. */
-  onConsumerClosed(consumerId: string): void {
+  onConsumerClosed(consumerId: string, reason: string): void {
     if (this.#sub?.consumer.id !== consumerId) return;
     this.#sub.consumer.close();
     this.#sub = undefined;
+    if (reason === 'access revoked') {
+      // Not a fault to retry: the person may no longer watch this camera.
+      this.#video.srcObject = null;
+      this.#notice.textContent = t('revoked');
+      this.el.classList.add('revoked');
+      return;
+    }
     this.#scheduleRetry(250);
   }
 
@@ -147,6 +164,11 @@ export class Tile {
       this.#statsTimer ??= window.setInterval(() => void this.#sampleStats(), 1000);
     } catch (err) {
       if (gen !== this.#generation) return;
+      if (err instanceof RequestError && err.code === 'NOT_FOUND') {
+        this.#video.srcObject = null;
+        this.#notice.textContent = t('noAccess');
+        return;
+      }
       const message = err instanceof RequestError ? err.message : (err as Error).message;
       this.#notice.textContent = `${t('reconnecting')} ${message}`;
       this.#scheduleRetry();
@@ -209,7 +231,7 @@ export class Tile {
 
   /** Relabels after a language change. */
   relabel(): void {
-    if (this.#health) this.setHealth(this.#health);
-    if (!this.#camera) this.#notice.textContent = t('emptyTile');
+    if (this.#health && this.#camera) this.setHealth(this.#health);
+    if (!this.#camera) this.#notice.textContent = this.revoked ? t('revoked') : t('emptyTile');
   }
 }

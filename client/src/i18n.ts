@@ -20,6 +20,14 @@ const vi = {
   disconnected: 'Mất kết nối tới máy chủ, đang thử lại…',
   error: 'Lỗi',
   transcoding: 'chuyển mã',
+  signIn: 'Đăng nhập',
+  signOut: 'Đăng xuất',
+  username: 'Tên đăng nhập',
+  password: 'Mật khẩu',
+  signInFailed: 'Đăng nhập không thành công',
+  revoked: 'Quyền xem camera này đã bị thu hồi',
+  noAccess: 'Không có quyền xem hoặc camera không tồn tại',
+  notice: 'Mọi lượt xem đều được ghi nhật ký theo tài khoản.',
 };
 
 type Key = keyof typeof vi;
@@ -43,6 +51,14 @@ const en: Record<Key, string> = {
   disconnected: 'Lost the server, retrying…',
   error: 'Error',
   transcoding: 'transcoding',
+  signIn: 'Sign in',
+  signOut: 'Sign out',
+  username: 'Username',
+  password: 'Password',
+  signInFailed: 'Sign-in failed',
+  revoked: 'Your access to this camera was withdrawn',
+  noAccess: 'No access, or no such camera',
+  notice: 'Every view is logged against your account.',
 };
 
 export type Lang = 'vi' | 'en';

@@ -1,13 +1,17 @@
 // The supervision page: camera list with live health, a grid of 1 or 4 tiles that play
 // without further clicks, language switch.
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
+import { currentSession, renew, signIn, signOut } from './auth.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { MediaClient } from './MediaClient.js';
-import { connect, request } from './signaling.js';
+import { connect, request, type ClientSocket } from './signaling.js';
 import { Tile } from './Tile.js';
 
-const socket = connect(sessionStorage.getItem('token') ?? undefined);
-const media = new MediaClient(socket);
+const loginForm = document.getElementById('login') as HTMLFormElement;
+const who = document.getElementById('who')!;
+const signOutButton = document.getElementById('sign-out') as HTMLButtonElement;
+let socket!: ClientSocket;
+let media!: MediaClient;
 
 const list = document.getElementById('camera-list')!;
 const grid = document.getElementById('grid')!;
@@ -19,6 +23,12 @@ let selected = 0;
 
 function render(): void {
   document.title = t('title');
+  document.getElementById('login-title')!.textContent = t('signIn');
+  document.getElementById('login-submit')!.textContent = t('signIn');
+  document.getElementById('username-label')!.textContent = t('username');
+  document.getElementById('password-label')!.textContent = t('password');
+  document.getElementById('login-notice')!.textContent = t('notice');
+  signOutButton.textContent = t('signOut');
   document.getElementById('title')!.textContent = t('title');
   document.getElementById('cameras-heading')!.textContent = t('cameras');
   document.getElementById('lang')!.textContent = t('language');
@@ -42,6 +52,7 @@ function cameraItem(c: CameraSummary): HTMLElement {
 
 function setLayout(n: 1 | 4): void {
   layout = n;
+  if (!media) return; // applied once signed in
   grid.className = `grid layout-${n}`;
   while (tiles.length < n) {
     const tile = new Tile(media, 'main');
@@ -81,35 +92,79 @@ async function refreshCameras(): Promise<void> {
   fillEmptyTiles();
 }
 
-socket.on('cameraHealth', ({ cameraId, stream, health }) => {
-  const cam = cameras.find((c) => c.id === cameraId);
-  if (!cam) return;
-  if (stream === 'main') cam.health = health;
-  else cam.subHealth = health;
-  const li = list.querySelector<HTMLElement>(`[data-camera-id="${cameraId}"]`);
-  if (li) li.replaceWith(cameraItem(cam));
-  for (const tile of tiles) if (tile.cameraId === cameraId && tile.stream === stream) tile.setHealth(health);
-});
-socket.on('camerasChanged', () => void refreshCameras());
-socket.on('consumerClosed', ({ consumerId }) => {
-  for (const tile of tiles) tile.onConsumerClosed(consumerId);
-});
-let everConnected = false;
-socket.on('connect', () => {
-  banner.hidden = true;
-  void refreshCameras().then(() => {
-    if (everConnected) for (const tile of tiles) tile.resubscribe();
-    everConnected = true;
+/** Connects once signed in: the socket's handshake carries the access token. */
+function startApp(): void {
+  socket = connect(() => currentSession()?.accessToken);
+  media = new MediaClient(socket);
+  socket.on('cameraHealth', ({ cameraId, stream, health }) => {
+    const cam = cameras.find((c) => c.id === cameraId);
+    if (!cam) return;
+    if (stream === 'main') cam.health = health;
+    else cam.subHealth = health;
+    const li = list.querySelector<HTMLElement>(`[data-camera-id="${cameraId}"]`);
+    if (li) li.replaceWith(cameraItem(cam));
+    for (const tile of tiles) if (tile.cameraId === cameraId && tile.stream === stream) tile.setHealth(health);
   });
-});
-socket.on('disconnect', () => {
-  banner.textContent = t('disconnected');
-  banner.hidden = false;
-});
-socket.on('connect_error', (err) => {
-  banner.textContent = `${t('disconnected')} (${err.message})`;
-  banner.hidden = false;
-});
+  socket.on('camerasChanged', () => void refreshCameras());
+  socket.on('consumerClosed', ({ consumerId, reason }) => {
+    for (const tile of tiles) tile.onConsumerClosed(consumerId, reason);
+  });
+  let everConnected = false;
+  socket.on('connect', () => {
+    banner.hidden = true;
+    void refreshCameras().then(() => {
+      if (everConnected) for (const tile of tiles) tile.resubscribe();
+      everConnected = true;
+    });
+  });
+  socket.on('disconnect', () => {
+    banner.textContent = t('disconnected');
+    banner.hidden = false;
+  });
+  socket.on('connect_error', (err) => {
+    const code = (err as Error & { data?: { code?: string } }).data?.code;
+    if (code === 'UNAUTHENTICATED') {
+      // The access token expired (or the account changed): renew once, else sign in again.
+      void renew().then((s) => (s ? socket.connect() : showLogin()));
+      return;
+    }
+    banner.textContent = `${t('disconnected')} (${err.message})`;
+    banner.hidden = false;
+  });
+  setLayout(layout as 1 | 4);
+  selectTile(0);
+}
+
+function showLogin(): void {
+  document.body.classList.add('signed-out');
+  loginForm.hidden = false;
+  who.textContent = '';
+  signOutButton.hidden = true;
+  (loginForm.elements.namedItem('username') as HTMLInputElement).focus();
+}
+
+function showApp(fullName: string): void {
+  document.body.classList.remove('signed-out');
+  loginForm.hidden = true;
+  who.textContent = fullName;
+  signOutButton.hidden = false;
+  if (!socket) startApp();
+  else if (!socket.connected) socket.connect();
+}
+
+loginForm.onsubmit = (ev) => {
+  ev.preventDefault();
+  const data = new FormData(loginForm);
+  const error = document.getElementById('login-error')!;
+  error.textContent = '';
+  signIn(String(data.get('username')), String(data.get('password')))
+    .then((s) => {
+      loginForm.reset();
+      showApp(s.fullName);
+    })
+    .catch((err: Error) => (error.textContent = `${t('signInFailed')}: ${err.message}`));
+};
+signOutButton.onclick = () => void signOut().then(() => location.reload());
 
 document.getElementById('lang')!.onclick = () => {
   setLang(currentLang() === 'vi' ? 'en' : 'vi');
@@ -120,9 +175,10 @@ document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => {
 });
 
 setLang(currentLang());
-setLayout(layout as 1 | 4);
-selectTile(0);
 render();
+const session = currentSession();
+if (session) showApp(session.fullName);
+else showLogin();
 
 // For tests and benchmarks: read-only view of the tiles.
 (window as unknown as { giamsat: unknown }).giamsat = { tiles };

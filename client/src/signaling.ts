@@ -12,8 +12,9 @@ export class RequestError extends Error {
 
 export type ClientSocket = Socket<ServerEvents>;
 
-export function connect(token?: string): ClientSocket {
-  return io({ transports: ['websocket'], auth: token ? { token } : {}, reconnectionDelayMax: 3000 }) as ClientSocket;
+/** Connects with the current access token, read again at every (re)connection. */
+export function connect(token: () => string | undefined): ClientSocket {
+  return io({ transports: ['websocket'], auth: (cb) => cb({ token: token() }), reconnectionDelayMax: 3000 }) as ClientSocket;
 }
 
 /** Sends one request and resolves with its data, or rejects with the server's error. */

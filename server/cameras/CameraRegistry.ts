@@ -139,10 +139,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   }
 
   async add(input: CameraInput): Promise<CameraSummary> {
-    const record = await this.#repo.create(input).catch((err: { code?: string }) => {
-      if (err.code === 'P2002') throw new AppError(ErrorCode.Conflict, 'a camera with this name exists');
-      throw err;
-    });
+    const record = await this.#repo.create(input).catch(writeError);
     const summary = this.#summary(this.#attach(record));
     this.emit('added', summary);
     return summary;
@@ -156,7 +153,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
 
   async update(id: string, patch: Partial<CameraInput>): Promise<CameraSummary> {
     this.#entry(id);
-    const record = await this.#repo.update(id, patch);
+    const record = await this.#repo.update(id, patch).catch(writeError);
     if (!record) throw new AppError(ErrorCode.NotFound, 'no such camera');
     return this.#replace(record);
   }
@@ -198,4 +195,11 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   async close(): Promise<void> {
     this.removeAllListeners();
   }
+}
+
+/** Database refusals a caller can act on, as clear errors. */
+function writeError(err: { code?: string }): never {
+  if (err.code === 'P2002') throw new AppError(ErrorCode.Conflict, 'a camera with this name exists');
+  if (err.code === 'P2003') throw new AppError(ErrorCode.BadRequest, 'no such facility');
+  throw err;
 }

@@ -10,6 +10,7 @@ export interface CameraRecord {
   location: string | null;
   mainUrl: string;
   subUrl: string | null;
+  facilityId: string | null;
   alwaysOn: boolean;
   transcode: TranscodeMode;
 }
@@ -32,6 +33,7 @@ export class CameraRepository {
       location: row.location,
       mainUrl: this.#box.open(row.mainUrlEnc),
       subUrl: row.subUrlEnc ? this.#box.open(row.subUrlEnc) : null,
+      facilityId: row.facilityId,
       alwaysOn: row.alwaysOn,
       transcode: row.transcode as TranscodeMode,
     };
@@ -43,6 +45,7 @@ export class CameraRepository {
       ...(input.location !== undefined ? { location: input.location } : {}),
       ...(input.mainUrl !== undefined ? { mainUrlEnc: this.#box.seal(input.mainUrl) } : {}),
       ...(input.subUrl !== undefined ? { subUrlEnc: input.subUrl === null ? null : this.#box.seal(input.subUrl) } : {}),
+      ...(input.facilityId !== undefined ? { facilityId: input.facilityId } : {}),
       ...(input.alwaysOn !== undefined ? { alwaysOn: input.alwaysOn } : {}),
       ...(input.transcode !== undefined ? { transcode: input.transcode } : {}),
     };

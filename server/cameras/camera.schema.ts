@@ -21,6 +21,8 @@ export const cameraInputSchema = z.object({
   location: z.string().trim().max(200).optional(),
   mainUrl: rtspUrl,
   subUrl: rtspUrl.optional(),
+  /** The facility the camera belongs to (decides who may watch it). */
+  facilityId: z.string().uuid().optional(),
   /** Keep ingest running with no viewers (e.g. for recording). */
   alwaysOn: z.boolean().default(false),
   /** auto: copy H.264, transcode anything else; always: re-encode to Constrained Baseline. */

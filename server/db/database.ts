@@ -57,7 +57,10 @@ export class Database {
       await pglite?.close();
       throw err;
     }
-    const adapter = new PrismaPg({ connectionString: url, max: socketServer ? 4 : 10 });
+    // PGlite is one session underneath: with several pooled connections, a transaction on one
+    // interleaves with queries of another and answers get mixed up (seen: "portal does not
+    // exist", empty results). One connection serializes them, as PGlite would anyway.
+    const adapter = new PrismaPg({ connectionString: url, max: socketServer ? 1 : 10 });
     const prisma = new PrismaClient({ adapter });
     await prisma.$connect();
     return new Database(prisma, url, socketServer, pglite);

@@ -12,6 +12,8 @@ const log = moduleLogger('http');
 
 export interface HttpDeps {
   cameras: CameraRegistry;
+  /** Account routes (login, grants, audit), mounted under /api. */
+  accessRoutes: express.Router;
   /** Bearer token that may change cameras (until account-based roles guard these routes). */
   adminToken: string;
   /** Directory of the built web client. */
@@ -49,6 +51,7 @@ export function createApp(deps: HttpDeps): express.Express {
 
   const api = express.Router();
   api.use(express.json({ limit: '32kb' }));
+  api.use(deps.accessRoutes);
   const admin = requireAdmin(deps.adminToken);
 
   // Reads are administrative too: camera names and locations describe sensitive sites. The

@@ -32,6 +32,8 @@ export interface SignalingDeps {
   media: MediaService;
   cameras: CameraRegistry;
   access: ViewAccess;
+  /** How often every open view is re-authorized (time-limited grants end without an event). */
+  recheckMs?: number;
 }
 
 export interface SignalingEvents {
@@ -47,6 +49,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
   readonly #deps: SignalingDeps;
   readonly #sessions = new Map<string, ViewerSession>();
   readonly #handlers: Handlers;
+  readonly #sweepTimer: NodeJS.Timeout;
 
   constructor(http: HttpServer, deps: SignalingDeps) {
     super();
@@ -82,6 +85,12 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
         });
     });
     this.io.on('connection', (socket) => this.#onConnection(socket));
+    let sweeping = false;
+    this.#sweepTimer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      void this.#sweep().finally(() => (sweeping = false));
+    }, deps.recheckMs ?? 1000);
     deps.cameras.on('health', (cameraId, stream, health) => {
       this.io.to(room(cameraId)).emit('cameraHealth', { cameraId, stream, health });
     });
@@ -89,6 +98,26 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     deps.cameras.on('added', changed);
     deps.cameras.on('removed', changed);
     deps.cameras.on('updated', changed);
+  }
+
+  /** Re-checks the open views of one person now (their access changed) and refreshes their camera list. */
+  async recheckViewer(userId: string): Promise<void> {
+    for (const [socketId, session] of this.#sessions) {
+      if (session.viewer.id !== userId) continue;
+      await session.recheck();
+      this.io.to(socketId).emit('camerasChanged');
+    }
+  }
+
+  /** Re-checks every open view (time limits pass without an event). */
+  async #sweep(): Promise<void> {
+    for (const [socketId, session] of [...this.#sessions]) {
+      const ended = await session.recheck();
+      if (ended > 0) {
+        log.info({ viewer: session.viewer.id, ended }, 'views ended: access no longer allowed');
+        this.io.to(socketId).emit('camerasChanged');
+      }
+    }
   }
 
   get sessionCount(): number {
@@ -157,6 +186,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
 
   /** Closes every session and the socket.io server. */
   async close(): Promise<void> {
+    clearInterval(this.#sweepTimer);
     for (const s of this.#sessions.values()) s.close();
     this.#sessions.clear();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));

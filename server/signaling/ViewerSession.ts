@@ -36,8 +36,12 @@ interface ConsumerEntry {
   consumer: Consumer;
   cameraId: string;
   stream: 'main' | 'sub';
-  release: () => void;
+  /** Ends the view: closes the consumer, releases the camera, tells the client if asked. */
+  end(reason: string, tellClient: boolean): void;
 }
+
+/** The reason given to a client whose view was taken away. */
+export const REVOKED = 'access revoked';
 
 export class ViewerSession {
   readonly viewer: Viewer;
@@ -114,8 +118,12 @@ export class ViewerSession {
       release();
       throw new AppError(ErrorCode.InvalidState, 'session closed');
     }
-    const entry: ConsumerEntry = { consumer, cameraId, stream: served, release };
-    this.#consumers.set(consumer.id, entry);
+    // A cold camera can take seconds to start: access may have been taken away meanwhile.
+    if (!(await this.#deps.access.mayStillView(this.viewer, cameraId))) {
+      consumer.close();
+      release();
+      throw new AppError(ErrorCode.NotFound, 'no such camera');
+    }
     const end = (reason: string, tellClient: boolean) => {
       if (!this.#consumers.delete(consumer.id)) return;
       release();
@@ -123,6 +131,7 @@ export class ViewerSession {
       if (tellClient) this.#deps.notify.consumerClosed(consumer.id, cameraId, reason);
       this.#deps.onView({ type: 'end', viewer: this.viewer, cameraId, stream: served, consumerId: consumer.id, reason });
     };
+    this.#consumers.set(consumer.id, { consumer, cameraId, stream: served, end });
     consumer.on('producerclose', () => end('camera stream restarted', true));
     consumer.on('transportclose', () => end('transport closed', true));
     consumer.observer.once('close', () => end('closed', false));
@@ -160,6 +169,23 @@ export class ViewerSession {
     this.#transport(transportId).close();
     this.#transports.delete(transportId);
     return {};
+  }
+
+  /**
+   * Asks access control again about every open view and ends those no longer allowed,
+   * telling the client why. Runs when a person's access changed and on a short period
+   * (time limits such as the end of a spot check pass without any event).
+   */
+  async recheck(): Promise<number> {
+    let ended = 0;
+    for (const entry of [...this.#consumers.values()]) {
+      const allowed = await this.#deps.access.mayStillView(this.viewer, entry.cameraId).catch(() => false);
+      if (!allowed && this.#consumers.has(entry.consumer.id)) {
+        entry.end(REVOKED, true);
+        ended++;
+      }
+    }
+    return ended;
   }
 
   /** Closes every consumer and transport; idempotent. */

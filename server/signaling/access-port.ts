@@ -4,7 +4,7 @@
 import type { CameraSummary } from '../cameras/CameraRegistry.js';
 
 export interface Viewer {
-  /** Account id (or a synthetic id for open access). */
+  /** Account id. */
   id: string;
   displayName: string;
   /** Client address and user agent, for the audit trail. */
@@ -23,6 +23,8 @@ export interface ViewAccess {
   authenticate(handshake: HandshakeInfo): Promise<Viewer>;
   /** Throws (NotFound, which also stands for "not allowed") unless the viewer may watch the camera now. */
   authorizeView(viewer: Viewer, cameraId: string): Promise<void>;
+  /** Re-check of an open view (no audit entry of its own): false ends the view. */
+  mayStillView(viewer: Viewer, cameraId: string): Promise<boolean>;
   /** The subset of cameras the viewer may see. */
   visibleCameras(viewer: Viewer, cameras: CameraSummary[]): Promise<CameraSummary[]>;
 }

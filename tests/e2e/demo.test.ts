@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { expectFrames, launchBrowser, openClient, screenshot } from '../support/browser.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { login, startTestServer, type TestServer } from '../support/server.js';
 
 describe('demo site', { timeout: 120_000 }, () => {
   let server: TestServer;
@@ -25,7 +25,7 @@ describe('demo site', { timeout: 120_000 }, () => {
     const cameras = server.cameras.list();
     assert.equal(cameras.length, 4);
     const t0 = Date.now();
-    page = await openClient(browser, `${server.url}/`);
+    page = await openClient(browser, `${server.url}/`, await login(server, 'quocgia'));
     // Four encoders, four ingests and four decoders share two cores here: ask for 10
     // frames each (at 25 fps nominal) within 15 s of opening the page.
     await Promise.all(cameras.map((c) => expectFrames(page!, c.id, 10, 15_000)));
@@ -34,5 +34,18 @@ describe('demo site', { timeout: 120_000 }, () => {
     assert.equal(await page.locator('.tile:not([hidden]) video').count(), 4);
     const health = await (await fetch(`${server.url}/healthz`)).json();
     assert.equal(health.status, 'ok');
+  });
+
+  test('a facility leader sees only the camera of their own facility', async () => {
+    const own = await openClient(browser, `${server.url}/`, await login(server, 'khachsan'));
+    try {
+      await own.locator('#camera-list li[data-camera-id]').first().waitFor();
+      const names = await own.locator('#camera-list li .cam-name').allTextContents();
+      assert.deepEqual(names, ['Demo 2 – Hành lang tầng 2']);
+      const hotel = server.cameras.list().find((c) => c.name === names[0])!;
+      await expectFrames(own, hotel.id, 10, 15_000);
+    } finally {
+      await own.context().close();
+    }
   });
 });

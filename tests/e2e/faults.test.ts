@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { expectFrames, launchBrowser, openClient, screenshot } from '../support/browser.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
-import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+import { addCamera, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
 describe('recovery without reloading the page', { timeout: 240_000 }, () => {
   let server: TestServer;
@@ -23,7 +23,7 @@ describe('recovery without reloading the page', { timeout: 240_000 }, () => {
       startCamera({ profile: 'high', width: 640, height: 360, fps: 25, gop: 25 }),
     ]);
     cameraId = (await addCamera(server, { name: 'fault-cam', mainUrl: cam.url })).json.id;
-    page = await openClient(browser, `${server.url}/?layout=1`);
+    page = await openClient(browser, `${server.url}/?layout=1`, await login(server, 'quocgia'));
     await expectFrames(page, cameraId, 26, 10_000);
   });
   after(async () => {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { expectFrames, launchBrowser, openClient, screenshot } from '../support/browser.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
-import { addCamera, startTestServer, type TestServer } from '../support/server.js';
+import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
 
 describe('live view in Chromium', { timeout: 180_000 }, () => {
   let server: TestServer;
@@ -31,7 +31,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       const cam = await startCamera({ profile, width: 640, height: 360, fps: 25 });
       cameras.push(cam);
       const { json } = await addCamera(server, { name: `e2e-${profile}`, mainUrl: cam.url });
-      const page = await openClient(browser, `${server.url}/?layout=1`);
+      const page = await openClient(browser, `${server.url}/?layout=1`, await login(server, 'quocgia'));
       pages.push(page);
       const t0 = Date.now();
       await page.locator(`li[data-camera-id="${json.id}"]`).click();
@@ -48,13 +48,27 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
     });
   }
 
-  test('the page is in Vietnamese by default and switches to English', async () => {
+  test('the sign-in page is in Vietnamese by default, switches to English, and signs a person in', async () => {
     const page = await openClient(browser, `${server.url}/`);
     pages.push(page);
     assert.equal(await page.locator('html').getAttribute('lang'), 'vi');
-    assert.equal(await page.locator('#cameras-heading').textContent(), 'Camera');
+    assert.equal(await page.locator('#login-title').textContent(), 'Đăng nhập');
+    assert.equal(await page.locator('#grid').isVisible(), false, 'nothing is shown before signing in');
     await page.locator('#lang').click();
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    assert.equal(await page.locator('#login-title').textContent(), 'Sign in');
+    await page.fill('input[name=username]', 'quocgia');
+    await page.fill('input[name=password]', 'wrong password');
+    await page.click('#login-submit');
+    await page.locator('#login-error:not(:empty)').waitFor();
+    assert.match((await page.locator('#login-error').textContent())!, /Sign-in failed/);
+    await page.fill('input[name=password]', 'giamsat-demo-2021');
+    await page.click('#login-submit');
+    await page.locator('#camera-list li[data-camera-id]').first().waitFor();
+    assert.equal(await page.locator('#who').textContent(), 'Nguyễn Văn An');
     assert.equal(await page.locator('#cameras-heading').textContent(), 'Cameras');
+    // The session survives a reload of the tab.
+    await page.reload();
+    await page.locator('#camera-list li[data-camera-id]').first().waitFor();
   });
 });

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink, type RtpSink } from '../support/rtp-sink.js';
-import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+import { addCamera, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
 type AckBody = { ok: boolean; data?: any; error?: { code: string; message: string } };
 
@@ -31,7 +31,8 @@ describe('bad input', { timeout: 180_000 }, () => {
     goodId = (await addCamera(server, { name: 'good', mainUrl: cam.url })).json.id;
     sink = await openRtpSink(server, goodId);
     await sink.waitForPackets(20);
-    socket = io(server.url, { transports: ['websocket'], reconnection: false });
+    const { accessToken } = await login(server, 'quocgia');
+    socket = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
     await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
   });
   after(async () => {
@@ -74,7 +75,7 @@ describe('bad input', { timeout: 180_000 }, () => {
   });
 
   test('an oversized message closes only the sender\'s connection', async () => {
-    const other = io(server.url, { transports: ['websocket'], reconnection: false });
+    const other = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: (await login(server, 'quocgia')).accessToken } });
     closers.push(() => other.close());
     await new Promise<void>((resolve) => other.once('connect', () => resolve()));
     const gone = new Promise((resolve) => other.once('disconnect', resolve));

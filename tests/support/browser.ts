@@ -37,10 +37,16 @@ const FRAME_COUNTER = `
 })();
 `;
 
-/** Opens the client and installs the test's own frame counters (rVFC) on every tile video. */
-export async function openClient(browser: Browser, url: string): Promise<Page> {
+/**
+ * Opens the client, signed in as `session` (as the login form would leave it), and installs
+ * the test's own frame counters (rVFC) on every tile video.
+ */
+export async function openClient(browser: Browser, url: string, session?: { accessToken: string; refreshToken: string; fullName: string }): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
+  if (session) {
+    await page.addInitScript(`sessionStorage.setItem('giamsat.session', ${JSON.stringify(JSON.stringify(session))});`);
+  }
   // A string, not a function: tsx compiles this file with esbuild's keepNames, which wraps
   // functions in a `__name()` helper that does not exist inside the page.
   await page.addInitScript(FRAME_COUNTER);

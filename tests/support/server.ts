@@ -18,6 +18,8 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     host: '127.0.0.1',
     dataDir,
     demo: false,
+    // The demo province and its named accounts (server/demo/demo-province.ts) in every test.
+    demoAccounts: true,
     ...overrides,
     media: { workers: 2, logLevel: 'error', ...(overrides.media as object | undefined) },
     ingest: { graceMs: 2000, ...(overrides.ingest as object | undefined) },
@@ -60,4 +62,23 @@ export function waitForHealth(server: RunningServer, cameraId: string, predicate
     };
     server.cameras.on('health', on);
   });
+}
+
+export interface TestSession {
+  accessToken: string;
+  refreshToken: string;
+  fullName: string;
+  userId: string;
+}
+
+/** Signs a demo person in through the API (password: DEMO_PASSWORD). */
+export async function login(server: RunningServer, username: string, password = 'giamsat-demo-2021'): Promise<TestSession> {
+  const res = await fetch(`${server.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(json)}`);
+  return { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName, userId: json.user.id };
 }

@@ -1,0 +1,58 @@
+// The signed-in person's tokens, kept in sessionStorage (gone when the tab closes): a
+// short-lived access token for the signaling handshake and a refresh token to renew it.
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  fullName: string;
+}
+
+const KEY = 'giamsat.session';
+
+export function currentSession(): Session | undefined {
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    return raw ? (JSON.parse(raw) as Session) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function save(s: Session | undefined): void {
+  if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
+  else sessionStorage.removeItem(KEY);
+}
+
+async function post(path: string, body: unknown): Promise<Response> {
+  return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+export async function signIn(username: string, password: string): Promise<Session> {
+  const res = await post('/api/auth/login', { username, password });
+  const json = await res.json();
+  if (!res.ok) throw new Error(json.error?.message ?? res.statusText);
+  const s = { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName };
+  save(s);
+  return s;
+}
+
+/** Renews the access token; undefined (and signed out) when the refresh token is no longer valid. */
+export async function renew(): Promise<Session | undefined> {
+  const s = currentSession();
+  if (!s) return undefined;
+  const res = await post('/api/auth/refresh', { refreshToken: s.refreshToken }).catch(() => undefined);
+  if (!res?.ok) {
+    if (res && res.status === 401) save(undefined);
+    return undefined;
+  }
+  const json = await res.json();
+  const next = { ...s, accessToken: json.accessToken, refreshToken: json.refreshToken };
+  save(next);
+  return next;
+}
+
+export async function signOut(): Promise<void> {
+  const s = currentSession();
+  save(undefined);
+  if (s) await post('/api/auth/logout', { refreshToken: s.refreshToken }).catch(() => undefined);
+}

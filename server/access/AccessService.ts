@@ -1,0 +1,276 @@
+// Accounts in use: login and tokens, the live decision for every view (implementing the
+// signaling's ViewAccess port), and the changes that take access away. Decisions read the
+// database through a per-person cache that every change through this service invalidates;
+// time limits (assignment expiry, spot-check end) are evaluated at decision time, so a
+// cached person still loses access the moment a limit passes.
+import { EventEmitter } from 'node:events';
+import type { CameraSummary } from '../cameras/CameraRegistry.js';
+import type { Role, ScopeType, UserStatus } from '../db/generated/enums.js';
+import { AppError, ErrorCode } from '../errors.js';
+import { moduleLogger } from '../logger.js';
+import type { AuditLog } from '../audit/AuditLog.js';
+import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port.js';
+import type { ViewEvent } from '../signaling/ViewerSession.js';
+import { AccessRepository } from './access.repository.js';
+import { checkPassword } from './passwords.js';
+import { decideGrant, decideView, type Place, type Subject } from './policy.js';
+import { hashRefresh, type TokenService } from './tokens.js';
+
+const log = moduleLogger('access');
+
+export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perAccount: 5, perAddress: 20 } as const;
+
+export interface LoginResult {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: { id: string; username: string; fullName: string };
+}
+
+export interface AccessServiceEvents {
+  /** A person's access may have shrunk: their open views must be re-checked now. */
+  changed: [userId: string];
+}
+
+/** Who is calling the API, and from where (for the audit trail). */
+export interface Caller {
+  userId: string;
+  address: string;
+}
+
+export class AccessService extends EventEmitter<AccessServiceEvents> implements ViewAccess {
+  readonly repo: AccessRepository;
+  readonly #tokens: TokenService;
+  readonly #audit: AuditLog;
+  readonly #subjects = new Map<string, Promise<Subject | undefined>>();
+  readonly #places = new Map<string, Promise<Place | undefined>>();
+  /** consumerId -> ViewSession id, for closing the right row. */
+  readonly #views = new Map<string, Promise<string | undefined>>();
+
+  constructor(repo: AccessRepository, tokens: TokenService, audit: AuditLog) {
+    super();
+    this.repo = repo;
+    this.#tokens = tokens;
+    this.#audit = audit;
+  }
+
+  get tokens(): TokenService {
+    return this.#tokens;
+  }
+
+  // ---- login ----------------------------------------------------------------------------
+
+  async login(username: string, password: string, address: string): Promise<LoginResult> {
+    const since = new Date(Date.now() - LOGIN_LIMITS.windowMs);
+    const [byAccount, byAddress] = await Promise.all([
+      this.repo.failedLogins(since, { target: `username:${username}` }),
+      this.repo.failedLogins(since, { address }),
+    ]);
+    if (byAccount >= LOGIN_LIMITS.perAccount || byAddress >= LOGIN_LIMITS.perAddress) {
+      await this.#audit.append({ action: 'login.throttled', target: `username:${username}`, address });
+      throw new AppError(ErrorCode.TooManyRequests, 'too many failed logins; try again later');
+    }
+    const user = await this.repo.userByUsername(username);
+    const ok = await checkPassword(password, user?.passwordHash);
+    if (!user || !ok || user.status !== 'ACTIVE') {
+      await this.#audit.append({
+        action: 'login.failure', target: `username:${username}`, address,
+        details: { reason: !user || !ok ? 'bad credentials' : `account ${user.status.toLowerCase()}` },
+      });
+      // The same answer whether the name, the password or the status was wrong.
+      throw new AppError(ErrorCode.Unauthenticated, 'wrong username or password, or the account is not active');
+    }
+    const result = await this.#issue(user.id);
+    await this.#audit.append({ actorId: user.id, action: 'login.success', target: `user:${user.id}`, address });
+    return { ...result, user: { id: user.id, username: user.username, fullName: user.fullName } };
+  }
+
+  async refresh(refreshToken: string, address: string): Promise<Omit<LoginResult, 'user'>> {
+    const row = await this.repo.consumeRefresh(hashRefresh(refreshToken));
+    const user = row ? await this.repo.userById(row.userId) : null;
+    if (!row || !user || user.status !== 'ACTIVE') throw new AppError(ErrorCode.Unauthenticated, 'invalid or expired refresh token');
+    const result = await this.#issue(user.id);
+    await this.#audit.append({ actorId: user.id, action: 'token.refresh', target: `user:${user.id}`, address });
+    return result;
+  }
+
+  async logout(refreshToken: string, address: string): Promise<void> {
+    const row = await this.repo.consumeRefresh(hashRefresh(refreshToken));
+    if (row) await this.#audit.append({ actorId: row.userId, action: 'logout', target: `user:${row.userId}`, address });
+  }
+
+  async #issue(userId: string) {
+    const refresh = this.#tokens.newRefresh();
+    await this.repo.storeRefresh(userId, refresh.hash, refresh.expiresAt);
+    return { accessToken: this.#tokens.issueAccess(userId), refreshToken: refresh.token, expiresIn: this.#tokens.options.accessTtlSeconds };
+  }
+
+  /** The active person behind an access token (HTTP and socket handshakes). */
+  async caller(token: string | undefined): Promise<{ userId: string; fullName: string }> {
+    if (!token) throw new AppError(ErrorCode.Unauthenticated, 'sign in first');
+    const userId = this.#tokens.verifyAccess(token);
+    const user = await this.repo.userById(userId);
+    if (!user || user.status !== 'ACTIVE') throw new AppError(ErrorCode.Unauthenticated, 'account not active');
+    return { userId, fullName: user.fullName };
+  }
+
+  // ---- decisions (ViewAccess) ---------------------------------------------------------------
+
+  async authenticate(h: HandshakeInfo): Promise<Viewer> {
+    const { userId, fullName } = await this.caller(h.token);
+    return { id: userId, displayName: fullName, address: h.address, userAgent: h.userAgent };
+  }
+
+  subject(userId: string): Promise<Subject | undefined> {
+    return cached(this.#subjects, userId, () => this.repo.subject(userId));
+  }
+
+  placeOfCamera(cameraId: string): Promise<Place | undefined> {
+    return cached(this.#places, cameraId, () => this.repo.placeOfCamera(cameraId));
+  }
+
+  async #mayView(userId: string, cameraId: string) {
+    const [subject, place] = await Promise.all([this.subject(userId), this.placeOfCamera(cameraId)]);
+    if (!subject || !place) return { allow: false as const, reason: 'no-grant' as const };
+    return decideView(subject, place, new Date());
+  }
+
+  async authorizeView(viewer: Viewer, cameraId: string): Promise<void> {
+    const d = await this.#mayView(viewer.id, cameraId);
+    if (d.allow) return;
+    this.#audit.record({ actorId: viewer.id, action: 'access.denied', target: `camera:${cameraId}`, address: viewer.address, details: { reason: d.reason } });
+    // "Not allowed" looks exactly like "not found".
+    throw new AppError(ErrorCode.NotFound, 'no such camera');
+  }
+
+  async mayStillView(viewer: Viewer, cameraId: string): Promise<boolean> {
+    return (await this.#mayView(viewer.id, cameraId)).allow;
+  }
+
+  async visibleCameras(viewer: Viewer, cameras: CameraSummary[]): Promise<CameraSummary[]> {
+    const allowed = await Promise.all(cameras.map(async (c) => (await this.#mayView(viewer.id, c.id)).allow));
+    return cameras.filter((_, i) => allowed[i]);
+  }
+
+  /** Records view starts and ends (ViewSession rows and audit entries). */
+  recordView(e: ViewEvent): void {
+    if (e.type === 'start') {
+      const id = this.repo.startView({ userId: e.viewer.id, cameraId: e.cameraId, stream: e.stream, address: e.viewer.address, userAgent: e.viewer.userAgent })
+        .then((r) => r.id, (err: Error) => {
+          log.error({ err: err.message }, 'cannot record view start');
+          return undefined;
+        });
+      this.#views.set(e.consumerId, id);
+      this.#audit.record({ actorId: e.viewer.id, action: 'view.start', target: `camera:${e.cameraId}`, address: e.viewer.address, details: { stream: e.stream, consumer: e.consumerId } });
+      return;
+    }
+    const pending = this.#views.get(e.consumerId);
+    this.#views.delete(e.consumerId);
+    void pending?.then(async (id) => {
+      if (id) await this.repo.endView(id, e.reason ?? 'closed');
+    }).catch((err: Error) => log.error({ err: err.message }, 'cannot record view end'));
+    const action = e.reason === 'access revoked' ? 'view.revoked' : 'view.end';
+    this.#audit.record({ actorId: e.viewer.id, action, target: `camera:${e.cameraId}`, address: e.viewer.address, details: { stream: e.stream, consumer: e.consumerId, reason: e.reason ?? 'closed' } });
+  }
+
+  // ---- changes --------------------------------------------------------------------------------
+
+  /** Forgets cached data of a person (or a camera's place) and has open views re-checked. */
+  invalidate(userId: string): void {
+    this.#subjects.delete(userId);
+    this.emit('changed', userId);
+  }
+
+  invalidateCamera(cameraId: string): void {
+    this.#places.delete(cameraId);
+  }
+
+  async #granter(actorId: string): Promise<Subject> {
+    const s = await this.repo.subject(actorId);
+    if (!s) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
+    return s;
+  }
+
+  async #scopePlace(scopeType: ScopeType, scopeId: string | null): Promise<Place> {
+    const place = await this.repo.placeOfScope(scopeType, scopeId);
+    if (!place) throw new AppError(ErrorCode.NotFound, `no such ${scopeType.toLowerCase()}`);
+    return place;
+  }
+
+  /** Grants a role (or a deny) inside the granter's own scope. */
+  async grant(caller: Caller, req: { userId: string; role: Role; scopeType: ScopeType; scopeId: string | null; effect: 'ALLOW' | 'DENY'; expiresAt: Date | null }) {
+    const [granter, place, target] = await Promise.all([this.#granter(caller.userId), this.#scopePlace(req.scopeType, req.scopeId), this.repo.userById(req.userId)]);
+    if (!target) throw new AppError(ErrorCode.NotFound, 'no such user');
+    const d = decideGrant(granter, req, place, new Date());
+    if (!d.allow) {
+      await this.#audit.append({ actorId: caller.userId, action: 'access.denied', target: `user:${req.userId}`, address: caller.address, details: { attempted: 'grant', role: req.role, scopeType: req.scopeType, scopeId: req.scopeId, reason: d.reason } });
+      throw new AppError(ErrorCode.Forbidden, `not allowed to grant this (${d.reason})`);
+    }
+    const a = await this.repo.createAssignment({ ...req, grantedById: caller.userId });
+    await this.#audit.append({ actorId: caller.userId, action: 'grant.create', target: `user:${req.userId}`, address: caller.address, details: { assignment: a.id, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId, effect: a.effect, expiresAt: a.expiresAt?.toISOString() ?? null } });
+    this.invalidate(req.userId);
+    return a;
+  }
+
+  /** Revokes an assignment; the person's affected views stop within a second. */
+  async revoke(caller: Caller, assignmentId: string): Promise<void> {
+    const a = await this.repo.assignment(assignmentId);
+    if (!a || a.revokedAt) throw new AppError(ErrorCode.NotFound, 'no such assignment');
+    const [granter, place] = await Promise.all([this.#granter(caller.userId), this.#scopePlace(a.scopeType, a.scopeId)]);
+    // Revoking needs the same authority as granting it would.
+    const d = decideGrant(granter, { userId: a.userId, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId }, place, new Date());
+    if (!d.allow) {
+      await this.#audit.append({ actorId: caller.userId, action: 'access.denied', target: `assignment:${a.id}`, address: caller.address, details: { attempted: 'revoke', reason: d.reason } });
+      throw new AppError(ErrorCode.NotFound, 'no such assignment');
+    }
+    await this.repo.revokeAssignment(a.id, caller.userId);
+    await this.#audit.append({ actorId: caller.userId, action: 'grant.revoke', target: `user:${a.userId}`, address: caller.address, details: { assignment: a.id, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId } });
+    this.invalidate(a.userId);
+  }
+
+  /** Suspends, reactivates or revokes an account (scope admin over every scope the person holds). */
+  async setStatus(caller: Caller, userId: string, status: UserStatus): Promise<void> {
+    const [granter, target] = await Promise.all([this.#granter(caller.userId), this.repo.subject(userId)]);
+    if (!target) throw new AppError(ErrorCode.NotFound, 'no such user');
+    const now = new Date();
+    const scopes = target.assignments.length ? target.assignments : [{ role: 'FACILITY_LEADER' as Role, scopeType: 'NATION' as ScopeType, scopeId: null }];
+    for (const a of scopes) {
+      const d = decideGrant(granter, { userId, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId }, await this.#scopePlace(a.scopeType, a.scopeId), now);
+      if (!d.allow && d.reason !== 'role-not-at-scope') throw new AppError(ErrorCode.NotFound, 'no such user');
+    }
+    await this.repo.setStatus(userId, status);
+    if (status !== 'ACTIVE') await this.repo.revokeAllRefresh(userId);
+    await this.#audit.append({ actorId: caller.userId, action: 'user.status', target: `user:${userId}`, address: caller.address, details: { status } });
+    this.invalidate(userId);
+  }
+
+  /** A time-limited grant of an inspector to a facility or cameras, by a scope admin over them. */
+  async createSpotCheck(caller: Caller, req: { inspectorId: string; facilityId: string | null; cameraIds: string[]; startsAt: Date; endsAt: Date; reason: string }) {
+    if (req.endsAt <= req.startsAt) throw new AppError(ErrorCode.BadRequest, 'a spot check must end after it starts');
+    if (!req.facilityId && req.cameraIds.length === 0) throw new AppError(ErrorCode.BadRequest, 'a spot check needs a facility or cameras');
+    const granter = await this.#granter(caller.userId);
+    const inspector = await this.repo.subject(req.inspectorId);
+    if (!inspector) throw new AppError(ErrorCode.NotFound, 'no such user');
+    const places = req.facilityId ? [await this.#scopePlace('FACILITY', req.facilityId)] : [];
+    for (const id of req.cameraIds) places.push(await this.#scopePlace('CAMERA', id));
+    for (const place of places) {
+      const d = decideGrant(granter, { userId: req.inspectorId, role: 'FACILITY_LEADER', scopeType: place.cameraId ? 'CAMERA' : 'FACILITY', scopeId: place.cameraId ?? place.facilityId ?? null }, place, new Date());
+      if (!d.allow) throw new AppError(ErrorCode.Forbidden, `not allowed to open a spot check there (${d.reason})`);
+    }
+    const s = await this.repo.createSpotCheck({ ...req, createdById: caller.userId });
+    await this.#audit.append({ actorId: caller.userId, action: 'spotcheck.create', target: `user:${req.inspectorId}`, address: caller.address, details: { spotCheck: s.id, facilityId: req.facilityId, cameraIds: req.cameraIds, startsAt: req.startsAt.toISOString(), endsAt: req.endsAt.toISOString() } });
+    this.invalidate(req.inspectorId);
+    return s;
+  }
+}
+
+/** The cached promise for `key`, loading it once; a failed load is forgotten. */
+function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = load();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}

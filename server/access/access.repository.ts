@@ -1,0 +1,142 @@
+// The only code that reads and writes accounts, role assignments, spot checks, refresh
+// tokens and view sessions.
+import type { PrismaClient } from '../db/generated/client.js';
+import type { Role, ScopeType, UserStatus } from '../db/generated/enums.js';
+import type { Place, Subject } from './policy.js';
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  fullName: string;
+  position: string;
+  phone: string;
+  email: string;
+  organizationId: string;
+  status: UserStatus;
+  passwordHash: string | null;
+}
+
+export class AccessRepository {
+  readonly #prisma: PrismaClient;
+
+  constructor(prisma: PrismaClient) {
+    this.#prisma = prisma;
+  }
+
+  get prisma(): PrismaClient {
+    return this.#prisma;
+  }
+
+  userByUsername(username: string): Promise<UserRecord | null> {
+    return this.#prisma.user.findUnique({ where: { username } });
+  }
+
+  userById(id: string): Promise<UserRecord | null> {
+    return this.#prisma.user.findUnique({ where: { id } });
+  }
+
+  /** Status, live (unrevoked) assignments and not-yet-ended spot checks of a person. */
+  async subject(userId: string): Promise<Subject | undefined> {
+    const u = await this.#prisma.user.findUnique({
+      where: { id: userId },
+      select: {
+        id: true, status: true,
+        assignments: { where: { revokedAt: null }, select: { id: true, role: true, scopeType: true, scopeId: true, effect: true, expiresAt: true, revokedAt: true } },
+        spotChecks: { where: { cancelledAt: null, endsAt: { gt: new Date() } }, select: { id: true, facilityId: true, cameraIds: true, startsAt: true, endsAt: true, cancelledAt: true } },
+      },
+    });
+    return u ? { userId: u.id, status: u.status, assignments: u.assignments, spotChecks: u.spotChecks } : undefined;
+  }
+
+  async placeOfCamera(cameraId: string): Promise<Place | undefined> {
+    const c = await this.#prisma.camera.findUnique({
+      where: { id: cameraId },
+      select: { id: true, facility: { select: { id: true, kind: true, district: { select: { id: true, provinceId: true } } } } },
+    });
+    if (!c) return undefined;
+    if (!c.facility) return { cameraId: c.id };
+    return { cameraId: c.id, facilityId: c.facility.id, facilityKind: c.facility.kind, districtId: c.facility.district.id, provinceId: c.facility.district.provinceId };
+  }
+
+  /** The place a scope denotes; undefined when the id does not exist. */
+  async placeOfScope(scopeType: ScopeType, scopeId: string | null): Promise<Place | undefined> {
+    if (scopeType === 'NATION') return {};
+    if (!scopeId) return undefined;
+    switch (scopeType) {
+      case 'PROVINCE':
+        return (await this.#prisma.province.findUnique({ where: { id: scopeId } })) ? { provinceId: scopeId } : undefined;
+      case 'DISTRICT': {
+        const d = await this.#prisma.district.findUnique({ where: { id: scopeId } });
+        return d ? { provinceId: d.provinceId, districtId: d.id } : undefined;
+      }
+      case 'FACILITY': {
+        const f = await this.#prisma.facility.findUnique({ where: { id: scopeId }, include: { district: true } });
+        return f ? { provinceId: f.district.provinceId, districtId: f.districtId, facilityId: f.id, facilityKind: f.kind } : undefined;
+      }
+      case 'CAMERA':
+        return this.placeOfCamera(scopeId);
+    }
+  }
+
+  createAssignment(data: { userId: string; role: Role; scopeType: ScopeType; scopeId: string | null; effect: 'ALLOW' | 'DENY'; grantedById: string; expiresAt: Date | null }) {
+    return this.#prisma.roleAssignment.create({ data });
+  }
+
+  assignment(id: string) {
+    return this.#prisma.roleAssignment.findUnique({ where: { id } });
+  }
+
+  revokeAssignment(id: string, by: string) {
+    return this.#prisma.roleAssignment.update({ where: { id }, data: { revokedAt: new Date(), revokedById: by } });
+  }
+
+  setStatus(userId: string, status: UserStatus) {
+    return this.#prisma.user.update({ where: { id: userId }, data: { status } });
+  }
+
+  createSpotCheck(data: { inspectorId: string; facilityId: string | null; cameraIds: string[]; startsAt: Date; endsAt: Date; reason: string; createdById: string }) {
+    return this.#prisma.spotCheck.create({ data });
+  }
+
+  storeRefresh(userId: string, tokenHash: string, expiresAt: Date) {
+    return this.#prisma.refreshToken.create({ data: { userId, tokenHash, expiresAt } });
+  }
+
+  /** Marks the refresh token used (or revoked); returns its row if it was valid until now. */
+  async consumeRefresh(tokenHash: string) {
+    const now = new Date();
+    const { count } = await this.#prisma.refreshToken.updateMany({ where: { tokenHash, revokedAt: null, expiresAt: { gt: now } }, data: { revokedAt: now } });
+    return count === 1 ? this.#prisma.refreshToken.findUnique({ where: { tokenHash } }) : null;
+  }
+
+  revokeAllRefresh(userId: string) {
+    return this.#prisma.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+  }
+
+  /** Failed logins recorded in the audit log since `since`, for one account or one address. */
+  failedLogins(since: Date, by: { target?: string; address?: string }): Promise<number> {
+    return this.#prisma.auditEntry.count({ where: { action: 'login.failure', at: { gte: since }, ...by } });
+  }
+
+  startView(data: { userId: string; cameraId: string; stream: string; address: string; userAgent: string }) {
+    return this.#prisma.viewSession.create({ data, select: { id: true } });
+  }
+
+  endView(id: string, reason: string) {
+    return this.#prisma.viewSession.updateMany({ where: { id, endedAt: null }, data: { endedAt: new Date(), endReason: reason } });
+  }
+
+  /** View sessions overlapping [from, to], of one camera or of one person. */
+  views(filter: { cameraId?: string; userId?: string; from: Date; to: Date }) {
+    return this.#prisma.viewSession.findMany({
+      where: {
+        ...(filter.cameraId ? { cameraId: filter.cameraId } : {}),
+        ...(filter.userId ? { userId: filter.userId } : {}),
+        startedAt: { lte: filter.to },
+        OR: [{ endedAt: null }, { endedAt: { gte: filter.from } }],
+      },
+      orderBy: { startedAt: 'asc' },
+      take: 10_000,
+    });
+  }
+}

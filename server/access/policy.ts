@@ -1,0 +1,125 @@
+// The one place that decides who may watch what and who may grant what. Pure functions over
+// plain data (a person's assignments and spot checks, a camera's place in the hierarchy), so
+// the rules are tested exhaustively without a database and reused by every caller.
+import type { Effect, FacilityKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
+import { ROLE_RULES } from './roles.js';
+
+/** Where a camera (or a scope) sits: nation > province > district > facility > camera. */
+export interface Place {
+  provinceId?: string;
+  districtId?: string;
+  facilityId?: string;
+  facilityKind?: FacilityKind;
+  cameraId?: string;
+}
+
+export interface Assignment {
+  id: string;
+  role: Role;
+  scopeType: ScopeType;
+  scopeId: string | null;
+  effect: Effect;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface SpotGrant {
+  id: string;
+  facilityId: string | null;
+  cameraIds: string[];
+  startsAt: Date;
+  endsAt: Date;
+  cancelledAt: Date | null;
+}
+
+/** A person as the policy sees them: status, role assignments, spot checks. */
+export interface Subject {
+  userId: string;
+  status: UserStatus;
+  assignments: Assignment[];
+  spotChecks: SpotGrant[];
+}
+
+export type Decision =
+  | { allow: true; via: string; until?: Date }
+  | { allow: false; reason: 'inactive-account' | 'denied' | 'no-grant' };
+
+/** True when `place` lies inside the scope (scopeType, scopeId). */
+export function inScope(scopeType: ScopeType, scopeId: string | null, place: Place): boolean {
+  switch (scopeType) {
+    case 'NATION': return true;
+    case 'PROVINCE': return scopeId !== null && place.provinceId === scopeId;
+    case 'DISTRICT': return scopeId !== null && place.districtId === scopeId;
+    case 'FACILITY': return scopeId !== null && place.facilityId === scopeId;
+    case 'CAMERA': return scopeId !== null && place.cameraId === scopeId;
+  }
+}
+
+export function isActive(a: Assignment, now: Date): boolean {
+  return a.revokedAt === null && (a.expiresAt === null || a.expiresAt > now);
+}
+
+function spotActive(s: SpotGrant, now: Date): boolean {
+  return s.cancelledAt === null && s.startsAt <= now && now < s.endsAt;
+}
+
+/** May `subject` watch the camera at `place` at time `now`? A deny never loses to an allow. */
+export function decideView(subject: Subject, place: Place, now: Date): Decision {
+  if (subject.status !== 'ACTIVE') return { allow: false, reason: 'inactive-account' };
+  const live = subject.assignments.filter((a) => isActive(a, now));
+  if (live.some((a) => a.effect === 'DENY' && inScope(a.scopeType, a.scopeId, place))) {
+    return { allow: false, reason: 'denied' };
+  }
+  for (const a of live) {
+    if (a.effect !== 'ALLOW') continue;
+    const rule = ROLE_RULES[a.role];
+    if (!rule.views || !inScope(a.scopeType, a.scopeId, place)) continue;
+    if (rule.facilityKinds && (!place.facilityKind || !rule.facilityKinds.includes(place.facilityKind))) continue;
+    return a.expiresAt ? { allow: true, via: `role:${a.id}`, until: a.expiresAt } : { allow: true, via: `role:${a.id}` };
+  }
+  // Spot checks count only while the person still holds an inspector role.
+  if (live.some((a) => a.effect === 'ALLOW' && a.role === 'INSPECTOR')) {
+    for (const s of subject.spotChecks) {
+      if (!spotActive(s, now)) continue;
+      const covers = (s.facilityId !== null && s.facilityId === place.facilityId) || (place.cameraId !== undefined && s.cameraIds.includes(place.cameraId));
+      if (covers) return { allow: true, via: `spot-check:${s.id}`, until: s.endsAt };
+    }
+  }
+  return { allow: false, reason: 'no-grant' };
+}
+
+export interface GrantRequest {
+  /** Who receives the role (undefined for an account that does not exist yet). */
+  userId?: string;
+  role: Role;
+  scopeType: ScopeType;
+  scopeId: string | null;
+}
+
+export type GrantDecision =
+  | { allow: true }
+  | { allow: false; reason: 'inactive-account' | 'self' | 'role-not-at-scope' | 'outside-own-scope' };
+
+/**
+ * May `granter` grant (or approve a request for) `req`, whose scope sits at `scopePlace`?
+ * Only a scope administrator whose own scope contains the requested one, never to themself.
+ */
+export function decideGrant(granter: Subject, req: GrantRequest, scopePlace: Place, now: Date): GrantDecision {
+  if (granter.status !== 'ACTIVE') return { allow: false, reason: 'inactive-account' };
+  if (req.userId !== undefined && req.userId === granter.userId) return { allow: false, reason: 'self' };
+  if (!ROLE_RULES[req.role].scopes.includes(req.scopeType) && !(req.role !== 'SCOPE_ADMIN' && req.scopeType === 'CAMERA' && ROLE_RULES[req.role].views)) {
+    return { allow: false, reason: 'role-not-at-scope' };
+  }
+  const live = granter.assignments.filter((a) => isActive(a, now));
+  const denied = live.some((a) => a.effect === 'DENY' && inScope(a.scopeType, a.scopeId, scopePlace));
+  const admin = live.some((a) => a.effect === 'ALLOW' && a.role === 'SCOPE_ADMIN' && inScope(a.scopeType, a.scopeId, scopePlace));
+  if (denied || !admin) return { allow: false, reason: 'outside-own-scope' };
+  return { allow: true };
+}
+
+/** The place a scope denotes, for containment checks (NATION is the empty place). */
+export function placeOfScope(scopeType: ScopeType, scopeId: string | null, lookup: (type: ScopeType, id: string) => Place | undefined): Place | undefined {
+  if (scopeType === 'NATION') return {};
+  if (scopeId === null) return undefined;
+  return lookup(scopeType, scopeId);
+}

@@ -1,0 +1,37 @@
+// What each role is: whether it watches video, at which scope types it may be granted, and
+// which facilities inside its scope it covers. The one table the policy reads.
+import type { FacilityKind, Role, ScopeType } from '../db/generated/enums.js';
+
+export interface RoleRule {
+  /** May watch live video (inside its scope, of the facility kinds below). */
+  views: boolean;
+  /** Facility kinds it covers; undefined = every kind. */
+  facilityKinds?: readonly FacilityKind[];
+  /** Scope types it may be granted at. */
+  scopes: readonly ScopeType[];
+  /** Needs a TOTP second factor at login (roles above a single facility). */
+  requiresTotp: boolean;
+  /** Vietnamese label for the interface. */
+  labelVi: string;
+  labelEn: string;
+}
+
+const QUARANTINE = ['MILITARY_QUARANTINE', 'CIVILIAN_QUARANTINE'] as const;
+
+export const ROLE_RULES: Record<Role, RoleRule> = {
+  NATIONAL_MONITOR: { views: true, scopes: ['NATION'], requiresTotp: true, labelVi: 'Giám sát toàn quốc', labelEn: 'National monitor' },
+  // The Department of Health sees every centralized quarantine facility of its province,
+  // military-run and civilian (hotels, schools included). Checkpoints belong to the police.
+  PROVINCIAL_HEALTH_MONITOR: { views: true, facilityKinds: QUARANTINE, scopes: ['PROVINCE', 'DISTRICT'], requiresTotp: true, labelVi: 'Giám sát Sở Y tế', labelEn: 'Provincial health monitor' },
+  MILITARY_MONITOR: { views: true, facilityKinds: ['MILITARY_QUARANTINE'], scopes: ['PROVINCE', 'DISTRICT'], requiresTotp: true, labelVi: 'Giám sát Bộ CHQS tỉnh', labelEn: 'Military monitor' },
+  POLICE_MONITOR: { views: true, facilityKinds: ['CHECKPOINT'], scopes: ['PROVINCE', 'DISTRICT'], requiresTotp: true, labelVi: 'Giám sát Công an tỉnh', labelEn: 'Police monitor' },
+  FACILITY_LEADER: { views: true, scopes: ['FACILITY'], requiresTotp: false, labelVi: 'Lãnh đạo cơ sở', labelEn: 'Facility leader' },
+  // Inspectors watch only through spot checks (SpotCheck rows), never through the role.
+  INSPECTOR: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT'], requiresTotp: false, labelVi: 'Thanh tra (CDC)', labelEn: 'Inspector' },
+  INSTALLER: { views: false, scopes: ['PROVINCE', 'DISTRICT', 'FACILITY'], requiresTotp: false, labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
+  OPS: { views: false, scopes: ['NATION', 'PROVINCE'], requiresTotp: false, labelVi: 'Vận hành', labelEn: 'Operations' },
+  SCOPE_ADMIN: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY'], requiresTotp: true, labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
+};
+
+/** Breadth of a scope type: a grant may never be broader than the granter's own scope. */
+export const SCOPE_RANK: Record<ScopeType, number> = { NATION: 4, PROVINCE: 3, DISTRICT: 2, FACILITY: 1, CAMERA: 0 };

@@ -1,0 +1,67 @@
+// Short-lived access tokens (JWT, HS256 only: the algorithm is pinned, so "alg: none" and
+// algorithm-confusion tokens are refused) and opaque refresh tokens (random, stored only
+// as a sha256, rotated on every use, revocable).
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
+import { AppError, ErrorCode } from '../errors.js';
+
+export const ISSUER = 'giamsat';
+export const AUDIENCE = 'giamsat-clients';
+
+export interface TokenOptions {
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+}
+
+export class TokenService {
+  readonly #secret: Buffer;
+  readonly options: TokenOptions;
+
+  constructor(secret: Buffer, options: TokenOptions) {
+    if (secret.length < 32) throw new TypeError('token secret must be at least 32 bytes');
+    this.#secret = secret;
+    this.options = options;
+  }
+
+  /** The configured secret (base64), else `<dataDir>/token.key`, created with mode 0600. Every node of one deployment must share it. */
+  static load(configured: string | undefined, dataDir: string, options: TokenOptions): TokenService {
+    if (configured) return new TokenService(Buffer.from(configured, 'base64'), options);
+    const file = path.join(dataDir, 'token.key');
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.writeFileSync(file, randomBytes(48).toString('base64'), { mode: 0o600, flag: 'wx' });
+    }
+    return new TokenService(Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64'), options);
+  }
+
+  issueAccess(userId: string): string {
+    return jwt.sign({}, this.#secret, {
+      algorithm: 'HS256', subject: userId, issuer: ISSUER, audience: AUDIENCE,
+      expiresIn: this.options.accessTtlSeconds, jwtid: randomBytes(9).toString('base64url'),
+    });
+  }
+
+  /** The user id of a valid access token; Unauthenticated with the reason otherwise. */
+  verifyAccess(token: string): string {
+    try {
+      const claims = jwt.verify(token, this.#secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, clockTolerance: 5 });
+      if (typeof claims !== 'object' || typeof claims.sub !== 'string') throw new Error('no subject');
+      return claims.sub;
+    } catch (err) {
+      const reason = err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token';
+      throw new AppError(ErrorCode.Unauthenticated, reason);
+    }
+  }
+
+  /** A new refresh token and the hash to store. */
+  newRefresh(): { token: string; hash: string; expiresAt: Date } {
+    const token = randomBytes(32).toString('base64url');
+    return { token, hash: hashRefresh(token), expiresAt: new Date(Date.now() + this.options.refreshTtlSeconds * 1000) };
+  }
+}
+
+export function hashRefresh(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,111 @@
+// The append-only, hash-chained audit log. Each row's hash covers the previous row's hash
+// and the row's own canonical content, so editing or deleting any row breaks the chain at
+// that row (`verify()`); the database also refuses UPDATE and DELETE on the table (a
+// trigger in the migration). Appends are serialized with a transaction-scoped advisory
+// lock, so several server nodes can share one chain.
+import { createHash } from 'node:crypto';
+import type { PrismaClient } from '../db/generated/client.js';
+import { moduleLogger } from '../logger.js';
+
+const log = moduleLogger('audit');
+const LOCK_KEY = 72_707_102;
+const GENESIS = '0'.repeat(64);
+
+export type AuditAction =
+  | 'login.success' | 'login.failure' | 'login.throttled' | 'token.refresh' | 'logout'
+  | 'grant.create' | 'grant.revoke' | 'user.status' | 'request.submit' | 'request.approve' | 'request.reject'
+  | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.delete'
+  | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query';
+
+export interface AuditInput {
+  actorId?: string | null;
+  action: AuditAction;
+  target?: string | null;
+  address?: string | null;
+  details?: Record<string, string | number | boolean | null | string[]>;
+}
+
+export interface AuditRow {
+  seq: bigint;
+  at: Date;
+  actorId: string | null;
+  action: string;
+  target: string | null;
+  address: string | null;
+  details: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted, so the hash does not depend on how jsonb stores them. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function rowHash(prevHash: string, r: Omit<AuditRow, 'prevHash' | 'hash'>): string {
+  const body = canonical([r.seq.toString(), r.at.toISOString(), r.actorId, r.action, r.target, r.address, r.details]);
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  /** The first row where the chain breaks, and how. */
+  broken?: { seq: string; problem: string };
+}
+
+export class AuditLog {
+  readonly #prisma: PrismaClient;
+
+  constructor(prisma: PrismaClient) {
+    this.#prisma = prisma;
+  }
+
+  /** Appends one entry; resolves once it is stored. */
+  async append(input: AuditInput): Promise<void> {
+    await this.#prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+      const last = await tx.auditEntry.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
+      const row = {
+        seq: (last?.seq ?? 0n) + 1n,
+        at: new Date(),
+        actorId: input.actorId ?? null,
+        action: input.action,
+        target: input.target ?? null,
+        address: input.address ?? null,
+        details: input.details ?? {},
+      };
+      const prevHash = last?.hash ?? GENESIS;
+      await tx.auditEntry.create({ data: { ...row, prevHash, hash: rowHash(prevHash, row) } });
+    });
+  }
+
+  /** Appends without making the caller wait or fail; a failure is logged loudly. */
+  record(input: AuditInput): void {
+    this.append(input).catch((err: Error) => log.error({ err: err.message, action: input.action }, 'audit append failed'));
+  }
+
+  /** Walks the whole chain; reports the first edited, inserted or deleted row. */
+  async verify(batch = 1000): Promise<VerifyResult> {
+    let prevHash = GENESIS;
+    let expectedSeq = 1n;
+    let checked = 0;
+    for (;;) {
+      const rows = await this.#prisma.auditEntry.findMany({ where: { seq: { gte: expectedSeq } }, orderBy: { seq: 'asc' }, take: batch });
+      if (rows.length === 0) return { ok: true, checked };
+      for (const r of rows) {
+        const seq = r.seq.toString();
+        if (r.seq !== expectedSeq) return { ok: false, checked, broken: { seq, problem: `row ${expectedSeq} is missing` } };
+        if (r.prevHash !== prevHash) return { ok: false, checked, broken: { seq, problem: 'previous-hash link does not match (a row before it was changed or removed)' } };
+        if (rowHash(prevHash, r) !== r.hash) return { ok: false, checked, broken: { seq, problem: 'row content does not match its hash (edited)' } };
+        prevHash = r.hash;
+        expectedSeq++;
+        checked++;
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// Seeds the demo province (server/demo/demo-province.ts) and its named accounts, once:
+// existing rows are left alone, so a restart changes nothing and demo passwords are hashed
+// only when an account is first created.
+import type { PrismaClient } from '../db/generated/client.js';
+import { hashPassword } from '../access/passwords.js';
+import { moduleLogger } from '../logger.js';
+import { DEMO_DISTRICTS, DEMO_FACILITIES, DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEMO_PROVINCES, DEMO_USERS } from './demo-province.js';
+
+const log = moduleLogger('demo');
+const DAY = 86_400_000;
+
+export async function seedDemoAccess(prisma: PrismaClient): Promise<void> {
+  for (const p of DEMO_PROVINCES) await prisma.province.upsert({ where: { id: p.id }, create: p, update: {} });
+  for (const d of DEMO_DISTRICTS) await prisma.district.upsert({ where: { id: d.id }, create: d, update: {} });
+  const orgs = new Map<string, string>();
+  for (const o of DEMO_ORGANIZATIONS) {
+    const row = await prisma.organization.upsert({ where: { name: o.name }, create: { name: o.name, kind: o.kind, provinceId: o.provinceId ?? null }, update: {} });
+    orgs.set(o.name, row.id);
+  }
+  for (const f of DEMO_FACILITIES) {
+    const managingOrgId = f.id === DEMO_FACILITIES[1]!.id ? orgs.get('Ban quản lý Khách sạn Hoàng Anh') ?? null : null;
+    await prisma.facility.upsert({
+      where: { id: f.id },
+      create: { id: f.id, districtId: f.districtId, name: f.name, kind: f.kind, siteType: f.siteType ?? null, managingOrgId },
+      update: {},
+    });
+    // The demo camera of the facility, when the demo site registered it.
+    await prisma.camera.updateMany({ where: { name: f.camera, facilityId: null }, data: { facilityId: f.id } });
+  }
+  let created = 0;
+  const admin = await prisma.user.findUnique({ where: { username: 'quantri-tw' } });
+  for (const u of DEMO_USERS) {
+    if (await prisma.user.findUnique({ where: { username: u.username }, select: { id: true } })) continue;
+    const now = Date.now();
+    const user = await prisma.user.create({
+      data: {
+        username: u.username, fullName: u.fullName, position: u.position,
+        phone: `0269${String(3800000 + created).padStart(7, '0')}`, email: `${u.username}@demo.giamsat.vn`,
+        organizationId: orgs.get(u.organization)!, status: u.status ?? 'ACTIVE', passwordHash: await hashPassword(DEMO_PASSWORD),
+      },
+    });
+    for (const r of u.roles) {
+      await prisma.roleAssignment.create({
+        data: {
+          userId: user.id, role: r.role, scopeType: r.scopeType, scopeId: r.scopeId, effect: r.effect ?? 'ALLOW',
+          grantedById: admin?.id ?? null, expiresAt: r.expired ? new Date(now - DAY) : null,
+        },
+      });
+    }
+    for (const s of u.spotChecks ?? []) {
+      await prisma.spotCheck.create({
+        data: {
+          inspectorId: user.id, facilityId: s.facilityId, cameraIds: [], reason: 'Kiểm tra đột xuất (dữ liệu mẫu)',
+          startsAt: new Date(now - (s.running ? 3600_000 : 2 * DAY)), endsAt: new Date(now + (s.running ? 30 * DAY : -DAY)),
+          createdById: admin?.id ?? user.id,
+        },
+      });
+    }
+    created++;
+  }
+  if (created) log.info({ accounts: created }, 'demo province and accounts seeded');
+}

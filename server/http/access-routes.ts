@@ -1,0 +1,117 @@
+// The account API: login and tokens, the caller's own profile, grants and revocations,
+// account status, spot checks, and the audit questions ("who watched camera X", "what did
+// person U watch"). Bodies are validated by schema; "not allowed" answers like "not found".
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AccessService, Caller } from '../access/AccessService.js';
+import { decideGrant } from '../access/policy.js';
+import type { AuditLog } from '../audit/AuditLog.js';
+import { AppError, ErrorCode } from '../errors.js';
+
+const uuid = z.string().uuid();
+const role = z.enum(['NATIONAL_MONITOR', 'PROVINCIAL_HEALTH_MONITOR', 'MILITARY_MONITOR', 'POLICE_MONITOR', 'FACILITY_LEADER', 'INSPECTOR', 'INSTALLER', 'OPS', 'SCOPE_ADMIN']);
+const scopeType = z.enum(['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY', 'CAMERA']);
+const isoDate = z.coerce.date();
+
+export const loginBody = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict();
+export const refreshBody = z.object({ refreshToken: z.string().min(16).max(200) }).strict();
+export const grantBody = z.object({
+  userId: uuid, role, scopeType, scopeId: uuid.nullable().default(null),
+  effect: z.enum(['ALLOW', 'DENY']).default('ALLOW'), expiresAt: isoDate.nullable().default(null),
+}).strict();
+export const statusBody = z.object({ status: z.enum(['ACTIVE', 'SUSPENDED', 'REVOKED']) }).strict();
+export const spotCheckBody = z.object({
+  inspectorId: uuid, facilityId: uuid.nullable().default(null), cameraIds: z.array(uuid).max(64).default([]),
+  startsAt: isoDate.optional(), endsAt: isoDate, reason: z.string().min(1).max(500),
+}).strict();
+export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
+  .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new AppError(ErrorCode.BadRequest, z.prettifyError(r.error).slice(0, 1000));
+  return r.data;
+}
+
+function bearer(req: Request): string | undefined {
+  return /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+}
+
+export function accessRoutes(access: AccessService, audit: AuditLog): express.Router {
+  const r = express.Router();
+  const caller = async (req: Request): Promise<Caller> => ({ userId: (await access.caller(bearer(req))).userId, address: req.ip ?? '' });
+  const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+
+  r.post('/auth/login', wrap(async (req, res) => {
+    const { username, password } = parse(loginBody, req.body);
+    res.json(await access.login(username, password, req.ip ?? ''));
+  }));
+  r.post('/auth/refresh', wrap(async (req, res) => {
+    res.json(await access.refresh(parse(refreshBody, req.body).refreshToken, req.ip ?? ''));
+  }));
+  r.post('/auth/logout', wrap(async (req, res) => {
+    await access.logout(parse(refreshBody, req.body).refreshToken, req.ip ?? '');
+    res.status(204).end();
+  }));
+
+  r.get('/me', wrap(async (req, res) => {
+    const { userId } = await caller(req);
+    const user = await access.repo.prisma.user.findUniqueOrThrow({
+      where: { id: userId },
+      select: {
+        id: true, username: true, fullName: true, position: true, phone: true, email: true, status: true,
+        organization: { select: { id: true, name: true, kind: true } },
+        assignments: { where: { revokedAt: null }, select: { id: true, role: true, scopeType: true, scopeId: true, effect: true, expiresAt: true } },
+      },
+    });
+    res.json(user);
+  }));
+
+  r.post('/assignments', wrap(async (req, res) => {
+    res.status(201).json(await access.grant(await caller(req), parse(grantBody, req.body)));
+  }));
+  r.delete('/assignments/:id', wrap(async (req, res) => {
+    const id = uuid.safeParse(req.params.id);
+    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such assignment');
+    await access.revoke(await caller(req), id.data);
+    res.status(204).end();
+  }));
+  r.patch('/users/:id/status', wrap(async (req, res) => {
+    const id = uuid.safeParse(req.params.id);
+    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such user');
+    await access.setStatus(await caller(req), id.data, parse(statusBody, req.body).status);
+    res.status(204).end();
+  }));
+  r.post('/spot-checks', wrap(async (req, res) => {
+    const body = parse(spotCheckBody, req.body);
+    res.status(201).json(await access.createSpotCheck(await caller(req), { ...body, startsAt: body.startsAt ?? new Date() }));
+  }));
+
+  // Audit questions: scope administrators only, and only about cameras inside their scope.
+  r.get('/audit/views', wrap(async (req, res) => {
+    const c = await caller(req);
+    const q = parse(viewsQuery, req.query);
+    const admin = await access.repo.subject(c.userId);
+    const now = new Date();
+    const mayAudit = async (cameraId: string) => {
+      const place = await access.repo.placeOfCamera(cameraId);
+      return !!admin && !!place && decideGrant(admin, { role: 'FACILITY_LEADER', scopeType: 'CAMERA', scopeId: cameraId }, place, now).allow;
+    };
+    if (q.cameraId && !(await mayAudit(q.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    const rows = await access.repo.views({ cameraId: q.cameraId, userId: q.userId, from: q.from, to: q.to });
+    const visible: typeof rows = [];
+    for (const v of rows) if (q.cameraId || (await mayAudit(v.cameraId))) visible.push(v);
+    await audit.append({ actorId: c.userId, action: 'audit.query', target: q.cameraId ? `camera:${q.cameraId}` : `user:${q.userId}`, address: c.address, details: { from: q.from.toISOString(), to: q.to.toISOString(), rows: visible.length } });
+    res.json(visible.map((v) => ({ userId: v.userId, cameraId: v.cameraId, stream: v.stream, startedAt: v.startedAt, endedAt: v.endedAt, endReason: v.endReason, address: v.address, userAgent: v.userAgent })));
+  }));
+  r.get('/audit/verify', wrap(async (req, res) => {
+    const c = await caller(req);
+    const admin = await access.repo.subject(c.userId);
+    const national = admin && decideGrant(admin, { role: 'NATIONAL_MONITOR', scopeType: 'NATION', scopeId: null }, {}, new Date()).allow;
+    if (!national) throw new AppError(ErrorCode.NotFound, 'no such route');
+    res.json(await audit.verify());
+  }));
+  return r;
+}

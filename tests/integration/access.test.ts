@@ -1,0 +1,194 @@
+// Access control through the real server: the demo province in the database, logins over
+// HTTP, camera lists and consume attempts over socket.io, for every demo person and every
+// camera, against the written expectation table; tokens; grants that try to escalate.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import jwt from 'jsonwebtoken';
+import { io, type Socket } from 'socket.io-client';
+import { DEMO_IDS, DEMO_USERS } from '../../server/demo/demo-province.js';
+import { CAMERA_COLUMNS as COLUMNS, EXPECTED_VIEW } from '../support/access-expectations.js';
+import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
+
+type Ack = { ok: boolean; data?: any; error?: { code: string; message: string } };
+
+function connectSocket(server: TestServer, token: string | undefined): Promise<Socket> {
+  const socket = io(server.url, { transports: ['websocket'], reconnection: false, auth: token === undefined ? {} : { token } });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(Object.assign(err, { code: (err as Error & { data?: { code?: string } }).data?.code }));
+    });
+  });
+}
+
+describe('access control', { timeout: 180_000 }, () => {
+  let server: TestServer;
+  const cameraIds: Record<string, string> = {};
+  const sockets: Socket[] = [];
+
+  before(async () => {
+    server = await startTestServer({ ingest: { backoffInitialMs: 50, backoffMaxMs: 100 } });
+    // Cameras whose host refuses connections: an allowed consume fails with
+    // CAMERA_UNAVAILABLE (after authorization), a refused one with NOT_FOUND (before it).
+    const srv = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => srv.once('listening', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise((r) => srv.close(r));
+    const facilities: Record<(typeof COLUMNS)[number], string | undefined> = {
+      military: DEMO_IDS.military, hotel: DEMO_IDS.hotel, school: DEMO_IDS.school, checkpoint: DEMO_IDS.checkpoint,
+      konTum: DEMO_IDS.hospitalKonTum, unassigned: undefined,
+    };
+    for (const col of COLUMNS) {
+      const { status, json } = await addCamera(server, { name: `acl-${col}`, mainUrl: `rtsp://viewer:S3cret-${col}@127.0.0.1:${port}/${col}`, facilityId: facilities[col] });
+      assert.equal(status, 201, JSON.stringify(json));
+      cameraIds[col] = json.id;
+    }
+  });
+  after(async () => {
+    for (const s of sockets) s.close();
+    await server?.stop();
+  });
+
+  test('every demo person x every camera: listing and consuming match the table', async () => {
+    assert.equal(EXPECTED_VIEW.length, DEMO_USERS.length);
+    const mismatches: string[] = [];
+    let refusals = 0;
+    for (const { username, allowed } of EXPECTED_VIEW) {
+      const demo = DEMO_USERS.find((u) => u.username === username)!;
+      if (demo.status === 'SUSPENDED') {
+        await assert.rejects(login(server, username), /401/, 'a suspended person cannot sign in');
+        assert.ok(COLUMNS.every((c) => !allowed[c]));
+        continue;
+      }
+      const session = await login(server, username);
+      const socket = await connectSocket(server, session.accessToken);
+      sockets.push(socket);
+      const listed: Ack = await socket.timeout(10_000).emitWithAck('listCameras', {});
+      const listedIds = new Set((listed.data as Array<{ id: string }>).map((c) => c.id));
+      const transport: Ack = await socket.timeout(10_000).emitWithAck('createTransport', {});
+      for (const col of COLUMNS) {
+        const expected = allowed[col];
+        if (listedIds.has(cameraIds[col]!) !== expected) mismatches.push(`${username} lists ${col}: expected ${expected}`);
+        const r: Ack = await socket.timeout(15_000).emitWithAck('consume', {
+          transportId: transport.data.id, cameraId: cameraIds[col], rtpCapabilities: server.media.rtpCapabilities,
+        });
+        const code = r.error?.code;
+        if (expected ? code !== 'CAMERA_UNAVAILABLE' : code !== 'NOT_FOUND') mismatches.push(`${username} consumes ${col}: expected ${expected}, got ${code}`);
+        if (!expected) {
+          refusals++;
+          assert.equal(r.error?.message, 'no such camera', 'a refusal looks exactly like an unknown camera');
+        }
+      }
+      socket.close();
+    }
+    assert.deepEqual(mismatches, []);
+    // Each refusal was recorded.
+    assert.equal(await server.db.prisma.auditEntry.count({ where: { action: 'access.denied' } }), refusals);
+  });
+
+  test('missing, forged, expired, alg:none and wrong-audience tokens are refused at the handshake and by the API', async () => {
+    const good = await login(server, 'quocgia');
+    const secret = Buffer.from(fs.readFileSync(path.join(server.dataDir, 'token.key'), 'utf8').trim(), 'base64');
+    const claims = { sub: good.userId, iss: 'giamsat', aud: 'giamsat-clients' };
+    const now = Math.floor(Date.now() / 1000);
+    const bad: Record<string, string | undefined> = {
+      missing: undefined,
+      garbage: 'not.a.token',
+      forged: jwt.sign(claims, 'someone else\'s secret that is long enough', { algorithm: 'HS256', expiresIn: 600 }),
+      expired: jwt.sign({ ...claims, iat: now - 3600, exp: now - 60 }, secret, { algorithm: 'HS256' }),
+      algNone: `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims, exp: now + 600 })).toString('base64url')}.`,
+      wrongAudience: jwt.sign({ ...claims, aud: 'another-system' }, secret, { algorithm: 'HS256', expiresIn: 600 }),
+      wrongIssuer: jwt.sign({ ...claims, iss: 'another-issuer' }, secret, { algorithm: 'HS256', expiresIn: 600 }),
+      otherAlgorithm: jwt.sign(claims, secret, { algorithm: 'HS512', expiresIn: 600 }),
+    };
+    for (const [name, token] of Object.entries(bad)) {
+      await assert.rejects(connectSocket(server, token), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'UNAUTHENTICATED', name);
+        return true;
+      }, name);
+      const res = await fetch(`${server.url}/api/me`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      assert.equal(res.status, 401, name);
+    }
+    const expired = await connectSocket(server, bad.expired).catch((e: Error) => e);
+    assert.match((expired as Error).message, /expired/);
+    // The genuine one works.
+    const s = await connectSocket(server, good.accessToken);
+    s.close();
+    assert.equal((await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${good.accessToken}` } })).status, 200);
+  });
+
+  test('refresh tokens rotate: each works once, and logout ends it', async () => {
+    const s = await login(server, 'soyte');
+    const post = (p: string, body: unknown) => fetch(`${server.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r1 = await post('/api/auth/refresh', { refreshToken: s.refreshToken });
+    assert.equal(r1.status, 200);
+    const next = await r1.json();
+    assert.notEqual(next.refreshToken, s.refreshToken);
+    assert.equal((await post('/api/auth/refresh', { refreshToken: s.refreshToken })).status, 401, 'a used refresh token is dead');
+    assert.equal((await post('/api/auth/logout', { refreshToken: next.refreshToken })).status, 204);
+    assert.equal((await post('/api/auth/refresh', { refreshToken: next.refreshToken })).status, 401);
+  });
+
+  test('grants: nobody grants wider than their own scope or to themself; refusals are audited', async () => {
+    const admin = await login(server, 'quantri');
+    const users = Object.fromEntries((await server.db.prisma.user.findMany({ select: { id: true, username: true } })).map((u) => [u.username, u.id]));
+    const grant = (body: unknown, token = admin.accessToken) => fetch(`${server.url}/api/assignments`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body),
+    });
+    const before = await server.db.prisma.auditEntry.count({ where: { action: 'access.denied', target: { startsWith: 'user:' } } });
+    assert.equal((await grant({ userId: users.soyte, role: 'NATIONAL_MONITOR', scopeType: 'NATION' })).status, 404, 'wider than own scope');
+    assert.equal((await grant({ userId: users.soyte, role: 'PROVINCIAL_HEALTH_MONITOR', scopeType: 'PROVINCE', scopeId: DEMO_IDS.konTum })).status, 404, 'another province');
+    assert.equal((await grant({ userId: users.quantri, role: 'SCOPE_ADMIN', scopeType: 'PROVINCE', scopeId: DEMO_IDS.gialai })).status, 404, 'to oneself');
+    assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'PROVINCE', scopeId: DEMO_IDS.gialai })).status, 404, 'role at a scope it does not belong to');
+    const viewer = await login(server, 'soyte');
+    assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel }, viewer.accessToken)).status, 404, 'a viewer holds no authority');
+    assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: '00000000-0000-4000-8000-999999999999' })).status, 404, 'unknown facility');
+    assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel, extra: 1 })).status, 400, 'unknown fields');
+    const after = await server.db.prisma.auditEntry.count({ where: { action: 'access.denied', target: { startsWith: 'user:' } } });
+    assert.equal(after - before, 5, 'each refused grant is in the audit log');
+
+    // A grant inside the admin's scope takes effect at once.
+    const ok = await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel });
+    assert.equal(ok.status, 201);
+    const installer = await login(server, 'kythuat');
+    const socket = await connectSocket(server, installer.accessToken);
+    const listed: Ack = await socket.timeout(10_000).emitWithAck('listCameras', {});
+    socket.close();
+    assert.deepEqual(listed.data.map((c: { id: string }) => c.id), [cameraIds.hotel]);
+  });
+
+  test('repeated failed logins are throttled per account, and the throttle is recorded', async () => {
+    const post = (password: string) => fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'congan', password }) });
+    for (let i = 0; i < 5; i++) assert.equal((await post('wrong')).status, 401);
+    const blocked = await post('giamsat-demo-2021');
+    assert.equal(blocked.status, 429, 'even the right password waits once the account is throttled');
+    assert.equal(await server.db.prisma.auditEntry.count({ where: { action: 'login.throttled', target: 'username:congan' } }), 1);
+    // Other accounts are not affected.
+    assert.ok((await login(server, 'quansu')).accessToken);
+  });
+
+  test('camera credentials appear in no API answer and no socket message', async () => {
+    const session = await login(server, 'quocgia');
+    const seen: string[] = [];
+    const socket = await connectSocket(server, session.accessToken);
+    socket.onAny((event, ...args) => seen.push(JSON.stringify([event, args])));
+    const listed: Ack = await socket.timeout(10_000).emitWithAck('listCameras', {});
+    seen.push(JSON.stringify(listed));
+    const t: Ack = await socket.timeout(10_000).emitWithAck('createTransport', {});
+    const r: Ack = await socket.timeout(15_000).emitWithAck('consume', { transportId: t.data.id, cameraId: cameraIds.hotel, rtpCapabilities: server.media.rtpCapabilities });
+    seen.push(JSON.stringify(r));
+    socket.close();
+    for (const p of ['/api/cameras', `/api/cameras/${cameraIds.hotel}`]) {
+      seen.push(await (await fetch(`${server.url}${p}`, { headers: { authorization: `Bearer ${server.adminToken}` } })).text());
+    }
+    seen.push(await (await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${session.accessToken}` } })).text());
+    const all = seen.join('\n');
+    assert.ok(all.includes(cameraIds.hotel!), 'the check looked at real answers');
+    assert.doesNotMatch(all, /S3cret|viewer:/);
+    assert.doesNotMatch(all, /passwordHash|\$2[aby]\$/);
+  });
+});

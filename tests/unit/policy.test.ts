@@ -1,0 +1,112 @@
+// The access policy against a written expectation table, for every demo person and every
+// demo camera; and the rules for granting. Pure: no database (the integration tests run the
+// same table through the database and the signaling server).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decideGrant, decideView, type Place, type Subject } from '../../server/access/policy.js';
+import { DEMO_FACILITIES, DEMO_IDS, DEMO_USERS } from '../../server/demo/demo-province.js';
+import { CAMERA_COLUMNS, EXPECTED_VIEW, type CameraColumn } from '../support/access-expectations.js';
+
+const NOW = new Date('2026-11-22T10:00:00Z');
+const DAY = 86_400_000;
+
+function subjectOf(username: string): Subject {
+  const u = DEMO_USERS.find((x) => x.username === username)!;
+  return {
+    userId: `user-${username}`,
+    status: u.status ?? 'ACTIVE',
+    assignments: u.roles.map((r, i) => ({
+      id: `${username}-${i}`, role: r.role, scopeType: r.scopeType, scopeId: r.scopeId, effect: r.effect ?? 'ALLOW',
+      expiresAt: r.expired ? new Date(NOW.getTime() - DAY) : null, revokedAt: null,
+    })),
+    spotChecks: (u.spotChecks ?? []).map((s, i) => ({
+      id: `${username}-spot-${i}`, facilityId: s.facilityId, cameraIds: [],
+      startsAt: new Date(NOW.getTime() - (s.running ? 3600_000 : 2 * DAY)),
+      endsAt: new Date(NOW.getTime() + (s.running ? 3600_000 : -DAY)), cancelledAt: null,
+    })),
+  };
+}
+
+const districtOf = (facilityId: string) => {
+  const f = DEMO_FACILITIES.find((x) => x.id === facilityId)!;
+  return f.districtId;
+};
+const provinceOf: Record<string, string> = { [DEMO_IDS.pleiku]: DEMO_IDS.gialai, [DEMO_IDS.chuSe]: DEMO_IDS.gialai, [DEMO_IDS.konTumCity]: DEMO_IDS.konTum };
+function cameraIn(facilityId: string): Place {
+  const f = DEMO_FACILITIES.find((x) => x.id === facilityId)!;
+  return { cameraId: `cam-${facilityId}`, facilityId, facilityKind: f.kind, districtId: districtOf(facilityId), provinceId: provinceOf[f.districtId] };
+}
+
+const CAMERAS: Record<CameraColumn, Place> = {
+  military: cameraIn(DEMO_IDS.military),
+  hotel: cameraIn(DEMO_IDS.hotel),
+  school: cameraIn(DEMO_IDS.school),
+  checkpoint: cameraIn(DEMO_IDS.checkpoint),
+  konTum: cameraIn(DEMO_IDS.hospitalKonTum),
+  unassigned: { cameraId: 'cam-unassigned' },
+};
+
+test('every demo person x every demo camera matches the expectation table', () => {
+  assert.equal(EXPECTED_VIEW.length, DEMO_USERS.length, 'the table covers every demo person');
+  const mismatches: string[] = [];
+  for (const { username, allowed } of EXPECTED_VIEW) {
+    const subject = subjectOf(username);
+    for (const cam of CAMERA_COLUMNS) {
+      const d = decideView(subject, CAMERAS[cam], NOW);
+      if (d.allow !== allowed[cam]) mismatches.push(`${username} x ${cam}: expected ${allowed[cam]}, got ${JSON.stringify(d)}`);
+    }
+  }
+  assert.deepEqual(mismatches, []);
+});
+
+test('decisions say why, and allows carry their end time', () => {
+  assert.deepEqual(decideView(subjectOf('soyte-tamdung'), CAMERAS.hotel, NOW), { allow: false, reason: 'inactive-account' });
+  assert.deepEqual(decideView(subjectOf('soyte-chan'), CAMERAS.hotel, NOW), { allow: false, reason: 'denied' });
+  assert.deepEqual(decideView(subjectOf('vanhanh'), CAMERAS.hotel, NOW), { allow: false, reason: 'no-grant' });
+  const spot = decideView(subjectOf('thanhtra'), CAMERAS.school, NOW);
+  assert.equal(spot.allow, true);
+  assert.ok(spot.allow && spot.via.startsWith('spot-check:') && spot.until!.getTime() === NOW.getTime() + 3600_000);
+  // The spot check ends by itself.
+  assert.equal(decideView(subjectOf('thanhtra'), CAMERAS.school, new Date(NOW.getTime() + 3600_000)).allow, false);
+  // Without the inspector role, a spot check gives nothing.
+  const s = subjectOf('thanhtra');
+  s.assignments[0]!.revokedAt = NOW;
+  assert.equal(decideView(s, CAMERAS.school, NOW).allow, false);
+});
+
+test('a deny at any level beats an allow at any other', () => {
+  const s = subjectOf('quocgia');
+  s.assignments.push({ id: 'deny-province', role: 'NATIONAL_MONITOR', scopeType: 'PROVINCE', scopeId: DEMO_IDS.konTum, effect: 'DENY', expiresAt: null, revokedAt: null });
+  assert.equal(decideView(s, CAMERAS.konTum, NOW).allow, false);
+  assert.equal(decideView(s, CAMERAS.hotel, NOW).allow, true);
+  s.assignments.push({ id: 'deny-camera', role: 'NATIONAL_MONITOR', scopeType: 'CAMERA', scopeId: CAMERAS.hotel.cameraId!, effect: 'DENY', expiresAt: null, revokedAt: null });
+  assert.equal(decideView(s, CAMERAS.hotel, NOW).allow, false);
+  // An expired deny no longer applies.
+  s.assignments.at(-1)!.expiresAt = new Date(NOW.getTime() - 1);
+  assert.equal(decideView(s, CAMERAS.hotel, NOW).allow, true);
+});
+
+test('nobody grants wider than their own scope, a role where it does not belong, or to themself', () => {
+  const province = subjectOf('quantri');
+  const nation = subjectOf('quantri-tw');
+  const gialai: Place = { provinceId: DEMO_IDS.gialai };
+  const hotel: Place = { provinceId: DEMO_IDS.gialai, districtId: DEMO_IDS.pleiku, facilityId: DEMO_IDS.hotel, facilityKind: 'CIVILIAN_QUARANTINE' };
+  const konTum: Place = { provinceId: DEMO_IDS.konTum };
+  const grant = (who: Subject, role: any, scopeType: any, scopeId: string | null, place: Place, userId = 'someone') =>
+    decideGrant(who, { userId, role, scopeType, scopeId }, place, NOW);
+
+  assert.deepEqual(grant(province, 'FACILITY_LEADER', 'FACILITY', DEMO_IDS.hotel, hotel), { allow: true });
+  assert.deepEqual(grant(province, 'PROVINCIAL_HEALTH_MONITOR', 'PROVINCE', DEMO_IDS.gialai, gialai), { allow: true });
+  assert.deepEqual(grant(province, 'NATIONAL_MONITOR', 'NATION', null, {}), { allow: false, reason: 'outside-own-scope' });
+  assert.deepEqual(grant(province, 'PROVINCIAL_HEALTH_MONITOR', 'PROVINCE', DEMO_IDS.konTum, konTum), { allow: false, reason: 'outside-own-scope' });
+  assert.deepEqual(grant(province, 'SCOPE_ADMIN', 'NATION', null, {}), { allow: false, reason: 'outside-own-scope' });
+  assert.deepEqual(grant(province, 'FACILITY_LEADER', 'PROVINCE', DEMO_IDS.gialai, gialai), { allow: false, reason: 'role-not-at-scope' });
+  assert.deepEqual(grant(province, 'NATIONAL_MONITOR', 'PROVINCE', DEMO_IDS.gialai, gialai), { allow: false, reason: 'role-not-at-scope' });
+  assert.deepEqual(grant(province, 'SCOPE_ADMIN', 'PROVINCE', DEMO_IDS.gialai, gialai, province.userId), { allow: false, reason: 'self' });
+  assert.deepEqual(grant(nation, 'NATIONAL_MONITOR', 'NATION', null, {}), { allow: true });
+  // Viewing roles hold no authority to grant.
+  assert.deepEqual(grant(subjectOf('soyte'), 'FACILITY_LEADER', 'FACILITY', DEMO_IDS.hotel, hotel), { allow: false, reason: 'outside-own-scope' });
+  const suspended = subjectOf('quantri');
+  suspended.status = 'SUSPENDED';
+  assert.deepEqual(grant(suspended, 'FACILITY_LEADER', 'FACILITY', DEMO_IDS.hotel, hotel), { allow: false, reason: 'inactive-account' });
+});
