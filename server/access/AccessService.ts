@@ -12,7 +12,7 @@ import type { AuditLog } from '../audit/AuditLog.js';
 import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port.js';
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
-import { checkPassword } from './passwords.js';
+import { checkPassword, hashPassword } from './passwords.js';
 import { decideGrant, decideView, type Place, type Subject } from './policy.js';
 import { hashRefresh, type TokenService } from './tokens.js';
 
@@ -261,6 +261,66 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     await this.#audit.append({ actorId: caller.userId, action: 'spotcheck.create', target: `user:${req.inspectorId}`, address: caller.address, details: { spotCheck: s.id, facilityId: req.facilityId, cameraIds: req.cameraIds, startsAt: req.startsAt.toISOString(), endsAt: req.endsAt.toISOString() } });
     this.invalidate(req.inspectorId);
     return s;
+  }
+
+  // ---- account requests ---------------------------------------------------------------------
+
+  /** A focal point of an organization asks for an account for a named person. */
+  async submitRequest(caller: Caller, req: { fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null }) {
+    const submitter = await this.repo.userById(caller.userId);
+    if (!submitter) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
+    await this.#scopePlace(req.scopeType, req.scopeId);
+    const r = await this.repo.createRequest({ ...req, organizationId: submitter.organizationId, submittedById: caller.userId });
+    await this.#audit.append({ actorId: caller.userId, action: 'request.submit', target: `request:${r.id}`, address: caller.address, details: { username: req.username, role: req.role, scopeType: req.scopeType, scopeId: req.scopeId } });
+    return r;
+  }
+
+  /** Pending requests the caller has authority to decide. */
+  async decidableRequests(caller: Caller) {
+    const approver = await this.#granter(caller.userId);
+    const out = [];
+    for (const r of await this.repo.pendingRequests()) {
+      const place = await this.repo.placeOfScope(r.scopeType, r.scopeId);
+      if (place && r.submittedById !== caller.userId && decideGrant(approver, { role: r.role, scopeType: r.scopeType, scopeId: r.scopeId }, place, new Date()).allow) out.push(r);
+    }
+    return out;
+  }
+
+  async #decidable(caller: Caller, id: string) {
+    const r = await this.repo.request(id);
+    if (!r || r.status !== 'PENDING') throw new AppError(ErrorCode.NotFound, 'no such pending request');
+    const [approver, place, existing] = await Promise.all([this.#granter(caller.userId), this.#scopePlace(r.scopeType, r.scopeId), this.repo.userByUsername(r.username)]);
+    const self = r.submittedById === caller.userId || existing?.id === caller.userId;
+    const d = self ? { allow: false as const, reason: 'self' as const } : decideGrant(approver, { userId: existing?.id, role: r.role, scopeType: r.scopeType, scopeId: r.scopeId }, place, new Date());
+    if (!d.allow) {
+      await this.#audit.append({ actorId: caller.userId, action: 'access.denied', target: `request:${id}`, address: caller.address, details: { attempted: 'decide request', reason: d.reason } });
+      throw new AppError(ErrorCode.NotFound, 'no such pending request');
+    }
+    return r;
+  }
+
+  /** Approves: the account is created (or reactivated) with the role; returns its one-time activation token. */
+  async approveRequest(caller: Caller, id: string, reason: string | null) {
+    await this.#decidable(caller, id);
+    const activation = this.#tokens.newRefresh();
+    const done = await this.repo.approveRequest(id, caller.userId, reason, { hash: activation.hash, expiresAt: new Date(Date.now() + 72 * 3600_000) });
+    if (!done) throw new AppError(ErrorCode.NotFound, 'no such pending request');
+    await this.#audit.append({ actorId: caller.userId, action: 'request.approve', target: `user:${done.user.id}`, address: caller.address, details: { request: id, assignment: done.assignment.id, role: done.assignment.role, scopeType: done.assignment.scopeType, scopeId: done.assignment.scopeId } });
+    this.invalidate(done.user.id);
+    return { userId: done.user.id, activationToken: activation.token };
+  }
+
+  async rejectRequest(caller: Caller, id: string, reason: string): Promise<void> {
+    await this.#decidable(caller, id);
+    await this.repo.rejectRequest(id, caller.userId, reason);
+    await this.#audit.append({ actorId: caller.userId, action: 'request.reject', target: `request:${id}`, address: caller.address, details: { reason } });
+  }
+
+  /** The approved person sets their password with the one-time activation token. */
+  async activate(token: string, password: string, address: string): Promise<void> {
+    const userId = await this.repo.activate(hashRefresh(token), await hashPassword(password));
+    if (!userId) throw new AppError(ErrorCode.Unauthenticated, 'invalid or expired activation token');
+    await this.#audit.append({ actorId: userId, action: 'account.activate', target: `user:${userId}`, address });
   }
 }
 

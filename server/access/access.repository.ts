@@ -139,4 +139,50 @@ export class AccessRepository {
       take: 10_000,
     });
   }
+
+  createRequest(data: { organizationId: string; submittedById: string; fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null }) {
+    return this.#prisma.accountRequest.create({ data });
+  }
+
+  request(id: string) {
+    return this.#prisma.accountRequest.findUnique({ where: { id } });
+  }
+
+  pendingRequests() {
+    return this.#prisma.accountRequest.findMany({ where: { status: 'PENDING' }, orderBy: { createdAt: 'asc' }, take: 1000 });
+  }
+
+  /**
+   * Approves a pending request in one transaction: creates the account (or reactivates the
+   * one with that username), gives it the requested role and a one-time activation token.
+   * Returns undefined if the request was decided meanwhile.
+   */
+  async approveRequest(id: string, approverId: string, reason: string | null, activation: { hash: string; expiresAt: Date }) {
+    return this.#prisma.$transaction(async (tx) => {
+      const { count } = await tx.accountRequest.updateMany({ where: { id, status: 'PENDING' }, data: { status: 'APPROVED', decidedById: approverId, decidedAt: new Date(), decisionReason: reason } });
+      if (count !== 1) return undefined;
+      const r = await tx.accountRequest.findUniqueOrThrow({ where: { id } });
+      const person = { fullName: r.fullName, position: r.position, phone: r.phone, email: r.email, organizationId: r.organizationId };
+      const user = await tx.user.upsert({
+        where: { username: r.username },
+        create: { username: r.username, ...person, status: 'ACTIVE', activationHash: activation.hash, activationExpiresAt: activation.expiresAt },
+        update: { ...person, status: 'ACTIVE', activationHash: activation.hash, activationExpiresAt: activation.expiresAt },
+      });
+      const assignment = await tx.roleAssignment.create({ data: { userId: user.id, role: r.role, scopeType: r.scopeType, scopeId: r.scopeId, grantedById: approverId } });
+      await tx.accountRequest.update({ where: { id }, data: { createdUserId: user.id } });
+      return { user, assignment };
+    });
+  }
+
+  rejectRequest(id: string, deciderId: string, reason: string) {
+    return this.#prisma.accountRequest.updateMany({ where: { id, status: 'PENDING' }, data: { status: 'REJECTED', decidedById: deciderId, decidedAt: new Date(), decisionReason: reason } });
+  }
+
+  /** Sets the password of the account holding this unexpired activation token, once. */
+  async activate(hash: string, passwordHash: string): Promise<string | undefined> {
+    const user = await this.#prisma.user.findFirst({ where: { activationHash: hash, activationExpiresAt: { gt: new Date() } }, select: { id: true } });
+    if (!user) return undefined;
+    const { count } = await this.#prisma.user.updateMany({ where: { id: user.id, activationHash: hash }, data: { passwordHash, activationHash: null, activationExpiresAt: null } });
+    return count === 1 ? user.id : undefined;
+  }
 }

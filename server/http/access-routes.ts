@@ -24,6 +24,13 @@ export const spotCheckBody = z.object({
   inspectorId: uuid, facilityId: uuid.nullable().default(null), cameraIds: z.array(uuid).max(64).default([]),
   startsAt: isoDate.optional(), endsAt: isoDate, reason: z.string().min(1).max(500),
 }).strict();
+export const requestBody = z.object({
+  fullName: z.string().trim().min(2).max(200), position: z.string().trim().min(1).max(200),
+  phone: z.string().trim().regex(/^\+?[0-9 .-]{8,20}$/), email: z.string().trim().email().max(200),
+  username: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{2,49}$/), role, scopeType, scopeId: uuid.nullable().default(null),
+}).strict();
+export const decisionBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
+export const activateBody = z.object({ token: z.string().min(16).max(200), password: z.string().min(10).max(200) }).strict();
 export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
   .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
 
@@ -87,6 +94,30 @@ export function accessRoutes(access: AccessService, audit: AuditLog): express.Ro
   r.post('/spot-checks', wrap(async (req, res) => {
     const body = parse(spotCheckBody, req.body);
     res.status(201).json(await access.createSpotCheck(await caller(req), { ...body, startsAt: body.startsAt ?? new Date() }));
+  }));
+
+  r.post('/account-requests', wrap(async (req, res) => {
+    res.status(201).json(await access.submitRequest(await caller(req), parse(requestBody, req.body)));
+  }));
+  r.get('/account-requests', wrap(async (req, res) => {
+    res.json(await access.decidableRequests(await caller(req)));
+  }));
+  r.post('/account-requests/:id/approve', wrap(async (req, res) => {
+    const id = uuid.safeParse(req.params.id);
+    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such pending request');
+    const body = parse(decisionBody.partial(), req.body ?? {});
+    res.json(await access.approveRequest(await caller(req), id.data, body.reason ?? null));
+  }));
+  r.post('/account-requests/:id/reject', wrap(async (req, res) => {
+    const id = uuid.safeParse(req.params.id);
+    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such pending request');
+    await access.rejectRequest(await caller(req), id.data, parse(decisionBody, req.body).reason);
+    res.status(204).end();
+  }));
+  r.post('/auth/activate', wrap(async (req, res) => {
+    const { token, password } = parse(activateBody, req.body);
+    await access.activate(token, password, req.ip ?? '');
+    res.status(204).end();
   }));
 
   // Audit questions: scope administrators only, and only about cameras inside their scope.

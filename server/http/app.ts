@@ -7,6 +7,7 @@ import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { cameraInputSchema } from '../cameras/camera.schema.js';
 import { AppError, ErrorCode, toErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
+import { openApiDocument } from './openapi.js';
 
 const log = moduleLogger('http');
 
@@ -51,6 +52,9 @@ export function createApp(deps: HttpDeps): express.Express {
 
   const api = express.Router();
   api.use(express.json({ limit: '32kb' }));
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
   api.use(deps.accessRoutes);
   const admin = requireAdmin(deps.adminToken);
 

@@ -386,6 +386,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#attempt = 0;
     if (!this.#closed) this.#update({ phase: 'idle', reason, fps: 0, bitrateKbps: 0 });
     this.#log.info({ reason }, 'ingest stopped');
+    // A viewer may have arrived while ffmpeg was shutting down: it is waiting for a producer.
+    if (!this.#closed && (this.#demand > 0 || this.#options.alwaysOn)) this.#start();
   }
 
   /** Stops everything for good. Idempotent; resolves when ffmpeg has exited. */

@@ -111,20 +111,27 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
    * The caller must have authorized the viewer already; nothing is sent until resume.
    */
   async consume(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
-    let producer: Producer;
-    try {
-      producer = await stream.waitForProducer(this.#ingest.startTimeoutMs);
-    } catch (err) {
-      throw new AppError(ErrorCode.CameraUnavailable, `camera unavailable: ${(err as Error).message}`);
+    // A producer can close under us (its ffmpeg run ended, its worker died) between the wait
+    // and the consume: then wait for the next one, a few times.
+    for (let attempt = 1; ; attempt++) {
+      let producer: Producer;
+      try {
+        producer = await stream.waitForProducer(this.#ingest.startTimeoutMs);
+      } catch (err) {
+        throw new AppError(ErrorCode.CameraUnavailable, `camera unavailable: ${(err as Error).message}`);
+      }
+      if (transport.closed) throw new AppError(ErrorCode.InvalidState, 'transport closed');
+      const router = this.#routerOf(transport);
+      try {
+        await this.#pipe(producer, stream, router);
+        if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+          throw new AppError(ErrorCode.CannotConsume, 'this browser cannot decode the camera\'s codec');
+        }
+        return await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+      } catch (err) {
+        if (!producer.closed || attempt >= 3) throw err;
+      }
     }
-    if (transport.closed) throw new AppError(ErrorCode.InvalidState, 'transport closed');
-    const router = this.#routerOf(transport);
-    await this.#pipe(producer, stream, router);
-    if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-      throw new AppError(ErrorCode.CannotConsume, 'this browser cannot decode the camera\'s codec');
-    }
-    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
-    return consumer;
   }
 
   #routerOf(transport: WebRtcTransport): Router {

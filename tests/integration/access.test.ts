@@ -161,6 +161,58 @@ describe('access control', { timeout: 180_000 }, () => {
     assert.deepEqual(listed.data.map((c: { id: string }) => c.id), [cameraIds.hotel]);
   });
 
+  test('account requests: a focal point asks, someone with authority approves, the person activates', async () => {
+    const call = async (method: string, p: string, token: string, body?: unknown) => {
+      const res = await fetch(`${server.url}${p}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, json: res.status === 204 ? undefined : await res.json() };
+    };
+    const focal = await login(server, 'soyte');
+    const provinceAdmin = await login(server, 'quantri');
+    const nationAdmin = await login(server, 'quantri-tw');
+    const person = { fullName: 'Phan Thị Quỳnh', position: 'Bác sĩ trưởng khu cách ly', phone: '0905 123 456', email: 'quynh@example.vn' };
+
+    const leader = await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-quynh', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel });
+    assert.equal(leader.status, 201);
+    assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'x', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 400, 'bad username');
+    assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, phone: 'call me', username: 'bacsi-b', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 400, 'bad phone');
+    const national = await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-tw', role: 'NATIONAL_MONITOR', scopeType: 'NATION' });
+    const selfReq = await call('POST', '/api/account-requests', provinceAdmin.accessToken, { fullName: 'Đỗ Văn Khánh', position: 'Quản trị', phone: '0269 3800 008', email: 'k@example.vn', username: 'quantri', role: 'SCOPE_ADMIN', scopeType: 'PROVINCE', scopeId: DEMO_IDS.gialai });
+    assert.equal(selfReq.status, 201);
+
+    // The focal point cannot decide their own request; the province admin sees only what it may decide.
+    assert.equal((await call('POST', `/api/account-requests/${leader.json.id}/approve`, focal.accessToken, {})).status, 404);
+    const decidable = (await call('GET', '/api/account-requests', provinceAdmin.accessToken)).json.map((r: { id: string }) => r.id);
+    assert.ok(decidable.includes(leader.json.id));
+    assert.ok(!decidable.includes(national.json.id), 'a national role is beyond a province admin');
+    assert.ok(!decidable.includes(selfReq.json.id), 'nobody decides about themself');
+    assert.equal((await call('POST', `/api/account-requests/${national.json.id}/approve`, provinceAdmin.accessToken, {})).status, 404, 'wider than own scope');
+    assert.equal((await call('POST', `/api/account-requests/${selfReq.json.id}/approve`, provinceAdmin.accessToken, {})).status, 404, 'approving oneself');
+
+    const approved = await call('POST', `/api/account-requests/${leader.json.id}/approve`, provinceAdmin.accessToken, { reason: 'Danh sách Sở Y tế ngày 20/5' });
+    assert.equal(approved.status, 200);
+    assert.equal((await call('POST', `/api/account-requests/${leader.json.id}/approve`, provinceAdmin.accessToken, {})).status, 404, 'decided once');
+    assert.equal((await call('POST', `/api/account-requests/${national.json.id}/reject`, nationAdmin.accessToken, {})).status, 400, 'a rejection needs a reason');
+    assert.equal((await call('POST', `/api/account-requests/${national.json.id}/reject`, nationAdmin.accessToken, { reason: 'Không thuộc diện cấp quyền toàn quốc' })).status, 204);
+
+    // Not usable before activation; the token works once.
+    await assert.rejects(login(server, 'bacsi-quynh', 'a-strong-password-1'), /401/);
+    const post = (body: unknown) => fetch(`${server.url}/api/auth/activate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await post({ token: approved.json.activationToken, password: 'short' })).status, 400);
+    assert.equal((await post({ token: approved.json.activationToken, password: 'a-strong-password-1' })).status, 204);
+    assert.equal((await post({ token: approved.json.activationToken, password: 'another-password-2' })).status, 401);
+    const quynh = await login(server, 'bacsi-quynh', 'a-strong-password-1');
+    const me = await call('GET', '/api/me', quynh.accessToken);
+    assert.equal(me.json.organization.name, 'Sở Y tế Gia Lai');
+    assert.deepEqual(me.json.assignments.map((a: { role: string; scopeId: string }) => [a.role, a.scopeId]), [['FACILITY_LEADER', DEMO_IDS.hotel]]);
+    const socket = await connectSocket(server, quynh.accessToken);
+    const listed: Ack = await socket.timeout(10_000).emitWithAck('listCameras', {});
+    socket.close();
+    assert.deepEqual(listed.data.map((c: { id: string }) => c.id), [cameraIds.hotel]);
+    for (const action of ['request.submit', 'request.approve', 'request.reject', 'account.activate']) {
+      assert.ok(await server.db.prisma.auditEntry.count({ where: { action } }) >= 1, action);
+    }
+  });
+
   test('repeated failed logins are throttled per account, and the throttle is recorded', async () => {
     const post = (password: string) => fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'congan', password }) });
     for (let i = 0; i < 5; i++) assert.equal((await post('wrong')).status, 401);
@@ -169,6 +221,22 @@ describe('access control', { timeout: 180_000 }, () => {
     assert.equal(await server.db.prisma.auditEntry.count({ where: { action: 'login.throttled', target: 'username:congan' } }), 1);
     // Other accounts are not affected.
     assert.ok((await login(server, 'quansu')).accessToken);
+  });
+
+  test('the OpenAPI document lists every operation, and each one exists on the server', async () => {
+    const doc = await (await fetch(`${server.url}/api/openapi.json`)).json();
+    assert.equal(doc.openapi, '3.1.0');
+    const ops = Object.entries(doc.paths as Record<string, Record<string, { requestBody?: unknown }>>).flatMap(([p, methods]) => Object.keys(methods).map((m) => [m, p] as const));
+    assert.ok(ops.length >= 20);
+    for (const [method, p] of ops) {
+      const url = `${server.url}${p.replace(/\{id\}/g, '00000000-0000-4000-8000-000000000000')}`;
+      const res = await fetch(url, { method: method.toUpperCase(), headers: { 'content-type': 'application/json' }, body: method === 'get' ? undefined : '{}' });
+      const body = res.status === 204 ? {} : await res.json().catch(() => ({}));
+      assert.notEqual(body?.error?.message, 'no such route', `${method} ${p} exists`);
+    }
+    const login = doc.paths['/api/auth/login'].post.requestBody.content['application/json'].schema;
+    assert.deepEqual(login.required, ['username', 'password']);
+    assert.equal(login.additionalProperties, false);
   });
 
   test('camera credentials appear in no API answer and no socket message', async () => {

@@ -1,6 +1,7 @@
 // Ingest end to end with real parts: a GStreamer RTSP camera, ffmpeg, mediasoup, and a real
 // RTP receiver (a PlainTransport consumer sending to a UDP socket of the test).
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
@@ -74,6 +75,25 @@ describe('ingest', { timeout: 120_000 }, () => {
     });
     assert.equal(res.status, 200);
     await waitForHealth(server, json.id, (h) => h.state === 'live' && h.viewers === 0);
+  });
+
+  test('a viewer who arrives while ingest is shutting down still gets a producer', async () => {
+    const cam = await startCamera({});
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'cam-race', mainUrl: cam.url });
+    const stream = server.cameras.stream(json.id, 'main');
+    const release = stream.acquire();
+    const first = await stream.waitForProducer(15_000);
+    release();
+    // The grace period ends and the shutdown begins: ffmpeg is asked to quit, its producer closes.
+    await once(first.observer, 'close');
+    const again = stream.acquire();
+    try {
+      const next = await stream.waitForProducer(8_000);
+      assert.notEqual(next.id, first.id);
+    } finally {
+      again();
+    }
   });
 
   test('a camera with a sub stream serves it on request, independently of the main stream', async () => {

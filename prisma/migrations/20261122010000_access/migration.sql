@@ -78,6 +78,8 @@ CREATE TABLE "User" (
     "status" "UserStatus" NOT NULL DEFAULT 'PENDING',
     "passwordHash" TEXT,
     "totpSecretEnc" TEXT,
+    "activationHash" TEXT,
+    "activationExpiresAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -199,6 +201,9 @@ CREATE UNIQUE INDEX "Organization_name_key" ON "Organization"("name");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "User_username_key" ON "User"("username");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "User_activationHash_key" ON "User"("activationHash");
 
 -- CreateIndex
 CREATE INDEX "RoleAssignment_userId_idx" ON "RoleAssignment"("userId");

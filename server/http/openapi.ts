@@ -1,0 +1,73 @@
+// The OpenAPI 3.1 description of the HTTP API, built from the same zod schemas that
+// validate the requests (z.toJSONSchema), so the document cannot drift from the code.
+// Served at /api/openapi.json.
+import { z } from 'zod';
+import { cameraInputSchema } from '../cameras/camera.schema.js';
+import { activateBody, decisionBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
+
+interface Operation {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  auth: 'none' | 'user' | 'admin-token';
+  body?: z.ZodType;
+  query?: Record<string, string>;
+  ok: number;
+}
+
+export const OPERATIONS: Operation[] = [
+  { method: 'post', path: '/api/auth/login', summary: 'Sign in with username and password; returns an access token (JWT, 10 min) and a refresh token', auth: 'none', body: loginBody, ok: 200 },
+  { method: 'post', path: '/api/auth/refresh', summary: 'Exchange a refresh token for new tokens (each refresh token works once)', auth: 'none', body: refreshBody, ok: 200 },
+  { method: 'post', path: '/api/auth/logout', summary: 'End a refresh token', auth: 'none', body: refreshBody, ok: 204 },
+  { method: 'post', path: '/api/auth/activate', summary: 'Set the password of an approved account with its one-time activation token', auth: 'none', body: activateBody, ok: 204 },
+  { method: 'get', path: '/api/me', summary: 'The signed-in person, organization and live role assignments', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/assignments', summary: 'Grant a role (or a deny) at a scope inside the caller\'s own administrative scope', auth: 'user', body: grantBody, ok: 201 },
+  { method: 'delete', path: '/api/assignments/{id}', summary: 'Revoke a role assignment; the person\'s affected views stop within 2 s', auth: 'user', ok: 204 },
+  { method: 'patch', path: '/api/users/{id}/status', summary: 'Suspend, reactivate or revoke an account', auth: 'user', body: statusBody, ok: 204 },
+  { method: 'post', path: '/api/spot-checks', summary: 'Open a time-limited spot check for an inspector on a facility or cameras', auth: 'user', body: spotCheckBody, ok: 201 },
+  { method: 'post', path: '/api/account-requests', summary: 'Submit a named person for an account (the caller\'s organization requests it)', auth: 'user', body: requestBody, ok: 201 },
+  { method: 'get', path: '/api/account-requests', summary: 'Pending requests the caller may decide', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/account-requests/{id}/approve', summary: 'Approve: creates or reactivates the account with the role; returns a one-time activation token', auth: 'user', body: decisionBody.partial(), ok: 200 },
+  { method: 'post', path: '/api/account-requests/{id}/reject', summary: 'Reject with a reason', auth: 'user', body: decisionBody, ok: 204 },
+  { method: 'get', path: '/api/audit/views', summary: 'Who watched camera X, or what person U watched, between two times (scope administrators, their scope only)', auth: 'user', query: { cameraId: 'uuid', userId: 'uuid', from: 'date-time', to: 'date-time' }, ok: 200 },
+  { method: 'get', path: '/api/audit/verify', summary: 'Verify the audit hash chain (national administrators)', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/cameras', summary: 'List cameras (administration; never returns URLs)', auth: 'admin-token', ok: 200 },
+  { method: 'post', path: '/api/cameras', summary: 'Add a camera', auth: 'admin-token', body: cameraInputSchema.strict(), ok: 201 },
+  { method: 'get', path: '/api/cameras/{id}', summary: 'One camera with its health', auth: 'admin-token', ok: 200 },
+  { method: 'patch', path: '/api/cameras/{id}', summary: 'Change a camera', auth: 'admin-token', body: cameraInputSchema.partial().strict(), ok: 200 },
+  { method: 'delete', path: '/api/cameras/{id}', summary: 'Remove a camera', auth: 'admin-token', ok: 204 },
+];
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const params = [
+      ...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })),
+      ...Object.entries(op.query ?? {}).map(([name, format]) => ({ name, in: 'query', schema: { type: 'string', format } })),
+    ];
+    (paths[op.path] ??= {})[op.method] = {
+      summary: op.summary,
+      ...(op.auth === 'none' ? { security: [] } : { security: [{ [op.auth === 'user' ? 'accessToken' : 'adminToken']: [] }] }),
+      ...(params.length ? { parameters: params } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      responses: {
+        [op.ok]: { description: 'success' },
+        default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Giám sát API', version: '1', description: 'Errors carry a stable code; "not allowed" answers exactly like "not found" (404).' },
+    paths,
+    components: {
+      securitySchemes: {
+        accessToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'the operator token (ADMIN_TOKEN or DATA_DIR/admin.token)' },
+      },
+      schemas: {
+        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+      },
+    },
+  };
+}
