@@ -74,6 +74,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (config.demoAccounts ?? config.demo) await seedDemoAccess(db.prisma);
 
     const audit = new AuditLog(db.prisma);
+    // Runs before the database closes (closers run in reverse): no audit entry is lost.
+    closers.push(() => audit.drain());
     const tokens = TokenService.load(config.tokenSecret, config.dataDir, config.auth);
     const access = new AccessService(new AccessRepository(db.prisma), tokens, audit);
     cameras.on('updated', (c) => access.invalidateCamera(c.id));

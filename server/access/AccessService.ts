@@ -19,6 +19,8 @@ import { hashRefresh, type TokenService } from './tokens.js';
 const log = moduleLogger('access');
 
 export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perAccount: 5, perAddress: 20 } as const;
+/** How long a cached person or camera place is trusted without a change through this node. */
+export const CACHE_TTL_MS = 2000;
 
 export interface LoginResult {
   accessToken: string;
@@ -42,8 +44,8 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   readonly repo: AccessRepository;
   readonly #tokens: TokenService;
   readonly #audit: AuditLog;
-  readonly #subjects = new Map<string, Promise<Subject | undefined>>();
-  readonly #places = new Map<string, Promise<Place | undefined>>();
+  readonly #subjects = new Map<string, { value: Promise<Subject | undefined>; at: number }>();
+  readonly #places = new Map<string, { value: Promise<Place | undefined>; at: number }>();
   /** consumerId -> ViewSession id, for closing the right row. */
   readonly #views = new Map<string, Promise<string | undefined>>();
 
@@ -324,13 +326,17 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 }
 
-/** The cached promise for `key`, loading it once; a failed load is forgotten. */
-function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
-  let p = cache.get(key);
-  if (!p) {
-    p = load();
-    cache.set(key, p);
-    p.catch(() => cache.delete(key));
-  }
-  return p;
+/**
+ * The cached promise for `key`, loading it once per `CACHE_TTL_MS`; a failed load is
+ * forgotten. Changes made through this node invalidate at once; the TTL bounds how long a
+ * change made on another node (sharing the database) goes unseen here.
+ */
+function cached<T>(cache: Map<string, { value: Promise<T>; at: number }>, key: string, load: () => Promise<T>): Promise<T> {
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && now - hit.at < CACHE_TTL_MS) return hit.value;
+  const value = load();
+  cache.set(key, { value, at: now });
+  value.catch(() => cache.delete(key));
+  return value;
 }

@@ -60,6 +60,7 @@ export interface VerifyResult {
 
 export class AuditLog {
   readonly #prisma: PrismaClient;
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(prisma: PrismaClient) {
     this.#prisma = prisma;
@@ -84,9 +85,17 @@ export class AuditLog {
     });
   }
 
-  /** Appends without making the caller wait or fail; a failure is logged loudly. */
+  /** Appends without making the caller wait or fail; a failure is logged loudly. `drain()` waits for these. */
   record(input: AuditInput): void {
-    this.append(input).catch((err: Error) => log.error({ err: err.message, action: input.action }, 'audit append failed'));
+    const p = this.append(input)
+      .catch((err: Error) => log.error({ err: err.message, action: input.action }, 'audit append failed'))
+      .finally(() => this.#pending.delete(p));
+    this.#pending.add(p);
+  }
+
+  /** Resolves once every `record()`ed entry is stored (call before closing the database). */
+  async drain(): Promise<void> {
+    while (this.#pending.size) await Promise.all([...this.#pending]);
   }
 
   /** Walks the whole chain; reports the first edited, inserted or deleted row. */

@@ -340,6 +340,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#retryReason = undefined;
     if (this.#closed || this.#stopping) return;
     this.#log.info({ reason, code: e.code, signal: e.signal }, 'ingest ended');
+    // ffmpeg's own last words (credentials already removed), for whoever debugs a camera.
+    this.#log.debug({ ffmpeg: ingest.recentLog.slice(-8) }, 'ingest log tail');
     if (this.#attempt < 0 || !this.#transport) {
       // Not a camera failure (a switch to transcoding, a dead worker): start again at once.
       this.#attempt = 0;

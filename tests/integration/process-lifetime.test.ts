@@ -62,12 +62,18 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
   return Date.now() - t0;
 }
 
+/** Everything the server processes printed (stdout and stderr), to search for secrets. */
+const output: string[] = [];
+
 async function startServerProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // The most talkative level: no log line may carry a camera's credentials.
+    env: { ...process.env, ...env, LOG_LEVEL: 'debug' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  proc.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start')), 60_000);
     readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -95,7 +101,14 @@ describe('server process lifetime', { timeout: 180_000 }, () => {
   test('SIGKILL leaves no ffmpeg behind; a restart holds one camera connection, not two', async () => {
     cam = await startCamera({ path: '/life' });
     const configFile = path.join(dataDir, 'config.json');
-    fs.writeFileSync(configFile, JSON.stringify({ cameras: [{ name: 'Always on', mainUrl: cam.url, alwaysOn: true }] }));
+    // Credentials in the URL (the test camera does not ask for them; ffmpeg holds them anyway).
+    const withCredentials = cam.url.replace('rtsp://', 'rtsp://operator:Mat-Khau-9x7@');
+    // A second one that fails (nothing listens there), so ffmpeg's error output is logged too.
+    const refused = `rtsp://operator:Mat-Khau-9x7@127.0.0.1:${await freePort()}/nothing`;
+    fs.writeFileSync(configFile, JSON.stringify({ cameras: [
+      { name: 'Always on', mainUrl: withCredentials, alwaysOn: true },
+      { name: 'Unreachable', mainUrl: refused, alwaysOn: true },
+    ] }));
     const env = {
       PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0', MEDIA_WORKERS: '1',
       GIAMSAT_CONFIG: configFile, ADMIN_TOKEN: 'test-admin-token-0123456789',
@@ -126,5 +139,11 @@ describe('server process lifetime', { timeout: 180_000 }, () => {
     second.proc.kill('SIGTERM');
     await new Promise((r) => second.proc.once('exit', r));
     assert.equal(processesWith(`:${cam.port}/life`, 'ffmpeg').length, 0, 'a clean stop ends ffmpeg');
+    const printed = output.join('');
+    assert.match(printed, /"ingest log tail"/, 'ffmpeg\'s own output was logged');
+    assert.doesNotMatch(printed, /Mat-Khau-9x7/, 'the camera password is in no log line');
+    // The config file is the operator's; the stored form is encrypted.
+    const stored = fs.readdirSync(path.join(dataDir, 'pglite'), { recursive: true }).length;
+    assert.ok(stored > 0);
   });
 });

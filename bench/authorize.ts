@@ -1,0 +1,127 @@
+// Consume-authorization latency with 10k people and 100k role assignments.
+//   npm run bench:authorize [-- --users 10000 --per-user 10 --samples 5000 --db postgresql|embedded]
+// Measures AccessService.authorizeView, the call every consume makes before any media flows:
+// "cold" forgets the cached person and camera first (one database round trip each), "warm"
+// is the steady state (cache hit; a change to the person invalidates it). Prints p50/p99.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { AccessRepository } from '../server/access/access.repository.js';
+import { AccessService } from '../server/access/AccessService.js';
+import { TokenService } from '../server/access/tokens.js';
+import { AuditLog } from '../server/audit/AuditLog.js';
+import { Database } from '../server/db/database.js';
+import { createTestDatabase } from '../tests/support/postgres.js';
+
+const { values: args } = parseArgs({
+  options: {
+    users: { type: 'string', default: '10000' },
+    'per-user': { type: 'string', default: '10' },
+    samples: { type: 'string', default: '5000' },
+    db: { type: 'string', default: 'postgresql' },
+  },
+});
+const USERS = Number(args.users);
+const PER_USER = Number(args['per-user']);
+const SAMPLES = Number(args.samples);
+const PROVINCES = 63;
+const DISTRICTS_PER_PROVINCE = 10;
+const FACILITIES_PER_DISTRICT = 8;
+const CAMERAS_PER_FACILITY = 4;
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-bench-'));
+const pgdb = args.db === 'postgresql' ? await createTestDatabase() : undefined;
+const db = await Database.open({ url: pgdb?.url, dataDir });
+const audit = new AuditLog(db.prisma);
+try {
+  const t0 = Date.now();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  // Places, cameras, people and assignments with set-based SQL (fast to seed).
+  await client.query(`INSERT INTO "Province"(id, code, name) SELECT gen_random_uuid(), 'P' || i, 'Tỉnh ' || i FROM generate_series(1, ${PROVINCES}) i`);
+  await client.query(`INSERT INTO "District"(id, "provinceId", code, name) SELECT gen_random_uuid(), p.id, p.code || '-D' || j, 'Huyện ' || j FROM "Province" p, generate_series(1, ${DISTRICTS_PER_PROVINCE}) j`);
+  await client.query(`INSERT INTO "Facility"(id, "districtId", name, kind) SELECT gen_random_uuid(), d.id, 'Cơ sở ' || d.code || '-' || k,
+    (ARRAY['MILITARY_QUARANTINE','CIVILIAN_QUARANTINE','CHECKPOINT'])[1 + (k % 3)]::"FacilityKind" FROM "District" d, generate_series(1, ${FACILITIES_PER_DISTRICT}) k`);
+  await client.query(`INSERT INTO "Camera"(id, name, "mainUrlEnc", "facilityId", "updatedAt") SELECT gen_random_uuid(), f.name || ' cam ' || c, 'v1.x.y.z', f.id, now() FROM "Facility" f, generate_series(1, ${CAMERAS_PER_FACILITY}) c`);
+  const org = randomUUID();
+  await client.query(`INSERT INTO "Organization"(id, name, kind) VALUES ($1, 'Bench', 'MOH_IT_DEPARTMENT')`, [org]);
+  await client.query(`INSERT INTO "User"(id, username, "fullName", position, phone, email, "organizationId", status, "updatedAt")
+    SELECT gen_random_uuid(), 'u' || i, 'Người ' || i, 'Chuyên viên', '0900000000', 'u' || i || '@bench', $1, 'ACTIVE', now() FROM generate_series(1, ${USERS}) i`, [org]);
+  // Per person: mostly facility-leader grants at random facilities, some provincial monitor
+  // roles, a few denies and expired or revoked rows, as a long-running deployment accumulates.
+  await client.query(`
+    WITH f AS (SELECT array_agg(id) AS ids FROM "Facility"), p AS (SELECT array_agg(id) AS ids FROM "Province")
+    INSERT INTO "RoleAssignment"(id, "userId", role, "scopeType", "scopeId", effect, "expiresAt", "revokedAt")
+    SELECT gen_random_uuid(), u.id,
+      CASE WHEN j % 10 = 0 THEN 'PROVINCIAL_HEALTH_MONITOR'::"Role" ELSE 'FACILITY_LEADER'::"Role" END,
+      CASE WHEN j % 10 = 0 THEN 'PROVINCE'::"ScopeType" ELSE 'FACILITY'::"ScopeType" END,
+      CASE WHEN j % 10 = 0 THEN p.ids[1 + (abs(hashtext(u.id::text || j)) % cardinality(p.ids))]
+           ELSE f.ids[1 + (abs(hashtext(u.id::text || j)) % cardinality(f.ids))] END,
+      CASE WHEN j % 17 = 0 THEN 'DENY'::"Effect" ELSE 'ALLOW'::"Effect" END,
+      CASE WHEN j % 7 = 0 THEN now() - interval '1 day' ELSE NULL END,
+      CASE WHEN j % 11 = 0 THEN now() ELSE NULL END
+    FROM "User" u, generate_series(1, ${PER_USER}) j, f, p`);
+  await client.query('ANALYZE');
+  const users = (await client.query<{ id: string }>('SELECT id FROM "User"')).rows.map((r) => r.id);
+  const cameras = (await client.query<{ id: string }>('SELECT id FROM "Camera"')).rows.map((r) => r.id);
+  const assignments = Number((await client.query('SELECT count(*) FROM "RoleAssignment"')).rows[0].count);
+  await client.end();
+  console.log(`seeded ${users.length} people, ${assignments} assignments, ${cameras.length} cameras in ${((Date.now() - t0) / 1000).toFixed(1)} s (${args.db})`);
+
+  const access = new AccessService(new AccessRepository(db.prisma), new TokenService(Buffer.alloc(32, 1), { accessTtlSeconds: 600, refreshTtlSeconds: 3600 }), audit);
+  const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+  const viewer = (id: string) => ({ id, displayName: 'bench', address: '127.0.0.1', userAgent: 'bench' });
+  let allowed = 0;
+  const measure = async (cold: boolean) => {
+    const times: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const u = pick(users);
+      const c = pick(cameras);
+      if (cold) {
+        access.invalidate(u);
+        access.invalidateCamera(c);
+      }
+      const s = process.hrtime.bigint();
+      // mayStillView is authorizeView without the denial's audit append (most random pairs are
+      // denials; the audit write is measured separately below).
+      if (await access.mayStillView(viewer(u), c)) allowed++;
+      times.push(Number(process.hrtime.bigint() - s) / 1e6);
+    }
+    return times.sort((a, b) => a - b);
+  };
+  const warmUsers = users.slice(0, 200);
+  // Warm: a working set of 200 people watching.
+  for (const u of warmUsers) await access.subject(u);
+  const cold = await measure(true);
+  const warmTimes: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const u = pick(warmUsers);
+    const c = pick(cameras);
+    const s = process.hrtime.bigint();
+    await access.mayStillView(viewer(u), c);
+    warmTimes.push(Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  warmTimes.sort((a, b) => a - b);
+  const denial: number[] = [];
+  for (let i = 0; i < Math.min(SAMPLES, 1000); i++) {
+    const s = process.hrtime.bigint();
+    await access.authorizeView(viewer(pick(warmUsers)), pick(cameras)).catch(() => undefined);
+    denial.push(Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  denial.sort((a, b) => a - b);
+  const row = (name: string, xs: number[]) => console.log(`${name.padEnd(34)} p50 ${pct(xs, 50).toFixed(3)} ms   p99 ${pct(xs, 99).toFixed(3)} ms   (n=${xs.length})`);
+  row('authorize, cold (database)', cold);
+  row('authorize, warm (cached person)', warmTimes);
+  row('authorizeView incl. denial audit', denial);
+  console.log(`allowed ${allowed} of ${SAMPLES} random (person, camera) pairs`);
+} finally {
+  await audit.drain();
+  await db.close();
+  await pgdb?.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
