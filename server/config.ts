@@ -51,7 +51,9 @@ export const configSchema = z.object({
     refreshTtlSeconds: z.number().int().min(300).max(30 * 86_400).default(12 * 3600),
     /** How often open views are re-authorized (spot checks and expiries end without an event). */
     recheckMs: z.number().int().min(100).max(10_000).default(1000),
-  }).default({ accessTtlSeconds: 600, refreshTtlSeconds: 12 * 3600, recheckMs: 1000 }),
+    /** TOTP for roles above facility scope: 'required' (default) or 'off' (tests of other things). */
+    totp: z.enum(['required', 'off']).default('required'),
+  }).default({ accessTtlSeconds: 600, refreshTtlSeconds: 12 * 3600, recheckMs: 1000, totp: 'required' }),
   /** Seed the demo province and its named demo accounts (on with the demo). */
   demoAccounts: z.boolean().optional(),
   /** Bearer token for the camera administration API; generated in dataDir if absent. */

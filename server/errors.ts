@@ -8,6 +8,7 @@ export const ErrorCode = {
   NotFound: 'NOT_FOUND',
   Forbidden: 'FORBIDDEN',
   Unauthenticated: 'UNAUTHENTICATED',
+  TotpRequired: 'TOTP_REQUIRED',
   CameraUnavailable: 'CAMERA_UNAVAILABLE',
   CannotConsume: 'CANNOT_CONSUME',
   InvalidState: 'INVALID_STATE',
@@ -23,6 +24,7 @@ const httpStatus: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   FORBIDDEN: 404, // "not allowed" must look like "not found" to the caller
   UNAUTHENTICATED: 401,
+  TOTP_REQUIRED: 401,
   CAMERA_UNAVAILABLE: 503,
   CANNOT_CONSUME: 422,
   INVALID_STATE: 409,

@@ -64,20 +64,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
     closers.push(() => db.close());
     const media = await MediaService.create(config.media, config.ingest);
     closers.push(() => media.close());
-    const repo = new CameraRepository(db.prisma, SecretBox.load(config.credentialsKey, config.dataDir));
+    const box = SecretBox.load(config.credentialsKey, config.dataDir);
+    const repo = new CameraRepository(db.prisma, box);
     const cameras = await CameraRegistry.create(repo, media);
     closers.push(() => cameras.close());
     for (const cam of config.cameras) await cameras.ensure(cam);
     const demo = config.demo ? await startDemoSite(media.ffmpeg.path, cameras) : undefined;
     if (demo) closers.push(() => demo.close());
 
-    if (config.demoAccounts ?? config.demo) await seedDemoAccess(db.prisma);
+    if (config.demoAccounts ?? config.demo) await seedDemoAccess(db.prisma, box);
 
     const audit = new AuditLog(db.prisma);
     // Runs before the database closes (closers run in reverse): no audit entry is lost.
     closers.push(() => audit.drain());
     const tokens = TokenService.load(config.tokenSecret, config.dataDir, config.auth);
-    const access = new AccessService(new AccessRepository(db.prisma), tokens, audit);
+    const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, { totp: config.auth.totp });
     cameras.on('updated', (c) => access.invalidateCamera(c.id));
     cameras.on('removed', (id) => access.invalidateCamera(id));
 

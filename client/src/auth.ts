@@ -27,13 +27,35 @@ async function post(path: string, body: unknown): Promise<Response> {
   return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-export async function signIn(username: string, password: string): Promise<Session> {
-  const res = await post('/api/auth/login', { username, password });
-  const json = await res.json();
-  if (!res.ok) throw new Error(json.error?.message ?? res.statusText);
+export type SignInResult =
+  | { kind: 'session'; session: Session }
+  | { kind: 'totp-required' }
+  | { kind: 'enroll'; enrollmentToken: string; secret: string; uri: string };
+
+function sessionFrom(json: { accessToken: string; refreshToken: string; user: { fullName: string } }): Session {
   const s = { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName };
   save(s);
   return s;
+}
+
+/** Password (and, when asked for, the authenticator code) -> a session, or the next step. */
+export async function signIn(username: string, password: string, totp?: string): Promise<SignInResult> {
+  const res = await post('/api/auth/login', totp ? { username, password, totp } : { username, password });
+  const json = await res.json();
+  if (!res.ok) {
+    if (json.error?.code === 'TOTP_REQUIRED') return { kind: 'totp-required' };
+    throw new Error(json.error?.message ?? res.statusText);
+  }
+  if (json.totpEnrollment) return { kind: 'enroll', ...json.totpEnrollment };
+  return { kind: 'session', session: sessionFrom(json) };
+}
+
+/** Completes the second-factor enrolment with the first code from the app. */
+export async function enrollTotp(enrollmentToken: string, code: string): Promise<Session> {
+  const res = await post('/api/auth/totp', { enrollmentToken, code });
+  const json = await res.json();
+  if (!res.ok) throw new Error(json.error?.message ?? res.statusText);
+  return sessionFrom(json);
 }
 
 /** Renews the access token; undefined (and signed out) when the refresh token is no longer valid. */

@@ -28,6 +28,9 @@ const vi = {
   revoked: 'Quyền xem camera này đã bị thu hồi',
   noAccess: 'Không có quyền xem hoặc camera không tồn tại',
   notice: 'Mọi lượt xem đều được ghi nhật ký theo tài khoản.',
+  totp: 'Mã xác thực (6 số)',
+  totpAsk: 'Nhập mã 6 số từ ứng dụng xác thực.',
+  enrollHelp: 'Tài khoản này cần xác thực hai lớp. Thêm khóa sau vào ứng dụng xác thực (Google Authenticator, Microsoft Authenticator…) rồi nhập mã 6 số đầu tiên:',
 };
 
 type Key = keyof typeof vi;
@@ -59,6 +62,9 @@ const en: Record<Key, string> = {
   revoked: 'Your access to this camera was withdrawn',
   noAccess: 'No access, or no such camera',
   notice: 'Every view is logged against your account.',
+  totp: 'Authentication code (6 digits)',
+  totpAsk: 'Enter the 6-digit code from your authenticator app.',
+  enrollHelp: 'This account needs two-factor sign-in. Add this key to an authenticator app (Google Authenticator, Microsoft Authenticator…) and enter its first 6-digit code:',
 };
 
 export type Lang = 'vi' | 'en';

@@ -1,7 +1,7 @@
 // The supervision page: camera list with live health, a grid of 1 or 4 tiles that play
 // without further clicks, language switch.
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
-import { currentSession, renew, signIn, signOut } from './auth.js';
+import { currentSession, enrollTotp, renew, signIn, signOut } from './auth.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { MediaClient } from './MediaClient.js';
 import { connect, request, type ClientSocket } from './signaling.js';
@@ -28,6 +28,7 @@ function render(): void {
   document.getElementById('username-label')!.textContent = t('username');
   document.getElementById('password-label')!.textContent = t('password');
   document.getElementById('login-notice')!.textContent = t('notice');
+  document.getElementById('totp-label')!.textContent = t('totp');
   signOutButton.textContent = t('signOut');
   document.getElementById('title')!.textContent = t('title');
   document.getElementById('cameras-heading')!.textContent = t('cameras');
@@ -152,15 +153,46 @@ function showApp(fullName: string): void {
   else if (!socket.connected) socket.connect();
 }
 
+/** Where the sign-in stands: password only, a code for an enrolled factor, or an enrolment. */
+let pendingEnrollment: string | undefined;
+const totpField = document.getElementById('totp-field')!;
+const enrollBox = document.getElementById('enroll')!;
+
+function askForCode(enrollment?: { enrollmentToken: string; secret: string; uri: string }): void {
+  totpField.hidden = false;
+  (loginForm.elements.namedItem('totp') as HTMLInputElement).required = true;
+  pendingEnrollment = enrollment?.enrollmentToken;
+  enrollBox.hidden = !enrollment;
+  if (enrollment) {
+    document.getElementById('enroll-help')!.textContent = t('enrollHelp');
+    document.getElementById('enroll-secret')!.textContent = enrollment.secret;
+    const link = document.getElementById('enroll-uri') as HTMLAnchorElement;
+    link.href = enrollment.uri;
+    link.textContent = enrollment.uri;
+  } else {
+    document.getElementById('login-error')!.textContent = t('totpAsk');
+  }
+  (loginForm.elements.namedItem('totp') as HTMLInputElement).focus();
+}
+
 loginForm.onsubmit = (ev) => {
   ev.preventDefault();
   const data = new FormData(loginForm);
   const error = document.getElementById('login-error')!;
   error.textContent = '';
-  signIn(String(data.get('username')), String(data.get('password')))
-    .then((s) => {
-      loginForm.reset();
-      showApp(s.fullName);
+  const code = String(data.get('totp') ?? '') || undefined;
+  const attempt = pendingEnrollment && code
+    ? enrollTotp(pendingEnrollment, code).then((session) => ({ kind: 'session' as const, session }))
+    : signIn(String(data.get('username')), String(data.get('password')), code);
+  attempt
+    .then((r) => {
+      if (r.kind === 'session') {
+        loginForm.reset();
+        totpField.hidden = true;
+        enrollBox.hidden = true;
+        pendingEnrollment = undefined;
+        showApp(r.session.fullName);
+      } else askForCode(r.kind === 'enroll' ? r : undefined);
     })
     .catch((err: Error) => (error.textContent = `${t('signInFailed')}: ${err.message}`));
 };

@@ -13,7 +13,9 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { decideGrant, decideView, type Place, type Subject } from './policy.js';
+import { decideGrant, decideView, requiresSecondFactor, type Place, type Subject } from './policy.js';
+import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
+import type { SecretBox } from '../util/SecretBox.js';
 import { hashRefresh, type TokenService } from './tokens.js';
 
 const log = moduleLogger('access');
@@ -27,6 +29,15 @@ export interface LoginResult {
   refreshToken: string;
   expiresIn: number;
   user: { id: string; username: string; fullName: string };
+}
+
+/** Answer to a password check when the second factor still has to be enrolled. */
+export interface TotpEnrollment {
+  totpEnrollment: { enrollmentToken: string; secret: string; uri: string };
+}
+
+export interface AccessOptions {
+  totp: 'required' | 'off';
 }
 
 export interface AccessServiceEvents {
@@ -49,11 +60,16 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   /** consumerId -> ViewSession id, for closing the right row. */
   readonly #views = new Map<string, Promise<string | undefined>>();
 
-  constructor(repo: AccessRepository, tokens: TokenService, audit: AuditLog) {
+  readonly #box: SecretBox;
+  readonly #options: AccessOptions;
+
+  constructor(repo: AccessRepository, tokens: TokenService, audit: AuditLog, box: SecretBox, options: AccessOptions) {
     super();
     this.repo = repo;
     this.#tokens = tokens;
     this.#audit = audit;
+    this.#box = box;
+    this.#options = options;
   }
 
   get tokens(): TokenService {
@@ -62,7 +78,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
 
   // ---- login ----------------------------------------------------------------------------
 
-  async login(username: string, password: string, address: string): Promise<LoginResult> {
+  async login(username: string, password: string, address: string, totp?: string): Promise<LoginResult | TotpEnrollment> {
     const since = new Date(Date.now() - LOGIN_LIMITS.windowMs);
     const [byAccount, byAddress] = await Promise.all([
       this.repo.failedLogins(since, { target: `username:${username}` }),
@@ -74,14 +90,44 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     }
     const user = await this.repo.userByUsername(username);
     const ok = await checkPassword(password, user?.passwordHash);
-    if (!user || !ok || user.status !== 'ACTIVE') {
-      await this.#audit.append({
-        action: 'login.failure', target: `username:${username}`, address,
-        details: { reason: !user || !ok ? 'bad credentials' : `account ${user.status.toLowerCase()}` },
-      });
-      // The same answer whether the name, the password or the status was wrong.
-      throw new AppError(ErrorCode.Unauthenticated, 'wrong username or password, or the account is not active');
+    const fail = async (reason: string) => {
+      await this.#audit.append({ action: 'login.failure', target: `username:${username}`, address, details: { reason } });
+      // The same answer whether the name, the password, the code or the status was wrong.
+      return new AppError(ErrorCode.Unauthenticated, 'wrong username, password or code, or the account is not active');
+    };
+    if (!user || !ok) throw await fail('bad credentials');
+    if (user.status !== 'ACTIVE') throw await fail(`account ${user.status.toLowerCase()}`);
+
+    const subject = await this.repo.subject(user.id);
+    if (this.#options.totp === 'required' && subject && requiresSecondFactor(subject, new Date())) {
+      if (!user.totpSecretEnc) {
+        // First sign-in of a role that needs a second factor: enrol before any session exists.
+        const secret = newTotpSecret();
+        return { totpEnrollment: { enrollmentToken: this.#tokens.issueEnrollment(user.id, secret), secret, uri: totpUri(secret, user.username) } };
+      }
+      if (!totp) throw new AppError(ErrorCode.TotpRequired, 'enter the 6-digit code from your authenticator app');
+      const step = verifyTotp(this.#box.open(user.totpSecretEnc), totp);
+      if (step === undefined || !(await this.repo.useTotpStep(user.id, step))) throw await fail('bad or reused second-factor code');
     }
+    return this.#signedIn(user, address);
+  }
+
+  /** Completes a TOTP enrolment started by `login` with the first code from the app. */
+  async enrollTotp(enrollmentToken: string, code: string, address: string): Promise<LoginResult> {
+    const { userId, totpSecret } = this.#tokens.verifyEnrollment(enrollmentToken);
+    const user = await this.repo.userById(userId);
+    if (!user || user.status !== 'ACTIVE') throw new AppError(ErrorCode.Unauthenticated, 'account not active');
+    if (user.totpSecretEnc) throw new AppError(ErrorCode.Conflict, 'a second factor is already enrolled; sign in with it');
+    const step = verifyTotp(totpSecret, code);
+    if (step === undefined || !(await this.repo.useTotpStep(user.id, step, this.#box.seal(totpSecret)))) {
+      await this.#audit.append({ action: 'login.failure', target: `username:${user.username}`, address, details: { reason: 'bad enrolment code' } });
+      throw new AppError(ErrorCode.Unauthenticated, 'wrong code; check the time on your device and try again');
+    }
+    await this.#audit.append({ actorId: user.id, action: 'totp.enroll', target: `user:${user.id}`, address });
+    return this.#signedIn(user, address);
+  }
+
+  async #signedIn(user: { id: string; username: string; fullName: string }, address: string): Promise<LoginResult> {
     const result = await this.#issue(user.id);
     await this.#audit.append({ actorId: user.id, action: 'login.success', target: `user:${user.id}`, address });
     return { ...result, user: { id: user.id, username: user.username, fullName: user.fullName } };

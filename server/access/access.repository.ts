@@ -14,6 +14,8 @@ export interface UserRecord {
   organizationId: string;
   status: UserStatus;
   passwordHash: string | null;
+  totpSecretEnc: string | null;
+  totpLastStep: number | null;
 }
 
 export class AccessRepository {
@@ -184,5 +186,14 @@ export class AccessRepository {
     if (!user) return undefined;
     const { count } = await this.#prisma.user.updateMany({ where: { id: user.id, activationHash: hash }, data: { passwordHash, activationHash: null, activationExpiresAt: null } });
     return count === 1 ? user.id : undefined;
+  }
+
+  /** Records a TOTP step as used; false if it (or a later one) was used already (replay). */
+  async useTotpStep(userId: string, step: number, secretEnc?: string): Promise<boolean> {
+    const { count } = await this.#prisma.user.updateMany({
+      where: { id: userId, OR: [{ totpLastStep: null }, { totpLastStep: { lt: step } }] },
+      data: { totpLastStep: step, ...(secretEnc ? { totpSecretEnc: secretEnc } : {}) },
+    });
+    return count === 1;
   }
 }

@@ -2,7 +2,7 @@
 // plain data (a person's assignments and spot checks, a camera's place in the hierarchy), so
 // the rules are tested exhaustively without a database and reused by every caller.
 import type { Effect, FacilityKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
-import { ROLE_RULES } from './roles.js';
+import { ROLE_RULES, SCOPE_RANK } from './roles.js';
 
 /** Where a camera (or a scope) sits: nation > province > district > facility > camera. */
 export interface Place {
@@ -122,4 +122,10 @@ export function placeOfScope(scopeType: ScopeType, scopeId: string | null, looku
   if (scopeType === 'NATION') return {};
   if (scopeId === null) return undefined;
   return lookup(scopeType, scopeId);
+}
+
+/** Does this person need a second factor to sign in (a role that asks for it, above a single facility)? */
+export function requiresSecondFactor(subject: Subject, now: Date): boolean {
+  return subject.assignments.some((a) => isActive(a, now) && a.effect === 'ALLOW'
+    && ROLE_RULES[a.role].requiresTotp && SCOPE_RANK[a.scopeType] > SCOPE_RANK.FACILITY);
 }

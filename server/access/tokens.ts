@@ -9,6 +9,7 @@ import { AppError, ErrorCode } from '../errors.js';
 
 export const ISSUER = 'giamsat';
 export const AUDIENCE = 'giamsat-clients';
+const ENROLL_AUDIENCE = 'giamsat-totp-enrollment';
 
 export interface TokenOptions {
   accessTtlSeconds: number;
@@ -52,6 +53,24 @@ export class TokenService {
     } catch (err) {
       const reason = err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token';
       throw new AppError(ErrorCode.Unauthenticated, reason);
+    }
+  }
+
+  /**
+   * A short-lived token that carries a TOTP secret being enrolled, after the password was
+   * checked; its own audience, so it never works as an access token.
+   */
+  issueEnrollment(userId: string, totpSecret: string): string {
+    return jwt.sign({ totp: totpSecret }, this.#secret, { algorithm: 'HS256', subject: userId, issuer: ISSUER, audience: ENROLL_AUDIENCE, expiresIn: 600 });
+  }
+
+  verifyEnrollment(token: string): { userId: string; totpSecret: string } {
+    try {
+      const claims = jwt.verify(token, this.#secret, { algorithms: ['HS256'], issuer: ISSUER, audience: ENROLL_AUDIENCE });
+      if (typeof claims !== 'object' || typeof claims.sub !== 'string' || typeof claims.totp !== 'string') throw new Error('malformed');
+      return { userId: claims.sub, totpSecret: claims.totp };
+    } catch {
+      throw new AppError(ErrorCode.Unauthenticated, 'invalid or expired enrollment; sign in again');
     }
   }
 

@@ -2,6 +2,8 @@
 // cross-province refusals are visible), a military-run site, a hotel, a school dormitory, a
 // checkpoint, one camera per facility plus one not yet assigned to a facility, and one
 // named person per role. Ids are fixed so tests and docs can name them.
+import { createHash } from 'node:crypto';
+import { Secret } from 'otpauth';
 import type { CivilianSiteType, FacilityKind, OrganizationKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
 
 const id = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
@@ -80,3 +82,12 @@ export const DEMO_USERS: DemoUser[] = [
 ];
 
 export const DEMO_PASSWORD = 'giamsat-demo-2021';
+
+/**
+ * The published TOTP secret of a demo account (derived from its login, so anyone can compute
+ * the code: `npm run demo:totp -- <login>`). Demo only: real accounts enrol a random secret.
+ */
+export function demoTotpSecret(username: string): string {
+  const digest = createHash('sha1').update(`giamsat-demo-totp:${username}`).digest();
+  return new Secret({ buffer: new Uint8Array(digest).buffer }).base32;
+}

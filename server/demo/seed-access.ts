@@ -4,12 +4,13 @@
 import type { PrismaClient } from '../db/generated/client.js';
 import { hashPassword } from '../access/passwords.js';
 import { moduleLogger } from '../logger.js';
-import { DEMO_DISTRICTS, DEMO_FACILITIES, DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEMO_PROVINCES, DEMO_USERS } from './demo-province.js';
+import type { SecretBox } from '../util/SecretBox.js';
+import { DEMO_DISTRICTS, DEMO_FACILITIES, DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEMO_PROVINCES, DEMO_USERS, demoTotpSecret } from './demo-province.js';
 
 const log = moduleLogger('demo');
 const DAY = 86_400_000;
 
-export async function seedDemoAccess(prisma: PrismaClient): Promise<void> {
+export async function seedDemoAccess(prisma: PrismaClient, box: SecretBox): Promise<void> {
   for (const p of DEMO_PROVINCES) await prisma.province.upsert({ where: { id: p.id }, create: p, update: {} });
   for (const d of DEMO_DISTRICTS) await prisma.district.upsert({ where: { id: d.id }, create: d, update: {} });
   const orgs = new Map<string, string>();
@@ -37,6 +38,7 @@ export async function seedDemoAccess(prisma: PrismaClient): Promise<void> {
         username: u.username, fullName: u.fullName, position: u.position,
         phone: `0269${String(3800000 + created).padStart(7, '0')}`, email: `${u.username}@demo.giamsat.vn`,
         organizationId: orgs.get(u.organization)!, status: u.status ?? 'ACTIVE', passwordHash: await hashPassword(DEMO_PASSWORD),
+        totpSecretEnc: box.seal(demoTotpSecret(u.username)),
       },
     });
     for (const r of u.roles) {

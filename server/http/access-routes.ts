@@ -13,7 +13,8 @@ const role = z.enum(['NATIONAL_MONITOR', 'PROVINCIAL_HEALTH_MONITOR', 'MILITARY_
 const scopeType = z.enum(['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY', 'CAMERA']);
 const isoDate = z.coerce.date();
 
-export const loginBody = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict();
+export const loginBody = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200), totp: z.string().max(12).optional() }).strict();
+export const enrollBody = z.object({ enrollmentToken: z.string().min(16).max(2000), code: z.string().max(12) }).strict();
 export const refreshBody = z.object({ refreshToken: z.string().min(16).max(200) }).strict();
 export const grantBody = z.object({
   userId: uuid, role, scopeType, scopeId: uuid.nullable().default(null),
@@ -52,8 +53,12 @@ export function accessRoutes(access: AccessService, audit: AuditLog): express.Ro
   };
 
   r.post('/auth/login', wrap(async (req, res) => {
-    const { username, password } = parse(loginBody, req.body);
-    res.json(await access.login(username, password, req.ip ?? ''));
+    const { username, password, totp } = parse(loginBody, req.body);
+    res.json(await access.login(username, password, req.ip ?? '', totp));
+  }));
+  r.post('/auth/totp', wrap(async (req, res) => {
+    const { enrollmentToken, code } = parse(enrollBody, req.body);
+    res.json(await access.enrollTotp(enrollmentToken, code, req.ip ?? ''));
   }));
   r.post('/auth/refresh', wrap(async (req, res) => {
     res.json(await access.refresh(parse(refreshBody, req.body).refreshToken, req.ip ?? ''));

@@ -3,7 +3,7 @@
 // Served at /api/openapi.json.
 import { z } from 'zod';
 import { cameraInputSchema } from '../cameras/camera.schema.js';
-import { activateBody, decisionBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
+import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
 
 interface Operation {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -16,7 +16,8 @@ interface Operation {
 }
 
 export const OPERATIONS: Operation[] = [
-  { method: 'post', path: '/api/auth/login', summary: 'Sign in with username and password; returns an access token (JWT, 10 min) and a refresh token', auth: 'none', body: loginBody, ok: 200 },
+  { method: 'post', path: '/api/auth/login', summary: 'Sign in with username, password and (for roles above facility scope) a TOTP code; returns an access token (JWT, 10 min) and a refresh token, or TOTP_REQUIRED, or a TOTP enrolment to complete', auth: 'none', body: loginBody, ok: 200 },
+  { method: 'post', path: '/api/auth/totp', summary: 'Complete the second-factor enrolment that sign-in started, with the first code from the authenticator app', auth: 'none', body: enrollBody, ok: 200 },
   { method: 'post', path: '/api/auth/refresh', summary: 'Exchange a refresh token for new tokens (each refresh token works once)', auth: 'none', body: refreshBody, ok: 200 },
   { method: 'post', path: '/api/auth/logout', summary: 'End a refresh token', auth: 'none', body: refreshBody, ok: 204 },
   { method: 'post', path: '/api/auth/activate', summary: 'Set the password of an approved account with its one-time activation token', auth: 'none', body: activateBody, ok: 204 },

@@ -23,6 +23,8 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     ...overrides,
     media: { workers: 2, logLevel: 'error', ...(overrides.media as object | undefined) },
     ingest: { graceMs: 2000, ...(overrides.ingest as object | undefined) },
+    // The second factor has its own tests (tests/integration/totp.test.ts); elsewhere it is off.
+    auth: { totp: 'off', ...(overrides.auth as object | undefined) },
   });
   const server = await startServer(config);
   return {

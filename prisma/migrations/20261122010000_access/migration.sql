@@ -78,6 +78,7 @@ CREATE TABLE "User" (
     "status" "UserStatus" NOT NULL DEFAULT 'PENDING',
     "passwordHash" TEXT,
     "totpSecretEnc" TEXT,
+    "totpLastStep" INTEGER,
     "activationHash" TEXT,
     "activationExpiresAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
