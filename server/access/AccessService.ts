@@ -311,6 +311,60 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     return s;
   }
 
+  /**
+   * The places tree the caller may see: province > district > facility > cameras, holding
+   * only cameras the caller may watch now (and nothing else of the hierarchy).
+   */
+  async placesTree(caller: Caller) {
+    const subject = await this.subject(caller.userId);
+    if (!subject) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
+    const now = new Date();
+    type Node = { id: string; name: string };
+    const provinces = new Map<string, Node & { districts: Map<string, Node & { facilities: Map<string, Node & { kind: string; siteType: string | null; cameras: Node[] }> }> }>();
+    const unassigned: Node[] = [];
+    for (const c of await this.repo.camerasWithPlaces()) {
+      const f = c.facility;
+      const place: Place = f ? { cameraId: c.id, facilityId: f.id, facilityKind: f.kind, districtId: f.district.id, provinceId: f.district.province.id } : { cameraId: c.id };
+      if (!decideView(subject, place, now).allow) continue;
+      if (!f) {
+        unassigned.push({ id: c.id, name: c.name });
+        continue;
+      }
+      const p = f.district.province;
+      const pn = provinces.get(p.id) ?? { id: p.id, name: p.name, districts: new Map() };
+      provinces.set(p.id, pn);
+      const dn = pn.districts.get(f.district.id) ?? { id: f.district.id, name: f.district.name, facilities: new Map() };
+      pn.districts.set(f.district.id, dn);
+      const fn = dn.facilities.get(f.id) ?? { id: f.id, name: f.name, kind: f.kind, siteType: f.siteType, cameras: [] };
+      dn.facilities.set(f.id, fn);
+      fn.cameras.push({ id: c.id, name: c.name });
+    }
+    const byName = <T extends Node>(xs: Iterable<T>) => [...xs].sort((a, b) => a.name.localeCompare(b.name, 'vi'));
+    return {
+      provinces: byName(provinces.values()).map((p) => ({
+        id: p.id, name: p.name,
+        districts: byName(p.districts.values()).map((d) => ({ id: d.id, name: d.name, facilities: byName(d.facilities.values()) })),
+      })),
+      unassignedCameras: unassigned,
+    };
+  }
+
+  /** Ends a spot check early (same authority as opening it). */
+  async cancelSpotCheck(caller: Caller, id: string): Promise<void> {
+    const s = await this.repo.spotCheck(id);
+    if (!s || s.cancelledAt) throw new AppError(ErrorCode.NotFound, 'no such spot check');
+    const granter = await this.#granter(caller.userId);
+    const places = s.facilityId ? [await this.#scopePlace('FACILITY', s.facilityId)] : [];
+    for (const c of s.cameraIds) places.push(await this.#scopePlace('CAMERA', c));
+    for (const place of places) {
+      const d = decideGrant(granter, { userId: s.inspectorId, role: 'FACILITY_LEADER', scopeType: place.cameraId ? 'CAMERA' : 'FACILITY', scopeId: place.cameraId ?? place.facilityId ?? null }, place, new Date());
+      if (!d.allow) throw new AppError(ErrorCode.NotFound, 'no such spot check');
+    }
+    await this.repo.cancelSpotCheck(id);
+    await this.#audit.append({ actorId: caller.userId, action: 'spotcheck.cancel', target: `user:${s.inspectorId}`, address: caller.address, details: { spotCheck: id } });
+    this.invalidate(s.inspectorId);
+  }
+
   // ---- account requests ---------------------------------------------------------------------
 
   /** A focal point of an organization asks for an account for a named person. */

@@ -196,4 +196,23 @@ export class AccessRepository {
     });
     return count === 1;
   }
+
+  /** Every camera with its place in the hierarchy (for the facility tree). */
+  camerasWithPlaces() {
+    return this.#prisma.camera.findMany({
+      select: {
+        id: true, name: true,
+        facility: { select: { id: true, name: true, kind: true, siteType: true, district: { select: { id: true, name: true, province: { select: { id: true, name: true } } } } } },
+      },
+      orderBy: { name: 'asc' },
+    });
+  }
+
+  cancelSpotCheck(id: string) {
+    return this.#prisma.spotCheck.updateMany({ where: { id, cancelledAt: null }, data: { cancelledAt: new Date() } });
+  }
+
+  spotCheck(id: string) {
+    return this.#prisma.spotCheck.findUnique({ where: { id } });
+  }
 }

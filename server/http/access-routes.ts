@@ -41,6 +41,13 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   return r.data;
 }
 
+/** The :id of the path, or NotFound (an id that cannot exist is simply not found). */
+function pathId(req: Request, notFound: string): string {
+  const id = uuid.safeParse(req.params.id);
+  if (!id.success) throw new AppError(ErrorCode.NotFound, notFound);
+  return id.data;
+}
+
 function bearer(req: Request): string | undefined {
   return /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
 }
@@ -85,15 +92,13 @@ export function accessRoutes(access: AccessService, audit: AuditLog): express.Ro
     res.status(201).json(await access.grant(await caller(req), parse(grantBody, req.body)));
   }));
   r.delete('/assignments/:id', wrap(async (req, res) => {
-    const id = uuid.safeParse(req.params.id);
-    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such assignment');
-    await access.revoke(await caller(req), id.data);
+    const id = pathId(req, 'no such assignment');
+    await access.revoke(await caller(req), id);
     res.status(204).end();
   }));
   r.patch('/users/:id/status', wrap(async (req, res) => {
-    const id = uuid.safeParse(req.params.id);
-    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such user');
-    await access.setStatus(await caller(req), id.data, parse(statusBody, req.body).status);
+    const id = pathId(req, 'no such user');
+    await access.setStatus(await caller(req), id, parse(statusBody, req.body).status);
     res.status(204).end();
   }));
   r.post('/spot-checks', wrap(async (req, res) => {
@@ -101,6 +106,14 @@ export function accessRoutes(access: AccessService, audit: AuditLog): express.Ro
     res.status(201).json(await access.createSpotCheck(await caller(req), { ...body, startsAt: body.startsAt ?? new Date() }));
   }));
 
+  r.delete('/spot-checks/:id', wrap(async (req, res) => {
+    const id = pathId(req, 'no such spot check');
+    await access.cancelSpotCheck(await caller(req), id);
+    res.status(204).end();
+  }));
+  r.get('/places', wrap(async (req, res) => {
+    res.json(await access.placesTree(await caller(req)));
+  }));
   r.post('/account-requests', wrap(async (req, res) => {
     res.status(201).json(await access.submitRequest(await caller(req), parse(requestBody, req.body)));
   }));
@@ -108,15 +121,13 @@ export function accessRoutes(access: AccessService, audit: AuditLog): express.Ro
     res.json(await access.decidableRequests(await caller(req)));
   }));
   r.post('/account-requests/:id/approve', wrap(async (req, res) => {
-    const id = uuid.safeParse(req.params.id);
-    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such pending request');
+    const id = pathId(req, 'no such pending request');
     const body = parse(decisionBody.partial(), req.body ?? {});
-    res.json(await access.approveRequest(await caller(req), id.data, body.reason ?? null));
+    res.json(await access.approveRequest(await caller(req), id, body.reason ?? null));
   }));
   r.post('/account-requests/:id/reject', wrap(async (req, res) => {
-    const id = uuid.safeParse(req.params.id);
-    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such pending request');
-    await access.rejectRequest(await caller(req), id.data, parse(decisionBody, req.body).reason);
+    const id = pathId(req, 'no such pending request');
+    await access.rejectRequest(await caller(req), id, parse(decisionBody, req.body).reason);
     res.status(204).end();
   }));
   r.post('/auth/activate', wrap(async (req, res) => {

@@ -8,6 +8,7 @@ import { cameraInputSchema } from '../cameras/camera.schema.js';
 import { AppError, ErrorCode, toErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import { openApiDocument } from './openapi.js';
+import type { AuditLog } from '../audit/AuditLog.js';
 
 const log = moduleLogger('http');
 
@@ -15,6 +16,8 @@ export interface HttpDeps {
   cameras: CameraRegistry;
   /** Account routes (login, grants, audit), mounted under /api. */
   accessRoutes: express.Router;
+  /** Camera configuration changes are audited. */
+  audit: AuditLog;
   /** Bearer token that may change cameras (until account-based roles guard these routes). */
   adminToken: string;
   /** Directory of the built web client. */
@@ -70,18 +73,24 @@ export function createApp(deps: HttpDeps): express.Express {
   });
   api.post('/cameras', admin, async (req, res) => {
     const input = parse(cameraInputSchema.strict(), req.body);
-    res.status(201).json(await deps.cameras.add(input));
+    const camera = await deps.cameras.add(input);
+    await deps.audit.append({ action: 'camera.create', target: `camera:${camera.id}`, address: req.ip ?? null, details: { name: camera.name, facilityId: input.facilityId ?? null } });
+    res.status(201).json(camera);
   });
   api.patch('/cameras/:id', admin, async (req, res) => {
     const id = idParam.safeParse(req.params.id);
     if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
     const patch = parse(cameraInputSchema.partial().strict(), req.body);
-    res.json(await deps.cameras.update(id.data, patch));
+    const camera = await deps.cameras.update(id.data, patch);
+    // Which fields changed, never their values (URLs carry credentials).
+    await deps.audit.append({ action: 'camera.update', target: `camera:${camera.id}`, address: req.ip ?? null, details: { fields: Object.keys(patch).sort() } });
+    res.json(camera);
   });
   api.delete('/cameras/:id', admin, async (req, res) => {
     const id = idParam.safeParse(req.params.id);
     if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
     await deps.cameras.remove(id.data);
+    await deps.audit.append({ action: 'camera.delete', target: `camera:${id.data}`, address: req.ip ?? null });
     res.status(204).end();
   });
   api.use((_req, _res, next) => next(new AppError(ErrorCode.NotFound, 'no such route')));

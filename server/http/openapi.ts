@@ -26,6 +26,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'delete', path: '/api/assignments/{id}', summary: 'Revoke a role assignment; the person\'s affected views stop within 2 s', auth: 'user', ok: 204 },
   { method: 'patch', path: '/api/users/{id}/status', summary: 'Suspend, reactivate or revoke an account', auth: 'user', body: statusBody, ok: 204 },
   { method: 'post', path: '/api/spot-checks', summary: 'Open a time-limited spot check for an inspector on a facility or cameras', auth: 'user', body: spotCheckBody, ok: 201 },
+  { method: 'delete', path: '/api/spot-checks/{id}', summary: 'End a spot check early; the inspector\'s views stop within 2 s', auth: 'user', ok: 204 },
+  { method: 'get', path: '/api/places', summary: 'The facility tree (province > district > facility > cameras) holding only what the caller may watch', auth: 'user', ok: 200 },
   { method: 'post', path: '/api/account-requests', summary: 'Submit a named person for an account (the caller\'s organization requests it)', auth: 'user', body: requestBody, ok: 201 },
   { method: 'get', path: '/api/account-requests', summary: 'Pending requests the caller may decide', auth: 'user', ok: 200 },
   { method: 'post', path: '/api/account-requests/{id}/approve', summary: 'Approve: creates or reactivates the account with the role; returns a one-time activation token', auth: 'user', body: decisionBody.partial(), ok: 200 },

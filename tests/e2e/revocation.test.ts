@@ -104,6 +104,7 @@ describe('access taken away mid-stream', { timeout: 180_000 }, () => {
     assert.equal(asViewer.status, 404, 'a monitor cannot query the audit');
     const mine = await api('GET', `/api/audit/views?userId=${await userId('khachsan')}&from=${t0.toISOString()}&to=${new Date().toISOString()}`);
     assert.equal((await mine.json()).length, 1);
+    await server.audit.drain();
     assert.ok(await server.db.prisma.auditEntry.count({ where: { action: 'view.revoked' } }) >= 3);
     assert.deepEqual(await server.audit.verify().then((v) => v.ok), true);
   });

@@ -10,6 +10,7 @@ import jwt from 'jsonwebtoken';
 import { io, type Socket } from 'socket.io-client';
 import { DEMO_IDS, DEMO_USERS } from '../../server/demo/demo-province.js';
 import { CAMERA_COLUMNS as COLUMNS, EXPECTED_VIEW } from '../support/access-expectations.js';
+import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
 
 type Ack = { ok: boolean; data?: any; error?: { code: string; message: string } };
@@ -25,13 +26,16 @@ function connectSocket(server: TestServer, token: string | undefined): Promise<S
   });
 }
 
-describe('access control', { timeout: 180_000 }, () => {
+// One schema, two databases: the whole suite runs on the embedded one and on PostgreSQL.
+for (const kind of ['embedded', 'postgresql'] as const) describe(`access control (${kind})`, { timeout: 180_000 }, () => {
   let server: TestServer;
+  let pgdb: TestPostgres | undefined;
   const cameraIds: Record<string, string> = {};
   const sockets: Socket[] = [];
 
   before(async () => {
-    server = await startTestServer({ ingest: { backoffInitialMs: 50, backoffMaxMs: 100 } });
+    if (kind === 'postgresql') pgdb = await createTestDatabase();
+    server = await startTestServer({ ingest: { backoffInitialMs: 50, backoffMaxMs: 100 }, ...(pgdb ? { databaseUrl: pgdb.url } : {}) });
     // Cameras whose host refuses connections: an allowed consume fails with
     // CAMERA_UNAVAILABLE (after authorization), a refused one with NOT_FOUND (before it).
     const srv = net.createServer().listen(0, '127.0.0.1');
@@ -51,6 +55,7 @@ describe('access control', { timeout: 180_000 }, () => {
   after(async () => {
     for (const s of sockets) s.close();
     await server?.stop();
+    await pgdb?.drop();
   });
 
   test('every demo person x every camera: listing and consuming match the table', async () => {
@@ -87,6 +92,7 @@ describe('access control', { timeout: 180_000 }, () => {
     }
     assert.deepEqual(mismatches, []);
     // Each refusal was recorded.
+    await server.audit.drain(); // denials are recorded off the consume's path
     assert.equal(await server.db.prisma.auditEntry.count({ where: { action: 'access.denied' } }), refusals);
   });
 
@@ -237,6 +243,50 @@ describe('access control', { timeout: 180_000 }, () => {
     const login = doc.paths['/api/auth/login'].post.requestBody.content['application/json'].schema;
     assert.deepEqual(login.required, ['username', 'password']);
     assert.equal(login.additionalProperties, false);
+  });
+
+  test('the facility tree holds only what the caller may watch', async () => {
+    const tree = async (username: string) => (await fetch(`${server.url}/api/places`, { headers: { authorization: `Bearer ${(await login(server, username)).accessToken}` } })).json();
+    const health = await tree('soyte');
+    assert.deepEqual(health.provinces.map((p: { name: string }) => p.name), ['Gia Lai']);
+    const facilities = health.provinces[0].districts.flatMap((d: { facilities: Array<{ id: string; cameras: Array<{ id: string }> }> }) => d.facilities);
+    assert.deepEqual(facilities.map((f: { id: string }) => f.id).sort(), [DEMO_IDS.military, DEMO_IDS.hotel, DEMO_IDS.school].sort());
+    assert.deepEqual(health.unassignedCameras, []);
+    const leader = await tree('khachsan');
+    assert.equal(JSON.stringify(leader).includes(DEMO_IDS.military), false);
+    assert.deepEqual(leader.provinces[0].districts[0].facilities[0].cameras.map((c: { id: string }) => c.id), [cameraIds.hotel]);
+    const ops = await tree('vanhanh');
+    assert.deepEqual(ops, { provinces: [], unassignedCameras: [] });
+    const national = await tree('quocgia');
+    assert.equal(national.provinces.length, 2);
+    assert.deepEqual(national.unassignedCameras.map((c: { id: string }) => c.id), [cameraIds.unassigned]);
+  });
+
+  test('a spot check can be ended early by whoever may open it', async () => {
+    const admin = (await login(server, 'quantri')).accessToken;
+    const inspector = await server.db.prisma.user.findUniqueOrThrow({ where: { username: 'thanhtra' } });
+    const call = (method: string, p: string, token: string, body?: unknown) => fetch(`${server.url}${p}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const created = await call('POST', '/api/spot-checks', admin, { inspectorId: inspector.id, cameraIds: [cameraIds.checkpoint], endsAt: new Date(Date.now() + 3600_000).toISOString(), reason: 'Kiểm tra chốt' });
+    assert.equal(created.status, 201);
+    const spot = await created.json();
+    const sees = async () => {
+      const socket = await connectSocket(server, (await login(server, 'thanhtra')).accessToken);
+      const listed: Ack = await socket.timeout(10_000).emitWithAck('listCameras', {});
+      socket.close();
+      return listed.data.map((c: { id: string }) => c.id).includes(cameraIds.checkpoint);
+    };
+    assert.equal(await sees(), true);
+    assert.equal((await call('DELETE', `/api/spot-checks/${spot.id}`, (await login(server, 'soyte')).accessToken)).status, 404, 'a monitor cannot end it');
+    assert.equal((await call('DELETE', `/api/spot-checks/${spot.id}`, admin)).status, 204);
+    assert.equal(await sees(), false);
+    assert.equal((await call('DELETE', `/api/spot-checks/${spot.id}`, admin)).status, 404, 'ended once');
+    assert.equal((await call('POST', '/api/spot-checks', admin, { inspectorId: inspector.id, facilityId: DEMO_IDS.hospitalKonTum, endsAt: new Date(Date.now() + 3600_000).toISOString(), reason: 'x' })).status, 404, 'outside the admin\'s province');
+  });
+
+  test('camera configuration changes are audited, without their URLs', async () => {
+    const entries = await server.db.prisma.auditEntry.findMany({ where: { action: 'camera.create' } });
+    assert.equal(entries.length, COLUMNS.length);
+    assert.doesNotMatch(JSON.stringify(entries, (_k, v) => (typeof v === 'bigint' ? String(v) : v)), /S3cret|rtsp:/);
   });
 
   test('camera credentials appear in no API answer and no socket message', async () => {

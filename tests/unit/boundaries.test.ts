@@ -1,0 +1,42 @@
+// The rooms of server/ and their doors (docs/architecture.md), checked on every import
+// statement: a change that reaches through a wall fails here.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const server = path.resolve(import.meta.dirname, '../../server');
+
+/** Room -> what its files must not import (room folders, or package names). */
+const FORBIDDEN: Record<string, string[]> = {
+  media: ['cameras', 'access', 'audit', 'signaling', 'http', 'db', 'demo', 'express', 'socket.io'],
+  cameras: ['access', 'audit', 'signaling', 'http', 'demo'],
+  access: ['media', 'http', 'demo', 'mediasoup', 'express', 'socket.io'],
+  audit: ['media', 'cameras', 'access', 'signaling', 'http', 'demo'],
+  signaling: ['db', 'http', 'demo', 'express', '@prisma/client'],
+  http: ['media', 'signaling', 'db', 'demo', 'mediasoup', 'socket.io'],
+  db: ['media', 'cameras', 'access', 'audit', 'signaling', 'http', 'demo'],
+  util: ['media', 'cameras', 'access', 'audit', 'signaling', 'http', 'db', 'demo'],
+};
+
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  // Type-only imports describe shapes, not dependencies at run time; they are allowed.
+  return [...text.matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+}
+
+test('each server room imports only through its doors', () => {
+  const violations: string[] = [];
+  for (const [room, forbidden] of Object.entries(FORBIDDEN)) {
+    const dir = path.join(server, room);
+    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.parentPath.includes('generated')) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      for (const spec of importsOf(file)) {
+        const target = spec.startsWith('.') ? path.relative(server, path.resolve(path.dirname(file), spec)).split(path.sep)[0]! : spec.split('/')[0]!.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        if (forbidden.includes(target)) violations.push(`${path.relative(server, file)} imports ${spec}`);
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
