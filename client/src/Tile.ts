@@ -144,6 +144,8 @@ export class Tile {
     if (!camera) return;
     const gen = ++this.#generation;
     this.el.classList.add('connecting');
+    // Time to first frame is measured from here (bench/latency.ts reads this mark).
+    performance.mark('giamsat:subscribe', { detail: { cameraId: camera.id } });
     try {
       const sub = await this.#media.subscribe(camera.id, this.stream);
       if (gen !== this.#generation) {

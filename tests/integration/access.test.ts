@@ -309,4 +309,13 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     assert.doesNotMatch(all, /S3cret|viewer:/);
     assert.doesNotMatch(all, /passwordHash|\$2[aby]\$/);
   });
+
+  // Last: it leaves this address throttled.
+  test('repeated failed logins are throttled per address too, whatever the account names', async () => {
+    const post = (username: string, password: string) => fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const since = new Date(Date.now() - 15 * 60_000);
+    const already = await server.db.prisma.auditEntry.count({ where: { action: 'login.failure', at: { gte: since } } });
+    for (let i = already; i < 20; i++) assert.equal((await post(`nobody-${i}`, 'guess')).status, 401);
+    assert.equal((await post('quocgia', 'giamsat-demo-2021')).status, 429, 'the address is throttled, even for a right password');
+  });
 });

@@ -41,9 +41,10 @@ const FRAME_COUNTER = `
  * Opens the client, signed in as `session` (as the login form would leave it), and installs
  * the test's own frame counters (rVFC) on every tile video.
  */
-export async function openClient(browser: Browser, url: string, session?: { accessToken: string; refreshToken: string; fullName: string }): Promise<Page> {
+export async function openClient(browser: Browser, url: string, session?: { accessToken: string; refreshToken: string; fullName: string }, initScripts: string[] = []): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
+  for (const script of initScripts) await page.addInitScript(script);
   if (session) {
     await page.addInitScript(`sessionStorage.setItem('giamsat.session', ${JSON.stringify(JSON.stringify(session))});`);
   }

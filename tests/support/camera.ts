@@ -17,6 +17,8 @@ export interface CameraOptions {
   kbps?: number;
   path?: string;
   port?: number;
+  /** A videotestsrc pattern, or 'timecode': the capture wall-clock burnt in as blocks (bench/). */
+  pattern?: string;
   /** SPS/PPS in-band too (default: only in the SDP, like many cameras). */
   inband?: boolean;
 }

@@ -17,11 +17,36 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 
+TIMECODE_BITS = 32
+TIMECODE_BLOCK = 32  # pixels; large enough to survive H.264 at any sane bitrate
+
+
+def timecode_frame(width: int, height: int, ms: int, tick: int) -> bytes:
+    """One I420 frame: the capture wall-clock (ms, low 32 bits) as a row of black/white
+    blocks at the top left, a moving bar below (so the encoder has real work), grey around."""
+    black, white, grey = b"\x10", b"\xeb", b"\x80"
+    bits = b"".join((white if (ms >> (TIMECODE_BITS - 1 - i)) & 1 else black) * TIMECODE_BLOCK for i in range(TIMECODE_BITS))
+    code_row = bits + grey * (width - len(bits))
+    bar_x = (tick * 8) % max(1, width - 64)
+    bar_row = grey * bar_x + white * 64 + grey * (width - bar_x - 64)
+    grey_row = grey * width
+    rest = height - TIMECODE_BLOCK
+    y = code_row * TIMECODE_BLOCK + grey_row * (rest // 2) + bar_row * 32 + grey_row * (rest - rest // 2 - 32)
+    chroma = grey * ((width // 2) * (height // 2))
+    return y + chroma + chroma
+
+
 def pipeline(args: argparse.Namespace) -> str:
-    src = (
-        f"videotestsrc is-live=true pattern={args.pattern} "
-        f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
-    )
+    if args.pattern == "timecode":
+        src = (
+            "appsrc name=src is-live=true format=time do-timestamp=true "
+            f"caps=video/x-raw,format=I420,width={args.width},height={args.height},framerate={args.fps}/1 "
+        )
+    else:
+        src = (
+            f"videotestsrc is-live=true pattern={args.pattern} "
+            f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
+        )
     if args.codec == "h264":
         # speed-preset=ultrafast silently yields Constrained Baseline even when High is
         # asked for; veryfast gives a real High-profile stream (what most IP cameras send).
@@ -45,6 +70,33 @@ def pipeline(args: argparse.Namespace) -> str:
     return f"( {src}{enc} )"
 
 
+def start_timecode(media: "GstRtspServer.RTSPMedia", args: argparse.Namespace) -> None:
+    """Feeds the appsrc at the frame rate from a thread; each frame carries the wall-clock
+    time at which it was made (before encoding, like a camera's sensor readout)."""
+    import threading
+    import time
+
+    appsrc = media.get_element().get_by_name("src")
+    stop = threading.Event()
+    media.connect("unprepared", lambda _m: stop.set())
+
+    def run() -> None:
+        interval = 1.0 / args.fps
+        start = time.monotonic()
+        tick = 0
+        while not stop.is_set():
+            frame = timecode_frame(args.width, args.height, int(time.time() * 1000) & 0xFFFFFFFF, tick)
+            ret = appsrc.emit("push-buffer", Gst.Buffer.new_wrapped(frame))
+            if ret not in (Gst.FlowReturn.OK, Gst.FlowReturn.FLUSHING):
+                break
+            tick += 1
+            delay = start + tick * interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -56,7 +108,7 @@ def main() -> None:
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--gop", type=int, default=50, help="frames between IDRs")
     ap.add_argument("--kbps", type=int, default=800)
-    ap.add_argument("--pattern", default="ball")
+    ap.add_argument("--pattern", default="ball", help="a videotestsrc pattern, or 'timecode' (capture time as blocks)")
     ap.add_argument(
         "--inband",
         action="store_true",
@@ -71,6 +123,8 @@ def main() -> None:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(pipeline(args))
     factory.set_shared(True)
+    if args.pattern == "timecode":
+        factory.connect("media-configure", lambda _f, media: start_timecode(media, args))
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:
         print("ERROR could not bind", flush=True)
