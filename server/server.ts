@@ -83,7 +83,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     cameras.on('removed', (id) => access.invalidateCamera(id));
 
     const adminToken = adminTokenFor(config);
-    const app = createApp({ cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access, audit), audit });
+    const app = createApp({ cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit });
     const server = http.createServer(app);
     const signaling = new SignalingServer(server, { media, cameras, access, recheckMs: config.auth.recheckMs });
     closers.push(() => signaling.close());

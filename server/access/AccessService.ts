@@ -13,7 +13,7 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { decideGrant, decideView, requiresSecondFactor, type Place, type Subject } from './policy.js';
+import { decideAuthority, decideGrant, decideView, requiresSecondFactor, type Place, type Subject } from './policy.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
 import type { SecretBox } from '../util/SecretBox.js';
 import { hashRefresh, type TokenService } from './tokens.js';
@@ -265,8 +265,8 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     const a = await this.repo.assignment(assignmentId);
     if (!a || a.revokedAt) throw new AppError(ErrorCode.NotFound, 'no such assignment');
     const [granter, place] = await Promise.all([this.#granter(caller.userId), this.#scopePlace(a.scopeType, a.scopeId)]);
-    // Revoking needs the same authority as granting it would.
-    const d = decideGrant(granter, { userId: a.userId, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId }, place, new Date());
+    // Authority over the assignment's scope (its role need not fit: a deny may sit anywhere).
+    const d = decideAuthority(granter, place, new Date(), a.userId);
     if (!d.allow) {
       await this.#audit.append({ actorId: caller.userId, action: 'access.denied', target: `assignment:${a.id}`, address: caller.address, details: { attempted: 'revoke', reason: d.reason } });
       throw new AppError(ErrorCode.NotFound, 'no such assignment');
@@ -276,35 +276,43 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     this.invalidate(a.userId);
   }
 
-  /** Suspends, reactivates or revokes an account (scope admin over every scope the person holds). */
+  /**
+   * Suspends, reactivates or revokes an account: the caller needs authority over every scope
+   * the person holds, or over their organization's province when they hold none.
+   */
   async setStatus(caller: Caller, userId: string, status: UserStatus): Promise<void> {
     const [granter, target] = await Promise.all([this.#granter(caller.userId), this.repo.subject(userId)]);
     if (!target) throw new AppError(ErrorCode.NotFound, 'no such user');
+    const places = target.assignments.length
+      ? await Promise.all(target.assignments.map((a) => this.#scopePlace(a.scopeType, a.scopeId)))
+      : [await this.repo.organizationPlace(userId)];
     const now = new Date();
-    const scopes = target.assignments.length ? target.assignments : [{ role: 'FACILITY_LEADER' as Role, scopeType: 'NATION' as ScopeType, scopeId: null }];
-    for (const a of scopes) {
-      const d = decideGrant(granter, { userId, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId }, await this.#scopePlace(a.scopeType, a.scopeId), now);
-      if (!d.allow && d.reason !== 'role-not-at-scope') throw new AppError(ErrorCode.NotFound, 'no such user');
-    }
+    if (!places.every((place) => decideAuthority(granter, place, now, userId).allow)) throw new AppError(ErrorCode.NotFound, 'no such user');
     await this.repo.setStatus(userId, status);
     if (status !== 'ACTIVE') await this.repo.revokeAllRefresh(userId);
     await this.#audit.append({ actorId: caller.userId, action: 'user.status', target: `user:${userId}`, address: caller.address, details: { status } });
     this.invalidate(userId);
   }
 
+  /** Authority over every place a spot check names (its facility, its cameras). */
+  async #spotCheckAuthority(caller: Caller, inspectorId: string, facilityId: string | null, cameraIds: string[]) {
+    const granter = await this.#granter(caller.userId);
+    const places = await Promise.all([
+      ...(facilityId ? [this.#scopePlace('FACILITY', facilityId)] : []),
+      ...cameraIds.map((id) => this.#scopePlace('CAMERA', id)),
+    ]);
+    const now = new Date();
+    return places.map((place) => decideAuthority(granter, place, now, inspectorId)).find((d) => !d.allow) ?? { allow: true as const };
+  }
+
   /** A time-limited grant of an inspector to a facility or cameras, by a scope admin over them. */
   async createSpotCheck(caller: Caller, req: { inspectorId: string; facilityId: string | null; cameraIds: string[]; startsAt: Date; endsAt: Date; reason: string }) {
     if (req.endsAt <= req.startsAt) throw new AppError(ErrorCode.BadRequest, 'a spot check must end after it starts');
     if (!req.facilityId && req.cameraIds.length === 0) throw new AppError(ErrorCode.BadRequest, 'a spot check needs a facility or cameras');
-    const granter = await this.#granter(caller.userId);
     const inspector = await this.repo.subject(req.inspectorId);
     if (!inspector) throw new AppError(ErrorCode.NotFound, 'no such user');
-    const places = req.facilityId ? [await this.#scopePlace('FACILITY', req.facilityId)] : [];
-    for (const id of req.cameraIds) places.push(await this.#scopePlace('CAMERA', id));
-    for (const place of places) {
-      const d = decideGrant(granter, { userId: req.inspectorId, role: 'FACILITY_LEADER', scopeType: place.cameraId ? 'CAMERA' : 'FACILITY', scopeId: place.cameraId ?? place.facilityId ?? null }, place, new Date());
-      if (!d.allow) throw new AppError(ErrorCode.Forbidden, `not allowed to open a spot check there (${d.reason})`);
-    }
+    const d = await this.#spotCheckAuthority(caller, req.inspectorId, req.facilityId, req.cameraIds);
+    if (!d.allow) throw new AppError(ErrorCode.Forbidden, `not allowed to open a spot check there (${d.reason})`);
     const s = await this.repo.createSpotCheck({ ...req, createdById: caller.userId });
     await this.#audit.append({ actorId: caller.userId, action: 'spotcheck.create', target: `user:${req.inspectorId}`, address: caller.address, details: { spotCheck: s.id, facilityId: req.facilityId, cameraIds: req.cameraIds, startsAt: req.startsAt.toISOString(), endsAt: req.endsAt.toISOString() } });
     this.invalidate(req.inspectorId);
@@ -353,16 +361,37 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   async cancelSpotCheck(caller: Caller, id: string): Promise<void> {
     const s = await this.repo.spotCheck(id);
     if (!s || s.cancelledAt) throw new AppError(ErrorCode.NotFound, 'no such spot check');
-    const granter = await this.#granter(caller.userId);
-    const places = s.facilityId ? [await this.#scopePlace('FACILITY', s.facilityId)] : [];
-    for (const c of s.cameraIds) places.push(await this.#scopePlace('CAMERA', c));
-    for (const place of places) {
-      const d = decideGrant(granter, { userId: s.inspectorId, role: 'FACILITY_LEADER', scopeType: place.cameraId ? 'CAMERA' : 'FACILITY', scopeId: place.cameraId ?? place.facilityId ?? null }, place, new Date());
-      if (!d.allow) throw new AppError(ErrorCode.NotFound, 'no such spot check');
-    }
+    if (!(await this.#spotCheckAuthority(caller, s.inspectorId, s.facilityId, s.cameraIds)).allow) throw new AppError(ErrorCode.NotFound, 'no such spot check');
     await this.repo.cancelSpotCheck(id);
     await this.#audit.append({ actorId: caller.userId, action: 'spotcheck.cancel', target: `user:${s.inspectorId}`, address: caller.address, details: { spotCheck: id } });
     this.invalidate(s.inspectorId);
+  }
+
+  /** The signed-in person, their organization and live assignments (GET /api/me). */
+  profile(caller: Caller) {
+    return this.repo.profile(caller.userId);
+  }
+
+  /** View sessions of one camera or one person, limited to cameras inside the caller's administrative scope. */
+  async auditViews(caller: Caller, q: { cameraId?: string; userId?: string; from: Date; to: Date }) {
+    const admin = await this.#granter(caller.userId);
+    const now = new Date();
+    const mayAudit = async (cameraId: string) => {
+      const place = await this.placeOfCamera(cameraId);
+      return !!place && decideAuthority(admin, place, now).allow;
+    };
+    if (q.cameraId && !(await mayAudit(q.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    const rows = await this.repo.views(q);
+    const visible: typeof rows = [];
+    for (const v of rows) if (q.cameraId || (await mayAudit(v.cameraId))) visible.push(v);
+    await this.#audit.append({ actorId: caller.userId, action: 'audit.query', target: q.cameraId ? `camera:${q.cameraId}` : `user:${q.userId}`, address: caller.address, details: { from: q.from.toISOString(), to: q.to.toISOString(), rows: visible.length } });
+    return visible;
+  }
+
+  /** Verifies the audit chain, for administrators at nation scope. */
+  async verifyAudit(caller: Caller) {
+    if (!decideAuthority(await this.#granter(caller.userId), {}, new Date()).allow) throw new AppError(ErrorCode.NotFound, 'no such route');
+    return this.#audit.verify();
   }
 
   // ---- account requests ---------------------------------------------------------------------

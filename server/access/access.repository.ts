@@ -25,10 +25,6 @@ export class AccessRepository {
     this.#prisma = prisma;
   }
 
-  get prisma(): PrismaClient {
-    return this.#prisma;
-  }
-
   userByUsername(username: string): Promise<UserRecord | null> {
     return this.#prisma.user.findUnique({ where: { username } });
   }
@@ -214,5 +210,22 @@ export class AccessRepository {
 
   spotCheck(id: string) {
     return this.#prisma.spotCheck.findUnique({ where: { id } });
+  }
+
+  /** The place of a person's organization: its province, or the nation for national bodies. */
+  async organizationPlace(userId: string): Promise<Place> {
+    const u = await this.#prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { organization: { select: { provinceId: true } } } });
+    return u.organization.provinceId ? { provinceId: u.organization.provinceId } : {};
+  }
+
+  profile(userId: string) {
+    return this.#prisma.user.findUniqueOrThrow({
+      where: { id: userId },
+      select: {
+        id: true, username: true, fullName: true, position: true, phone: true, email: true, status: true,
+        organization: { select: { id: true, name: true, kind: true } },
+        assignments: { where: { revokedAt: null }, select: { id: true, role: true, scopeType: true, scopeId: true, effect: true, expiresAt: true } },
+      },
+    });
   }
 }

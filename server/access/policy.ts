@@ -101,20 +101,35 @@ export type GrantDecision =
   | { allow: false; reason: 'inactive-account' | 'self' | 'role-not-at-scope' | 'outside-own-scope' };
 
 /**
+ * Does `admin` have administrative authority at `place` (acting on `targetUserId`, if any)?
+ * An active scope administrator whose own scope contains the place, with no deny over it,
+ * never acting on themself. The one rule behind granting, revoking, account status, spot
+ * checks and audit queries.
+ */
+export function decideAuthority(admin: Subject, place: Place, now: Date, targetUserId?: string): GrantDecision {
+  if (admin.status !== 'ACTIVE') return { allow: false, reason: 'inactive-account' };
+  if (targetUserId !== undefined && targetUserId === admin.userId) return { allow: false, reason: 'self' };
+  const live = admin.assignments.filter((a) => isActive(a, now));
+  const denied = live.some((a) => a.effect === 'DENY' && inScope(a.scopeType, a.scopeId, place));
+  const holds = live.some((a) => a.effect === 'ALLOW' && a.role === 'SCOPE_ADMIN' && inScope(a.scopeType, a.scopeId, place));
+  return denied || !holds ? { allow: false, reason: 'outside-own-scope' } : { allow: true };
+}
+
+/** May the role be granted at that scope type? (Any viewing role also fits a single camera.) */
+export function roleFitsScope(role: Role, scopeType: ScopeType): boolean {
+  return ROLE_RULES[role].scopes.includes(scopeType) || (scopeType === 'CAMERA' && role !== 'SCOPE_ADMIN' && ROLE_RULES[role].views);
+}
+
+/**
  * May `granter` grant (or approve a request for) `req`, whose scope sits at `scopePlace`?
- * Only a scope administrator whose own scope contains the requested one, never to themself.
+ * Only a scope administrator whose own scope contains the requested one, never to themself,
+ * and only a role at a scope type it belongs to.
  */
 export function decideGrant(granter: Subject, req: GrantRequest, scopePlace: Place, now: Date): GrantDecision {
   if (granter.status !== 'ACTIVE') return { allow: false, reason: 'inactive-account' };
   if (req.userId !== undefined && req.userId === granter.userId) return { allow: false, reason: 'self' };
-  if (!ROLE_RULES[req.role].scopes.includes(req.scopeType) && !(req.role !== 'SCOPE_ADMIN' && req.scopeType === 'CAMERA' && ROLE_RULES[req.role].views)) {
-    return { allow: false, reason: 'role-not-at-scope' };
-  }
-  const live = granter.assignments.filter((a) => isActive(a, now));
-  const denied = live.some((a) => a.effect === 'DENY' && inScope(a.scopeType, a.scopeId, scopePlace));
-  const admin = live.some((a) => a.effect === 'ALLOW' && a.role === 'SCOPE_ADMIN' && inScope(a.scopeType, a.scopeId, scopePlace));
-  if (denied || !admin) return { allow: false, reason: 'outside-own-scope' };
-  return { allow: true };
+  if (!roleFitsScope(req.role, req.scopeType)) return { allow: false, reason: 'role-not-at-scope' };
+  return decideAuthority(granter, scopePlace, now, req.userId);
 }
 
 /** The place a scope denotes, for containment checks (NATION is the empty place). */

@@ -4,8 +4,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AccessService, Caller } from '../access/AccessService.js';
-import { decideGrant } from '../access/policy.js';
-import type { AuditLog } from '../audit/AuditLog.js';
 import { AppError, ErrorCode } from '../errors.js';
 
 const uuid = z.string().uuid();
@@ -52,7 +50,7 @@ function bearer(req: Request): string | undefined {
   return /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
 }
 
-export function accessRoutes(access: AccessService, audit: AuditLog): express.Router {
+export function accessRoutes(access: AccessService): express.Router {
   const r = express.Router();
   const caller = async (req: Request): Promise<Caller> => ({ userId: (await access.caller(bearer(req))).userId, address: req.ip ?? '' });
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
@@ -76,16 +74,7 @@ export function accessRoutes(access: AccessService, audit: AuditLog): express.Ro
   }));
 
   r.get('/me', wrap(async (req, res) => {
-    const { userId } = await caller(req);
-    const user = await access.repo.prisma.user.findUniqueOrThrow({
-      where: { id: userId },
-      select: {
-        id: true, username: true, fullName: true, position: true, phone: true, email: true, status: true,
-        organization: { select: { id: true, name: true, kind: true } },
-        assignments: { where: { revokedAt: null }, select: { id: true, role: true, scopeType: true, scopeId: true, effect: true, expiresAt: true } },
-      },
-    });
-    res.json(user);
+    res.json(await access.profile(await caller(req)));
   }));
 
   r.post('/assignments', wrap(async (req, res) => {
@@ -138,27 +127,11 @@ export function accessRoutes(access: AccessService, audit: AuditLog): express.Ro
 
   // Audit questions: scope administrators only, and only about cameras inside their scope.
   r.get('/audit/views', wrap(async (req, res) => {
-    const c = await caller(req);
-    const q = parse(viewsQuery, req.query);
-    const admin = await access.repo.subject(c.userId);
-    const now = new Date();
-    const mayAudit = async (cameraId: string) => {
-      const place = await access.repo.placeOfCamera(cameraId);
-      return !!admin && !!place && decideGrant(admin, { role: 'FACILITY_LEADER', scopeType: 'CAMERA', scopeId: cameraId }, place, now).allow;
-    };
-    if (q.cameraId && !(await mayAudit(q.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such camera');
-    const rows = await access.repo.views({ cameraId: q.cameraId, userId: q.userId, from: q.from, to: q.to });
-    const visible: typeof rows = [];
-    for (const v of rows) if (q.cameraId || (await mayAudit(v.cameraId))) visible.push(v);
-    await audit.append({ actorId: c.userId, action: 'audit.query', target: q.cameraId ? `camera:${q.cameraId}` : `user:${q.userId}`, address: c.address, details: { from: q.from.toISOString(), to: q.to.toISOString(), rows: visible.length } });
-    res.json(visible.map((v) => ({ userId: v.userId, cameraId: v.cameraId, stream: v.stream, startedAt: v.startedAt, endedAt: v.endedAt, endReason: v.endReason, address: v.address, userAgent: v.userAgent })));
+    const rows = await access.auditViews(await caller(req), parse(viewsQuery, req.query));
+    res.json(rows.map((v) => ({ userId: v.userId, cameraId: v.cameraId, stream: v.stream, startedAt: v.startedAt, endedAt: v.endedAt, endReason: v.endReason, address: v.address, userAgent: v.userAgent })));
   }));
   r.get('/audit/verify', wrap(async (req, res) => {
-    const c = await caller(req);
-    const admin = await access.repo.subject(c.userId);
-    const national = admin && decideGrant(admin, { role: 'NATIONAL_MONITOR', scopeType: 'NATION', scopeId: null }, {}, new Date()).allow;
-    if (!national) throw new AppError(ErrorCode.NotFound, 'no such route');
-    res.json(await audit.verify());
+    res.json(await access.verifyAudit(await caller(req)));
   }));
   return r;
 }

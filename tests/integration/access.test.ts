@@ -167,6 +167,19 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     assert.deepEqual(listed.data.map((c: { id: string }) => c.id), [cameraIds.hotel]);
   });
 
+  test('revocation and suspension need authority over the scope, whatever the role', async () => {
+    const admin = (await login(server, 'quantri')).accessToken;
+    const call = (method: string, p: string, body?: unknown, token = admin) => fetch(`${server.url}${p}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const chan = await server.db.prisma.user.findUniqueOrThrow({ where: { username: 'soyte-chan' }, include: { assignments: true } });
+    const deny = chan.assignments.find((a) => a.effect === 'DENY')!;
+    // A deny sits at a scope no role is granted at; the admin of the province may still lift it.
+    assert.equal((await call('DELETE', `/api/assignments/${deny.id}`)).status, 204);
+    // A person holding no role at all: only an admin over their organization's province.
+    const idle = await server.db.prisma.user.create({ data: { username: 'khong-vai-tro', fullName: 'Không Vai Trò', position: 'x', phone: '0900000000', email: 'k@example.vn', organizationId: chan.organizationId, status: 'ACTIVE' } });
+    assert.equal((await call('PATCH', `/api/users/${idle.id}/status`, { status: 'SUSPENDED' }, (await login(server, 'khachsan')).accessToken)).status, 404, 'a facility leader has no such authority');
+    assert.equal((await call('PATCH', `/api/users/${idle.id}/status`, { status: 'SUSPENDED' })).status, 204);
+  });
+
   test('account requests: a focal point asks, someone with authority approves, the person activates', async () => {
     const call = async (method: string, p: string, token: string, body?: unknown) => {
       const res = await fetch(`${server.url}${p}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -3,7 +3,7 @@
 // same table through the database and the signaling server).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideGrant, decideView, type Place, type Subject } from '../../server/access/policy.js';
+import { decideAuthority, decideGrant, decideView, type Place, type Subject } from '../../server/access/policy.js';
 import { DEMO_FACILITIES, DEMO_IDS, DEMO_USERS } from '../../server/demo/demo-province.js';
 import { CAMERA_COLUMNS, EXPECTED_VIEW, type CameraColumn } from '../support/access-expectations.js';
 
@@ -110,3 +110,15 @@ test('nobody grants wider than their own scope, a role where it does not belong,
   suspended.status = 'SUSPENDED';
   assert.deepEqual(grant(suspended, 'FACILITY_LEADER', 'FACILITY', DEMO_IDS.hotel, hotel), { allow: false, reason: 'inactive-account' });
 });
+
+test('authority to administer a place: scope admins inside their scope, never over themselves', () => {
+  const hotel: Place = { provinceId: DEMO_IDS.gialai, districtId: DEMO_IDS.pleiku, facilityId: DEMO_IDS.hotel, facilityKind: 'CIVILIAN_QUARANTINE' };
+  const province = subjectOf('quantri');
+  assert.deepEqual(decideAuthority(province, hotel, NOW, 'someone'), { allow: true });
+  assert.deepEqual(decideAuthority(province, { provinceId: DEMO_IDS.konTum }, NOW), { allow: false, reason: 'outside-own-scope' });
+  assert.deepEqual(decideAuthority(province, {}, NOW), { allow: false, reason: 'outside-own-scope' });
+  assert.deepEqual(decideAuthority(province, hotel, NOW, province.userId), { allow: false, reason: 'self' });
+  assert.deepEqual(decideAuthority(subjectOf('quantri-tw'), {}, NOW), { allow: true });
+  assert.deepEqual(decideAuthority(subjectOf('soyte'), hotel, NOW), { allow: false, reason: 'outside-own-scope' });
+});
+
