@@ -1,10 +1,8 @@
 // The composition root: config -> db -> media -> cameras -> demo -> access -> http + signaling,
 // and the reverse on shutdown. Tests start it on port 0 with their own config.
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { CameraRegistry } from './cameras/CameraRegistry.js';
 import { CameraRepository } from './cameras/camera.repository.js';
 import type { Config } from './config.js';
@@ -21,6 +19,7 @@ import { seedDemoAccess } from './demo/seed-access.js';
 import { accessRoutes } from './http/access-routes.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { SecretBox } from './util/SecretBox.js';
+import { readOrCreateSecretFile } from './util/key-file.js';
 
 const log = moduleLogger('server');
 
@@ -39,13 +38,7 @@ export interface RunningServer {
 }
 
 function adminTokenFor(config: Config): string {
-  if (config.adminToken) return config.adminToken;
-  const file = path.join(config.dataDir, 'admin.token');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    fs.writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' });
-  }
-  return fs.readFileSync(file, 'utf8').trim();
+  return config.adminToken ?? readOrCreateSecretFile(config.dataDir, 'admin.token', () => randomBytes(24).toString('base64url'));
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {

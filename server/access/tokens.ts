@@ -2,10 +2,9 @@
 // algorithm-confusion tokens are refused) and opaque refresh tokens (random, stored only
 // as a sha256, rotated on every use, revocable).
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { AppError, ErrorCode } from '../errors.js';
+import { readOrCreateSecretFile } from '../util/key-file.js';
 
 export const ISSUER = 'giamsat';
 export const AUDIENCE = 'giamsat-clients';
@@ -29,12 +28,7 @@ export class TokenService {
   /** The configured secret (base64), else `<dataDir>/token.key`, created with mode 0600. Every node of one deployment must share it. */
   static load(configured: string | undefined, dataDir: string, options: TokenOptions): TokenService {
     if (configured) return new TokenService(Buffer.from(configured, 'base64'), options);
-    const file = path.join(dataDir, 'token.key');
-    if (!fs.existsSync(file)) {
-      fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(file, randomBytes(48).toString('base64'), { mode: 0o600, flag: 'wx' });
-    }
-    return new TokenService(Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64'), options);
+    return new TokenService(Buffer.from(readOrCreateSecretFile(dataDir, 'token.key', () => randomBytes(48).toString('base64')), 'base64'), options);
   }
 
   issueAccess(userId: string): string {

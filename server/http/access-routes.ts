@@ -4,11 +4,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AccessService, Caller } from '../access/AccessService.js';
-import { AppError, ErrorCode } from '../errors.js';
+import { ROLE_RULES, SCOPE_RANK } from '../access/roles.js';
+import { parse, pathId, uuid } from './validate.js';
 
-const uuid = z.string().uuid();
-const role = z.enum(['NATIONAL_MONITOR', 'PROVINCIAL_HEALTH_MONITOR', 'MILITARY_MONITOR', 'POLICE_MONITOR', 'FACILITY_LEADER', 'INSPECTOR', 'INSTALLER', 'OPS', 'SCOPE_ADMIN']);
-const scopeType = z.enum(['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY', 'CAMERA']);
+// The roles and scope types as the access room defines them (one list, not a copy).
+const role = z.enum(Object.keys(ROLE_RULES) as [keyof typeof ROLE_RULES, ...Array<keyof typeof ROLE_RULES>]);
+const scopeType = z.enum(Object.keys(SCOPE_RANK) as [keyof typeof SCOPE_RANK, ...Array<keyof typeof SCOPE_RANK>]);
 const isoDate = z.coerce.date();
 
 export const loginBody = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200), totp: z.string().max(12).optional() }).strict();
@@ -32,19 +33,6 @@ export const decisionBody = z.object({ reason: z.string().trim().min(1).max(1000
 export const activateBody = z.object({ token: z.string().min(16).max(200), password: z.string().min(10).max(200) }).strict();
 export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
   .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
-
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new AppError(ErrorCode.BadRequest, z.prettifyError(r.error).slice(0, 1000));
-  return r.data;
-}
-
-/** The :id of the path, or NotFound (an id that cannot exist is simply not found). */
-function pathId(req: Request, notFound: string): string {
-  const id = uuid.safeParse(req.params.id);
-  if (!id.success) throw new AppError(ErrorCode.NotFound, notFound);
-  return id.data;
-}
 
 function bearer(req: Request): string | undefined {
   return /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];

@@ -2,12 +2,12 @@
 import path from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { z } from 'zod';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { cameraInputSchema } from '../cameras/camera.schema.js';
 import { AppError, ErrorCode, toErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import { openApiDocument } from './openapi.js';
+import { parse, pathId } from './validate.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 
 const log = moduleLogger('http');
@@ -24,7 +24,6 @@ export interface HttpDeps {
   clientDir: string;
 }
 
-const idParam = z.string().uuid();
 
 function requireAdmin(token: string) {
   const expected = Buffer.from(token);
@@ -38,11 +37,6 @@ function requireAdmin(token: string) {
   };
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new AppError(ErrorCode.BadRequest, z.prettifyError(r.error).slice(0, 1000));
-  return r.data;
-}
 
 export function createApp(deps: HttpDeps): express.Express {
   const app = express();
@@ -67,9 +61,8 @@ export function createApp(deps: HttpDeps): express.Express {
     res.json(deps.cameras.list());
   });
   api.get('/cameras/:id', admin, (req, res) => {
-    const id = idParam.safeParse(req.params.id);
-    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
-    res.json(deps.cameras.get(id.data));
+    const id = pathId(req, 'no such camera');
+    res.json(deps.cameras.get(id));
   });
   api.post('/cameras', admin, async (req, res) => {
     const input = parse(cameraInputSchema.strict(), req.body);
@@ -78,19 +71,17 @@ export function createApp(deps: HttpDeps): express.Express {
     res.status(201).json(camera);
   });
   api.patch('/cameras/:id', admin, async (req, res) => {
-    const id = idParam.safeParse(req.params.id);
-    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    const id = pathId(req, 'no such camera');
     const patch = parse(cameraInputSchema.partial().strict(), req.body);
-    const camera = await deps.cameras.update(id.data, patch);
+    const camera = await deps.cameras.update(id, patch);
     // Which fields changed, never their values (URLs carry credentials).
     await deps.audit.append({ action: 'camera.update', target: `camera:${camera.id}`, address: req.ip ?? null, details: { fields: Object.keys(patch).sort() } });
     res.json(camera);
   });
   api.delete('/cameras/:id', admin, async (req, res) => {
-    const id = idParam.safeParse(req.params.id);
-    if (!id.success) throw new AppError(ErrorCode.NotFound, 'no such camera');
-    await deps.cameras.remove(id.data);
-    await deps.audit.append({ action: 'camera.delete', target: `camera:${id.data}`, address: req.ip ?? null });
+    const id = pathId(req, 'no such camera');
+    await deps.cameras.remove(id);
+    await deps.audit.append({ action: 'camera.delete', target: `camera:${id}`, address: req.ip ?? null });
     res.status(204).end();
   });
   api.use((_req, _res, next) => next(new AppError(ErrorCode.NotFound, 'no such route')));

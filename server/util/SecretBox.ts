@@ -1,8 +1,7 @@
 // Authenticated encryption (AES-256-GCM) for secrets at rest, such as camera URLs that
 // carry credentials. Format: "v1.<iv>.<tag>.<ciphertext>" (base64url parts).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { readOrCreateSecretFile } from './key-file.js';
 
 export class SecretBox {
   readonly #key: Buffer;
@@ -22,12 +21,7 @@ export class SecretBox {
       if (key.length !== 32) throw new Error('CREDENTIALS_KEY must be 32 bytes, base64-encoded');
       return new SecretBox(key);
     }
-    const file = path.join(dataDir, 'credentials.key');
-    if (!fs.existsSync(file)) {
-      fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-    }
-    return SecretBox.load(fs.readFileSync(file, 'utf8').trim(), dataDir);
+    return SecretBox.load(readOrCreateSecretFile(dataDir, 'credentials.key', () => randomBytes(32).toString('base64')), dataDir);
   }
 
   seal(plaintext: string): string {
