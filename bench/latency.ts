@@ -1,10 +1,13 @@
-// Glass-to-glass latency and time to first frame, measured in headless Chromium on the real
-// client page, with the time-coded camera (capture wall-clock burnt into each frame).
-//   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720]
+// Glass-to-glass latency, drift and time to first frame, measured in headless Chromium on
+// the real client page, with the time-coded camera (capture wall-clock burnt into each
+// frame), and the same figures for Janus 1.1.2's streaming plugin on the same camera in the
+// same run (the reference peer; --peer none skips it).
+//   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus]
 // Prints one JSON line per measurement and a short human summary.
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { TIMECODE_PROBE, summarize, type TimecodeSample } from './lib/timecode-probe.js';
+import { janusPage, startJanus, type RunningJanus } from './lib/janus.js';
 import { launchBrowser, openClient } from '../tests/support/browser.js';
 import { startCamera, type TestCamera } from '../tests/support/camera.js';
 import { addCamera, login, startTestServer } from '../tests/support/server.js';
@@ -16,11 +19,13 @@ const { values: args } = parseArgs({
     width: { type: 'string', default: '1280' },
     height: { type: 'string', default: '720' },
     profiles: { type: 'string', default: 'baseline,high' },
+    peer: { type: 'string', default: 'janus' },
   },
 });
 const SECONDS = Number(args.seconds);
 const TRIALS = Number(args.trials);
 const GOP = 50; // 2 s at 25 fps
+const WITH_JANUS = args.peer === 'janus';
 
 const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 } });
 const browser = await launchBrowser();
@@ -30,9 +35,60 @@ const emit = (r: Record<string, unknown>) => {
   results.push(r);
   console.log(JSON.stringify(r));
 };
+type Summary = ReturnType<typeof summarize>;
 
-async function samples(page: Page): Promise<TimecodeSample[]> {
+async function takeSamples(page: Page): Promise<TimecodeSample[]> {
   return page.evaluate(() => (window as unknown as { __timecode: { samples: TimecodeSample[] } }).__timecode.samples.splice(0));
+}
+
+async function openJanus(janus: RunningJanus): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.addInitScript(TIMECODE_PROBE);
+  // Janus's HTTP transport allows any origin; the page needs none of its own.
+  await page.goto(`${janus.api}/info`);
+  await page.setContent(janusPage(janus.api));
+  return page;
+}
+
+/** Measures `SECONDS` of rendered frames of tile `id` on `page` once it plays. */
+async function glassToGlass(system: string, profile: string, page: Page, id: string): Promise<void> {
+  await page.waitForFunction((i) => (window as any).__timecode.samples.some((s: { id: string }) => s.id === i), id, { timeout: 20_000 });
+  await takeSamples(page); // drop the start-up frames
+  const all: TimecodeSample[] = [];
+  // Drained every 10 s so a 10-minute run does not pile up in the page.
+  for (let left = SECONDS; left > 0; left -= 10) {
+    await page.waitForTimeout(Math.min(10, left) * 1000);
+    all.push(...(await takeSamples(page)).filter((s) => s.id === id));
+  }
+  const decodeErrors = await page.evaluate(() => (window as any).__timecode.decodeErrors);
+  const latency = (s: TimecodeSample) => s.displayed - s.capture;
+  const t0 = all[0]?.displayed ?? 0;
+  const tEnd = all.at(-1)?.displayed ?? 0;
+  const first = summarize(all.filter((s) => s.displayed - t0 < 10_000).map(latency));
+  const last = summarize(all.filter((s) => tEnd - s.displayed < 10_000).map(latency));
+  const withRtp = all.filter((s) => s.rtpCapture !== undefined);
+  emit({
+    bench: 'glass-to-glass', system, profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
+    latencyMs: summarize(all.map(latency)),
+    captureToReceivedMs: summarize(all.filter((s) => s.received).map((s) => s.received! - s.capture)),
+    receivedToDisplayedMs: summarize(all.filter((s) => s.received).map((s) => s.displayed - s.received!)),
+    // Drift: p50 of the last 10 s minus p50 of the first 10 s.
+    driftMs: Math.round((last.p50 - first.p50) * 10) / 10,
+    // What an overlay can show from RTP timing alone (rVFC captureTime), and its error
+    // against the time code.
+    rtpEstimateMs: summarize(withRtp.map((s) => s.displayed - s.rtpCapture!)),
+    rtpEstimateErrorMs: summarize(withRtp.map((s) => latency(s) - (s.displayed - s.rtpCapture!))),
+  });
+}
+
+async function firstFrameMs(page: Page, id: string): Promise<number> {
+  await page.waitForFunction((i) => (window as any).__timecode.firstFrame[i] !== undefined, id, { timeout: 20_000 });
+  return page.evaluate((i) => {
+    const first = (window as any).__timecode.firstFrame[i] as number;
+    const sub = performance.getEntriesByName('giamsat:subscribe').at(-1);
+    return sub ? first - (performance.timeOrigin + sub.startTime) : NaN;
+  }, id);
 }
 
 try {
@@ -41,52 +97,56 @@ try {
     const cam = await startCamera({ pattern: 'timecode', profile, width: Number(args.width), height: Number(args.height), fps: 25, gop: GOP, kbps: 2500 });
     cameras.push(cam);
     const { json } = await addCamera(server, { name: `timecode-${profile}`, mainUrl: cam.url });
+    const janus = WITH_JANUS ? await startJanus(cam.url) : undefined;
+    try {
+      // ---- glass-to-glass and drift, one system after the other on the same camera ---------
+      const page = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
+      await page.locator(`li[data-camera-id="${json.id}"]`).click();
+      await glassToGlass('giamsat', profile, page, json.id);
+      await page.context().close();
+      if (janus) {
+        const jp = await openJanus(janus);
+        await glassToGlass('janus', profile, jp, 'janus');
+        await jp.context().close();
+      }
 
-    // ---- glass-to-glass ------------------------------------------------------------------
-    const page = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
-    await page.locator(`li[data-camera-id="${json.id}"]`).click();
-    await page.waitForFunction((id) => (window as any).__timecode.samples.some((s: { id: string }) => s.id === id), json.id, { timeout: 20_000 });
-    await samples(page); // drop the start-up frames
-    await page.waitForTimeout(SECONDS * 1000);
-    const all = (await samples(page)).filter((s) => s.id === json.id);
-    const decodeErrors = await page.evaluate(() => (window as any).__timecode.decodeErrors);
-    const total = summarize(all.map((s) => s.displayed - s.capture));
-    const network = summarize(all.filter((s) => s.received).map((s) => s.received! - s.capture));
-    const render = summarize(all.filter((s) => s.received).map((s) => s.displayed - s.received!));
-    emit({ bench: 'glass-to-glass', profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors, latencyMs: total, captureToReceivedMs: network, receivedToDisplayedMs: render });
-    await page.context().close();
-
-    // ---- time to first frame: warm (ingest running) and cold (ingest stopped) -------------
-    for (const mode of ['warm', 'cold'] as const) {
-      const times: number[] = [];
-      const holder = mode === 'warm' ? server.cameras.stream(json.id, 'main').acquire() : undefined;
-      try {
-        for (let i = 0; i < TRIALS; i++) {
-          if (mode === 'cold') {
-            const stream = server.cameras.stream(json.id, 'main');
-            if (stream.status.phase !== 'idle') await new Promise<void>((resolve) => {
-              const on = (s: { phase: string }) => { if (s.phase === 'idle') { stream.off('status', on); resolve(); } };
-              stream.on('status', on);
-            });
-          } else {
-            await server.cameras.stream(json.id, 'main').waitForProducer(20_000);
+      // ---- time to first frame: warm (ingest running) and cold (ingest stopped) -------------
+      for (const mode of ['warm', 'cold'] as const) {
+        const times: number[] = [];
+        const holder = mode === 'warm' ? server.cameras.stream(json.id, 'main').acquire() : undefined;
+        try {
+          for (let i = 0; i < TRIALS; i++) {
+            if (mode === 'cold') {
+              const stream = server.cameras.stream(json.id, 'main');
+              if (stream.status.phase !== 'idle') await new Promise<void>((resolve) => {
+                const on = (s: { phase: string }) => { if (s.phase === 'idle') { stream.off('status', on); resolve(); } };
+                stream.on('status', on);
+              });
+            } else {
+              await server.cameras.stream(json.id, 'main').waitForProducer(20_000);
+            }
+            // Layout 1 auto-fills the first camera (the list holds only this one per run).
+            const p = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
+            times.push(await firstFrameMs(p, json.id));
+            await p.context().close();
           }
-          const p = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
-          // Nothing plays until the camera is clicked (layout 1 auto-fills the first camera, so
-          // the list holds only this one camera per run: wait for the tile's own subscribe).
-          await p.waitForFunction((id) => (window as any).__timecode.firstFrame[id] !== undefined, json.id, { timeout: 20_000 });
-          const t = await p.evaluate((id) => {
-            const first = (window as any).__timecode.firstFrame[id] as number;
-            const sub = performance.getEntriesByName('giamsat:subscribe').at(-1);
-            return sub ? first - (performance.timeOrigin + sub.startTime) : NaN;
-          }, json.id);
-          times.push(t);
+        } finally {
+          holder?.();
+        }
+        emit({ bench: 'time-to-first-frame', system: 'giamsat', profile, mode, gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
+      }
+      if (janus) {
+        // A Janus RTSP mountpoint pulls all the time: only "warm" exists.
+        const times: number[] = [];
+        for (let i = 0; i < TRIALS; i++) {
+          const p = await openJanus(janus);
+          times.push(await firstFrameMs(p, 'janus'));
           await p.context().close();
         }
-      } finally {
-        holder?.();
+        emit({ bench: 'time-to-first-frame', system: 'janus', profile, mode: 'warm', gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
       }
-      emit({ bench: 'time-to-first-frame', profile, mode, gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
+    } finally {
+      await janus?.stop();
     }
     await server.cameras.remove(json.id);
   }
@@ -97,14 +157,20 @@ try {
 }
 
 console.log('\nsummary');
+const find = (bench: string, system: string, profile: unknown, mode?: string) =>
+  results.find((r) => r.bench === bench && r.system === system && r.profile === profile && (mode === undefined || r.mode === mode));
+const ratio = (a: number, b: number | undefined) => (b ? ` (${(a / b).toFixed(2)}× Janus)` : '');
 for (const r of results) {
   if (r.bench === 'glass-to-glass') {
-    const l = r.latencyMs as ReturnType<typeof summarize>;
-    const n = r.captureToReceivedMs as ReturnType<typeof summarize>;
-    const d = r.receivedToDisplayedMs as ReturnType<typeof summarize>;
-    console.log(`  glass-to-glass ${r.profile}: p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; ${l.n} frames, ${r.fps} fps)`);
+    const l = r.latencyMs as Summary;
+    const n = r.captureToReceivedMs as Summary;
+    const d = r.receivedToDisplayedMs as Summary;
+    const e = r.rtpEstimateErrorMs as Summary;
+    const peer = r.system === 'giamsat' ? (find('glass-to-glass', 'janus', r.profile)?.latencyMs as Summary | undefined) : undefined;
+    console.log(`  ${r.system} glass-to-glass ${r.profile}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms; RTP-timing estimate off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
   } else {
-    const m = r.ms as ReturnType<typeof summarize>;
-    console.log(`  first frame ${r.profile} ${r.mode}: p50 ${m.p50} ms, p95 ${m.p95} ms (${m.n} trials, ${r.gopSeconds} s GOP)`);
+    const m = r.ms as Summary;
+    const peer = r.system === 'giamsat' ? (find('time-to-first-frame', 'janus', r.profile, 'warm')?.ms as Summary | undefined) : undefined;
+    console.log(`  ${r.system} first frame ${r.profile} ${r.mode}: p50 ${m.p50} ms${ratio(m.p50, peer?.p50)}, p95 ${m.p95} ms (${m.n} trials, ${r.gopSeconds} s GOP)`);
   }
 }

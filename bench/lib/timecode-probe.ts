@@ -33,7 +33,10 @@ export const TIMECODE_PROBE = `
       const latency = displayed - capture;
       if (latency < 0 || latency > 10000) { window.__timecode.decodeErrors++; return; }
       const received = meta.receiveTime !== undefined ? performance.timeOrigin + meta.receiveTime : undefined;
-      samples.push({ id, capture, received, displayed });
+      // What the client's overlay can know without the time code: the capture time Chromium
+      // derives from RTP timing (abs-capture-time, else RTCP sender reports).
+      const rtpCapture = meta.captureTime !== undefined ? performance.timeOrigin + meta.captureTime : undefined;
+      samples.push({ id, capture, received, displayed, rtpCapture });
     };
     video.requestVideoFrameCallback(onFrame);
   };
@@ -47,6 +50,7 @@ export interface TimecodeSample {
   capture: number;
   received?: number;
   displayed: number;
+  rtpCapture?: number;
 }
 
 export function percentile(sorted: number[], p: number): number {
