@@ -64,6 +64,10 @@ if (forTests) {
     'python3-gi', 'gir1.2-gst-rtsp-server-1.0', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good',
     'gstreamer1.0-plugins-ugly', 'gstreamer1.0-plugins-bad',
   ], 'the RTSP test camera (GStreamer rtsp-server)');
+  // A second, independent RTSP server implementation for the relay's tests. Its package
+  // enables a systemd unit; containers without systemd never start it, and the tests run
+  // their own instance on free ports.
+  ensurePackages(['rtsp-server-perl'], 'the second RTSP server in the relay tests (RTSP::Server)');
 }
 
 // ---- npm packages -------------------------------------------------------------------

@@ -61,19 +61,27 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     return registry;
   }
 
-  #attach(record: CameraRecord): Entry {
-    const open = (kind: StreamKind, url: string) => {
-      const stream = this.#media.openStream({
-        id: `${record.id}:${kind}`,
-        url,
-        transcode: record.transcode,
-        alwaysOn: record.alwaysOn && kind === 'main',
-      });
-      stream.on('status', (s) => this.#onStatus(record.id, kind, s));
-      return stream;
+  /** What a camera record asks of one of its streams. */
+  static #streamOptions(record: CameraRecord, kind: StreamKind) {
+    return {
+      id: `${record.id}:${kind}`,
+      url: kind === 'main' ? record.mainUrl : record.subUrl!,
+      transcode: record.transcode,
+      ingestPath: record.ingest,
+      rtspTransport: record.rtspTransport,
+      alwaysOn: record.alwaysOn && kind === 'main',
     };
-    const entry: Entry = { record, main: open('main', record.mainUrl) };
-    if (record.subUrl) entry.sub = open('sub', record.subUrl);
+  }
+
+  #open(record: CameraRecord, kind: StreamKind): CameraStream {
+    const stream = this.#media.openStream(CameraRegistry.#streamOptions(record, kind));
+    stream.on('status', (s) => this.#onStatus(record.id, kind, s));
+    return stream;
+  }
+
+  #attach(record: CameraRecord): Entry {
+    const entry: Entry = { record, main: this.#open(record, 'main') };
+    if (record.subUrl) entry.sub = this.#open(record, 'sub');
     this.#entries.set(record.id, entry);
     return entry;
   }
@@ -166,17 +174,17 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       return summary;
     }
     const sameSub = (old.record.subUrl ?? null) === (record.subUrl ?? null);
-    old.main.reconfigure({ url: record.mainUrl, alwaysOn: record.alwaysOn, transcode: record.transcode });
-    old.sub?.reconfigure({ url: record.subUrl ?? old.record.subUrl!, transcode: record.transcode });
+    const { id: _main, ...mainOptions } = CameraRegistry.#streamOptions(record, 'main');
+    old.main.reconfigure(mainOptions);
+    if (old.sub && sameSub) {
+      const { id: _sub, ...subOptions } = CameraRegistry.#streamOptions(record, 'sub');
+      old.sub.reconfigure(subOptions);
+    }
     old.record = record;
     if (!sameSub) {
       if (old.sub) await this.#media.closeStream(old.sub.id);
       delete old.sub;
-      if (record.subUrl) {
-        const stream = this.#media.openStream({ id: `${record.id}:sub`, url: record.subUrl, transcode: record.transcode, alwaysOn: false });
-        stream.on('status', (s) => this.#onStatus(record.id, 'sub', s));
-        old.sub = stream;
-      }
+      if (record.subUrl) old.sub = this.#open(record, 'sub');
     }
     const summary = this.#summary(old);
     this.emit('updated', summary);

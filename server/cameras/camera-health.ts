@@ -17,6 +17,8 @@ export interface CameraHealth {
   codec?: string;
   /** True when the server re-encodes (non-H.264 cameras). */
   transcoding: boolean;
+  /** The ingest path of the current (or last) run: the in-process RTSP relay or ffmpeg. */
+  ingest?: 'relay' | 'ffmpeg';
   /** The H.264 profile the camera sends, e.g. "High". */
   profile?: string;
   /** Current viewers (and other holders, such as plugins). */
@@ -45,6 +47,7 @@ export function toHealth(s: IngestStatus): CameraHealth {
   if (s.reason !== undefined && s.phase !== 'running') h.reason = s.reason;
   if (s.lastFrameAt !== undefined) h.lastFrameAt = new Date(s.lastFrameAt).toISOString();
   if (s.inputCodec !== undefined) h.codec = s.inputCodec;
+  if (s.ingest !== undefined) h.ingest = s.ingest;
   if (s.profile !== undefined) h.profile = s.profile.realName;
   return h;
 }

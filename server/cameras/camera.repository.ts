@@ -2,7 +2,7 @@
 // in and opened on the way out; nothing else sees the stored form.
 import type { PrismaClient } from '../db/generated/client.js';
 import type { SecretBox } from '../util/SecretBox.js';
-import type { CameraInput, TranscodeMode } from './camera.schema.js';
+import type { CameraInput, IngestPath, RtspTransport, TranscodeMode } from './camera.schema.js';
 
 export interface CameraRecord {
   id: string;
@@ -13,6 +13,8 @@ export interface CameraRecord {
   facilityId: string | null;
   alwaysOn: boolean;
   transcode: TranscodeMode;
+  ingest: IngestPath;
+  rtspTransport: RtspTransport;
 }
 
 type Row = Awaited<ReturnType<PrismaClient['camera']['findFirstOrThrow']>>;
@@ -36,6 +38,8 @@ export class CameraRepository {
       facilityId: row.facilityId,
       alwaysOn: row.alwaysOn,
       transcode: row.transcode as TranscodeMode,
+      ingest: row.ingest as IngestPath,
+      rtspTransport: row.rtspTransport as RtspTransport,
     };
   }
 
@@ -48,6 +52,8 @@ export class CameraRepository {
       ...(input.facilityId !== undefined ? { facilityId: input.facilityId } : {}),
       ...(input.alwaysOn !== undefined ? { alwaysOn: input.alwaysOn } : {}),
       ...(input.transcode !== undefined ? { transcode: input.transcode } : {}),
+      ...(input.ingest !== undefined ? { ingest: input.ingest } : {}),
+      ...(input.rtspTransport !== undefined ? { rtspTransport: input.rtspTransport } : {}),
     };
   }
 

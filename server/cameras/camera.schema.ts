@@ -15,6 +15,9 @@ export const rtspUrl = z
   }, { message: 'must be an rtsp:// or rtsps:// URL with a host' });
 
 export const transcodeMode = z.enum(['auto', 'always', 'never']);
+/** auto: the in-process RTSP relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
+export const ingestPath = z.enum(['auto', 'ffmpeg']);
+export const rtspTransport = z.enum(['tcp', 'udp']);
 
 export const cameraInputSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -27,7 +30,13 @@ export const cameraInputSchema = z.object({
   alwaysOn: z.boolean().default(false),
   /** auto: copy H.264, transcode anything else; always: re-encode to Constrained Baseline. */
   transcode: transcodeMode.default('auto'),
+  /** Which ingest pulls the camera (auto: the relay whenever it can). */
+  ingest: ingestPath.default('auto'),
+  /** RTP over the RTSP connection (tcp) or over UDP. */
+  rtspTransport: rtspTransport.default('tcp'),
 });
 
 export type CameraInput = z.infer<typeof cameraInputSchema>;
 export type TranscodeMode = z.infer<typeof transcodeMode>;
+export type IngestPath = z.infer<typeof ingestPath>;
+export type RtspTransport = z.infer<typeof rtspTransport>;

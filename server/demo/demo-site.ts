@@ -21,7 +21,7 @@ export interface DemoSite {
 export async function startDemoSite(ffmpeg: string, cameras: CameraRegistry, port = Number(process.env.DEMO_RTSP_PORT ?? 8554)): Promise<DemoSite> {
   const simulator = await RtspSimulator.start(ffmpeg, DEMO_FEEDS, port);
   for (const [i, feed] of DEMO_FEEDS.entries()) {
-    await cameras.ensure({ name: NAMES[i]!, location: 'Demo', mainUrl: simulator.url(feed.path), alwaysOn: false, transcode: 'auto' });
+    await cameras.ensure({ name: NAMES[i]!, location: 'Demo', mainUrl: simulator.url(feed.path), alwaysOn: false, transcode: 'auto', ingest: 'auto', rtspTransport: 'tcp' });
   }
   return { simulator, close: () => simulator.close() };
 }

@@ -1,20 +1,26 @@
 // One camera stream (a camera's main or sub URL) inside the SFU: demand counting,
-// on-demand start and grace-period stop, the ffmpeg ingest with reconnect backoff, the
+// on-demand start and grace-period stop, the ingest with reconnect backoff, the
 // PlainTransport + Producer it feeds, stall detection, and recovery from a worker death.
 //
-// Each ffmpeg run gets its own Producer. A new ffmpeg starts a new RTP timeline (random
-// timestamp base, which its RTP muxer cannot be told), and a browser whose jitter buffer
-// sees the timestamps jump backwards drops every later frame; a fresh Producer makes open
-// consumers close with "camera stream restarted", and clients subscribe again, which
+// The ingest path is chosen per run: the in-process RTSP relay for H.264 passthrough (the
+// fast path), ffmpeg when the camera needs transcoding, uses rtsps://, or is configured so.
+// The relay reads the camera's SDP first, so a camera that turns out not to be H.264 is
+// switched to ffmpeg at once.
+//
+// Each ingest run gets its own Producer. A new run starts a new RTP timeline (ffmpeg picks
+// a random timestamp base; a camera's new RTSP session may too), and a browser whose jitter
+// buffer sees the timestamps jump backwards drops every later frame; a fresh Producer makes
+// open consumers close with "camera stream restarted", and clients subscribe again, which
 // waits for the next Producer. The PlainTransport (and its ports) outlives the runs.
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import type { PlainTransport, Producer, RtpParameters } from 'mediasoup/node/lib/types.js';
 import type { IngestConfig } from '../config.js';
-import type { TranscodeMode } from '../cameras/camera.schema.js';
+import type { IngestPath, RtspTransport, TranscodeMode } from '../cameras/camera.schema.js';
 import { moduleLogger, type Logger } from '../logger.js';
-import { FfmpegIngest, type IngestExit, type IngestInput, type IngestProgress } from './FfmpegIngest.js';
-import type { VideoRtpDescription } from './ffmpeg-sdp.js';
+import { FfmpegIngest } from './FfmpegIngest.js';
+import type { Ingest, IngestExit, IngestInput, IngestKind, IngestProgress, IngestRtp } from './Ingest.js';
+import { RtspRelayIngest } from './RtspRelayIngest.js';
 import { chooseAnnouncedProfile, type ProfileChoice } from './h264-profile.js';
 import { allocateUdpPort } from './udp-port.js';
 import type { WorkerPool, WorkerSlot } from './WorkerPool.js';
@@ -36,6 +42,8 @@ export interface IngestStatus {
   /** Input codec as seen in the camera's stream, e.g. "h264", "hevc". */
   inputCodec?: string;
   transcoding: boolean;
+  /** Which path pulls the camera in the current (or last) run. */
+  ingest?: IngestKind;
   profile?: ProfileChoice;
   viewers: number;
 }
@@ -45,6 +53,9 @@ export interface CameraStreamOptions {
   id: string;
   url: string;
   transcode: TranscodeMode;
+  /** auto: the relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
+  ingestPath: IngestPath;
+  rtspTransport: RtspTransport;
   alwaysOn: boolean;
   ingest: IngestConfig;
   ffmpegPath: string;
@@ -68,7 +79,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #slot?: WorkerSlot;
   #transport?: PlainTransport;
   #producer?: Producer;
-  #ingest?: FfmpegIngest;
+  #ingest?: Ingest;
   #ports?: { rtp: number; rtcp: number };
   readonly #ssrc = randomInt(1, 2 ** 31);
   #attempt = 0;
@@ -132,10 +143,10 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     };
   }
 
-  /** Changes alwaysOn/transcode/url; restarts ingest if the source changed. */
-  reconfigure(options: Partial<Pick<CameraStreamOptions, 'url' | 'alwaysOn' | 'transcode'>>): void {
-    const sourceChanged = (options.url !== undefined && options.url !== this.#options.url)
-      || (options.transcode !== undefined && options.transcode !== this.#options.transcode);
+  /** Changes alwaysOn/transcode/url/ingest path; restarts ingest if the source changed. */
+  reconfigure(options: Partial<Pick<CameraStreamOptions, 'url' | 'alwaysOn' | 'transcode' | 'ingestPath' | 'rtspTransport'>>): void {
+    const changed = (k: keyof typeof options) => options[k] !== undefined && options[k] !== this.#options[k];
+    const sourceChanged = changed('url') || changed('transcode') || changed('ingestPath') || changed('rtspTransport');
     this.#options = { ...this.#options, ...options };
     this.#needsTranscode = false;
     if (this.#options.alwaysOn && this.#status.phase === 'idle') this.#start();
@@ -225,21 +236,22 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     const transport = await this.#ensureTransport();
     if (this.#closed) return;
     const transcode = this.#options.transcode === 'always' || (this.#options.transcode === 'auto' && this.#needsTranscode);
-    const ingest = FfmpegIngest.start({
-      ffmpegPath: this.#options.ffmpegPath,
-      url: this.#options.url,
+    const target = {
       rtpPort: transport.tuple.localPort,
       rtcpPort: transport.rtcpTuple!.localPort,
       localRtpPort: this.#ports!.rtp,
       localRtcpPort: this.#ports!.rtcp,
       ssrc: this.#ssrc,
       payloadType: PAYLOAD_TYPE,
-      transcode,
-    });
+    };
+    const relay = !transcode && this.#options.ingestPath === 'auto' && this.#options.url.startsWith('rtsp:');
+    const ingest: Ingest = relay
+      ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport })
+      : FfmpegIngest.start({ ...target, ffmpegPath: this.#options.ffmpegPath, url: this.#options.url, transport: this.#options.rtspTransport, transcode });
     this.#ingest = ingest;
     this.#startedAt = Date.now();
     this.#framesSeen = 0;
-    this.#update({ transcoding: transcode });
+    this.#update({ transcoding: transcode, ingest: ingest.kind });
     ingest.on('input', (input) => this.#onInput(ingest, input, transcode));
     ingest.on('rtp', (desc) => void this.#onRtp(transport, desc).catch((err: Error) => {
       this.#log.error({ err: err.message }, 'cannot create producer');
@@ -249,7 +261,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     ingest.once('exit', (e) => this.#onExit(ingest, e));
   }
 
-  #onInput(ingest: FfmpegIngest, input: IngestInput, transcoding: boolean): void {
+  #onInput(ingest: Ingest, input: IngestInput, transcoding: boolean): void {
     this.#update({ inputCodec: input.codec });
     if (input.codec === 'h264' || transcoding) return;
     if (this.#options.transcode === 'never') {
@@ -262,7 +274,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     void ingest.stop();
   }
 
-  async #onRtp(transport: PlainTransport, desc: VideoRtpDescription): Promise<void> {
+  async #onRtp(transport: PlainTransport, desc: IngestRtp): Promise<void> {
     if (desc.encoding !== 'H264') {
       if (this.#options.transcode === 'never') {
         this.#retryReason = `camera sends ${desc.encoding}, which browsers cannot play without transcoding (transcode is 'never')`;
@@ -282,6 +294,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
         rtcpFeedback: [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
       }],
       encodings: [{ ssrc: this.#ssrc }],
+      headerExtensions: desc.headerExtensions ?? [],
     };
     this.#producer?.close();
     const producer = await transport.produce({ kind: 'video', rtpParameters, appData: { streamId: this.id } });
@@ -330,7 +343,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     }
   }
 
-  #onExit(ingest: FfmpegIngest, e: IngestExit): void {
+  #onExit(ingest: Ingest, e: IngestExit): void {
     if (this.#ingest !== ingest) return;
     this.#ingest = undefined;
     // This run's RTP timeline is over (see the header comment).
@@ -340,8 +353,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#retryReason = undefined;
     if (this.#closed || this.#stopping) return;
     this.#log.info({ reason, code: e.code, signal: e.signal }, 'ingest ended');
-    // ffmpeg's own last words (credentials already removed), for whoever debugs a camera.
-    this.#log.debug({ ffmpeg: ingest.recentLog.slice(-8) }, 'ingest log tail');
+    // The ingest's own last words (credentials already removed), for whoever debugs a camera.
+    this.#log.debug({ ingest: ingest.kind, log: ingest.recentLog.slice(-8) }, 'ingest log tail');
     if (this.#attempt < 0 || !this.#transport) {
       // Not a camera failure (a switch to transcoding, a dead worker): start again at once.
       this.#attempt = 0;

@@ -5,53 +5,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { inputVideoCodec, parseVideoSdp, type VideoRtpDescription } from './ffmpeg-sdp.js';
+import { inputVideoCodec } from './ffmpeg-sdp.js';
+import { parseVideoSdp } from './sdp.js';
+import type { Ingest, IngestEvents, IngestTarget } from './Ingest.js';
 import { redactUrl } from '../util/redact.js';
 
-export interface FfmpegIngestOptions {
+export interface FfmpegIngestOptions extends IngestTarget {
   ffmpegPath: string;
   /** Camera RTSP URL (may contain credentials: never logged as is). */
   url: string;
-  /** mediasoup PlainTransport's RTP and RTCP ports on 127.0.0.1. */
-  rtpPort: number;
-  rtcpPort: number;
-  /** Fixed source ports, so a restarted ffmpeg reaches the same comedia transport tuple. */
-  localRtpPort: number;
-  localRtcpPort: number;
-  ssrc: number;
-  payloadType: number;
   /** Re-encode to H.264 Constrained Baseline instead of copying. */
   transcode: boolean;
+  /** RTP interleaved over the RTSP connection (default) or over UDP. */
+  transport?: 'tcp' | 'udp';
   /** RTSP socket I/O timeout. */
   ioTimeoutMs?: number;
-}
-
-export interface IngestInput {
-  codec: string;
-  profile?: string;
-}
-
-export interface IngestProgress {
-  /** Video frames forwarded since this process started. */
-  frames: number;
-  /** Bytes written by the muxer since this process started. */
-  bytes: number;
-}
-
-export interface IngestExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Human reason, credentials removed; e.g. "camera answered 404 Not Found". */
-  reason: string;
-  /** True when stop() asked for the exit. */
-  requested: boolean;
-}
-
-export interface FfmpegIngestEvents {
-  input: [IngestInput];
-  rtp: [VideoRtpDescription];
-  progress: [IngestProgress];
-  exit: [IngestExit];
 }
 
 const PDEATHSIG = process.platform === 'linux' && fs.existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
@@ -73,7 +41,7 @@ export function ffmpegArgs(o: FfmpegIngestOptions): string[] {
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
     '-fflags', 'nobuffer', '-flags', 'low_delay',
-    '-rtsp_transport', 'tcp', '-timeout', String((o.ioTimeoutMs ?? 5000) * 1000),
+    '-rtsp_transport', o.transport ?? 'tcp', '-timeout', String((o.ioTimeoutMs ?? 5000) * 1000),
     '-i', o.url,
     '-map', '0:v:0', '-an',
     ...video,
@@ -110,7 +78,8 @@ export function exitReason(lines: string[], code: number | null, signal: NodeJS.
 }
 
 /** A running ffmpeg ingest. Create with `FfmpegIngest.start()`. */
-export class FfmpegIngest extends EventEmitter<FfmpegIngestEvents> {
+export class FfmpegIngest extends EventEmitter<IngestEvents> implements Ingest {
+  readonly kind = 'ffmpeg';
   readonly #proc: ChildProcess;
   readonly #log: string[] = [];
   #stopRequested = false;

@@ -1,6 +1,6 @@
-// Faults with one page kept open, never reloaded: the camera dies and comes back, ffmpeg is
-// killed, mediasoup workers are killed. Each time the page must render frames again within
-// 10 s on its own.
+// Faults with one page kept open, never reloaded: the camera dies and comes back, the camera
+// drops its RTSP sessions, ffmpeg is killed, mediasoup workers are killed. Each time the page
+// must render frames again within 10 s on its own. Run against both ingest paths.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +9,7 @@ import { expectFrames, launchBrowser, openClient, screenshot } from '../support/
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { addCamera, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
-describe('recovery without reloading the page', { timeout: 240_000 }, () => {
+for (const path of ['auto', 'ffmpeg'] as const) describe(`recovery without reloading the page (${path === 'auto' ? 'RTSP relay' : 'ffmpeg'})`, { timeout: 240_000 }, () => {
   let server: TestServer;
   let browser: Browser;
   let cam: TestCamera;
@@ -22,7 +22,7 @@ describe('recovery without reloading the page', { timeout: 240_000 }, () => {
       launchBrowser(),
       startCamera({ profile: 'high', width: 640, height: 360, fps: 25, gop: 25 }),
     ]);
-    cameraId = (await addCamera(server, { name: 'fault-cam', mainUrl: cam.url })).json.id;
+    cameraId = (await addCamera(server, { name: 'fault-cam', mainUrl: cam.url, ingest: path })).json.id;
     page = await openClient(browser, `${server.url}/?layout=1`, await login(server, 'quocgia'));
     await expectFrames(page, cameraId, 26, 10_000);
   });
@@ -42,7 +42,14 @@ describe('recovery without reloading the page', { timeout: 240_000 }, () => {
     console.log(`# camera restart: frames again after ${ms} ms (state while down: ${down.state}, "${down.reason}")`);
   });
 
-  test('ffmpeg is killed', async () => {
+  test('the camera drops every RTSP session', async () => {
+    cam.dropClients();
+    await waitForHealth(server, cameraId, (h) => h.state !== 'live', 15_000);
+    const ms = await expectFrames(page, cameraId, 10, 10_000);
+    console.log(`# camera dropped its sessions: frames again after ${ms} ms`);
+  });
+
+  if (path === 'ffmpeg') test('ffmpeg is killed', async () => {
     const stream = server.cameras.stream(cameraId, 'main');
     const pid = stream.ingestPid;
     assert.ok(pid);
@@ -67,7 +74,7 @@ describe('recovery without reloading the page', { timeout: 240_000 }, () => {
     for (const p of pids) process.kill(p, 'SIGKILL');
     ms = await expectFrames(page, cameraId, 10, 10_000);
     assert.ok(server.media.pool.slots.every((s) => !pids.includes(s.worker.pid)), 'both workers were replaced');
-    await screenshot(page, 'after-faults');
+    await screenshot(page, `after-faults-${path}`);
     console.log(`# all workers killed: frames again after ${ms} ms`);
   });
 });

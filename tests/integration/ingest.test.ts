@@ -1,5 +1,6 @@
-// Ingest end to end with real parts: a GStreamer RTSP camera, ffmpeg, mediasoup, and a real
-// RTP receiver (a PlainTransport consumer sending to a UDP socket of the test).
+// Ingest end to end with real parts: a GStreamer RTSP camera, the ingest (the in-process RTSP
+// relay, and ffmpeg: every test runs against both paths), mediasoup, and a real RTP receiver
+// (a PlainTransport consumer sending to a UDP socket of the test).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
@@ -7,7 +8,10 @@ import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
-describe('ingest', { timeout: 120_000 }, () => {
+for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path === 'auto' ? 'the RTSP relay' : 'ffmpeg'}`, { timeout: 120_000 }, () => {
+  // What a passthrough H.264 camera runs on with this setting.
+  const passthrough = path === 'auto' ? 'relay' : 'ffmpeg';
+  const add = (body: Record<string, unknown>) => addCamera(server, { ...body, ingest: path });
   let server: TestServer;
   const cameras: TestCamera[] = [];
 
@@ -23,7 +27,7 @@ describe('ingest', { timeout: 120_000 }, () => {
     test(`a ${profile}-profile camera's RTP reaches a consumer, with SPS/PPS in-band before every IDR`, async () => {
       const cam = await startCamera({ profile, gop: 25 });
       cameras.push(cam);
-      const { status, json } = await addCamera(server, { name: `cam-${profile}`, mainUrl: cam.url });
+      const { status, json } = await add({ name: `cam-${profile}`, mainUrl: cam.url });
       assert.equal(status, 201);
       assert.equal(json.health.state, 'idle', 'an on-demand camera is not pulled before anyone watches');
 
@@ -43,6 +47,7 @@ describe('ingest', { timeout: 120_000 }, () => {
         const health = await waitForHealth(server, json.id, (h) => h.state === 'live');
         assert.equal(health.codec, 'h264');
         assert.equal(health.transcoding, false);
+        assert.equal(health.ingest, passthrough);
         assert.equal(health.profile, profile === 'high' ? 'High' : 'Constrained Baseline');
         assert.ok(health.fps > 15 && health.fps < 35, `fps ${health.fps}`);
         assert.ok(health.bitrateKbps > 0);
@@ -58,15 +63,17 @@ describe('ingest', { timeout: 120_000 }, () => {
   test('ingest stops after the grace period once the last viewer leaves, and always-on cameras run without viewers', async () => {
     const cam = await startCamera({});
     cameras.push(cam);
-    const { json } = await addCamera(server, { name: 'cam-on-demand', mainUrl: cam.url });
+    const { json } = await add({ name: 'cam-on-demand', mainUrl: cam.url });
     const sink = await openRtpSink(server, json.id);
     await sink.waitForPackets(20);
     const pid = server.cameras.stream(json.id, 'main').ingestPid;
-    assert.ok(pid);
+    assert.equal(pid !== undefined, passthrough === 'ffmpeg', 'only the ffmpeg path runs a process');
+    assert.equal(cam.clients, 1);
     await sink.close();
     await waitForHealth(server, json.id, (h) => h.state === 'idle', 10_000);
     assert.equal(server.cameras.stream(json.id, 'main').ingestPid, undefined);
-    assert.throws(() => process.kill(pid!, 0), 'the ffmpeg process is gone');
+    if (pid) assert.throws(() => process.kill(pid, 0), 'the ffmpeg process is gone');
+    await cam.waitForClients(0, 5000); // the RTSP session was closed, not left behind
 
     const res = await fetch(`${server.url}/api/cameras/${json.id}`, {
       method: 'PATCH',
@@ -80,7 +87,7 @@ describe('ingest', { timeout: 120_000 }, () => {
   test('a viewer who arrives while ingest is shutting down still gets a producer', async () => {
     const cam = await startCamera({});
     cameras.push(cam);
-    const { json } = await addCamera(server, { name: 'cam-race', mainUrl: cam.url });
+    const { json } = await add({ name: 'cam-race', mainUrl: cam.url });
     const stream = server.cameras.stream(json.id, 'main');
     const release = stream.acquire();
     const first = await stream.waitForProducer(15_000);
@@ -99,13 +106,14 @@ describe('ingest', { timeout: 120_000 }, () => {
   test('a camera with a sub stream serves it on request, independently of the main stream', async () => {
     const [main, sub] = await Promise.all([startCamera({ profile: 'high', path: '/main' }), startCamera({ width: 320, height: 180, path: '/sub' })]);
     cameras.push(main, sub);
-    const { json } = await addCamera(server, { name: 'cam-two-streams', mainUrl: main.url, subUrl: sub.url });
+    const { json } = await add({ name: 'cam-two-streams', mainUrl: main.url, subUrl: sub.url });
     assert.equal(json.hasSubStream, true);
     const sink = await openRtpSink(server, json.id, 'sub');
     try {
       await sink.waitForPackets(30);
       const summary = server.cameras.get(json.id);
       assert.equal(summary.subHealth?.state, 'live');
+      assert.equal(summary.subHealth?.ingest, passthrough);
       assert.equal(summary.subHealth?.profile, 'Constrained Baseline');
       assert.equal(summary.health.state, 'idle', 'the main stream is not pulled for a sub-stream viewer');
     } finally {
@@ -116,13 +124,14 @@ describe('ingest', { timeout: 120_000 }, () => {
   test('an H.265 camera is transcoded to H.264 and its status says so', async () => {
     const cam = await startCamera({ codec: 'h265', width: 320, height: 180, fps: 15 });
     cameras.push(cam);
-    const { json } = await addCamera(server, { name: 'cam-h265', mainUrl: cam.url });
+    const { json } = await add({ name: 'cam-h265', mainUrl: cam.url });
     const sink = await openRtpSink(server, json.id);
     try {
       await sink.waitForPackets(30, 20_000);
       const health = await waitForHealth(server, json.id, (h) => h.state === 'live');
       assert.equal(health.codec, 'hevc');
       assert.equal(health.transcoding, true);
+      assert.equal(health.ingest, 'ffmpeg', 'a camera that needs transcoding always goes through ffmpeg');
       assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total);
     } finally {
       await sink.close();

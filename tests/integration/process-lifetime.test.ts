@@ -1,6 +1,7 @@
 // The server as an operator runs it (a separate process, `node server/main.ts`), killed with
-// SIGKILL: its ffmpeg processes must not outlive it, and a restart on the same data must not
-// open a second connection to the camera.
+// SIGKILL: its ffmpeg processes must not outlive it, its relay connections close with it, and
+// a restart on the same data must not open a second connection to the camera. Run for both
+// ingest paths.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -88,17 +89,21 @@ async function startServerProcess(env: Record<string, string>): Promise<{ proc: 
   return { proc, url };
 }
 
-describe('server process lifetime', { timeout: 180_000 }, () => {
+for (const ingest of ['auto', 'ffmpeg'] as const) describe(`server process lifetime (${ingest === 'auto' ? 'RTSP relay' : 'ffmpeg'})`, { timeout: 180_000 }, () => {
+  const viaFfmpeg = ingest === 'ffmpeg';
+  /** ffmpeg processes pulling the camera: one per connection on the ffmpeg path, none on the relay. */
+  const ffmpegs = () => processesWith(`:${cam.port}/life`, 'ffmpeg').length;
   let cam: TestCamera;
   const procs: ChildProcess[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-life-'));
   after(async () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await cam?.stop();
+    output.length = 0;
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('SIGKILL leaves no ffmpeg behind; a restart holds one camera connection, not two', async () => {
+  test('SIGKILL leaves no ingest behind; a restart holds one camera connection, not two', async () => {
     cam = await startCamera({ path: '/life' });
     const configFile = path.join(dataDir, 'config.json');
     // Credentials in the URL (the test camera does not ask for them; ffmpeg holds them anyway).
@@ -106,8 +111,8 @@ describe('server process lifetime', { timeout: 180_000 }, () => {
     // A second one that fails (nothing listens there), so ffmpeg's error output is logged too.
     const refused = `rtsp://operator:Mat-Khau-9x7@127.0.0.1:${await freePort()}/nothing`;
     fs.writeFileSync(configFile, JSON.stringify({ cameras: [
-      { name: 'Always on', mainUrl: withCredentials, alwaysOn: true },
-      { name: 'Unreachable', mainUrl: refused, alwaysOn: true },
+      { name: 'Always on', mainUrl: withCredentials, alwaysOn: true, ingest },
+      { name: 'Unreachable', mainUrl: refused, alwaysOn: true, ingest },
     ] }));
     const env = {
       PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0', MEDIA_WORKERS: '1',
@@ -115,12 +120,14 @@ describe('server process lifetime', { timeout: 180_000 }, () => {
     };
     const first = await startServerProcess(env);
     procs.push(first.proc);
-    await until(() => processesWith(`:${cam.port}/life`, 'ffmpeg').length === 1 && connectionsTo(cam.port) === 1, 30_000, 'ffmpeg to connect');
-    const orphan = processesWith(`:${cam.port}/life`, 'ffmpeg')[0]!;
+    await until(() => ffmpegs() === (viaFfmpeg ? 1 : 0) && connectionsTo(cam.port) === 1, 30_000, 'the ingest to connect');
+    const orphan = processesWith(`:${cam.port}/life`, 'ffmpeg')[0];
 
     first.proc.kill('SIGKILL');
-    const ms = await until(() => !fs.existsSync(`/proc/${orphan}`) || fs.readFileSync(`/proc/${orphan}/stat`, 'utf8').split(' ')[2] === 'Z', 5_000, 'ffmpeg to die with the server');
-    console.log(`# ffmpeg gone ${ms} ms after the server's SIGKILL`);
+    if (orphan) {
+      const ms = await until(() => !fs.existsSync(`/proc/${orphan}`) || fs.readFileSync(`/proc/${orphan}/stat`, 'utf8').split(' ')[2] === 'Z', 5_000, 'ffmpeg to die with the server');
+      console.log(`# ffmpeg gone ${ms} ms after the server's SIGKILL`);
+    }
     await until(() => connectionsTo(cam.port) === 0, 10_000, 'the camera connection to close');
 
     const second = await startServerProcess(env);
@@ -128,19 +135,20 @@ describe('server process lifetime', { timeout: 180_000 }, () => {
     const res = await fetch(`${second.url}/api/cameras`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
     const list = (await res.json()) as Array<{ name: string }>;
     assert.equal(list.filter((c) => c.name === 'Always on').length, 1, 'the configured camera is not duplicated');
-    await until(() => connectionsTo(cam.port) >= 1, 30_000, 'ffmpeg to reconnect');
+    await until(() => connectionsTo(cam.port) >= 1, 30_000, 'the ingest to reconnect');
     // Settle over a few seconds of streaming: the count must stay at one.
     const t0 = Date.now();
     while (Date.now() - t0 < 3000) {
-      assert.equal(processesWith(`:${cam.port}/life`, 'ffmpeg').length, 1);
+      assert.equal(ffmpegs(), viaFfmpeg ? 1 : 0);
       assert.equal(connectionsTo(cam.port), 1);
       await new Promise((r) => setTimeout(r, 250));
     }
     second.proc.kill('SIGTERM');
     await new Promise((r) => second.proc.once('exit', r));
-    assert.equal(processesWith(`:${cam.port}/life`, 'ffmpeg').length, 0, 'a clean stop ends ffmpeg');
+    assert.equal(ffmpegs(), 0, 'a clean stop ends ffmpeg');
+    assert.equal(connectionsTo(cam.port), 0, 'a clean stop closes the camera connection');
     const printed = output.join('');
-    assert.match(printed, /"ingest log tail"/, 'ffmpeg\'s own output was logged');
+    assert.match(printed, /"ingest log tail"/, 'the ingest\'s own log was logged');
     assert.doesNotMatch(printed, /Mat-Khau-9x7/, 'the camera password is in no log line');
     // The config file is the operator's; the stored form is encrypted.
     const stored = fs.readdirSync(path.join(dataDir, 'pglite'), { recursive: true }).length;

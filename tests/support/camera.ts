@@ -1,6 +1,7 @@
 // Starts a real RTSP camera (GStreamer's gst-rtsp-server, tests/support/rtsp-camera.py) and
 // returns its URL. The process prints READY once it accepts clients: no sleeping.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,10 @@ export interface CameraOptions {
   pattern?: string;
   /** SPS/PPS in-band too (default: only in the SDP, like many cameras). */
   inband?: boolean;
+  /** Require credentials (user/password below; defaults viewer / s3cret). */
+  auth?: 'basic' | 'digest';
+  user?: string;
+  password?: string;
 }
 
 export interface TestCamera {
@@ -32,9 +37,15 @@ export interface TestCamera {
   /** Starts the camera again on the same port and path. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** The camera drops every RTSP session at once (its process keeps running). */
+  dropClients(): void;
+  /** Open RTSP connections right now, as the camera reports them. */
+  readonly clients: number;
+  /** Resolves once the camera reports `n` open RTSP connections. */
+  waitForClients(n: number, timeoutMs?: number): Promise<void>;
 }
 
-function launch(opts: CameraOptions): Promise<{ proc: ChildProcess; url: string }> {
+function launch(opts: CameraOptions, onClients: (n: number) => void): Promise<{ proc: ChildProcess; url: string }> {
   const args = [SCRIPT];
   for (const [k, v] of Object.entries(opts)) {
     if (v === undefined || v === false) continue;
@@ -48,6 +59,8 @@ function launch(opts: CameraOptions): Promise<{ proc: ChildProcess; url: string 
     const rl = readline.createInterface({ input: proc.stdout! });
     const timer = setTimeout(() => reject(new Error(`camera did not start: ${stderr}`)), 15_000);
     rl.on('line', (line) => {
+      const c = /^CLIENTS (\d+)/.exec(line);
+      if (c) onClients(Number(c[1]));
       const m = /^READY (\S+)/.exec(line);
       if (m) {
         clearTimeout(timer);
@@ -64,7 +77,10 @@ function launch(opts: CameraOptions): Promise<{ proc: ChildProcess; url: string 
 const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;
 
 export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera> {
-  let current = await launch(opts);
+  const clients = new EventEmitter();
+  let open = 0;
+  const onClients = (n: number) => { open = n; clients.emit('change', n); };
+  let current = await launch(opts, onClients);
   const port = Number(new URL(current.url).port);
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     const p = current.proc;
@@ -80,10 +96,11 @@ export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera>
     kill,
     async restart() {
       await kill();
+      onClients(0);
       // The port can linger for a moment after a kill; retry binding briefly.
       for (let i = 0; ; i++) {
         try {
-          current = await launch({ ...opts, port });
+          current = await launch({ ...opts, port }, onClients);
           return;
         } catch (err) {
           if (i >= 20) throw err;
@@ -92,5 +109,15 @@ export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera>
       }
     },
     stop: () => kill('SIGTERM'),
+    dropClients() { current.proc.kill('SIGUSR1'); },
+    get clients() { return open; },
+    waitForClients(n: number, timeoutMs = 10_000) {
+      if (open === n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { clients.off('change', on); reject(new Error(`camera has ${open} RTSP clients, expected ${n}`)); }, timeoutMs);
+        const on = (v: number) => { if (v === n) { clearTimeout(timer); clients.off('change', on); resolve(); } };
+        clients.on('change', on);
+      });
+    },
   };
 }

@@ -1,6 +1,7 @@
 // A real RTP receiver for integration tests: a mediasoup PlainTransport consumer of a
 // camera's producer, sending to a UDP socket of the test. It counts packets and bytes and
-// records the H.264 NAL unit types it sees (to check SPS/PPS before every IDR).
+// records the H.264 NAL unit types it sees (to check SPS/PPS before every IDR), when the
+// first IDR arrived, and the abs-capture-time header extension values it carries.
 import dgram from 'node:dgram';
 import type { RunningServer } from '../../server/server.js';
 
@@ -9,6 +10,12 @@ export interface RtpSink {
   readonly bytes: number;
   /** IDR frames seen, and how many of them came after an SPS and a PPS. */
   readonly idr: { total: number; withParameterSets: number };
+  /** ms from opening the sink (the consumer's creation) to the first IDR, if one came. */
+  readonly firstIdrMs: number | undefined;
+  /** Capture times (ms since epoch) from abs-capture-time, with the arrival time of each. */
+  readonly captureTimes: Array<{ capture: number; arrived: number }>;
+  /** Resolves with firstIdrMs once the first IDR has arrived. */
+  waitForIdr(timeoutMs?: number): Promise<number>;
   consumerStats(): Promise<{ packetCount: number; byteCount: number }>;
   /** Resolves once `n` more packets have arrived. */
   waitForPackets(n: number, timeoutMs?: number): Promise<void>;
@@ -25,7 +32,12 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
     const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
     await transport.connect({ ip: '127.0.0.1', port: sock.address().port });
+    const openedAt = Date.now();
     const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+    const absId = consumer.rtpParameters.headerExtensions?.find((e) => e.uri === 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time')?.id;
+    const captureTimes: Array<{ capture: number; arrived: number }> = [];
+    let firstIdrMs: number | undefined;
+    const idrWaiters: Array<(ms: number) => void> = [];
     let packets = 0;
     let bytes = 0;
     const idr = { total: 0, withParameterSets: 0 };
@@ -41,6 +53,10 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
       else if (type === 5 && ts !== lastIdrTs) {
         lastIdrTs = ts;
         idr.total++;
+        if (firstIdrMs === undefined) {
+          firstIdrMs = Date.now() - openedAt;
+          for (const w of idrWaiters.splice(0)) w(firstIdrMs);
+        }
         if (spsTs === ts && ppsTs === ts) idr.withParameterSets++;
       }
     };
@@ -54,7 +70,24 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
       const ts = msg.readUInt32BE(4);
       const cc = b0 & 0x0f;
       let off = 12 + cc * 4;
-      if (b0 & 0x10) off += 4 + msg.readUInt16BE(off + 2) * 4; // header extension
+      if (b0 & 0x10) {
+        // One-byte header extensions (RFC 8285): abs-capture-time is a 64-bit NTP time.
+        const words = msg.readUInt16BE(off + 2);
+        if (absId !== undefined && msg.readUInt16BE(off) === 0xbede) {
+          for (let e = off + 4; e < off + 4 + words * 4;) {
+            const id = msg[e]! >> 4;
+            const len = (msg[e]! & 0x0f) + 1;
+            if (id === 0) { e++; continue; }
+            if (id === absId && len >= 8) {
+              const ntp = msg.readBigUInt64BE(e + 1);
+              const capture = (Number(ntp >> 32n) - 2208988800) * 1000 + (Number(ntp & 0xffffffffn) / 2 ** 32) * 1000;
+              captureTimes.push({ capture, arrived: Date.now() });
+            }
+            e += 1 + len;
+          }
+        }
+        off += 4 + words * 4;
+      }
       const nal = msg[off]! & 0x1f;
       if (nal === 24) {
         for (let p = off + 1; p + 2 < msg.length;) {
@@ -72,6 +105,15 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
     });
     return {
       get packets() { return packets; },
+      get firstIdrMs() { return firstIdrMs; },
+      captureTimes,
+      waitForIdr(timeoutMs = 10_000) {
+        if (firstIdrMs !== undefined) return Promise.resolve(firstIdrMs);
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no IDR within ${timeoutMs} ms`)), timeoutMs);
+          idrWaiters.push((ms) => { clearTimeout(timer); resolve(ms); });
+        });
+      },
       get bytes() { return bytes; },
       idr,
       async consumerStats() {

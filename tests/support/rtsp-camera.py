@@ -14,7 +14,8 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
 TIMECODE_BITS = 32
@@ -114,6 +115,9 @@ def main() -> None:
         action="store_true",
         help="send SPS/PPS in-band before every IDR (default: only in the SDP, like many cameras)",
     )
+    ap.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
+    ap.add_argument("--user", default="viewer")
+    ap.add_argument("--password", default="s3cret")
     args = ap.parse_args()
 
     Gst.init(None)
@@ -125,7 +129,35 @@ def main() -> None:
     factory.set_shared(True)
     if args.pattern == "timecode":
         factory.connect("media-configure", lambda _f, media: start_timecode(media, args))
+    if args.auth != "none":
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "viewer")
+        if args.auth == "digest":
+            auth.add_digest(args.user, args.password, token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        else:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password), token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+        server.set_auth(auth)
+        factory.add_role_from_structure(Gst.Structure.from_string(
+            "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true")[0])
     server.get_mount_points().add_factory(args.path, factory)
+
+    # Open RTSP connections, printed as they change, so tests can see that clients hang up.
+    clients = {"n": 0}
+
+    def on_client(_server, client):
+        clients["n"] += 1
+        print(f"CLIENTS {clients['n']}", flush=True)
+
+        def on_closed(_c):
+            clients["n"] -= 1
+            print(f"CLIENTS {clients['n']}", flush=True)
+
+        client.connect("closed", on_closed)
+
+    server.connect("client-connected", on_client)
     if server.attach(None) == 0:
         print("ERROR could not bind", flush=True)
         sys.exit(1)
@@ -133,6 +165,13 @@ def main() -> None:
     loop = GLib.MainLoop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
+
+    # SIGUSR1: drop every RTSP session (a camera rebooting its streaming service).
+    def drop_clients() -> bool:
+        server.client_filter(lambda _s, _c: GstRtspServer.RTSPFilterResult.REMOVE)
+        return True
+
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR1, drop_clients)
     print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}{args.path}", flush=True)
     loop.run()
 

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { exitReason, ffmpegArgs } from '../../server/media/FfmpegIngest.js';
-import { inputVideoCodec, parseVideoSdp } from '../../server/media/ffmpeg-sdp.js';
+import { inputVideoCodec } from '../../server/media/ffmpeg-sdp.js';
+import { parseVideoSdp } from '../../server/media/sdp.js';
 import { chooseAnnouncedProfile } from '../../server/media/h264-profile.js';
 
 const SDP = `SDP:

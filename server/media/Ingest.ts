@@ -1,0 +1,63 @@
+// What CameraStream needs from an ingest, whichever path pulls the camera: the in-process
+// RTSP relay (RtspRelayIngest, passthrough H.264) or an ffmpeg process (FfmpegIngest,
+// everything that needs transcoding). Both send RTP to the stream's PlainTransport from
+// fixed local ports, report what they learn, and never restart themselves.
+import type { EventEmitter } from 'node:events';
+import type { VideoRtpDescription } from './sdp.js';
+
+export type IngestKind = 'relay' | 'ffmpeg';
+
+/** Where an ingest sends RTP/RTCP, and how it stamps it. */
+export interface IngestTarget {
+  /** mediasoup PlainTransport's RTP and RTCP ports on 127.0.0.1. */
+  rtpPort: number;
+  rtcpPort: number;
+  /** Fixed source ports, so a restarted ingest reaches the same comedia transport tuple. */
+  localRtpPort: number;
+  localRtcpPort: number;
+  ssrc: number;
+  payloadType: number;
+}
+
+export interface IngestInput {
+  codec: string;
+  profile?: string;
+}
+
+/** The RTP an ingest sends: codec description plus the header extensions it adds. */
+export interface IngestRtp extends VideoRtpDescription {
+  headerExtensions?: Array<{ uri: string; id: number }>;
+}
+
+export interface IngestProgress {
+  /** Video frames forwarded since this ingest started. */
+  frames: number;
+  /** Bytes forwarded since this ingest started. */
+  bytes: number;
+}
+
+export interface IngestExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Human reason, credentials removed; e.g. "camera answered 404 Not Found". */
+  reason: string;
+  /** True when stop() asked for the exit. */
+  requested: boolean;
+}
+
+export interface IngestEvents {
+  input: [IngestInput];
+  rtp: [IngestRtp];
+  progress: [IngestProgress];
+  exit: [IngestExit];
+}
+
+export interface Ingest extends EventEmitter<IngestEvents> {
+  readonly kind: IngestKind;
+  /** Process id when the ingest is a child process (fault-injection tests, ops). */
+  readonly pid: number | undefined;
+  /** Recent log lines with credentials removed. */
+  readonly recentLog: readonly string[];
+  /** Ends the ingest; resolves once it is gone. Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+}

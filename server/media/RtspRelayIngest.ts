@@ -1,0 +1,341 @@
+// The passthrough fast path: an RTSP client inside the server that forwards the camera's
+// H.264 RTP packets to the stream's PlainTransport as they arrive (no process, no demux and
+// remux, no frame held back). Per packet it only rewrites SSRC, payload type and sequence
+// number in place. It also
+//  - inserts SPS/PPS (from the SDP, or the last in-band ones) before an IDR that lacks them,
+//    because a browser joining mid-stream cannot decode without them;
+//  - passes keyframe requests (PLI/FIR from the SFU) to the camera as RTCP PLI, rate-limited;
+//  - carries the camera's capture clock (its RTCP sender reports) to viewers as the
+//    abs-capture-time header extension, so the client can show camera-to-screen latency;
+//  - keeps the RTSP session alive and sends TEARDOWN when stopped.
+// RTP runs interleaved over the RTSP connection (TCP, the default: no firewall or loss
+// surprises) or over UDP.
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { randomInt } from 'node:crypto';
+import type { Ingest, IngestEvents, IngestTarget } from './Ingest.js';
+import { header, RtspConnection, RtspError, splitCredentials, type RtspResponse } from './rtsp/RtspConnection.js';
+import { parseVideoSdp, resolveControl, sessionControl } from './sdp.js';
+import {
+  ABS_CAPTURE_TIME_URI, emptyReceiverReport, h264Units, marker, msFromNtp, ntpFromMs, parameterSetPacket, payloadType, pliPacket,
+  readRtcp, rewrite, rtpHeaderLength, senderReport, sequenceNumber, spropParameterSets, ssrc, timestamp, withAbsCaptureTime,
+  type SenderReport,
+} from './rtp/rtp.js';
+
+export type RelayTransport = 'tcp' | 'udp';
+
+export interface RtspRelayOptions extends IngestTarget {
+  /** Camera RTSP URL (may contain credentials: never logged or reported). */
+  url: string;
+  transport?: RelayTransport;
+  /** Time allowed for the TCP connect and for each RTSP answer. */
+  ioTimeoutMs?: number;
+}
+
+/** Header extension id used for abs-capture-time on the producer. */
+export const ABS_CAPTURE_TIME_ID = 1;
+const KEYFRAME_REQUEST_MIN_INTERVAL_MS = 500;
+const RECEIVER_REPORT_INTERVAL_MS = 5000;
+const ABS_CAPTURE_TIME_INTERVAL_MS = 1000;
+const MAX_REDIRECTS = 3;
+/** Packets that are not our RTP before the stream counts as garbage. */
+const MAX_BAD_PACKETS = 100;
+const CODEC_NAMES: Record<string, string> = { H264: 'h264', H265: 'hevc', JPEG: 'mjpeg', MP4V_ES: 'mpeg4' };
+
+export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Ingest {
+  readonly kind = 'relay';
+  readonly pid = undefined;
+  readonly #o: RtspRelayOptions;
+  readonly #log: string[] = [];
+  #conn?: RtspConnection;
+  #out?: dgram.Socket;
+  #outRtcp?: dgram.Socket;
+  #camRtp?: dgram.Socket;
+  #camRtcp?: dgram.Socket;
+  #camRtcpAddress?: { host: string; port: number };
+  #channels = { rtp: 0, rtcp: 1 };
+  #timers: NodeJS.Timeout[] = [];
+  /** The session's aggregate control URL (PLAY, TEARDOWN). */
+  #aggregateUrl?: string;
+  #finished = false;
+  #stopRequested = false;
+  #exited: Promise<void>;
+  #resolveExited!: () => void;
+  // stream state
+  #cameraPt = 96;
+  #clockRate = 90000;
+  #cameraSsrc?: number;
+  readonly #receiverSsrc = randomInt(1, 2 ** 31);
+  #sps?: Buffer;
+  #pps?: Buffer;
+  /** RTP timestamp of the last in-band SPS+PPS. */
+  #paramsTs?: number;
+  #inserted = 0;
+  #lastTs?: number;
+  #sr?: SenderReport;
+  #lastAbsAt = 0;
+  #lastKeyframeRequest = 0;
+  #frames = 0;
+  #bytes = 0;
+  #packets = 0;
+  #bad = 0;
+
+  private constructor(o: RtspRelayOptions) {
+    super();
+    this.#o = o;
+    this.#exited = new Promise((resolve) => { this.#resolveExited = resolve; });
+  }
+
+  static start(options: RtspRelayOptions): RtspRelayIngest {
+    const relay = new RtspRelayIngest(options);
+    void relay.#run().catch((err: unknown) => relay.#finish(err instanceof RtspError ? err.message : `relay failed: ${(err as Error).message}`));
+    return relay;
+  }
+
+  get recentLog(): readonly string[] {
+    return this.#log;
+  }
+
+  #note(line: string): void {
+    this.#log.push(line);
+    if (this.#log.length > 40) this.#log.shift();
+  }
+
+  async #run(): Promise<void> {
+    const timeout = this.#o.ioTimeoutMs ?? 5000;
+    const { url: bare, username, password } = splitCredentials(this.#o.url);
+    const credentials = { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+    let target = bare;
+    let describe: RtspResponse;
+    for (let hop = 0; ; hop++) {
+      const conn = await RtspConnection.connect(target, timeout, credentials);
+      if (this.#finished) return conn.close();
+      this.#conn = conn;
+      conn.on('close', (err) => this.#finish(err?.message ?? 'camera closed the connection'));
+      conn.on('interleaved', (channel, data) => {
+        if (channel === this.#channels.rtp) this.#onCameraRtp(data);
+        else if (channel === this.#channels.rtcp) this.#onCameraRtcp(data);
+      });
+      describe = await conn.request('DESCRIBE', target, { Accept: 'application/sdp' });
+      if (describe.status < 300) break;
+      const location = header(describe, 'location');
+      if (!location || hop >= MAX_REDIRECTS) throw new RtspError(`camera redirected ${location ? 'too often' : 'without a Location'} (${describe.status})`);
+      conn.removeAllListeners('close');
+      conn.close();
+      target = new URL(location, target).toString();
+      this.#note(`redirected (${describe.status})`);
+    }
+    const conn = this.#conn!;
+    const sdp = describe.body.toString('utf8');
+    const desc = parseVideoSdp(sdp);
+    const staticPt = Number(/^m=video \d+ [^ ]+ (\d+)/m.exec(sdp)?.[1]);
+    const codec = desc ? (CODEC_NAMES[desc.encoding] ?? desc.encoding.toLowerCase()) : staticPt === 26 ? 'mjpeg' : 'unknown';
+    this.emit('input', { codec });
+    if (!desc || desc.encoding !== 'H264') {
+      // Not passthrough material: CameraStream switches this camera to ffmpeg.
+      if (desc) this.emit('rtp', desc);
+      else throw new RtspError('camera offers no video stream the relay can read');
+      return;
+    }
+    this.#cameraPt = desc.payloadType;
+    this.#clockRate = desc.clockRate;
+    const sets = spropParameterSets(desc.fmtp['sprop-parameter-sets']);
+    this.#sps = sets.sps;
+    this.#pps = sets.pps;
+    const base = header(describe, 'content-base') ?? header(describe, 'content-location') ?? target;
+    await this.#openSfuSockets();
+
+    // SETUP
+    const udp = this.#o.transport === 'udp';
+    if (udp) await this.#openCameraSockets();
+    const transportHeader = udp
+      ? `RTP/AVP;unicast;client_port=${this.#camRtp!.address().port}-${this.#camRtcp!.address().port}`
+      : 'RTP/AVP/TCP;unicast;interleaved=0-1';
+    const setup = await conn.request('SETUP', resolveControl(base, desc.control), { Transport: transportHeader });
+    const session = header(setup, 'session');
+    if (!session) throw new RtspError('camera answered SETUP without a session');
+    conn.session = session.split(';')[0]!.trim();
+    const sessionTimeout = Number(/timeout=(\d+)/.exec(session)?.[1] ?? 60);
+    const answered = header(setup, 'transport') ?? '';
+    const interleaved = /interleaved=(\d+)-(\d+)/.exec(answered);
+    if (interleaved) this.#channels = { rtp: Number(interleaved[1]), rtcp: Number(interleaved[2]) };
+    const camSsrc = /ssrc=([0-9a-fA-F]+)/.exec(answered);
+    if (camSsrc) this.#cameraSsrc = parseInt(camSsrc[1]!, 16) >>> 0;
+    if (udp) {
+      const ports = /server_port=(\d+)-(\d+)/.exec(answered);
+      const source = /source=([^;]+)/.exec(answered)?.[1] ?? new URL(target).hostname;
+      if (ports) this.#camRtcpAddress = { host: source, port: Number(ports[2]) };
+    } else if (!interleaved && !/TCP/i.test(answered)) {
+      throw new RtspError('camera refused RTP over TCP');
+    }
+
+    // The producer is created from this while PLAY is on its way.
+    this.emit('rtp', { ...desc, payloadType: this.#o.payloadType, headerExtensions: [{ uri: ABS_CAPTURE_TIME_URI, id: ABS_CAPTURE_TIME_ID }] });
+    this.#aggregateUrl = resolveControl(base, sessionControl(sdp));
+    await conn.request('PLAY', this.#aggregateUrl, { Range: 'npt=0.000-' });
+    this.#note(`playing over ${udp ? 'UDP' : 'TCP'}`);
+    if (this.#finished) return;
+
+    const keepAlive = Math.max(5, Math.min(sessionTimeout, 120) / 2) * 1000;
+    this.#every(keepAlive, () => void conn.request('OPTIONS', target).catch(() => undefined));
+    this.#every(RECEIVER_REPORT_INTERVAL_MS, () => this.#toCameraRtcp(emptyReceiverReport(this.#receiverSsrc)));
+    this.#every(500, () => this.emit('progress', { frames: this.#frames, bytes: this.#bytes }));
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  /** Our side toward mediasoup: fixed local ports (comedia), RTCP from the SFU read back. */
+  async #openSfuSockets(): Promise<void> {
+    const bind = async (port: number) => {
+      const s = dgram.createSocket('udp4');
+      s.on('error', (err) => this.#note(`udp: ${err.message}`));
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(port, '127.0.0.1', () => { s.off('error', reject); resolve(); });
+      });
+      if (this.#finished) { s.close(); throw new RtspError('stopped'); }
+      return s;
+    };
+    this.#out = await bind(this.#o.localRtpPort);
+    this.#outRtcp = await bind(this.#o.localRtcpPort);
+    this.#outRtcp.on('message', (msg) => {
+      if (readRtcp(msg).keyframeRequest) this.#requestKeyframe();
+    });
+    // Tell the transport our RTCP address now, so keyframe requests can reach us before the
+    // camera's first sender report does.
+    this.#outRtcp.send(emptyReceiverReport(this.#o.ssrc), this.#o.rtcpPort, '127.0.0.1');
+  }
+
+  /** RTP/RTCP sockets toward the camera (UDP mode): an even/odd port pair. */
+  async #openCameraSockets(): Promise<void> {
+    const cameraHost = this.#conn!.remoteAddress;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const port = 2 * randomInt(10000, 30000);
+      const rtp = dgram.createSocket('udp4');
+      const rtcp = dgram.createSocket('udp4');
+      try {
+        await new Promise<void>((resolve, reject) => { rtp.once('error', reject); rtp.bind(port, () => resolve()); });
+        await new Promise<void>((resolve, reject) => { rtcp.once('error', reject); rtcp.bind(port + 1, () => resolve()); });
+      } catch {
+        rtp.close();
+        try { rtcp.close(); } catch { /* never bound */ }
+        continue;
+      }
+      if (this.#finished) { rtp.close(); rtcp.close(); throw new RtspError('stopped'); }
+      // Only the camera's host may feed the stream.
+      rtp.on('message', (msg, from) => { if (from.address === cameraHost) this.#onCameraRtp(msg); });
+      rtcp.on('message', (msg, from) => { if (from.address === cameraHost) this.#onCameraRtcp(msg); });
+      rtp.on('error', () => undefined);
+      rtcp.on('error', () => undefined);
+      this.#camRtp = rtp;
+      this.#camRtcp = rtcp;
+      return;
+    }
+    throw new RtspError('no free UDP port pair for the camera');
+  }
+
+  #onCameraRtp(p: Buffer): void {
+    if (this.#finished || !this.#out) return;
+    const headerLen = rtpHeaderLength(p);
+    if (headerLen === undefined || payloadType(p) !== this.#cameraPt) {
+      if (++this.#bad > MAX_BAD_PACKETS && this.#packets === 0) this.#finish('camera sent data that is not a valid RTSP/RTP stream');
+      return;
+    }
+    this.#cameraSsrc ??= ssrc(p);
+    const ts = timestamp(p);
+    const frameStart = ts !== this.#lastTs;
+    this.#lastTs = ts;
+    const units = h264Units(p.subarray(headerLen));
+    if (units.sps) {
+      if (!this.#sps?.equals(units.sps)) this.#sps = Buffer.from(units.sps);
+      this.#paramsTs = ts;
+    }
+    if (units.pps) {
+      if (!this.#pps?.equals(units.pps)) this.#pps = Buffer.from(units.pps);
+      this.#paramsTs = ts;
+    }
+    const seqIn = sequenceNumber(p);
+    if (units.idrStart && this.#paramsTs !== ts && this.#sps && this.#pps) {
+      const sets = parameterSetPacket(this.#sps, this.#pps, p);
+      rewrite(sets, this.#o.ssrc, this.#o.payloadType, seqIn + this.#inserted);
+      this.#inserted++;
+      this.#send(sets);
+      this.#paramsTs = ts;
+    }
+    rewrite(p, this.#o.ssrc, this.#o.payloadType, seqIn + this.#inserted);
+    let out = p;
+    const now = Date.now();
+    if (frameStart && this.#sr && !(p[0]! & 0x10) && (units.idrStart || now - this.#lastAbsAt >= ABS_CAPTURE_TIME_INTERVAL_MS)) {
+      const deltaTicks = (ts - this.#sr.rtpTimestamp) | 0; // signed 32-bit difference
+      const captureMs = msFromNtp(this.#sr.ntp) + (deltaTicks * 1000) / this.#clockRate;
+      out = withAbsCaptureTime(p, headerLen, ABS_CAPTURE_TIME_ID, ntpFromMs(captureMs));
+      this.#lastAbsAt = now;
+    }
+    this.#send(out);
+    if (marker(p) && ++this.#frames === 1) {
+      // The first whole frame: the stream is live now, not at the next progress tick.
+      this.emit('progress', { frames: this.#frames, bytes: this.#bytes });
+    }
+  }
+
+  #send(p: Buffer): void {
+    this.#packets++;
+    this.#bytes += p.length;
+    this.#out!.send(p, this.#o.rtpPort, '127.0.0.1');
+  }
+
+  #onCameraRtcp(b: Buffer): void {
+    if (this.#finished) return;
+    const { senderReport: sr } = readRtcp(b);
+    if (!sr || (this.#cameraSsrc !== undefined && sr.ssrc !== this.#cameraSsrc)) return;
+    this.#sr = sr;
+    this.#outRtcp?.send(senderReport(this.#o.ssrc, sr, this.#packets, this.#bytes), this.#o.rtcpPort, '127.0.0.1');
+  }
+
+  /** A PLI to the camera, at most one per KEYFRAME_REQUEST_MIN_INTERVAL_MS. */
+  #requestKeyframe(): void {
+    const now = Date.now();
+    if (this.#cameraSsrc === undefined || now - this.#lastKeyframeRequest < KEYFRAME_REQUEST_MIN_INTERVAL_MS) return;
+    this.#lastKeyframeRequest = now;
+    this.#toCameraRtcp(pliPacket(this.#receiverSsrc, this.#cameraSsrc));
+  }
+
+  #toCameraRtcp(b: Buffer): void {
+    if (this.#finished) return;
+    if (this.#camRtcp && this.#camRtcpAddress) this.#camRtcp.send(b, this.#camRtcpAddress.port, this.#camRtcpAddress.host);
+    else if (!this.#camRtcp) this.#conn?.sendInterleaved(this.#channels.rtcp, b);
+  }
+
+  #finish(reason: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    for (const s of [this.#out, this.#outRtcp, this.#camRtp, this.#camRtcp]) {
+      try { s?.close(); } catch { /* already closed */ }
+    }
+    this.#conn?.removeAllListeners('close');
+    this.#conn?.close();
+    const requested = this.#stopRequested;
+    if (!requested) this.#note(reason);
+    this.emit('exit', { code: null, signal: null, reason: requested ? 'stopped' : reason, requested });
+    this.#resolveExited();
+  }
+
+  /** TEARDOWN (briefly awaited), then closes everything. Idempotent. */
+  async stop(graceMs = 500): Promise<void> {
+    if (!this.#finished) {
+      this.#stopRequested = true;
+      const conn = this.#conn;
+      if (conn?.session && !conn.closed) {
+        await Promise.race([conn.request('TEARDOWN', this.#aggregateUrl ?? splitCredentials(this.#o.url).url).catch(() => undefined), new Promise((r) => setTimeout(r, graceMs))]);
+      }
+      this.#finish('stopped');
+    }
+    await this.#exited;
+  }
+}

@@ -1,0 +1,360 @@
+// The in-process RTSP relay on its own terms, with real parts: GStreamer's gst-rtsp-server
+// (Digest and Basic authentication, TCP and UDP), a second independent RTSP server
+// (RTSP::Server, Debian's rtsp-server-perl, fed by ffmpeg), keyframes on demand, the
+// abs-capture-time clock, redirects, and a fuzz run of malformed RTSP/SDP/interleaved data
+// from a scripted hostile server.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { RtspRelayIngest } from '../../server/media/RtspRelayIngest.js';
+import type { IngestExit } from '../../server/media/Ingest.js';
+import { startCamera, type TestCamera } from '../support/camera.js';
+import { openRtpSink } from '../support/rtp-sink.js';
+import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+
+const withCredentials = (url: string, user: string, password: string) => url.replace('rtsp://', `rtsp://${user}:${password}@`);
+
+describe('RTSP relay', { timeout: 180_000 }, () => {
+  let server: TestServer;
+  const cameras: TestCamera[] = [];
+  const closers: Array<() => Promise<unknown> | void> = [];
+
+  before(async () => {
+    server = await startTestServer({ ingest: { graceMs: 500, backoffInitialMs: 200, backoffMaxMs: 1000 } });
+  });
+  after(async () => {
+    for (const c of closers) await c();
+    await server?.stop();
+    await Promise.all(cameras.map((c) => c.stop()));
+  });
+
+  for (const auth of ['digest', 'basic'] as const) {
+    test(`a ${auth}-authenticated camera plays with the right password and is refused with a wrong one`, async () => {
+      const cam = await startCamera({ auth });
+      cameras.push(cam);
+      const good = await addCamera(server, { name: `auth-${auth}`, mainUrl: withCredentials(cam.url, 'viewer', 's3cret') });
+      const sink = await openRtpSink(server, good.json.id);
+      try {
+        await sink.waitForPackets(30);
+        const h = await waitForHealth(server, good.json.id, (x) => x.state === 'live');
+        assert.equal(h.ingest, 'relay');
+      } finally {
+        await sink.close();
+      }
+      const bad = await addCamera(server, { name: `auth-${auth}-wrong`, mainUrl: withCredentials(cam.url, 'viewer', 'wr0ng-pw') });
+      const release = server.cameras.stream(bad.json.id, 'main').acquire();
+      try {
+        const h = await waitForHealth(server, bad.json.id, (x) => x.state === 'offline');
+        assert.match(h.reason, /401 Unauthorized/);
+        assert.doesNotMatch(JSON.stringify(h), /wr0ng-pw/);
+      } finally {
+        release();
+      }
+    });
+  }
+
+  test('RTP over UDP (client_port) plays as well as over TCP', async () => {
+    const cam = await startCamera({});
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'udp-cam', mainUrl: cam.url, rtspTransport: 'udp' });
+    const sink = await openRtpSink(server, json.id);
+    try {
+      await sink.waitForPackets(100);
+      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total);
+      assert.equal((await waitForHealth(server, json.id, (h) => h.state === 'live')).ingest, 'relay');
+    } finally {
+      await sink.close();
+    }
+  });
+
+  test('a second, independent RTSP server (RTSP::Server, fed by ffmpeg) plays through the relay', async () => {
+    const [clientPort, sourcePort] = [await freePort(), await freePort()];
+    const perl = spawn('/usr/bin/rtsp-server-perl', ['-c', String(clientPort), '-s', String(sourcePort), '--rtp_start_port', String(24000 + (clientPort % 1000) * 4), '-l', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    closers.push(() => stop(perl));
+    await Promise.all([waitForPort(clientPort), waitForPort(sourcePort)]);
+    const publisher = spawn(server.media.ffmpeg.path, [
+      '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '25',
+      '-f', 'rtsp', '-rtsp_transport', 'udp', `rtsp://127.0.0.1:${sourcePort}/perl`,
+    ], { stdio: 'ignore' });
+    closers.push(() => stop(publisher));
+    // The mount exists once ffmpeg has announced it.
+    await untilDescribable(`rtsp://127.0.0.1:${clientPort}/perl`);
+    const { json } = await addCamera(server, { name: 'perl-cam', mainUrl: `rtsp://127.0.0.1:${clientPort}/perl`, rtspTransport: 'udp' });
+    const sink = await openRtpSink(server, json.id);
+    try {
+      await sink.waitForPackets(100, 15_000);
+      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total, 'SPS/PPS before every IDR');
+      assert.equal((await waitForHealth(server, json.id, (h) => h.state === 'live')).ingest, 'relay');
+    } finally {
+      await sink.close();
+    }
+  });
+
+  test('keyframes on demand: a new viewer gets an IDR at once from a camera with a 40 s GOP', async () => {
+    const cam = await startCamera({ gop: 1000 });
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'long-gop', mainUrl: cam.url });
+    const first = await openRtpSink(server, json.id);
+    try {
+      const coldMs = await first.waitForIdr(5000);
+      // A second viewer on the running stream: its consumer's keyframe request must reach the
+      // camera (without it, the next IDR is up to 40 s away).
+      const second = await openRtpSink(server, json.id);
+      try {
+        const warmMs = await second.waitForIdr(3000);
+        console.log(`# first IDR: cold ${coldMs} ms, warm ${warmMs} ms (camera GOP 40 s)`);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+    }
+  });
+
+  test("the camera's capture clock reaches viewers as abs-capture-time", async () => {
+    const cam = await startCamera({});
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'clocked', mainUrl: cam.url });
+    const producer = await (async () => {
+      const release = server.cameras.stream(json.id, 'main').acquire();
+      closers.push(release);
+      return server.cameras.stream(json.id, 'main').waitForProducer(10_000);
+    })();
+    assert.ok(producer.rtpParameters.headerExtensions?.some((e) => e.uri.endsWith('abs-capture-time')));
+    const sink = await openRtpSink(server, json.id);
+    try {
+      // The camera sends a sender report within ~5 s; from then on the relay stamps frames.
+      const deadline = Date.now() + 12_000;
+      while (sink.captureTimes.length < 3 && Date.now() < deadline) await sink.waitForPackets(25);
+      assert.ok(sink.captureTimes.length >= 3, `abs-capture-time seen ${sink.captureTimes.length} times`);
+      for (const { capture, arrived } of sink.captureTimes) {
+        // Same machine, same clock: capture happened shortly before arrival.
+        assert.ok(arrived - capture > -5 && arrived - capture < 1000, `capture ${arrived - capture} ms before arrival`);
+      }
+    } finally {
+      await sink.close();
+    }
+  });
+
+  test('a redirect (302 with Location) is followed', async () => {
+    const cam = await startCamera({});
+    cameras.push(cam);
+    const redirector = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', (d) => {
+        const cseq = /CSeq: (\d+)/i.exec(d.toString())?.[1] ?? '1';
+        s.end(`RTSP/1.0 302 Moved Temporarily\r\nCSeq: ${cseq}\r\nLocation: ${cam.url}\r\n\r\n`);
+      });
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => redirector.once('listening', r));
+    closers.push(() => new Promise((r) => redirector.close(r)));
+    const { json } = await addCamera(server, { name: 'redirected', mainUrl: `rtsp://127.0.0.1:${(redirector.address() as net.AddressInfo).port}/old` });
+    const sink = await openRtpSink(server, json.id);
+    try {
+      await sink.waitForPackets(30);
+    } finally {
+      await sink.close();
+    }
+  });
+});
+
+// ---- fuzzing -------------------------------------------------------------------------------
+
+const SDP = [
+  'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=cam', 't=0 0', 'a=control:*', 'm=video 0 RTP/AVP 96',
+  'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1;sprop-parameter-sets=Z0LAHtkDxWhAAAADAEAAAAwDxYuS,aMuMsg==', 'a=control:track1', '',
+].join('\r\n');
+
+/** A valid exchange up to PLAY, as a function of the request (method, CSeq). */
+function validAnswer(method: string, cseq: string): string {
+  const head = `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n`;
+  if (method === 'DESCRIBE') return `${head}Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(SDP)}\r\n\r\n${SDP}`;
+  if (method === 'SETUP') return `${head}Session: 12345678;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`;
+  return `${head}Session: 12345678\r\n\r\n`;
+}
+
+type Script = (req: { method: string; cseq: string }, sock: net.Socket) => void;
+
+/** A hostile RTSP server: answers each request as `script` says. */
+async function hostileServer(script: Script): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+        const head = buf.slice(0, end);
+        buf = buf.slice(end + 4);
+        const method = head.split(' ')[0]!;
+        const cseq = /CSeq: (\d+)/i.exec(head)?.[1] ?? '0';
+        if (!s.destroyed) script({ method, cseq }, s);
+      }
+    });
+  }).listen(0, '127.0.0.1');
+  await new Promise((r) => srv.once('listening', r));
+  return {
+    url: `rtsp://127.0.0.1:${(srv.address() as net.AddressInfo).port}/cam`,
+    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }),
+  };
+}
+
+/** Runs the relay against `url` until it exits (or `ms` pass, then stops it). */
+async function runRelay(url: string, sink: dgram.Socket, ms = 3000): Promise<IngestExit> {
+  const port = sink.address().port;
+  const relay = RtspRelayIngest.start({ url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+  const exit = new Promise<IngestExit>((resolve) => relay.once('exit', resolve));
+  const timer = setTimeout(() => void relay.stop(), ms);
+  const e = await exit;
+  clearTimeout(timer);
+  return e;
+}
+
+const interleaved = (channel: number, data: Buffer) => Buffer.concat([Buffer.from([0x24, channel, data.length >> 8, data.length & 0xff]), data]);
+
+describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () => {
+  let sink: dgram.Socket;
+  const uncaught: unknown[] = [];
+  const onUncaught = (e: unknown) => uncaught.push(e);
+  before(async () => {
+    process.on('uncaughtException', onUncaught);
+    sink = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+  });
+  after(() => {
+    sink.close();
+    process.off('uncaughtException', onUncaught);
+    assert.deepEqual(uncaught, [], 'nothing escaped as an uncaught exception');
+  });
+
+  const cases: Array<[string, Script, RegExp]> = [
+    ['binary garbage instead of a response', (_r, s) => s.end(Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0d, 0x0a, 0x0d, 0x0a])), /not a valid RTSP/],
+    ['an HTTP answer', (_r, s) => s.end('HTTP/1.1 200 OK\r\n\r\n'), /not a valid RTSP/],
+    ['an endless header', (_r, s) => s.write('RTSP/1.0 200 OK\r\nX: ' + 'a'.repeat(40_000)), /oversized/],
+    ['a huge Content-Length', (r, s) => s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nContent-Length: 999999999\r\n\r\n`), /body length/],
+    ['a negative Content-Length', (r, s) => s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nContent-Length: -5\r\n\r\n`), /body length/],
+    ['a truncated body, then hang-up', (r, s) => s.end(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nContent-Length: 500\r\n\r\nv=0\r\n`), /closed the connection/],
+    ['a status line without a code', (_r, s) => s.write('RTSP/1.0 OK\r\nCSeq: 1\r\n\r\n'), /not a valid RTSP/],
+    ['no answer at all', () => undefined, /did not answer/],
+    ['an SDP without video', (r, s) => {
+      const sdp = 'v=0\r\nm=audio 0 RTP/AVP 0\r\n';
+      s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`);
+    }, /no video stream/],
+    ['SDP garbage', (r, s) => {
+      const sdp = '\x00\x01garbage=\xff\r\nm=video x y z\r\n';
+      s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nContent-Length: ${Buffer.byteLength(sdp, 'latin1')}\r\n\r\n${sdp}`, 'latin1');
+    }, /no video stream/],
+    ['SETUP without a session', (r, s) => s.write(r.method === 'SETUP' ? `RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n` : validAnswer(r.method, r.cseq)), /without a session/],
+    ['a 500 to PLAY', (r, s) => s.write(r.method === 'PLAY' ? `RTSP/1.0 500 Internal Server Error\r\nCSeq: ${r.cseq}\r\n\r\n` : validAnswer(r.method, r.cseq)), /500 Internal Server Error/],
+    ['a redirect loop', (r, s) => s.write(`RTSP/1.0 301 Moved\r\nCSeq: ${r.cseq}\r\nLocation: rtsp://127.0.0.1:${(s.localPort)}/again\r\n\r\n`), /redirected too often/],
+    ['interleaved frames that are not RTP', (r, s) => {
+      s.write(validAnswer(r.method, r.cseq));
+      if (r.method === 'PLAY') for (let i = 0; i < 150; i++) s.write(interleaved(0, Buffer.from('not rtp at all, just text')));
+    }, /not a valid RTSP\/RTP/],
+    ['an interleaved frame cut short, then hang-up', (r, s) => {
+      s.write(validAnswer(r.method, r.cseq));
+      if (r.method === 'PLAY') s.end(Buffer.from([0x24, 0, 0xff, 0xff, 0x80, 0x60]));
+    }, /closed the connection/],
+  ];
+  for (const [what, script, reason] of cases) {
+    test(what, async () => {
+      const srv = await hostileServer(script);
+      try {
+        const e = await runRelay(srv.url, sink);
+        assert.equal(e.requested, false, 'the relay gave up on its own');
+        assert.match(e.reason, reason);
+      } finally {
+        await srv.close();
+      }
+    });
+  }
+
+  test('random mutations of a valid session never crash the relay', async () => {
+    // A seeded generator, so a failure can be replayed.
+    let seed = 0x5eed;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const mutate = (b: Buffer) => {
+      const out = Buffer.from(b);
+      const kind = rand(4);
+      if (kind === 0) for (let i = 0; i < 1 + rand(8); i++) out[rand(out.length)] = rand(256);
+      if (kind === 1) return out.subarray(0, rand(out.length));
+      if (kind === 2) return Buffer.concat([out, Buffer.from(Array.from({ length: rand(300) }, () => rand(256)))]);
+      if (kind === 3) out.write(String(rand(100000)), out.indexOf('Content-Length: ') + 16 > 16 ? out.indexOf('Content-Length: ') + 16 : 0, 'latin1');
+      return out;
+    };
+    const rtp = (i: number) => {
+      const p = Buffer.alloc(12 + 20);
+      p[0] = 0x80; p[1] = 96; p.writeUInt16BE(i, 2); p.writeUInt32BE(i * 3600, 4); p.writeUInt32BE(7, 8); p[12] = 0x65;
+      return p;
+    };
+    const reasons = new Map<string, number>();
+    for (let round = 0; round < 40; round++) {
+      const target = rand(4); // which answer (or the media) gets mutated
+      const srv = await hostileServer((r, s) => {
+        const step = ['DESCRIBE', 'SETUP', 'PLAY'].indexOf(r.method);
+        const answer = Buffer.from(validAnswer(r.method, r.cseq), 'latin1');
+        s.write(step === target ? mutate(answer) : answer);
+        if (r.method === 'PLAY') for (let i = 0; i < 30; i++) s.write(target === 3 ? mutate(interleaved(0, rtp(i))) : interleaved(0, rtp(i)));
+      });
+      try {
+        const e = await runRelay(srv.url, sink, 800);
+        assert.equal(typeof e.reason, 'string');
+        assert.ok(e.reason.length > 0);
+        reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
+      } finally {
+        await srv.close();
+      }
+    }
+    console.log(`# fuzz outcomes: ${JSON.stringify(Object.fromEntries(reasons))}`);
+  });
+});
+
+// ---- helpers -------------------------------------------------------------------------------
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls DESCRIBE until the server answers 200 (a mount appears when its source announces). */
+async function untilDescribable(url: string): Promise<void> {
+  const { port } = new URL(url);
+  for (let i = 0; i < 100; i++) {
+    const status = await new Promise<string>((resolve) => {
+      const s = net.connect(Number(port), '127.0.0.1', () => s.write(`DESCRIBE ${url} RTSP/1.0\r\nCSeq: 1\r\n\r\n`));
+      s.once('data', (d) => { resolve(d.toString().split(' ')[1] ?? ''); s.destroy(); });
+      s.on('error', () => resolve('error'));
+    });
+    if (status === '200') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never became describable`);
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const done = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await done;
+}

@@ -1,0 +1,111 @@
+// The relay's pure parts: Digest authentication (RFC 2617's own example), RTSP head parsing,
+// RTP header lengths, H.264 unit detection, parameter-set packets, abs-capture-time, RTCP.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { authorizationFor, parseChallenges } from '../../server/media/rtsp/rtsp-auth.js';
+import { parseHead, splitCredentials } from '../../server/media/rtsp/RtspConnection.js';
+import {
+  h264Units, msFromNtp, ntpFromMs, parameterSetPacket, pliPacket, readRtcp, rewrite, rtpHeaderLength, senderReport, sequenceNumber,
+  spropParameterSets, ssrc, withAbsCaptureTime,
+} from '../../server/media/rtp/rtp.js';
+import { resolveControl, sessionControl } from '../../server/media/sdp.js';
+
+test('Digest authentication reproduces RFC 2617\'s example; Basic is user:password in base64', () => {
+  const [c] = parseChallenges(['Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"']);
+  assert.equal(c!.scheme, 'digest');
+  const h = authorizationFor(c!, 'GET', '/dir/index.html', 'Mufasa', 'Circle Of Life', 1, '0a4f113b');
+  assert.match(h, /response="6629fae49393a05397450978507c4ef1"/);
+  assert.match(h, /nc=00000001/);
+  assert.match(h, /opaque="5ccc069c403ebaf9f0171e9517f40e41"/);
+  const [b] = parseChallenges(['Basic realm="cam"']);
+  assert.equal(authorizationFor(b!, 'DESCRIBE', 'rtsp://x/', 'viewer', 's3cret', 1), `Basic ${Buffer.from('viewer:s3cret').toString('base64')}`);
+  assert.deepEqual(parseChallenges(['Negotiate abc', '']), []);
+});
+
+test('credentials leave the request URL; heads parse strictly', () => {
+  assert.deepEqual(splitCredentials('rtsp://op%40x:p%3Ass@10.0.0.5:554/s1'), { url: 'rtsp://10.0.0.5:554/s1', username: 'op@x', password: 'p:ss' });
+  const r = parseHead('RTSP/1.0 200 OK\r\nCSeq: 3\r\nWWW-Authenticate: Basic realm="a"\r\nWWW-Authenticate: Digest realm="a", nonce="n"');
+  assert.equal(r?.kind, 'response');
+  assert.equal(r?.status, 200);
+  assert.equal(r?.headers.get('www-authenticate')?.length, 2);
+  assert.equal(parseHead('HTTP/1.1 200 OK\r\nA: b'), undefined);
+  assert.equal(parseHead('RTSP/1.0 200 OK\r\nno colon here'), undefined);
+  assert.equal(parseHead('ANNOUNCE rtsp://x/ RTSP/1.0\r\nCSeq: 1')?.kind, 'request');
+});
+
+test('control URLs resolve against the base as RFC 2326 says', () => {
+  assert.equal(resolveControl('rtsp://h/cam/', 'stream=0'), 'rtsp://h/cam/stream=0');
+  assert.equal(resolveControl('rtsp://h/cam', 'trackID=1'), 'rtsp://h/cam/trackID=1');
+  assert.equal(resolveControl('rtsp://h/cam', '*'), 'rtsp://h/cam');
+  assert.equal(resolveControl('rtsp://h/cam', 'rtsp://other/x'), 'rtsp://other/x');
+  assert.equal(sessionControl('v=0\r\na=control:*\r\nm=video 0 RTP/AVP 96\r\na=control:t1\r\n'), '*');
+});
+
+function rtp(payload: number[], opts: { csrc?: number; ext?: boolean; seq?: number } = {}): Buffer {
+  const cc = opts.csrc ?? 0;
+  const ext = opts.ext ? Buffer.from([0xbe, 0xde, 0, 1, 0x10, 0xaa, 0, 0]) : Buffer.alloc(0);
+  const head = Buffer.alloc(12 + cc * 4);
+  head[0] = 0x80 | (opts.ext ? 0x10 : 0) | cc;
+  head[1] = 96;
+  head.writeUInt16BE(opts.seq ?? 1, 2);
+  head.writeUInt32BE(90000, 4);
+  head.writeUInt32BE(0xcafe, 8);
+  return Buffer.concat([head, ext, Buffer.from(payload)]);
+}
+
+test('RTP header lengths count CSRCs and extensions, and refuse what is not RTP', () => {
+  assert.equal(rtpHeaderLength(rtp([0x65])), 12);
+  assert.equal(rtpHeaderLength(rtp([0x65], { csrc: 2 })), 20);
+  assert.equal(rtpHeaderLength(rtp([0x65], { ext: true })), 20);
+  assert.equal(rtpHeaderLength(Buffer.from('not rtp at all')), undefined);
+  const lying = rtp([0x65], { ext: true });
+  lying.writeUInt16BE(200, 14); // extension longer than the packet
+  assert.equal(rtpHeaderLength(lying), undefined);
+});
+
+test('H.264 units: IDR starts in single NALs, STAP-A and FU-A; SPS/PPS found without copies', () => {
+  assert.equal(h264Units(Buffer.from([0x65, 1])).idrStart, true);
+  assert.equal(h264Units(Buffer.from([0x41, 1])).idrStart, false);
+  assert.equal(h264Units(Buffer.from([0x7c, 0x85, 1])).idrStart, true, 'FU-A start of an IDR');
+  assert.equal(h264Units(Buffer.from([0x7c, 0x05, 1])).idrStart, false, 'FU-A continuation');
+  const stap = Buffer.from([0x78, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce, 0, 2, 0x65, 0x88]);
+  const u = h264Units(stap);
+  assert.equal(u.idrStart, true);
+  assert.deepEqual([...u.sps!], [0x67, 0x42]);
+  assert.deepEqual([...u.pps!], [0x68, 0xce]);
+  assert.equal(h264Units(Buffer.from([0x78, 0, 99, 0x67])).sps, undefined, 'a STAP-A size past the end is ignored');
+  const sets = spropParameterSets('Z0LAHtkDxWhAAAADAEAAAAwDxYuS,aMuMsg==');
+  assert.equal(sets.sps![0]! & 0x1f, 7);
+  assert.equal(sets.pps![0]! & 0x1f, 8);
+  const idr = rtp([0x65, 0x88], { seq: 10 });
+  const p = parameterSetPacket(sets.sps!, sets.pps!, idr);
+  assert.equal(rtpHeaderLength(p), 12);
+  assert.equal(p.readUInt32BE(4), 90000, 'same timestamp as the IDR');
+  assert.equal(p[1]! & 0x80, 0, 'no marker');
+  const inside = h264Units(p.subarray(12));
+  assert.ok(inside.sps?.equals(sets.sps!) && inside.pps?.equals(sets.pps!));
+  rewrite(p, 0x1234, 101, 65536 + 7);
+  assert.equal(ssrc(p), 0x1234);
+  assert.equal(p[1]! & 0x7f, 101);
+  assert.equal(sequenceNumber(p), 7, 'sequence numbers wrap');
+});
+
+test('abs-capture-time carries the NTP capture time in a one-byte extension', () => {
+  const ms = 1_795_380_000_123.5;
+  assert.ok(Math.abs(msFromNtp(ntpFromMs(ms)) - ms) < 0.001);
+  const p = rtp([0x65, 0x88]);
+  const q = withAbsCaptureTime(p, 12, 3, ntpFromMs(ms));
+  assert.equal(rtpHeaderLength(q), 28);
+  assert.equal(q.readUInt16BE(12), 0xbede);
+  assert.equal(q[16]! >> 4, 3);
+  assert.ok(Math.abs(msFromNtp(q.readBigUInt64BE(17)) - ms) < 0.001);
+  assert.deepEqual([...q.subarray(28)], [0x65, 0x88], 'payload intact');
+});
+
+test('RTCP: sender reports and keyframe requests are read; PLI and SR are written', () => {
+  const sr = senderReport(0xabc, { ssrc: 0, ntp: ntpFromMs(1000), rtpTimestamp: 42 }, 5, 500);
+  assert.deepEqual(readRtcp(sr).senderReport, { ssrc: 0xabc, ntp: ntpFromMs(1000), rtpTimestamp: 42 });
+  assert.equal(readRtcp(pliPacket(1, 2)).keyframeRequest, true);
+  assert.equal(readRtcp(sr).keyframeRequest, false);
+  assert.deepEqual(readRtcp(Buffer.from([0x80, 200, 0xff, 0xff])), { keyframeRequest: false }, 'a length past the end is ignored');
+});
