@@ -1,6 +1,9 @@
-// What one passthrough camera costs the server: CPU (% of one core) and memory of its ingest
-// (the ffmpeg process), and the mediasoup worker's CPU, for N cameras at 720p and 1080p.
-//   npm run bench:ingest [-- --counts 1,10,50 --seconds 15]
+// What one passthrough camera costs the server, for N always-on cameras:
+//  - the RTSP relay (the default path for H.264): the server process's own CPU (% of one
+//    core) and private memory growth per camera, measured against the same server idle;
+//  - ffmpeg (--ingest ffmpeg): CPU and memory of each ffmpeg process;
+// plus the mediasoup worker's CPU per camera, and whether every camera kept its frame rate.
+//   npm run bench:ingest [-- --ingest auto|ffmpeg --counts 1,10,50 --seconds 15 --resolutions 720,1080]
 // All N cameras pull the same shared RTSP source (one encoder), so the source's own cost
 // stays out of the figures. Prints one JSON line per (resolution, N) and a summary.
 import { parseArgs } from 'node:util';
@@ -8,37 +11,76 @@ import { cpuSeconds, memoryKiB } from './lib/proc-stats.js';
 import { startCamera } from '../tests/support/camera.js';
 import { addCamera, startTestServer, waitForHealth } from '../tests/support/server.js';
 
-const { values: args } = parseArgs({ options: { counts: { type: 'string', default: '1,10,50' }, seconds: { type: 'string', default: '15' } } });
+const { values: args } = parseArgs({
+  options: {
+    counts: { type: 'string', default: '1,10,50' },
+    seconds: { type: 'string', default: '15' },
+    ingest: { type: 'string', default: 'auto' },
+    resolutions: { type: 'string', default: '720,1080' },
+  },
+});
 const SECONDS = Number(args.seconds);
+const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
+const SOURCES = { 360: [640, 360, 600], 720: [1280, 720, 2500], 1080: [1920, 1080, 4000] } as const;
 const lines: string[] = [];
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const settle = () => new Promise((r) => setTimeout(r, 1000));
+const window = async () => {
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  return (Date.now() - t0) / 1000;
+};
 
-for (const [width, height, kbps] of [[1280, 720, 2500], [1920, 1080, 4000]] as const) {
+for (const res of args.resolutions.split(',').map(Number) as Array<keyof typeof SOURCES>) {
+  const [width, height, kbps] = SOURCES[res];
   const cam = await startCamera({ profile: 'high', width, height, fps: 25, gop: 50, kbps });
   try {
     for (const n of args.counts.split(',').map(Number)) {
       const server = await startTestServer({ media: { workers: 1 } });
       try {
         server.cameras.setMaxListeners(0); // one waiter per camera below
-        const ids: string[] = [];
-        for (let i = 0; i < n; i++) ids.push((await addCamera(server, { name: `cost-${i}`, mainUrl: cam.url, alwaysOn: true })).json.id);
-        await Promise.all(ids.map((id) => waitForHealth(server, id, (h) => h.state === 'live', 60_000)));
-        const pids = ids.map((id) => server.cameras.stream(id, 'main').ingestPid!);
         const worker = server.media.pool.slots[0]!.worker.pid;
-        const before = { ffmpeg: pids.map(cpuSeconds), worker: cpuSeconds(worker), at: Date.now() };
-        await new Promise((r) => setTimeout(r, SECONDS * 1000));
-        const wall = (Date.now() - before.at) / 1000;
-        const cpu = pids.map((p, i) => ((cpuSeconds(p) - before.ffmpeg[i]!) / wall) * 100);
-        const mem = pids.map(memoryKiB);
-        const restarts = ids.reduce((s, id) => s + server.cameras.get(id).health.restarts, 0);
+        // The same server without cameras: the baseline the relay's figures are taken against.
+        gc();
+        await settle();
+        const idleCpu0 = cpuSeconds(process.pid);
+        const idleWall = await window();
+        const idleCpuPct = ((cpuSeconds(process.pid) - idleCpu0) / idleWall) * 100;
+        gc();
+        const idleMem = memoryKiB(process.pid);
+
+        const ids: string[] = [];
+        for (let i = 0; i < n; i++) ids.push((await addCamera(server, { name: `cost-${i}`, mainUrl: cam.url, alwaysOn: true, ingest: INGEST })).json.id);
+        await Promise.all(ids.map((id) => waitForHealth(server, id, (h) => h.state === 'live', 60_000)));
+        await settle();
+        const pids = ids.map((id) => server.cameras.stream(id, 'main').ingestPid).filter((p): p is number => p !== undefined);
+        const restarts0 = ids.reduce((s, id) => s + server.cameras.get(id).health.restarts, 0);
+        const before = { ffmpeg: pids.map(cpuSeconds), worker: cpuSeconds(worker), self: cpuSeconds(process.pid) };
+        const wall = await window();
+        const selfCpuPct = ((cpuSeconds(process.pid) - before.self) / wall) * 100;
+        const fps = ids.map((id) => server.cameras.get(id).health.fps as number);
+        const restarts = ids.reduce((s, id) => s + server.cameras.get(id).health.restarts, 0) - restarts0;
+        gc();
+        const mem = memoryKiB(process.pid);
+        const ffmpegCpu = pids.map((p, i) => ((cpuSeconds(p) - before.ffmpeg[i]!) / wall) * 100);
+        const ffmpegMem = pids.map(memoryKiB);
+        const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
         const r = {
-          bench: 'ingest-cost', resolution: `${height}p`, cameras: n, seconds: SECONDS, restarts,
-          ffmpegCpuPctPerCamera: Math.round((cpu.reduce((a, b) => a + b, 0) / n) * 100) / 100,
-          ffmpegPssKiBPerCamera: Math.round(mem.reduce((a, b) => a + b.pss, 0) / n),
-          ffmpegPrivateKiBPerCamera: Math.round(mem.reduce((a, b) => a + b.private, 0) / n),
-          workerCpuPctPerCamera: Math.round((((cpuSeconds(worker) - before.worker) / wall) * 100 / n) * 100) / 100,
+          bench: 'ingest-cost', ingest: INGEST === 'auto' ? 'relay' : 'ffmpeg', resolution: `${height}p`, kbps, cameras: n, seconds: SECONDS,
+          restarts, minFps: Math.min(...fps), meanFps: round(fps.reduce((a, b) => a + b, 0) / n, 1),
+          // The server process (the relay lives in it), above its idle baseline.
+          serverCpuPctPerCamera: round((selfCpuPct - idleCpuPct) / n),
+          serverPrivateKiBPerCamera: Math.round((mem.private - idleMem.private) / n),
+          ffmpegCpuPctPerCamera: pids.length ? round(ffmpegCpu.reduce((a, b) => a + b, 0) / pids.length) : 0,
+          ffmpegPrivateKiBPerCamera: pids.length ? Math.round(ffmpegMem.reduce((a, b) => a + b.private, 0) / pids.length) : 0,
+          ffmpegPssKiBPerCamera: pids.length ? Math.round(ffmpegMem.reduce((a, b) => a + b.pss, 0) / pids.length) : 0,
+          workerCpuPctPerCamera: round((((cpuSeconds(worker) - before.worker) / wall) * 100) / n),
         };
         console.log(JSON.stringify(r));
-        lines.push(`  ${r.resolution} x${n}: ffmpeg ${r.ffmpegCpuPctPerCamera} % of a core and ${(r.ffmpegPrivateKiBPerCamera / 1024).toFixed(1)} MiB private (${(r.ffmpegPssKiBPerCamera / 1024).toFixed(1)} MiB PSS) per camera; worker ${r.workerCpuPctPerCamera} % per camera`);
+        const ingestCost = r.ingest === 'relay'
+          ? `server +${r.serverCpuPctPerCamera} % of a core and +${(r.serverPrivateKiBPerCamera / 1024).toFixed(2)} MiB private`
+          : `ffmpeg ${r.ffmpegCpuPctPerCamera} % of a core and ${(r.ffmpegPrivateKiBPerCamera / 1024).toFixed(1)} MiB private (${(r.ffmpegPssKiBPerCamera / 1024).toFixed(1)} MiB PSS)`;
+        lines.push(`  ${r.ingest} ${r.resolution} x${n}: ${ingestCost} per camera; worker ${r.workerCpuPctPerCamera} % per camera; fps min ${r.minFps} mean ${r.meanFps}; ${restarts} restarts`);
       } finally {
         await server.stop();
       }

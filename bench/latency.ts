@@ -2,7 +2,7 @@
 // the real client page, with the time-coded camera (capture wall-clock burnt into each
 // frame), and the same figures for Janus 1.1.2's streaming plugin on the same camera in the
 // same run (the reference peer; --peer none skips it).
-//   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus]
+//   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus|none --ingest auto|ffmpeg]
 // Prints one JSON line per measurement and a short human summary.
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
@@ -20,12 +20,15 @@ const { values: args } = parseArgs({
     height: { type: 'string', default: '720' },
     profiles: { type: 'string', default: 'baseline,high' },
     peer: { type: 'string', default: 'janus' },
+    /** auto: the RTSP relay (the default path for H.264); ffmpeg: the ffmpeg path. */
+    ingest: { type: 'string', default: 'auto' },
   },
 });
 const SECONDS = Number(args.seconds);
 const TRIALS = Number(args.trials);
 const GOP = 50; // 2 s at 25 fps
 const WITH_JANUS = args.peer === 'janus';
+const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
 
 const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 } });
 const browser = await launchBrowser();
@@ -67,18 +70,18 @@ async function glassToGlass(system: string, profile: string, page: Page, id: str
   const tEnd = all.at(-1)?.displayed ?? 0;
   const first = summarize(all.filter((s) => s.displayed - t0 < 10_000).map(latency));
   const last = summarize(all.filter((s) => tEnd - s.displayed < 10_000).map(latency));
-  const withRtp = all.filter((s) => s.rtpCapture !== undefined);
+  const withOverlay = all.filter((s) => s.overlay !== undefined);
   emit({
-    bench: 'glass-to-glass', system, profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
+    bench: 'glass-to-glass', system, ...(system === 'giamsat' ? { ingest: INGEST } : {}), profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
     latencyMs: summarize(all.map(latency)),
     captureToReceivedMs: summarize(all.filter((s) => s.received).map((s) => s.received! - s.capture)),
     receivedToDisplayedMs: summarize(all.filter((s) => s.received).map((s) => s.displayed - s.received!)),
     // Drift: p50 of the last 10 s minus p50 of the first 10 s.
     driftMs: Math.round((last.p50 - first.p50) * 10) / 10,
-    // What an overlay can show from RTP timing alone (rVFC captureTime), and its error
+    // What the tile overlay showed (camera-to-screen from RTP timing), and its error
     // against the time code.
-    rtpEstimateMs: summarize(withRtp.map((s) => s.displayed - s.rtpCapture!)),
-    rtpEstimateErrorMs: summarize(withRtp.map((s) => latency(s) - (s.displayed - s.rtpCapture!))),
+    overlayMs: summarize(withOverlay.map((s) => s.overlay!)),
+    overlayErrorMs: summarize(withOverlay.map((s) => s.overlay! - latency(s))),
   });
 }
 
@@ -96,46 +99,48 @@ try {
   for (const profile of args.profiles.split(',') as Array<'baseline' | 'high'>) {
     const cam = await startCamera({ pattern: 'timecode', profile, width: Number(args.width), height: Number(args.height), fps: 25, gop: GOP, kbps: 2500 });
     cameras.push(cam);
-    const { json } = await addCamera(server, { name: `timecode-${profile}`, mainUrl: cam.url });
-    const janus = WITH_JANUS ? await startJanus(cam.url) : undefined;
-    try {
-      // ---- glass-to-glass and drift, one system after the other on the same camera ---------
-      const page = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
-      await page.locator(`li[data-camera-id="${json.id}"]`).click();
-      await glassToGlass('giamsat', profile, page, json.id);
-      await page.context().close();
-      if (janus) {
+    const { json } = await addCamera(server, { name: `timecode-${profile}`, mainUrl: cam.url, ingest: INGEST });
+    // One system at a time on the camera: a second RTSP client on the test camera slows its
+    // sending for every client (~17 ms measured), so Janus pulls only while it is measured
+    // and giamsat's on-demand ingest has stopped by then.
+    // ---- giamsat: glass-to-glass and drift ---------------------------------------------------
+    const page = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
+    await page.locator(`li[data-camera-id="${json.id}"]`).click();
+    await glassToGlass('giamsat', profile, page, json.id);
+    await page.context().close();
+
+    // ---- giamsat: time to first frame, warm (ingest running) and cold (ingest stopped) ----
+    const stream = server.cameras.stream(json.id, 'main');
+    const idle = () => stream.status.phase === 'idle' ? Promise.resolve() : new Promise<void>((resolve) => {
+      const on = (s: { phase: string }) => { if (s.phase === 'idle') { stream.off('status', on); resolve(); } };
+      stream.on('status', on);
+    });
+    for (const mode of ['warm', 'cold'] as const) {
+      const times: number[] = [];
+      const holder = mode === 'warm' ? stream.acquire() : undefined;
+      try {
+        for (let i = 0; i < TRIALS; i++) {
+          if (mode === 'cold') await idle();
+          else await stream.waitForProducer(20_000);
+          // Layout 1 auto-fills the first camera (the list holds only this one per run).
+          const p = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
+          times.push(await firstFrameMs(p, json.id));
+          await p.context().close();
+        }
+      } finally {
+        holder?.();
+      }
+      emit({ bench: 'time-to-first-frame', system: 'giamsat', ingest: INGEST, profile, mode, gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
+    }
+    await idle();
+
+    // ---- Janus on the same camera ---------------------------------------------------------
+    if (WITH_JANUS) {
+      const janus = await startJanus(cam.url);
+      try {
         const jp = await openJanus(janus);
         await glassToGlass('janus', profile, jp, 'janus');
         await jp.context().close();
-      }
-
-      // ---- time to first frame: warm (ingest running) and cold (ingest stopped) -------------
-      for (const mode of ['warm', 'cold'] as const) {
-        const times: number[] = [];
-        const holder = mode === 'warm' ? server.cameras.stream(json.id, 'main').acquire() : undefined;
-        try {
-          for (let i = 0; i < TRIALS; i++) {
-            if (mode === 'cold') {
-              const stream = server.cameras.stream(json.id, 'main');
-              if (stream.status.phase !== 'idle') await new Promise<void>((resolve) => {
-                const on = (s: { phase: string }) => { if (s.phase === 'idle') { stream.off('status', on); resolve(); } };
-                stream.on('status', on);
-              });
-            } else {
-              await server.cameras.stream(json.id, 'main').waitForProducer(20_000);
-            }
-            // Layout 1 auto-fills the first camera (the list holds only this one per run).
-            const p = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
-            times.push(await firstFrameMs(p, json.id));
-            await p.context().close();
-          }
-        } finally {
-          holder?.();
-        }
-        emit({ bench: 'time-to-first-frame', system: 'giamsat', profile, mode, gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
-      }
-      if (janus) {
         // A Janus RTSP mountpoint pulls all the time: only "warm" exists.
         const times: number[] = [];
         for (let i = 0; i < TRIALS; i++) {
@@ -144,9 +149,9 @@ try {
           await p.context().close();
         }
         emit({ bench: 'time-to-first-frame', system: 'janus', profile, mode: 'warm', gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
+      } finally {
+        await janus.stop();
       }
-    } finally {
-      await janus?.stop();
     }
     await server.cameras.remove(json.id);
   }
@@ -165,9 +170,10 @@ for (const r of results) {
     const l = r.latencyMs as Summary;
     const n = r.captureToReceivedMs as Summary;
     const d = r.receivedToDisplayedMs as Summary;
-    const e = r.rtpEstimateErrorMs as Summary;
+    const o = r.overlayMs as Summary;
+    const e = r.overlayErrorMs as Summary;
     const peer = r.system === 'giamsat' ? (find('glass-to-glass', 'janus', r.profile)?.latencyMs as Summary | undefined) : undefined;
-    console.log(`  ${r.system} glass-to-glass ${r.profile}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms; RTP-timing estimate off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+    console.log(`  ${r.system} glass-to-glass ${r.profile}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms; overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
   } else {
     const m = r.ms as Summary;
     const peer = r.system === 'giamsat' ? (find('time-to-first-frame', 'janus', r.profile, 'warm')?.ms as Summary | undefined) : undefined;

@@ -33,10 +33,10 @@ export const TIMECODE_PROBE = `
       const latency = displayed - capture;
       if (latency < 0 || latency > 10000) { window.__timecode.decodeErrors++; return; }
       const received = meta.receiveTime !== undefined ? performance.timeOrigin + meta.receiveTime : undefined;
-      // What the client's overlay can know without the time code: the capture time Chromium
-      // derives from RTP timing (abs-capture-time, else RTCP sender reports).
-      const rtpCapture = meta.captureTime !== undefined ? performance.timeOrigin + meta.captureTime : undefined;
-      samples.push({ id, capture, received, displayed, rtpCapture });
+      // What the tile's overlay shows (camera-to-screen latency from RTP timing), to compare
+      // with the time code's truth.
+      const shown = Number(video.closest('[data-camera-id]')?.dataset.latencyMs);
+      samples.push({ id, capture, received, displayed, overlay: Number.isFinite(shown) ? shown : undefined });
     };
     video.requestVideoFrameCallback(onFrame);
   };
@@ -50,7 +50,8 @@ export interface TimecodeSample {
   capture: number;
   received?: number;
   displayed: number;
-  rtpCapture?: number;
+  /** The tile overlay's camera-to-screen latency at that frame (ms). */
+  overlay?: number;
 }
 
 export function percentile(sorted: number[], p: number): number {

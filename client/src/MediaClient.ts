@@ -1,12 +1,15 @@
 // The browser's side of the SFU: one mediasoup-client Device and one receive transport,
 // recreated when the server says it is gone (worker restart) or after a reconnect.
 import { Device, type types } from 'mediasoup-client';
+import type { CameraClock } from '../../server/media/Ingest.js';
 import { request, type ClientSocket } from './signaling.js';
 
 export interface Subscription {
   consumer: types.Consumer;
   track: MediaStreamTrack;
   stream: 'main' | 'sub';
+  /** The camera's clock mapping (RTP time -> capture wall-clock), kept current by the tile. */
+  clock?: CameraClock;
 }
 
 export class MediaClient {
@@ -84,7 +87,7 @@ export class MediaClient {
       rtpParameters: res.rtpParameters as types.RtpParameters,
     });
     await request(this.socket, 'resumeConsumer', { consumerId: consumer.id });
-    return { consumer, track: consumer.track, stream: res.stream };
+    return { consumer, track: consumer.track, stream: res.stream, ...(res.clock ? { clock: res.clock } : {}) };
   }
 
   async unsubscribe(sub: Subscription): Promise<void> {

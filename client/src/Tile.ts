@@ -1,8 +1,15 @@
 // One video tile: keeps its camera subscribed (re-subscribing by itself when the server
 // closes the consumer or the connection comes back), and shows the camera's health and
-// its own measured fps and decode delay.
+// its own measured fps, decode delay and camera-to-screen latency.
+//
+// Camera-to-screen latency comes from RTP timing: each rendered frame's RTP timestamp
+// (requestVideoFrameCallback) is mapped through the camera's clock (its RTCP sender reports,
+// relayed by the server) to the moment the camera captured it, and compared with the moment
+// the frame is shown. It assumes the camera's and the viewer's clocks agree (NTP), as any
+// end-to-end figure must; implausible values (clocks apart) are not shown.
 import type { CameraHealth } from '../../server/cameras/camera-health.js';
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
+import type { CameraClock } from '../../server/media/Ingest.js';
 import { t } from './i18n.js';
 import type { MediaClient, Subscription } from './MediaClient.js';
 import { RequestError } from './signaling.js';
@@ -25,6 +32,8 @@ export class Tile {
   #fps = 0;
   #decodeMs?: number;
   #bufferMs?: number;
+  /** Camera-to-screen latency of recent frames (ms), newest last. */
+  readonly #latencies: number[] = [];
   #statsTimer?: number;
   #lastStats?: { decodeTime: number; framesDecoded: number; jbDelay: number; jbEmitted: number };
 
@@ -58,8 +67,9 @@ export class Tile {
     const video = this.#video;
     let windowStart = performance.now();
     let windowFrames = 0;
-    const onFrame = () => {
+    const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
       this.#frames++;
+      this.#measureLatency(meta);
       windowFrames++;
       const now = performance.now();
       if (now - windowStart >= 1000) {
@@ -70,6 +80,22 @@ export class Tile {
       video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
+  }
+
+  #measureLatency(meta: VideoFrameCallbackMetadata): void {
+    const clock = this.#sub?.clock;
+    if (!clock || meta.rtpTimestamp === undefined) return;
+    const ticks = (meta.rtpTimestamp - clock.rtpTimestamp) | 0; // signed: wraps at 2^32
+    const captured = clock.ntpMs + (ticks * 1000) / clock.clockRate;
+    const latency = performance.timeOrigin + meta.expectedDisplayTime - captured;
+    if (latency < 0 || latency > 60_000) return;
+    this.#latencies.push(latency);
+    if (this.#latencies.length > 25) this.#latencies.shift();
+  }
+
+  /** The camera's clock mapping changed (a new sender report): later frames use it. */
+  setClock(cameraId: string, stream: 'main' | 'sub', clock: CameraClock): void {
+    if (this.#sub && this.#camera?.id === cameraId && this.#sub.stream === stream) this.#sub.clock = clock;
   }
 
   /** True while the tile shows that access to its camera was withdrawn. */
@@ -214,6 +240,12 @@ export class Tile {
       this.#lastStats = now;
     });
     const parts = [`${Math.round(this.#fps)} ${t('fps')}`];
+    if (this.#latencies.length > 0) {
+      const sorted = [...this.#latencies].sort((a, b) => a - b);
+      const median = Math.round(sorted[Math.floor(sorted.length / 2)]!);
+      parts.push(`${t('latency')} ${median} ms`);
+      this.el.dataset.latencyMs = String(median);
+    }
     if (this.#decodeMs !== undefined) parts.push(`${t('decode')} ${this.#decodeMs.toFixed(1)} ms`);
     if (this.#bufferMs !== undefined) parts.push(`${t('buffer')} ${Math.round(this.#bufferMs)} ms`);
     this.#stats.textContent = parts.join(' · ');
@@ -228,6 +260,8 @@ export class Tile {
     this.#sub = undefined;
     this.#video.srcObject = null;
     this.#lastStats = undefined;
+    this.#latencies.length = 0;
+    delete this.el.dataset.latencyMs;
     if (sub) await this.#media.unsubscribe(sub);
   }
 

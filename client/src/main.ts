@@ -106,6 +106,9 @@ function startApp(): void {
     if (li) li.replaceWith(cameraItem(cam));
     for (const tile of tiles) if (tile.cameraId === cameraId && tile.stream === stream) tile.setHealth(health);
   });
+  socket.on('cameraClock', ({ cameraId, stream, clock }) => {
+    for (const tile of tiles) tile.setClock(cameraId, stream, clock);
+  });
   socket.on('camerasChanged', () => void refreshCameras());
   socket.on('consumerClosed', ({ consumerId, reason }) => {
     for (const tile of tiles) tile.onConsumerClosed(consumerId, reason);

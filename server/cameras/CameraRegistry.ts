@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import type { CameraStream, IngestStatus } from '../media/CameraStream.js';
+import type { CameraClock } from '../media/Ingest.js';
 import type { MediaService } from '../media/MediaService.js';
 import type { CameraRecord, CameraRepository } from './camera.repository.js';
 import type { CameraInput } from './camera.schema.js';
@@ -31,6 +32,8 @@ export interface CameraRegistryEvents {
   added: [CameraSummary];
   removed: [cameraId: string];
   updated: [CameraSummary];
+  /** A stream's camera clock mapping changed (for camera-to-screen latency in clients). */
+  clock: [cameraId: string, stream: StreamKind, clock: CameraClock];
 }
 
 interface Entry {
@@ -76,6 +79,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   #open(record: CameraRecord, kind: StreamKind): CameraStream {
     const stream = this.#media.openStream(CameraRegistry.#streamOptions(record, kind));
     stream.on('status', (s) => this.#onStatus(record.id, kind, s));
+    stream.on('clock', (c) => this.emit('clock', record.id, kind, c));
     return stream;
   }
 

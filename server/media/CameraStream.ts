@@ -19,7 +19,7 @@ import type { IngestConfig } from '../config.js';
 import type { IngestPath, RtspTransport, TranscodeMode } from '../cameras/camera.schema.js';
 import { moduleLogger, type Logger } from '../logger.js';
 import { FfmpegIngest } from './FfmpegIngest.js';
-import type { Ingest, IngestExit, IngestInput, IngestKind, IngestProgress, IngestRtp } from './Ingest.js';
+import type { CameraClock, Ingest, IngestExit, IngestInput, IngestKind, IngestProgress, IngestRtp } from './Ingest.js';
 import { RtspRelayIngest } from './RtspRelayIngest.js';
 import { chooseAnnouncedProfile, type ProfileChoice } from './h264-profile.js';
 import { allocateUdpPort } from './udp-port.js';
@@ -65,6 +65,8 @@ export interface CameraStreamEvents {
   status: [IngestStatus];
   /** A new Producer replaced the previous one (or the first one appeared). */
   producer: [Producer];
+  /** The camera's clock mapping for the current run was (re)learned. */
+  clock: [CameraClock];
 }
 
 const PAYLOAD_TYPE = 96;
@@ -80,6 +82,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #transport?: PlainTransport;
   #producer?: Producer;
   #ingest?: Ingest;
+  #clock?: CameraClock;
   #ports?: { rtp: number; rtcp: number };
   readonly #ssrc = randomInt(1, 2 ** 31);
   #attempt = 0;
@@ -118,6 +121,11 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   /** The worker slot whose router holds the producer. */
   get slot(): WorkerSlot | undefined {
     return this.#slot;
+  }
+
+  /** The camera's clock mapping for the current run, once its first sender report came. */
+  get clock(): CameraClock | undefined {
+    return this.#clock;
   }
 
   /** Pid of the running ingest process (fault-injection tests, ops). */
@@ -249,6 +257,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport })
       : FfmpegIngest.start({ ...target, ffmpegPath: this.#options.ffmpegPath, url: this.#options.url, transport: this.#options.rtspTransport, transcode });
     this.#ingest = ingest;
+    this.#clock = undefined;
     this.#startedAt = Date.now();
     this.#framesSeen = 0;
     this.#update({ transcoding: transcode, ingest: ingest.kind });
@@ -258,6 +267,11 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       void ingest.stop();
     }));
     ingest.on('progress', (p) => this.#onProgress(p));
+    ingest.on('clock', (c) => {
+      if (this.#ingest !== ingest) return;
+      this.#clock = c;
+      this.emit('clock', c);
+    });
     ingest.once('exit', (e) => this.#onExit(ingest, e));
   }
 

@@ -45,8 +45,21 @@ export interface IngestExit {
   requested: boolean;
 }
 
+/**
+ * The camera's capture clock: RTP time `rtpTimestamp` was wall-clock `ntpMs` (ms since the
+ * Unix epoch) at the camera, from its RTCP sender report. Viewers map a frame's RTP
+ * timestamp through it to the frame's capture time.
+ */
+export interface CameraClock {
+  ntpMs: number;
+  rtpTimestamp: number;
+  clockRate: number;
+}
+
 export interface IngestEvents {
   input: [IngestInput];
+  /** A new camera clock mapping (relay only: ffmpeg consumes the camera's reports). */
+  clock: [CameraClock];
   rtp: [IngestRtp];
   progress: [IngestProgress];
   exit: [IngestExit];

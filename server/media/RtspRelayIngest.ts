@@ -293,6 +293,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     const { senderReport: sr } = readRtcp(b);
     if (!sr || (this.#cameraSsrc !== undefined && sr.ssrc !== this.#cameraSsrc)) return;
     this.#sr = sr;
+    this.emit('clock', { ntpMs: msFromNtp(sr.ntp), rtpTimestamp: sr.rtpTimestamp, clockRate: this.#clockRate });
     this.#outRtcp?.send(senderReport(this.#o.ssrc, sr, this.#packets, this.#bytes), this.#o.rtcpPort, '127.0.0.1');
   }
 

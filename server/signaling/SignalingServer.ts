@@ -94,6 +94,9 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     deps.cameras.on('health', (cameraId, stream, health) => {
       this.io.to(room(cameraId)).emit('cameraHealth', { cameraId, stream, health });
     });
+    deps.cameras.on('clock', (cameraId, stream, clock) => {
+      this.io.to(room(cameraId)).emit('cameraClock', { cameraId, stream, clock });
+    });
     const changed = () => this.io.emit('camerasChanged');
     deps.cameras.on('added', changed);
     deps.cameras.on('removed', changed);

@@ -143,6 +143,7 @@ export class ViewerSession {
       rtpParameters: consumer.rtpParameters,
       cameraId,
       stream: served,
+      ...(camera.clock ? { clock: camera.clock } : {}),
     };
   }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { CameraHealth } from '../cameras/camera-health.js';
 import type { CameraSummary, StreamKind } from '../cameras/CameraRegistry.js';
 import type { ErrorBody } from '../errors.js';
+import type { CameraClock } from '../media/Ingest.js';
 
 const id = z.string().min(1).max(64);
 
@@ -72,6 +73,8 @@ export interface ConsumeResult {
   cameraId: string;
   /** The stream actually served (a camera without a sub stream serves main). */
   stream: StreamKind;
+  /** The camera's clock mapping, when known (updates come as `cameraClock`). */
+  clock?: CameraClock;
 }
 
 /** What each request answers with on success. */
@@ -96,6 +99,7 @@ export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 export interface ServerEvents {
   cameraHealth: (e: { cameraId: string; stream: StreamKind; health: CameraHealth }) => void;
   camerasChanged: () => void;
+  cameraClock: (e: { cameraId: string; stream: StreamKind; clock: CameraClock }) => void;
   consumerClosed: (e: { consumerId: string; cameraId: string; reason: string }) => void;
   transportClosed: (e: { transportId: string; reason: string }) => void;
 }

@@ -44,7 +44,18 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       await page.waitForFunction((id) => Number(document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)?.dataset.fps) > 10, json.id, { timeout: 5000 });
       const profileName = (await fetch(`${server.url}/api/cameras/${json.id}`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json())).health.profile;
       assert.equal(profileName, profile === 'high' ? 'High' : 'Constrained Baseline');
-      console.log(`# ${profile}: 26 frames rendered ${ms} ms after the click`);
+      // Camera-to-screen latency from RTP timing, once the camera's first sender report (GStreamer
+      // sends one within ~5 s) has reached the tile. Camera and browser share this machine's
+      // clock, so it must be positive and well under a second.
+      await page.waitForFunction((id) => document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)?.dataset.latencyMs !== undefined, json.id, { timeout: 12_000 });
+      const shown = await page.evaluate((id) => {
+        const el = document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)!;
+        return { latencyMs: Number(el.dataset.latencyMs), text: el.querySelector('.stats')!.textContent ?? '' };
+      }, json.id);
+      const { latencyMs } = shown;
+      assert.ok(latencyMs > 0 && latencyMs < 1000, `camera-to-screen ${latencyMs} ms`);
+      assert.ok(shown.text.includes(`độ trễ ${latencyMs} ms`), `shown in the overlay, in Vietnamese by default: "${shown.text}"`);
+      console.log(`# ${profile}: 26 frames rendered ${ms} ms after the click; camera-to-screen ${latencyMs} ms`);
     });
   }
 });

@@ -22,6 +22,8 @@ export interface CameraOptions {
   pattern?: string;
   /** SPS/PPS in-band too (default: only in the SDP, like many cameras). */
   inband?: boolean;
+  /** Never honour keyframe requests (IDRs only every `gop` frames), like many cheap cameras. */
+  ignoreKeyframeRequests?: boolean;
   /** Require credentials (user/password below; defaults viewer / s3cret). */
   auth?: 'basic' | 'digest';
   user?: string;
@@ -49,7 +51,7 @@ function launch(opts: CameraOptions, onClients: (n: number) => void): Promise<{ 
   const args = [SCRIPT];
   for (const [k, v] of Object.entries(opts)) {
     if (v === undefined || v === false) continue;
-    args.push(`--${k}`);
+    args.push(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     if (v !== true) args.push(String(v));
   }
   const proc = spawn('/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });

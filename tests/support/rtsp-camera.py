@@ -71,6 +71,21 @@ def pipeline(args: argparse.Namespace) -> str:
     return f"( {src}{enc} )"
 
 
+def ignore_keyframe_requests(media: "GstRtspServer.RTSPMedia") -> None:
+    """Like many cheap cameras: keyframe requests (RTCP PLI/FIR, which GStreamer turns into
+    upstream force-key-unit events) never reach the encoder, so IDRs come only every GOP."""
+    pay = media.get_element().get_by_name("pay0")
+
+    def drop(_pad, info):
+        event = info.get_event()
+        s = event.get_structure() if event else None
+        if s is not None and s.get_name() == "GstForceKeyUnit":
+            return Gst.PadProbeReturn.DROP
+        return Gst.PadProbeReturn.OK
+
+    pay.get_static_pad("sink").add_probe(Gst.PadProbeType.EVENT_UPSTREAM, drop)
+
+
 def start_timecode(media: "GstRtspServer.RTSPMedia", args: argparse.Namespace) -> None:
     """Feeds the appsrc at the frame rate from a thread; each frame carries the wall-clock
     time at which it was made (before encoding, like a camera's sensor readout)."""
@@ -116,6 +131,7 @@ def main() -> None:
         help="send SPS/PPS in-band before every IDR (default: only in the SDP, like many cameras)",
     )
     ap.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
+    ap.add_argument("--ignore-keyframe-requests", action="store_true", help="never honour PLI/FIR")
     ap.add_argument("--user", default="viewer")
     ap.add_argument("--password", default="s3cret")
     args = ap.parse_args()
@@ -127,8 +143,13 @@ def main() -> None:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(pipeline(args))
     factory.set_shared(True)
-    if args.pattern == "timecode":
-        factory.connect("media-configure", lambda _f, media: start_timecode(media, args))
+    def configure(_factory, media):
+        if args.pattern == "timecode":
+            start_timecode(media, args)
+        if args.ignore_keyframe_requests:
+            ignore_keyframe_requests(media)
+
+    factory.connect("media-configure", configure)
     if args.auth != "none":
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
