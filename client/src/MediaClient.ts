@@ -10,6 +10,8 @@ export interface Subscription {
   stream: 'main' | 'sub';
   /** The camera's clock mapping (RTP time -> capture wall-clock), kept current by the tile. */
   clock?: CameraClock;
+  /** A fast-start consumer to show until `consumer` renders (cameras that ignore keyframe requests). */
+  fast?: { consumer: types.Consumer; track: MediaStreamTrack };
 }
 
 export class MediaClient {
@@ -87,10 +89,31 @@ export class MediaClient {
       rtpParameters: res.rtpParameters as types.RtpParameters,
     });
     await request(this.socket, 'resumeConsumer', { consumerId: consumer.id });
-    return { consumer, track: consumer.track, stream: res.stream, ...(res.clock ? { clock: res.clock } : {}) };
+    const sub: Subscription = { consumer, track: consumer.track, stream: res.stream, ...(res.clock ? { clock: res.clock } : {}) };
+    if (res.fastStart) {
+      const fast = await transport.consume({
+        id: res.fastStart.consumerId,
+        producerId: res.fastStart.producerId,
+        kind: 'video',
+        rtpParameters: res.fastStart.rtpParameters as types.RtpParameters,
+      });
+      sub.fast = { consumer: fast, track: fast.track };
+      await request(this.socket, 'resumeConsumer', { consumerId: fast.id }).catch(() => undefined);
+    }
+    return sub;
+  }
+
+  /** Ends a subscription's fast start (its main consumer has taken over). */
+  async endFastStart(sub: Subscription): Promise<void> {
+    const fast = sub.fast;
+    if (!fast) return;
+    delete sub.fast;
+    if (!fast.consumer.closed) fast.consumer.close();
+    if (this.socket.connected) await request(this.socket, 'closeConsumer', { consumerId: fast.consumer.id }).catch(() => undefined);
   }
 
   async unsubscribe(sub: Subscription): Promise<void> {
+    await this.endFastStart(sub);
     if (!sub.consumer.closed) sub.consumer.close();
     if (this.socket.connected) await request(this.socket, 'closeConsumer', { consumerId: sub.consumer.id }).catch(() => undefined);
   }

@@ -17,6 +17,8 @@ import { RequestError } from './signaling.js';
 export class Tile {
   readonly el: HTMLElement;
   readonly #video: HTMLVideoElement;
+  /** Shows a fast-start consumer on top of #video until #video renders (see MediaClient). */
+  readonly #fastVideo: HTMLVideoElement;
   readonly #name: HTMLElement;
   readonly #badge: HTMLElement;
   readonly #stats: HTMLElement;
@@ -42,8 +44,9 @@ export class Tile {
     this.stream = stream;
     this.el = document.createElement('div');
     this.el.className = 'tile empty';
-    this.el.innerHTML = '<video muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span></div><div class="overlay bottom stats"></div><div class="notice"></div>';
+    this.el.innerHTML = '<video muted playsinline autoplay></video><video class="fast-start" muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span></div><div class="overlay bottom stats"></div><div class="notice"></div>';
     this.#video = this.el.querySelector('video')!;
+    this.#fastVideo = this.el.querySelector('video.fast-start')!;
     this.#name = this.el.querySelector('.name')!;
     this.#badge = this.el.querySelector('.badge')!;
     this.#stats = this.el.querySelector('.stats')!;
@@ -70,6 +73,8 @@ export class Tile {
     const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
       this.#frames++;
       this.#measureLatency(meta);
+      // The shared stream renders: the fast start (if any) has done its job.
+      if (this.#sub?.fast) this.#endFastStart(this.#sub);
       windowFrames++;
       const now = performance.now();
       if (now - windowStart >= 1000) {
@@ -139,9 +144,20 @@ export class Tile {
     }
   }
 
+  #endFastStart(sub: Subscription): void {
+    this.el.classList.remove('fast-starting');
+    this.#fastVideo.srcObject = null;
+    void this.#media.endFastStart(sub);
+  }
+
   /** Called when the server closed this tile's consumer. */
   onConsumerClosed(consumerId: string, reason: string): void {
+    if (this.#sub?.fast?.consumer.id === consumerId) {
+      this.#endFastStart(this.#sub);
+      return;
+    }
     if (this.#sub?.consumer.id !== consumerId) return;
+    this.#endFastStart(this.#sub);
     this.#sub.consumer.close();
     this.#sub = undefined;
     if (reason === 'access revoked') {
@@ -157,6 +173,7 @@ export class Tile {
   /** Called after the signaling connection came back: everything must be re-subscribed. */
   resubscribe(): void {
     if (!this.#camera) return;
+    if (this.#sub) this.#endFastStart(this.#sub);
     this.#sub?.consumer.close();
     this.#sub = undefined;
     this.#attempt = 0;
@@ -182,7 +199,15 @@ export class Tile {
       this.#attempt = 0;
       this.#notice.textContent = '';
       this.#video.srcObject = new MediaStream([sub.track]);
-      await this.#video.play().catch(() => undefined);
+      if (sub.fast) {
+        // The shared stream shows nothing before the camera's next IDR: the fast start plays.
+        this.#fastVideo.srcObject = new MediaStream([sub.fast.track]);
+        this.el.classList.add('fast-starting');
+        void this.#video.play().catch(() => undefined);
+        await this.#fastVideo.play().catch(() => undefined);
+      } else {
+        await this.#video.play().catch(() => undefined);
+      }
       sub.consumer.on('transportclose', () => {
         if (this.#sub === sub) {
           this.#sub = undefined;
@@ -259,6 +284,8 @@ export class Tile {
     const sub = this.#sub;
     this.#sub = undefined;
     this.#video.srcObject = null;
+    this.#fastVideo.srcObject = null;
+    this.el.classList.remove('fast-starting');
     this.#lastStats = undefined;
     this.#latencies.length = 0;
     delete this.el.dataset.latencyMs;

@@ -83,6 +83,10 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #producer?: Producer;
   #ingest?: Ingest;
   #clock?: CameraClock;
+  /** RTP parameters of the current run's producer (fast-start producers copy them). */
+  #rtpParameters?: RtpParameters;
+  /** Closers of the open fast-start producers (they end with their run). */
+  readonly #fastStarts = new Set<() => void>();
   #ports?: { rtp: number; rtcp: number };
   readonly #ssrc = randomInt(1, 2 ** 31);
   #attempt = 0;
@@ -126,6 +130,34 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   /** The camera's clock mapping for the current run, once its first sender report came. */
   get clock(): CameraClock | undefined {
     return this.#clock;
+  }
+
+  /**
+   * For a new viewer of a camera known to ignore keyframe requests: a producer of the
+   * viewer's own that starts with the cached GOP, so the first picture needs no new IDR
+   * (docs/media.md). Undefined when the camera answers keyframe requests, nothing is
+   * cached, or the ingest cannot do it (ffmpeg).
+   */
+  async openFastStart(): Promise<{ producer: Producer; start(): void; close(): void } | undefined> {
+    const ingest = this.#ingest;
+    const transport = this.#transport;
+    const params = this.#rtpParameters;
+    if (!ingest?.openFastStart || ingest.honoursKeyframeRequests !== false || !transport || !params || !this.#producer) return undefined;
+    const ssrc = randomInt(1, 2 ** 31);
+    const producer = await transport.produce({ kind: 'video', rtpParameters: { ...params, encodings: [{ ssrc }] }, appData: { streamId: this.id, fastStart: true } });
+    const feed = this.#ingest === ingest ? ingest.openFastStart(ssrc) : undefined;
+    if (!feed) {
+      producer.close();
+      return undefined;
+    }
+    const close = () => {
+      this.#fastStarts.delete(close);
+      feed.close();
+      if (!producer.closed) producer.close();
+    };
+    this.#fastStarts.add(close);
+    producer.observer.once('close', close);
+    return { producer, start: () => feed.start(), close };
   }
 
   /** Pid of the running ingest process (fault-injection tests, ops). */
@@ -312,6 +344,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     };
     this.#producer?.close();
     const producer = await transport.produce({ kind: 'video', rtpParameters, appData: { streamId: this.id } });
+    this.#rtpParameters = rtpParameters;
     if (transport.closed || this.#transport !== transport) {
       producer.close();
       return;
@@ -361,6 +394,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     if (this.#ingest !== ingest) return;
     this.#ingest = undefined;
     // This run's RTP timeline is over (see the header comment).
+    for (const close of [...this.#fastStarts]) close();
     this.#producer?.close();
     this.#producer = undefined;
     const reason = this.#retryReason ?? e.reason;

@@ -65,12 +65,25 @@ export interface IngestEvents {
   exit: [IngestExit];
 }
 
+/**
+ * A viewer's fast-start stream (see FastStart.ts): live packets are held from its opening;
+ * start() replays the cached GOP (once its consumer can receive), close() ends it.
+ */
+export interface FastStart {
+  start(): void;
+  close(): void;
+}
+
 export interface Ingest extends EventEmitter<IngestEvents> {
   readonly kind: IngestKind;
   /** Process id when the ingest is a child process (fault-injection tests, ops). */
   readonly pid: number | undefined;
   /** Recent log lines with credentials removed. */
   readonly recentLog: readonly string[];
+  /** Whether the camera answers keyframe requests (undefined: not known yet, or not told by this path). */
+  readonly honoursKeyframeRequests?: boolean | undefined;
+  /** A stream of the cached GOP then live packets under `ssrc` (the relay only). */
+  openFastStart?(ssrc: number): FastStart | undefined;
   /** Ends the ingest; resolves once it is gone. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }

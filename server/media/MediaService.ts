@@ -120,18 +120,23 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
       } catch (err) {
         throw new AppError(ErrorCode.CameraUnavailable, `camera unavailable: ${(err as Error).message}`);
       }
-      if (transport.closed) throw new AppError(ErrorCode.InvalidState, 'transport closed');
-      const router = this.#routerOf(transport);
       try {
-        await this.#pipe(producer, stream, router);
-        if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-          throw new AppError(ErrorCode.CannotConsume, 'this browser cannot decode the camera\'s codec');
-        }
-        return await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+        return await this.consumeProducer(transport, stream, producer, rtpCapabilities);
       } catch (err) {
         if (!producer.closed || attempt >= 3) throw err;
       }
     }
+  }
+
+  /** A paused consumer of one producer of `stream` (its own, or a fast-start one) on `transport`. */
+  async consumeProducer(transport: WebRtcTransport, stream: CameraStream, producer: Producer, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
+    if (transport.closed) throw new AppError(ErrorCode.InvalidState, 'transport closed');
+    const router = this.#routerOf(transport);
+    await this.#pipe(producer, stream, router);
+    if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      throw new AppError(ErrorCode.CannotConsume, 'this browser cannot decode the camera\'s codec');
+    }
+    return transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
   }
 
   #routerOf(transport: WebRtcTransport): Router {

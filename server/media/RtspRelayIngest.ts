@@ -13,7 +13,8 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
-import type { Ingest, IngestEvents, IngestTarget } from './Ingest.js';
+import { FastStartFeed, GopCache } from './FastStart.js';
+import type { FastStart, Ingest, IngestEvents, IngestTarget } from './Ingest.js';
 import { header, RtspConnection, RtspError, splitCredentials, type RtspResponse } from './rtsp/RtspConnection.js';
 import { parseVideoSdp, resolveControl, sessionControl } from './sdp.js';
 import {
@@ -35,6 +36,8 @@ export interface RtspRelayOptions extends IngestTarget {
 /** Header extension id used for abs-capture-time on the producer. */
 export const ABS_CAPTURE_TIME_ID = 1;
 const KEYFRAME_REQUEST_MIN_INTERVAL_MS = 500;
+/** A keyframe request answered by an IDR within this long counts as honoured. */
+const KEYFRAME_ANSWER_MS = 600;
 const RECEIVER_REPORT_INTERVAL_MS = 5000;
 const ABS_CAPTURE_TIME_INTERVAL_MS = 1000;
 const MAX_REDIRECTS = 3;
@@ -75,6 +78,11 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
   #sr?: SenderReport;
   #lastAbsAt = 0;
   #lastKeyframeRequest = 0;
+  readonly #gop = new GopCache();
+  readonly #fastStarts = new Set<FastStartFeed>();
+  /** When the oldest unanswered keyframe request went out. */
+  #keyframeAskedAt?: number;
+  #honoursKeyframeRequests?: boolean;
   #frames = 0;
   #bytes = 0;
   #packets = 0;
@@ -259,11 +267,12 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
       this.#paramsTs = ts;
     }
     const seqIn = sequenceNumber(p);
+    if (units.idrStart && frameStart) this.#keyframeArrived();
     if (units.idrStart && this.#paramsTs !== ts && this.#sps && this.#pps) {
       const sets = parameterSetPacket(this.#sps, this.#pps, p);
       rewrite(sets, this.#o.ssrc, this.#o.payloadType, seqIn + this.#inserted);
       this.#inserted++;
-      this.#send(sets);
+      this.#forward(sets, false);
       this.#paramsTs = ts;
     }
     rewrite(p, this.#o.ssrc, this.#o.payloadType, seqIn + this.#inserted);
@@ -275,17 +284,45 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
       out = withAbsCaptureTime(p, headerLen, ABS_CAPTURE_TIME_ID, ntpFromMs(captureMs));
       this.#lastAbsAt = now;
     }
-    this.#send(out);
+    this.#forward(out, units.idrStart);
     if (marker(p) && ++this.#frames === 1) {
       // The first whole frame: the stream is live now, not at the next progress tick.
       this.emit('progress', { frames: this.#frames, bytes: this.#bytes });
     }
   }
 
-  #send(p: Buffer): void {
+  /** To the shared producer, into the GOP cache, and to every open fast-start stream. */
+  #forward(p: Buffer, idrStart: boolean): void {
     this.#packets++;
     this.#bytes += p.length;
     this.#out!.send(p, this.#o.rtpPort, '127.0.0.1');
+    this.#gop.add(p, idrStart);
+    for (const feed of this.#fastStarts) feed.live(p);
+  }
+
+  #keyframeArrived(): void {
+    if (this.#keyframeAskedAt === undefined) return;
+    this.#honoursKeyframeRequests = Date.now() - this.#keyframeAskedAt <= KEYFRAME_ANSWER_MS;
+    this.#keyframeAskedAt = undefined;
+  }
+
+  /** Whether the camera answers keyframe requests (undefined until one was asked). */
+  get honoursKeyframeRequests(): boolean | undefined {
+    if (this.#keyframeAskedAt !== undefined && Date.now() - this.#keyframeAskedAt > KEYFRAME_ANSWER_MS) return false;
+    return this.#honoursKeyframeRequests;
+  }
+
+  /** A fast-start stream under `ssrc`, or undefined when no GOP is cached. */
+  openFastStart(ssrc: number): FastStart | undefined {
+    if (this.#finished || this.#gop.packets.length === 0) return undefined;
+    const feed = new FastStartFeed(ssrc, this.#o.payloadType, (b) => this.#out?.send(b, this.#o.rtpPort, '127.0.0.1'));
+    this.#fastStarts.add(feed);
+    // The GOP as it is now: the feed holds every later packet until the replay is done.
+    const cached = [...this.#gop.packets];
+    return {
+      start: () => feed.start(cached),
+      close: () => { feed.close(); this.#fastStarts.delete(feed); },
+    };
   }
 
   #onCameraRtcp(b: Buffer): void {
@@ -302,6 +339,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     const now = Date.now();
     if (this.#cameraSsrc === undefined || now - this.#lastKeyframeRequest < KEYFRAME_REQUEST_MIN_INTERVAL_MS) return;
     this.#lastKeyframeRequest = now;
+    this.#keyframeAskedAt ??= now;
     this.#toCameraRtcp(pliPacket(this.#receiverSsrc, this.#cameraSsrc));
   }
 
@@ -316,6 +354,9 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     this.#finished = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    for (const feed of this.#fastStarts) feed.close();
+    this.#fastStarts.clear();
+    this.#gop.clear();
     for (const s of [this.#out, this.#outRtcp, this.#camRtp, this.#camRtcp]) {
       try { s?.close(); } catch { /* already closed */ }
     }

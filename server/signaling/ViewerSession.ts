@@ -5,6 +5,7 @@ import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MediaService } from '../media/MediaService.js';
+import type { CameraStream } from '../media/CameraStream.js';
 import type { ViewAccess, Viewer } from './access-port.js';
 import type { ConsumeResult, ParsedRequest, TransportInfo } from './protocol.js';
 
@@ -42,12 +43,18 @@ interface ConsumerEntry {
 
 /** The reason given to a client whose view was taken away. */
 export const REVOKED = 'access revoked';
+/** The reason given when a fast-start consumer ends because the shared one took over. */
+export const FAST_START_ENDED = 'fast start ended';
+/** How long a fast-start consumer outlives the shared consumer's first keyframe (the client's switch). */
+const FAST_START_HANDOVER_MS = 1500;
 
 export class ViewerSession {
   readonly viewer: Viewer;
   readonly #deps: SessionDeps;
   readonly #transports = new Map<string, WebRtcTransport>();
   readonly #consumers = new Map<string, ConsumerEntry>();
+  /** Fast-start companions of open views (docs/media.md), by consumer id. */
+  readonly #fastStarts = new Map<string, { consumer: Consumer; start(): void }>();
   #closed = false;
 
   constructor(viewer: Viewer, deps: SessionDeps) {
@@ -124,8 +131,10 @@ export class ViewerSession {
       release();
       throw new AppError(ErrorCode.NotFound, 'no such camera');
     }
+    const fastStart = await this.#openFastStart(transport, camera, rtpCapabilities as Parameters<MediaService['consume']>[2], cameraId, consumer);
     const end = (reason: string, tellClient: boolean) => {
       if (!this.#consumers.delete(consumer.id)) return;
+      fastStart?.close();
       release();
       if (!consumer.closed) consumer.close();
       if (tellClient) this.#deps.notify.consumerClosed(consumer.id, cameraId, reason);
@@ -144,18 +153,62 @@ export class ViewerSession {
       cameraId,
       stream: served,
       ...(camera.clock ? { clock: camera.clock } : {}),
+      ...(fastStart ? { fastStart: { consumerId: fastStart.id, producerId: fastStart.producerId, rtpParameters: fastStart.rtpParameters } } : {}),
     };
   }
 
-  #consumer(id: string): ConsumerEntry {
+  /**
+   * The fast-start companion of a new view of a camera that ignores keyframe requests: a
+   * consumer of a producer of the viewer's own that begins with the cached GOP. It ends a
+   * moment after the shared consumer has sent its first keyframe (the client switches to
+   * the shared one when that renders), or with the view.
+   */
+  async #openFastStart(transport: WebRtcTransport, camera: CameraStream, rtpCapabilities: Parameters<MediaService['consume']>[2], cameraId: string, shared: Consumer): Promise<Consumer | undefined> {
+    const feed = await camera.openFastStart().catch(() => undefined);
+    if (!feed) return undefined;
+    let consumer: Consumer;
+    try {
+      consumer = await this.#deps.media.consumeProducer(transport, camera, feed.producer, rtpCapabilities);
+    } catch {
+      feed.close();
+      return undefined;
+    }
+    // The replay starts when the client resumes it: earlier packets would reach no one.
+    this.#fastStarts.set(consumer.id, { consumer, start: feed.start });
+    const finished = (tellClient: boolean) => {
+      if (!this.#fastStarts.delete(consumer.id)) return;
+      feed.close();
+      if (!consumer.closed) consumer.close();
+      if (tellClient) this.#deps.notify.consumerClosed(consumer.id, cameraId, FAST_START_ENDED);
+    };
+    consumer.observer.once('close', () => finished(false));
+    consumer.on('producerclose', () => finished(true));
+    consumer.on('transportclose', () => finished(false));
+    void shared.enableTraceEvent(['keyframe']).catch(() => undefined);
+    shared.on('trace', (t) => {
+      if (t.type !== 'keyframe' || t.direction !== 'out') return;
+      void shared.enableTraceEvent([]).catch(() => undefined);
+      setTimeout(() => finished(true), FAST_START_HANDOVER_MS).unref();
+    });
+    return consumer;
+  }
+
+  #consumer(id: string): { consumer: Consumer } {
     const c = this.#consumers.get(id);
-    if (!c) throw new AppError(ErrorCode.NotFound, 'no such consumer');
-    return c;
+    if (c) return c;
+    const fastStart = this.#fastStarts.get(id);
+    if (fastStart) return fastStart;
+    throw new AppError(ErrorCode.NotFound, 'no such consumer');
   }
 
   async resumeConsumer({ consumerId }: ParsedRequest<'resumeConsumer'>): Promise<Record<string, never>> {
     const { consumer } = this.#consumer(consumerId);
     await consumer.resume();
+    const fastStart = this.#fastStarts.get(consumerId);
+    if (fastStart) {
+      fastStart.start(); // begins with the cached IDR: no keyframe to ask for
+      return {};
+    }
     // The client is ready to render: ask the source for a keyframe now rather than wait a GOP.
     await consumer.requestKeyFrame().catch(() => undefined);
     return {};

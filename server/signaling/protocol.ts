@@ -75,6 +75,12 @@ export interface ConsumeResult {
   stream: StreamKind;
   /** The camera's clock mapping, when known (updates come as `cameraClock`). */
   clock?: CameraClock;
+  /**
+   * For a camera that ignores keyframe requests: a second consumer that starts at once
+   * with the cached GOP. Show it until the main consumer renders, then close it; the server
+   * ends it (consumerClosed, "fast start ended") shortly after the switch point anyway.
+   */
+  fastStart?: { consumerId: string; producerId: string; rtpParameters: unknown };
 }
 
 /** What each request answers with on success. */

@@ -1,5 +1,6 @@
 // The relay's pure parts: Digest authentication (RFC 2617's own example), RTSP head parsing,
-// RTP header lengths, H.264 unit detection, parameter-set packets, abs-capture-time, RTCP.
+// RTP header lengths, H.264 unit detection, parameter-set packets, abs-capture-time, RTCP,
+// the GOP cache and the fast-start replay.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { authorizationFor, parseChallenges } from '../../server/media/rtsp/rtsp-auth.js';
@@ -9,6 +10,7 @@ import {
   spropParameterSets, ssrc, withAbsCaptureTime,
 } from '../../server/media/rtp/rtp.js';
 import { resolveControl, sessionControl } from '../../server/media/sdp.js';
+import { FastStartFeed, GopCache } from '../../server/media/FastStart.js';
 
 test('Digest authentication reproduces RFC 2617\'s example; Basic is user:password in base64', () => {
   const [c] = parseChallenges(['Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"']);
@@ -108,4 +110,51 @@ test('RTCP: sender reports and keyframe requests are read; PLI and SR are writte
   assert.equal(readRtcp(pliPacket(1, 2)).keyframeRequest, true);
   assert.equal(readRtcp(sr).keyframeRequest, false);
   assert.deepEqual(readRtcp(Buffer.from([0x80, 200, 0xff, 0xff])), { keyframeRequest: false }, 'a length past the end is ignored');
+});
+
+test('the GOP cache starts at the IDR access unit (parameter sets included) and drops what came before', () => {
+  const pkt = (ts: number, nal: number) => {
+    const p = Buffer.alloc(14);
+    p[0] = 0x80; p[1] = 96; p.writeUInt32BE(ts, 4); p[12] = nal;
+    return p;
+  };
+  const gop = new GopCache();
+  gop.add(pkt(1, 0x41), false);
+  assert.equal(gop.packets.length, 0, 'nothing decodable before the first IDR');
+  const sets = pkt(2, 0x78);
+  gop.add(sets, false); // STAP-A with SPS/PPS, same access unit as the IDR
+  gop.add(pkt(2, 0x65), true);
+  gop.add(pkt(2, 0x65), true); // a second slice of the same IDR
+  gop.add(pkt(3, 0x41), false);
+  assert.deepEqual(gop.packets.map((p) => p.readUInt32BE(4)), [2, 2, 2, 3]);
+  assert.equal(gop.packets[0], sets, 'kept as a view, not a copy');
+  gop.add(pkt(4, 0x78), false);
+  gop.add(pkt(4, 0x65), true);
+  assert.deepEqual(gop.packets.map((p) => p.readUInt32BE(4)), [4, 4], 'a new IDR starts a new GOP');
+});
+
+test('a fast-start feed replays the GOP with compressed timestamps, then live packets in order', async () => {
+  const pkt = (ts: number, seq: number) => {
+    const p = Buffer.alloc(13);
+    p[0] = 0x80; p[1] = 96; p.writeUInt16BE(seq, 2); p.writeUInt32BE(ts, 4); p.writeUInt32BE(1, 8);
+    return p;
+  };
+  const sent: Buffer[] = [];
+  const done = new Promise<void>((resolve) => {
+    const feed = new FastStartFeed(0xfeed, 100, (p) => { sent.push(p); if (sent.length === 203) resolve(); });
+    const cached = Array.from({ length: 200 }, (_, i) => pkt(90000 + Math.floor(i / 4) * 3600, i)); // 50 frames, 40 ms apart
+    feed.live(pkt(999, 0)); // arrived before the replay began: held back
+    feed.start(cached);
+    feed.live(pkt(90000 + 50 * 3600, 200));
+    feed.live(pkt(90000 + 50 * 3600, 201));
+  });
+  await done;
+  assert.ok(sent.every((p) => ssrc(p) === 0xfeed && (p[1]! & 0x7f) === 100));
+  const seqs = sent.map(sequenceNumber);
+  for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], (seqs[i - 1]! + 1) & 0xffff, 'consecutive sequence numbers');
+  const ts = sent.slice(0, 200).map((p) => p.readUInt32BE(4));
+  const last = 90000 + 49 * 3600;
+  assert.equal(ts[0], last - 49 * 90, 'the first cached frame is 49 ms (1 ms per frame) before the last');
+  assert.equal(ts[199], last, 'the last cached frame keeps its timestamp');
+  assert.equal(sent[200]!.readUInt32BE(4), 999, 'then what arrived meanwhile, unchanged');
 });
