@@ -58,7 +58,7 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
   test('RTP over UDP (client_port) plays as well as over TCP', async () => {
     const cam = await startCamera({});
     cameras.push(cam);
-    const { json } = await addCamera(server, { name: 'udp-cam', mainUrl: cam.url, rtspTransport: 'udp' });
+    const { json } = await addCamera(server, { name: 'udp-cam', mainUrl: cam.url, rtspTransport: 'tcp' });
     const sink = await openRtpSink(server, json.id);
     try {
       await sink.waitForPackets(100);
@@ -82,7 +82,7 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
     closers.push(() => stop(publisher));
     // The mount exists once ffmpeg has announced it.
     await untilDescribable(`rtsp://127.0.0.1:${clientPort}/perl`);
-    const { json } = await addCamera(server, { name: 'perl-cam', mainUrl: `rtsp://127.0.0.1:${clientPort}/perl`, rtspTransport: 'udp' });
+    const { json } = await addCamera(server, { name: 'perl-cam', mainUrl: `rtsp://127.0.0.1:${clientPort}/perl`, rtspTransport: 'tcp' });
     const sink = await openRtpSink(server, json.id);
     try {
       await sink.waitForPackets(100, 15_000);
@@ -134,6 +134,26 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
         // Same machine, same clock: capture happened shortly before arrival.
         assert.ok(arrived - capture > -5 && arrived - capture < 1000, `capture ${arrived - capture} ms before arrival`);
       }
+    } finally {
+      await sink.close();
+    }
+  });
+
+  test('the RTSP session is kept alive past the camera\'s session timeout', async () => {
+    // An 8 s timeout over UDP (over TCP gst-rtsp-server keeps a session while its connection
+    // is open): the relay's keep-alive (OPTIONS at half the timeout, RTCP receiver reports)
+    // must hold the one session for 20 s. Without it the session expires (checked by hand).
+    const cam = await startCamera({ sessionTimeout: 8 });
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'keep-alive', mainUrl: cam.url, rtspTransport: 'udp' });
+    const sink = await openRtpSink(server, json.id);
+    try {
+      await sink.waitForPackets(25);
+      const restarts = server.cameras.get(json.id).health.restarts;
+      // 20 s of video; a dropped session stops the packets and the wait fails.
+      for (const until = Date.now() + 20_000; Date.now() < until;) await sink.waitForPackets(50, 5000);
+      assert.equal(server.cameras.get(json.id).health.restarts, restarts, 'no reconnect');
+      assert.equal(cam.clients, 1);
     } finally {
       await sink.close();
     }

@@ -24,6 +24,8 @@ export interface CameraOptions {
   inband?: boolean;
   /** Never honour keyframe requests (IDRs only every `gop` frames), like many cheap cameras. */
   ignoreKeyframeRequests?: boolean;
+  /** RTSP session timeout in seconds (a client that sends nothing is dropped after it). */
+  sessionTimeout?: number;
   /** Require credentials (user/password below; defaults viewer / s3cret). */
   auth?: 'basic' | 'digest';
   user?: string;

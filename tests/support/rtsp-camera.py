@@ -132,6 +132,7 @@ def main() -> None:
     )
     ap.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
     ap.add_argument("--ignore-keyframe-requests", action="store_true", help="never honour PLI/FIR")
+    ap.add_argument("--session-timeout", type=int, default=0, help="RTSP session timeout in s (0: the server's 60)")
     ap.add_argument("--user", default="viewer")
     ap.add_argument("--password", default="s3cret")
     args = ap.parse_args()
@@ -177,8 +178,13 @@ def main() -> None:
             print(f"CLIENTS {clients['n']}", flush=True)
 
         client.connect("closed", on_closed)
+        if args.session_timeout:
+            client.connect("new-session", lambda _c, session: session.set_timeout(args.session_timeout))
 
     server.connect("client-connected", on_client)
+    if args.session_timeout:
+        # gst-rtsp-server expires sessions only when its pool is cleaned up: do it every second.
+        GLib.timeout_add_seconds(1, lambda: server.get_session_pool().cleanup() >= 0)
     if server.attach(None) == 0:
         print("ERROR could not bind", flush=True)
         sys.exit(1)
