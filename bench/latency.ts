@@ -71,16 +71,22 @@ async function glassToGlass(system: string, profile: string, page: Page, id: str
   const latency = (s: TimecodeSample) => s.displayed - s.capture;
   const t0 = all[0]?.displayed ?? 0;
   const tEnd = all.at(-1)?.displayed ?? 0;
-  const first = summarize(all.filter((s) => s.displayed - t0 < 10_000).map(latency));
-  const last = summarize(all.filter((s) => tEnd - s.displayed < 10_000).map(latency));
+  // Drift: p50 of the last 10 s minus p50 of the first 10 s, in total and per leg.
+  const drift = (f: (s: TimecodeSample) => number) => {
+    const ok = all.filter((s) => Number.isFinite(f(s)));
+    const first = summarize(ok.filter((s) => s.displayed - t0 < 10_000).map(f)).p50;
+    const last = summarize(ok.filter((s) => tEnd - s.displayed < 10_000).map(f)).p50;
+    return Math.round((last - first) * 10) / 10;
+  };
   const withOverlay = all.filter((s) => s.overlay !== undefined);
   emit({
     bench: 'glass-to-glass', system, ...(system === 'giamsat' ? { ingest: INGEST } : {}), profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
     latencyMs: summarize(all.map(latency)),
     captureToReceivedMs: summarize(all.filter((s) => s.received).map((s) => s.received! - s.capture)),
     receivedToDisplayedMs: summarize(all.filter((s) => s.received).map((s) => s.displayed - s.received!)),
-    // Drift: p50 of the last 10 s minus p50 of the first 10 s.
-    driftMs: Math.round((last.p50 - first.p50) * 10) / 10,
+    driftMs: drift(latency),
+    driftCaptureToReceivedMs: drift((s) => (s.received ?? NaN) - s.capture),
+    driftReceivedToDisplayedMs: drift((s) => s.displayed - (s.received ?? NaN)),
     // What the tile overlay showed (camera-to-screen from RTP timing), and its error
     // against the time code.
     overlayMs: summarize(withOverlay.map((s) => s.overlay!)),
@@ -98,7 +104,9 @@ async function firstFrameMs(page: Page, id: string): Promise<number> {
 }
 
 try {
-  const session = await login(server, 'quocgia');
+  // A fresh sign-in per page: a 10-minute run outlives the access token (10 min), and a page
+  // that refreshed by itself has rotated the refresh token the others would share.
+  const signIn = () => login(server, 'quocgia');
   for (const profile of args.profiles.split(',') as Array<'baseline' | 'high'>) {
     const cam = await startCamera({ pattern: 'timecode', profile, width: Number(args.width), height: Number(args.height), fps: 25, gop: GOP, kbps: 2500, ignoreKeyframeRequests: STUBBORN });
     cameras.push(cam);
@@ -107,7 +115,7 @@ try {
     // sending for every client (~17 ms measured), so Janus pulls only while it is measured
     // and giamsat's on-demand ingest has stopped by then.
     // ---- giamsat: glass-to-glass and drift ---------------------------------------------------
-    const page = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
+    const page = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
     await page.locator(`li[data-camera-id="${json.id}"]`).click();
     await glassToGlass('giamsat', profile, page, json.id);
     await page.context().close();
@@ -125,7 +133,7 @@ try {
         if (mode === 'warm' && STUBBORN) {
           // One untimed viewer first: its unanswered keyframe request tells the relay that
           // this camera ignores them (what any camera in service has long shown).
-          const p = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
+          const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
           await firstFrameMs(p, json.id);
           await p.context().close();
         }
@@ -133,7 +141,7 @@ try {
           if (mode === 'cold') await idle();
           else await stream.waitForProducer(20_000);
           // Layout 1 auto-fills the first camera (the list holds only this one per run).
-          const p = await openClient(browser, `${server.url}/?layout=1`, session, [TIMECODE_PROBE]);
+          const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
           times.push(await firstFrameMs(p, json.id));
           await p.context().close();
         }
@@ -183,7 +191,7 @@ for (const r of results) {
     const o = r.overlayMs as Summary;
     const e = r.overlayErrorMs as Summary;
     const peer = r.system === 'giamsat' ? (find('glass-to-glass', 'janus', r.profile)?.latencyMs as Summary | undefined) : undefined;
-    console.log(`  ${r.system} glass-to-glass ${r.profile}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms; overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+    console.log(`  ${r.system} glass-to-glass ${r.profile}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
   } else {
     const m = r.ms as Summary;
     const peer = r.system === 'giamsat' ? (find('time-to-first-frame', 'janus', r.profile, 'warm')?.ms as Summary | undefined) : undefined;

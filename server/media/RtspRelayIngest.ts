@@ -35,12 +35,18 @@ export interface RtspRelayOptions extends IngestTarget {
 
 /** Header extension id used for abs-capture-time on the producer. */
 export const ABS_CAPTURE_TIME_ID = 1;
-const KEYFRAME_REQUEST_MIN_INTERVAL_MS = 500;
+const KEYFRAME_REQUEST_MIN_INTERVAL_MS = 300;
 /** A keyframe request answered by an IDR within this long counts as honoured. */
 const KEYFRAME_ANSWER_MS = 600;
 const RECEIVER_REPORT_INTERVAL_MS = 5000;
 const ABS_CAPTURE_TIME_INTERVAL_MS = 1000;
 const MAX_REDIRECTS = 3;
+/**
+ * A session that has sent no RTP this long after PLAY is given up (and retried) sooner than
+ * the stream's stall watchdog would: seen with GStreamer's shared media when a session
+ * starts while the previous one is still being torn down.
+ */
+const FIRST_PACKET_TIMEOUT_MS = 3000;
 /** Packets that are not our RTP before the stream counts as garbage. */
 const MAX_BAD_PACKETS = 100;
 const CODEC_NAMES: Record<string, string> = { H264: 'h264', H265: 'hevc', JPEG: 'mjpeg', MP4V_ES: 'mpeg4' };
@@ -78,6 +84,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
   #sr?: SenderReport;
   #lastAbsAt = 0;
   #lastKeyframeRequest = 0;
+  #keyframeTimer?: NodeJS.Timeout;
   readonly #gop = new GopCache();
   readonly #fastStarts = new Set<FastStartFeed>();
   /** When the oldest unanswered keyframe request went out. */
@@ -184,6 +191,10 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     this.#note(`playing over ${udp ? 'UDP' : 'TCP'}`);
     if (this.#finished) return;
 
+    const firstPacket = setTimeout(() => {
+      if (this.#packets === 0) this.#finish(`camera sent no video within ${FIRST_PACKET_TIMEOUT_MS / 1000} s of PLAY`);
+    }, FIRST_PACKET_TIMEOUT_MS);
+    this.#timers.push(firstPacket);
     const keepAlive = Math.max(5, Math.min(sessionTimeout, 120) / 2) * 1000;
     this.#every(keepAlive, () => void conn.request('OPTIONS', target).catch(() => undefined));
     this.#every(RECEIVER_REPORT_INTERVAL_MS, () => this.#toCameraRtcp(emptyReceiverReport(this.#receiverSsrc)));
@@ -334,10 +345,25 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     this.#outRtcp?.send(senderReport(this.#o.ssrc, sr, this.#packets, this.#bytes), this.#o.rtcpPort, '127.0.0.1');
   }
 
-  /** A PLI to the camera, at most one per KEYFRAME_REQUEST_MIN_INTERVAL_MS. */
+  /**
+   * A PLI to the camera, at most one per KEYFRAME_REQUEST_MIN_INTERVAL_MS. A request inside
+   * the interval is not dropped but sent at its end (a viewer who joins just after another
+   * needs an IDR newer than the one the first asked for).
+   */
   #requestKeyframe(): void {
     const now = Date.now();
-    if (this.#cameraSsrc === undefined || now - this.#lastKeyframeRequest < KEYFRAME_REQUEST_MIN_INTERVAL_MS) return;
+    if (this.#cameraSsrc === undefined || this.#finished) return;
+    const wait = this.#lastKeyframeRequest + KEYFRAME_REQUEST_MIN_INTERVAL_MS - now;
+    if (wait > 0) {
+      if (!this.#keyframeTimer) {
+        this.#keyframeTimer = setTimeout(() => {
+          this.#keyframeTimer = undefined;
+          this.#requestKeyframe();
+        }, wait);
+        this.#timers.push(this.#keyframeTimer);
+      }
+      return;
+    }
     this.#lastKeyframeRequest = now;
     this.#keyframeAskedAt ??= now;
     this.#toCameraRtcp(pliPacket(this.#receiverSsrc, this.#cameraSsrc));

@@ -58,7 +58,7 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
   test('RTP over UDP (client_port) plays as well as over TCP', async () => {
     const cam = await startCamera({});
     cameras.push(cam);
-    const { json } = await addCamera(server, { name: 'udp-cam', mainUrl: cam.url, rtspTransport: 'tcp' });
+    const { json } = await addCamera(server, { name: 'udp-cam', mainUrl: cam.url, rtspTransport: 'udp' });
     const sink = await openRtpSink(server, json.id);
     try {
       await sink.waitForPackets(100);
@@ -82,7 +82,12 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
     closers.push(() => stop(publisher));
     // The mount exists once ffmpeg has announced it.
     await untilDescribable(`rtsp://127.0.0.1:${clientPort}/perl`);
-    const { json } = await addCamera(server, { name: 'perl-cam', mainUrl: `rtsp://127.0.0.1:${clientPort}/perl`, rtspTransport: 'tcp' });
+    const { json } = await addCamera(server, { name: 'perl-cam', mainUrl: `rtsp://127.0.0.1:${clientPort}/perl`, rtspTransport: 'udp' });
+    // Its mount can answer DESCRIBE a moment before its source has finished setting up (then
+    // it answers 404 or 400 for a while): the stream retries as for any camera failure.
+    const hold = server.cameras.stream(json.id, 'main').acquire();
+    closers.push(hold);
+    await waitForHealth(server, json.id, (h) => h.state === 'live', 20_000);
     const sink = await openRtpSink(server, json.id);
     try {
       await sink.waitForPackets(100, 15_000);
@@ -225,7 +230,7 @@ async function hostileServer(script: Script): Promise<{ url: string; close: () =
 }
 
 /** Runs the relay against `url` until it exits (or `ms` pass, then stops it). */
-async function runRelay(url: string, sink: dgram.Socket, ms = 3000): Promise<IngestExit> {
+async function runRelay(url: string, sink: dgram.Socket, ms = 4500): Promise<IngestExit> {
   const port = sink.address().port;
   const relay = RtspRelayIngest.start({ url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
   const exit = new Promise<IngestExit>((resolve) => relay.once('exit', resolve));
@@ -276,6 +281,7 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
       s.write(validAnswer(r.method, r.cseq));
       if (r.method === 'PLAY') for (let i = 0; i < 150; i++) s.write(interleaved(0, Buffer.from('not rtp at all, just text')));
     }, /not a valid RTSP\/RTP/],
+    ['PLAY answered, then no media at all', (r, s) => s.write(validAnswer(r.method, r.cseq)), /no video within 3 s of PLAY/],
     ['an interleaved frame cut short, then hang-up', (r, s) => {
       s.write(validAnswer(r.method, r.cseq));
       if (r.method === 'PLAY') s.end(Buffer.from([0x24, 0, 0xff, 0xff, 0x80, 0x60]));
