@@ -24,6 +24,10 @@ const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
 const SOURCES = { 360: [640, 360, 600], 720: [1280, 720, 2500], 1080: [1920, 1080, 4000] } as const;
 const lines: string[] = [];
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const jsKiB = () => {
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.external) / 1024; // external includes the ArrayBuffers (Buffers)
+};
 const settle = () => new Promise((r) => setTimeout(r, 1000));
 const window = async () => {
   const t0 = Date.now();
@@ -48,6 +52,7 @@ for (const res of args.resolutions.split(',').map(Number) as Array<keyof typeof 
         const idleCpuPct = ((cpuSeconds(process.pid) - idleCpu0) / idleWall) * 100;
         gc();
         const idleMem = memoryKiB(process.pid);
+        const idleJs = jsKiB();
 
         const ids: string[] = [];
         for (let i = 0; i < n; i++) ids.push((await addCamera(server, { name: `cost-${i}`, mainUrl: cam.url, alwaysOn: true, ingest: INGEST })).json.id);
@@ -62,6 +67,7 @@ for (const res of args.resolutions.split(',').map(Number) as Array<keyof typeof 
         const restarts = ids.reduce((s, id) => s + server.cameras.get(id).health.restarts, 0) - restarts0;
         gc();
         const mem = memoryKiB(process.pid);
+        const js = jsKiB();
         const ffmpegCpu = pids.map((p, i) => ((cpuSeconds(p) - before.ffmpeg[i]!) / wall) * 100);
         const ffmpegMem = pids.map(memoryKiB);
         const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -71,6 +77,10 @@ for (const res of args.resolutions.split(',').map(Number) as Array<keyof typeof 
           // The server process (the relay lives in it), above its idle baseline.
           serverCpuPctPerCamera: round((selfCpuPct - idleCpuPct) / n),
           serverPrivateKiBPerCamera: Math.round((mem.private - idleMem.private) / n),
+          // What the relay holds in JavaScript (heap and buffers: sockets, the GOP cache), after
+          // a full GC. Private memory moves by whole pages V8 keeps or returns at will, so for
+          // small per-camera figures this is the one to read.
+          serverJsKiBPerCamera: Math.round((js - idleJs) / n),
           ffmpegCpuPctPerCamera: pids.length ? round(ffmpegCpu.reduce((a, b) => a + b, 0) / pids.length) : 0,
           ffmpegPrivateKiBPerCamera: pids.length ? Math.round(ffmpegMem.reduce((a, b) => a + b.private, 0) / pids.length) : 0,
           ffmpegPssKiBPerCamera: pids.length ? Math.round(ffmpegMem.reduce((a, b) => a + b.pss, 0) / pids.length) : 0,
@@ -78,7 +88,7 @@ for (const res of args.resolutions.split(',').map(Number) as Array<keyof typeof 
         };
         console.log(JSON.stringify(r));
         const ingestCost = r.ingest === 'relay'
-          ? `server +${r.serverCpuPctPerCamera} % of a core and +${(r.serverPrivateKiBPerCamera / 1024).toFixed(2)} MiB private`
+          ? `server +${r.serverCpuPctPerCamera} % of a core, +${(r.serverJsKiBPerCamera / 1024).toFixed(2)} MiB JS heap+buffers (private ${(r.serverPrivateKiBPerCamera / 1024).toFixed(2)} MiB)`
           : `ffmpeg ${r.ffmpegCpuPctPerCamera} % of a core and ${(r.ffmpegPrivateKiBPerCamera / 1024).toFixed(1)} MiB private (${(r.ffmpegPssKiBPerCamera / 1024).toFixed(1)} MiB PSS)`;
         lines.push(`  ${r.ingest} ${r.resolution} x${n}: ${ingestCost} per camera; worker ${r.workerCpuPctPerCamera} % per camera; fps min ${r.minFps} mean ${r.meanFps}; ${restarts} restarts`);
       } finally {
