@@ -264,7 +264,9 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
       if (++this.#bad > MAX_BAD_PACKETS && this.#packets === 0) this.#finish('camera sent data that is not a valid RTSP/RTP stream');
       return;
     }
-    this.#cameraSsrc ??= ssrc(p);
+    // Some cameras change SSRC on a new keyframe or encoder restart: keyframe requests and
+    // sender reports follow the one the media really carries.
+    this.#cameraSsrc = ssrc(p);
     const ts = timestamp(p);
     const frameStart = ts !== this.#lastTs;
     this.#lastTs = ts;
