@@ -4,9 +4,9 @@
 // measured). Bench-only: `npm test` never needs Janus.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../tests/support/net.js';
 
 export const JANUS_BIN = '/usr/bin/janus';
 export const MOUNTPOINT_ID = 99;
@@ -18,15 +18,6 @@ export function ensureJanus(): void {
   if (r.status !== 0) throw new Error('apt-get install janus failed');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 export interface RunningJanus {
   /** Base URL of the REST API, e.g. http://127.0.0.1:PORT/janus */

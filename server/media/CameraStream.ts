@@ -83,8 +83,6 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #producer?: Producer;
   #ingest?: Ingest;
   #clock?: CameraClock;
-  /** RTP parameters of the current run's producer (fast-start producers copy them). */
-  #rtpParameters?: RtpParameters;
   /** Closers of the open fast-start producers (they end with their run). */
   readonly #fastStarts = new Set<() => void>();
   #ports?: { rtp: number; rtcp: number };
@@ -141,8 +139,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   async openFastStart(): Promise<{ producer: Producer; start(): void; close(): void } | undefined> {
     const ingest = this.#ingest;
     const transport = this.#transport;
-    const params = this.#rtpParameters;
-    if (!ingest?.openFastStart || ingest.honoursKeyframeRequests !== false || !transport || !params || !this.#producer) return undefined;
+    // A fast-start producer is the run's producer under another SSRC.
+    const params = this.#producer?.rtpParameters;
+    if (!ingest?.openFastStart || ingest.honoursKeyframeRequests !== false || !transport || !params) return undefined;
     const ssrc = randomInt(1, 2 ** 31);
     const producer = await transport.produce({ kind: 'video', rtpParameters: { ...params, encodings: [{ ssrc }] }, appData: { streamId: this.id, fastStart: true } });
     const feed = this.#ingest === ingest ? ingest.openFastStart(ssrc) : undefined;
@@ -344,7 +343,6 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     };
     this.#producer?.close();
     const producer = await transport.produce({ kind: 'video', rtpParameters, appData: { streamId: this.id } });
-    this.#rtpParameters = rtpParameters;
     if (transport.closed || this.#transport !== transport) {
       producer.close();
       return;

@@ -5,23 +5,15 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { freePort } from '../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 /** Processes whose command line mentions `needle` (from /proc, as ps would show them). */
 function processesWith(needle: string, name: string): number[] {

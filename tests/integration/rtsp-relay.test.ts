@@ -13,6 +13,7 @@ import type { IngestExit } from '../../server/media/Ingest.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+import { freePort } from '../support/net.js';
 
 const withCredentials = (url: string, user: string, password: string) => url.replace('rtsp://', `rtsp://${user}:${password}@`);
 
@@ -342,14 +343,6 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
 
 // ---- helpers -------------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls DESCRIBE until the server answers 200 (a mount appears when its source announces). */
 async function untilDescribable(url: string): Promise<void> {
