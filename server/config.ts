@@ -58,8 +58,19 @@ export const configSchema = z.object({
   demoAccounts: z.boolean().optional(),
   /** Bearer token for the camera administration API; generated in dataDir if absent. */
   adminToken: z.string().min(16).optional(),
+  /** Bearer token a Prometheus server scrapes /metrics with; generated in dataDir if absent. People use an ops account instead. */
+  metricsToken: z.string().min(16).optional(),
   /** Start the synthetic demo cameras (on by default; DEMO=0 turns them off). */
   demo: z.boolean().default(true),
+  /**
+   * Plugins enabled in this deployment, by name: plugins/<name>/ unless `module` names a
+   * package or path; `config` is checked against the plugin's own schema at start.
+   */
+  plugins: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'plugin names are lowercase letters, digits and dashes'), z.object({
+    enabled: z.boolean().default(true),
+    module: z.string().min(1).optional(),
+    config: z.unknown().optional(),
+  }).strict()).default({}),
   /** Cameras to make sure exist at start (by name); the API adds more. */
   cameras: z.array(cameraInputSchema).default([]),
 });
@@ -87,6 +98,7 @@ function fromEnv(): Record<string, unknown> {
   set(out, 'databaseUrl', process.env.DATABASE_URL || undefined);
   set(out, 'credentialsKey', process.env.CREDENTIALS_KEY || undefined);
   set(out, 'adminToken', process.env.ADMIN_TOKEN || undefined);
+  set(out, 'metricsToken', process.env.METRICS_TOKEN || undefined);
   set(out, 'tokenSecret', process.env.TOKEN_SECRET || undefined);
   if (process.env.DEMO !== undefined) out.demo = !['0', 'false', 'no', 'off'].includes(process.env.DEMO);
   set(media, 'workers', envNumber('MEDIA_WORKERS'));

@@ -2,12 +2,13 @@
 // and the reverse on shutdown. Tests start it on port 0 with their own config.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CameraRegistry } from './cameras/CameraRegistry.js';
 import { CameraRepository } from './cameras/camera.repository.js';
 import type { Config } from './config.js';
 import { Database } from './db/database.js';
-import { startDemoSite, type DemoSite } from './demo/demo-site.js';
+import { DEMO_PLUGINS, startDemoSite, type DemoSite } from './demo/demo-site.js';
 import { CLIENT_DIST, createApp } from './http/app.js';
 import { moduleLogger } from './logger.js';
 import { MediaService } from './media/MediaService.js';
@@ -17,6 +18,16 @@ import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { seedDemoAccess } from './demo/seed-access.js';
 import { accessRoutes } from './http/access-routes.js';
+import { opsApiRoutes, probeRoutes, type OpsDeps } from './http/ops-routes.js';
+import { pluginRoutes } from './http/plugin-routes.js';
+import { MediaStats } from './observability/media-stats.js';
+import { pluginAccess } from './plugin-host/access-facade.js';
+import { PluginEventRepository } from './plugin-host/plugin-event.repository.js';
+import { PluginHost } from './plugin-host/PluginHost.js';
+import { withPluginVeto } from './plugin-host/view-veto.js';
+import { Metrics } from './observability/metrics.js';
+import { readiness } from './observability/readiness.js';
+import { UptimeRepository } from './observability/uptime.repository.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { SecretBox } from './util/SecretBox.js';
 import { readOrCreateSecretFile } from './util/key-file.js';
@@ -32,6 +43,8 @@ export interface RunningServer {
   readonly signaling: SignalingServer;
   readonly demo?: DemoSite;
   readonly adminToken: string;
+  readonly metrics: Metrics;
+  readonly plugins: PluginHost;
   readonly access: AccessService;
   readonly audit: AuditLog;
   close(): Promise<void>;
@@ -39,6 +52,10 @@ export interface RunningServer {
 
 function adminTokenFor(config: Config): string {
   return config.adminToken ?? readOrCreateSecretFile(config.dataDir, 'admin.token', () => randomBytes(24).toString('base64url'));
+}
+
+function metricsTokenFor(config: Config): string {
+  return config.metricsToken ?? readOrCreateSecretFile(config.dataDir, 'metrics.token', () => randomBytes(24).toString('base64url'));
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -76,11 +93,44 @@ export async function startServer(config: Config): Promise<RunningServer> {
     cameras.on('removed', (id) => access.invalidateCamera(id));
 
     const adminToken = adminTokenFor(config);
-    const app = createApp({ cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit });
+    const stats = new MediaStats(media);
+    // The signaling server needs the HTTP server, which needs the app: the ops routes read
+    // the live views through this late-bound door.
+    let liveSignaling: SignalingServer | undefined;
+    const live = { activeViews: () => liveSignaling?.activeViews() ?? [], sockets: () => liveSignaling?.io.engine.clientsCount ?? 0 };
+    const metrics = new Metrics({ stats, cameras, audit, sockets: live.sockets });
+    const pluginSettings = config.demo && Object.keys(config.plugins).length === 0 ? DEMO_PLUGINS : config.plugins;
+    const plugins = await PluginHost.start(pluginSettings, {
+      cameras,
+      facilityOf: async (id) => (await access.placeOfCamera(id))?.facilityId,
+      access: pluginAccess(access, audit),
+      tickets: { issue: (claims, ttl) => tokens.issueTicket(claims, ttl), verify: (t) => tokens.verifyTicket(t) },
+      events: new PluginEventRepository(db.prisma),
+      onHookError: (plugin, hook) => metrics.pluginHookError(plugin, hook),
+      ffmpegPath: media.ffmpeg.path,
+      dataDir: config.dataDir,
+    });
+    // Closed before the cameras and media they tap (closers run in reverse).
+    closers.push(() => plugins.close());
+    const ops: OpsDeps = {
+      access, cameras, stats, metrics, live, uptime: new UptimeRepository(db.prisma), metricsToken: metricsTokenFor(config),
+      ready: () => readiness(db, media, config.media.workers),
+      plugins: () => plugins.list(),
+    };
+    const app = createApp({
+      cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit,
+      probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops),
+      pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
+    });
     const server = http.createServer(app);
-    const signaling = new SignalingServer(server, { media, cameras, access, recheckMs: config.auth.recheckMs });
+    const signaling = new SignalingServer(server, {
+      media, cameras, access: withPluginVeto(access, plugins, audit), recheckMs: config.auth.recheckMs,
+      posterFor: (id) => plugins.cameraPoster(id),
+    });
+    liveSignaling = signaling;
     closers.push(() => signaling.close());
     signaling.on('view', (e) => access.recordView(e));
+    signaling.on('view', (e) => plugins.viewEvent(e.type, { cameraId: e.cameraId, stream: e.stream, userId: e.viewer.id, ...(e.reason ? { reason: e.reason } : {}) }));
     access.on('changed', (userId) => void signaling.recheckViewer(userId));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -95,7 +145,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log.info({ listen: url, workers: media.pool.slots.length, cameras: cameras.list().length, database: db.embedded ? 'embedded' : 'postgresql' }, 'server ready');
     let closing: Promise<void> | undefined;
     return {
-      url, port, db, media, cameras, signaling, demo, adminToken, access, audit,
+      url, port, db, media, cameras, signaling, demo, adminToken, access, audit, metrics, plugins,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

@@ -10,6 +10,9 @@
 import type { CameraHealth } from '../../server/cameras/camera-health.js';
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import type { CameraClock } from '../../server/media/Ingest.js';
+import { apiGet } from './api.js';
+import { currentSession } from './auth.js';
+import { Watermark, watermarkText } from './Watermark.js';
 import { t } from './i18n.js';
 import type { MediaClient, Subscription } from './MediaClient.js';
 import { RequestError } from './signaling.js';
@@ -53,6 +56,7 @@ export class Tile {
     this.#notice = this.el.querySelector('.notice')!;
     this.#notice.textContent = t('emptyTile');
     this.#countFrames();
+    this.el.append(new Watermark(watermarkText(currentSession())).el);
   }
 
   stream: 'main' | 'sub';
@@ -120,6 +124,7 @@ export class Tile {
     this.#name.textContent = camera?.name ?? '';
     this.#notice.textContent = camera ? '' : wasRevoked ? t('revoked') : t('emptyTile');
     if (!camera && wasRevoked) this.el.classList.add('revoked');
+    void this.#setPoster(camera);
     if (camera) {
       this.setHealth(camera.health);
       void this.#subscribe();
@@ -128,6 +133,27 @@ export class Tile {
       this.#badge.textContent = '';
       this.#badge.className = 'badge';
       this.#stats.textContent = '';
+    }
+  }
+
+  #posterUrl?: string;
+
+  /**
+   * The camera's latest snapshot (when the snapshots plugin offers one) as the video's poster
+   * while the live view connects; fetched with the session's token, so held as a blob URL.
+   */
+  async #setPoster(camera: CameraSummary | undefined): Promise<void> {
+    if (this.#posterUrl) URL.revokeObjectURL(this.#posterUrl);
+    this.#posterUrl = undefined;
+    this.#video.removeAttribute('poster');
+    if (!camera?.poster) return;
+    try {
+      const url = URL.createObjectURL(await (await apiGet(camera.poster)).blob());
+      if (this.#camera?.id !== camera.id) return URL.revokeObjectURL(url);
+      this.#posterUrl = url;
+      this.#video.poster = url;
+    } catch {
+      // no poster: the tile shows its connecting notice as before
     }
   }
 

@@ -5,6 +5,8 @@ export interface Session {
   accessToken: string;
   refreshToken: string;
   fullName: string;
+  /** The account name (shown in the watermark with the full name). */
+  username?: string;
 }
 
 const KEY = 'giamsat.session';
@@ -32,8 +34,8 @@ export type SignInResult =
   | { kind: 'totp-required' }
   | { kind: 'enroll'; enrollmentToken: string; secret: string; uri: string };
 
-function sessionFrom(json: { accessToken: string; refreshToken: string; user: { fullName: string } }): Session {
-  const s = { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName };
+function sessionFrom(json: { accessToken: string; refreshToken: string; user: { fullName: string; username: string } }): Session {
+  const s = { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName, username: json.user.username };
   save(s);
   return s;
 }

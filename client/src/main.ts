@@ -1,13 +1,15 @@
 // The supervision page: camera list with live health, a grid of 1 or 4 tiles that play
 // without further clicks, language switch.
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
-import { currentSession, enrollTotp, renew, signIn, signOut } from './auth.js';
+import { currentSession, renew, signOut } from './auth.js';
 import { currentLang, setLang, t } from './i18n.js';
+import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
 import { connect, request, type ClientSocket } from './signaling.js';
 import { Tile } from './Tile.js';
 
-const loginForm = document.getElementById('login') as HTMLFormElement;
+const loginForm = new LoginForm((session) => showApp(session.fullName));
+document.querySelector('header')!.after(loginForm.el);
 const who = document.getElementById('who')!;
 const signOutButton = document.getElementById('sign-out') as HTMLButtonElement;
 let socket!: ClientSocket;
@@ -17,23 +19,25 @@ const list = document.getElementById('camera-list')!;
 const grid = document.getElementById('grid')!;
 const banner = document.getElementById('banner')!;
 let cameras: CameraSummary[] = [];
-let layout = Number(new URLSearchParams(location.search).get('layout') ?? 4) === 1 ? 1 : 4;
+type Layout = 1 | 4 | 9 | 16;
+const LAYOUTS: readonly Layout[] = [1, 4, 9, 16];
+const asLayout = (n: number): Layout => (LAYOUTS.includes(n as Layout) ? (n as Layout) : 4);
+let layout: Layout = asLayout(Number(new URLSearchParams(location.search).get('layout') ?? 4));
+/** The grid to return to when a maximized tile (layout 1) is double-clicked again. */
+let gridLayout: Layout = layout === 1 ? 4 : layout;
 const tiles: Tile[] = [];
 let selected = 0;
 
 function render(): void {
   document.title = t('title');
-  document.getElementById('login-title')!.textContent = t('signIn');
-  document.getElementById('login-submit')!.textContent = t('signIn');
-  document.getElementById('username-label')!.textContent = t('username');
-  document.getElementById('password-label')!.textContent = t('password');
-  document.getElementById('login-notice')!.textContent = t('notice');
-  document.getElementById('totp-label')!.textContent = t('totp');
+  loginForm.relabel();
   signOutButton.textContent = t('signOut');
   document.getElementById('title')!.textContent = t('title');
   document.getElementById('cameras-heading')!.textContent = t('cameras');
   document.getElementById('lang')!.textContent = t('language');
   document.getElementById('layout-label')!.textContent = t('layout');
+  document.getElementById('nav-recordings')!.textContent = t('nav.recordings');
+  document.getElementById('nav-ops')!.textContent = t('nav.ops');
   list.replaceChildren(...(cameras.length ? cameras.map(cameraItem) : [Object.assign(document.createElement('li'), { textContent: t('noCameras') })]));
   for (const tile of tiles) tile.relabel();
 }
@@ -51,15 +55,23 @@ function cameraItem(c: CameraSummary): HTMLElement {
   return li;
 }
 
-function setLayout(n: 1 | 4): void {
+function setLayout(n: Layout): void {
   layout = n;
+  if (n !== 1) gridLayout = n;
   if (!media) return; // applied once signed in
   grid.className = `grid layout-${n}`;
   while (tiles.length < n) {
     const tile = new Tile(media, 'main');
-    const index = tiles.length;
-    tile.el.onclick = () => selectTile(index);
-    tile.el.ondblclick = () => setLayout(layout === 1 ? 4 : 1);
+    tile.el.onclick = () => selectTile(tiles.indexOf(tile));
+    tile.el.ondblclick = () => {
+      if (layout !== 1) {
+        // Maximize this tile: it takes the first place, which layout 1 shows.
+        tiles.splice(tiles.indexOf(tile), 1);
+        tiles.unshift(tile);
+        selectTile(0);
+      }
+      setLayout(layout === 1 ? gridLayout : 1);
+    };
     tiles.push(tile);
   }
   for (const [i, tile] of tiles.entries()) {
@@ -135,70 +147,26 @@ function startApp(): void {
     banner.textContent = `${t('disconnected')} (${err.message})`;
     banner.hidden = false;
   });
-  setLayout(layout as 1 | 4);
+  setLayout(layout);
   selectTile(0);
 }
 
 function showLogin(): void {
   document.body.classList.add('signed-out');
-  loginForm.hidden = false;
+  loginForm.show();
   who.textContent = '';
   signOutButton.hidden = true;
-  (loginForm.elements.namedItem('username') as HTMLInputElement).focus();
 }
 
 function showApp(fullName: string): void {
   document.body.classList.remove('signed-out');
-  loginForm.hidden = true;
+  loginForm.hide();
   who.textContent = fullName;
   signOutButton.hidden = false;
   if (!socket) startApp();
   else if (!socket.connected) socket.connect();
 }
 
-/** Where the sign-in stands: password only, a code for an enrolled factor, or an enrolment. */
-let pendingEnrollment: string | undefined;
-const totpField = document.getElementById('totp-field')!;
-const enrollBox = document.getElementById('enroll')!;
-
-function askForCode(enrollment?: { enrollmentToken: string; secret: string; uri: string }): void {
-  totpField.hidden = false;
-  (loginForm.elements.namedItem('totp') as HTMLInputElement).required = true;
-  pendingEnrollment = enrollment?.enrollmentToken;
-  enrollBox.hidden = !enrollment;
-  if (enrollment) {
-    document.getElementById('enroll-help')!.textContent = t('enrollHelp');
-    document.getElementById('enroll-secret')!.textContent = enrollment.secret;
-    const link = document.getElementById('enroll-uri') as HTMLAnchorElement;
-    link.href = enrollment.uri;
-    link.textContent = enrollment.uri;
-  } else {
-    document.getElementById('login-error')!.textContent = t('totpAsk');
-  }
-  (loginForm.elements.namedItem('totp') as HTMLInputElement).focus();
-}
-
-loginForm.onsubmit = (ev) => {
-  ev.preventDefault();
-  const data = new FormData(loginForm);
-  const error = document.getElementById('login-error')!;
-  error.textContent = '';
-  const code = String(data.get('totp') ?? '') || undefined;
-  const attempt = pendingEnrollment && code
-    ? enrollTotp(pendingEnrollment, code).then((session) => ({ kind: 'session' as const, session }))
-    : signIn(String(data.get('username')), String(data.get('password')), code);
-  attempt
-    .then((r) => {
-      if (r.kind === 'session') {
-        loginForm.reset();
-        totpField.hidden = true;
-        enrollBox.hidden = true;
-        pendingEnrollment = undefined;
-        showApp(r.session.fullName);
-      } else askForCode(r.kind === 'enroll' ? r : undefined);
-    })
-    .catch((err: Error) => (error.textContent = `${t('signInFailed')}: ${err.message}`));
-};
 signOutButton.onclick = () => void signOut().then(() => location.reload());
 
 document.getElementById('lang')!.onclick = () => {
@@ -206,7 +174,7 @@ document.getElementById('lang')!.onclick = () => {
   render();
 };
 document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => {
-  b.onclick = () => setLayout(Number(b.dataset.layout) === 1 ? 1 : 4);
+  b.onclick = () => setLayout(asLayout(Number(b.dataset.layout)));
 });
 
 setLang(currentLang());

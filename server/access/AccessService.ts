@@ -13,7 +13,8 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { decideAuthority, decideGrant, decideView, requiresSecondFactor, type Place, type Subject } from './policy.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, requiresSecondFactor, type Place, type Subject } from './policy.js';
+import type { Duty } from './roles.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
 import type { SecretBox } from '../util/SecretBox.js';
 import { hashRefresh, type TokenService } from './tokens.js';
@@ -46,6 +47,13 @@ export interface AccessServiceEvents {
 }
 
 /** Who is calling the API, and from where (for the audit trail). */
+export interface DutyScope {
+  /** Does the caller's duty cover this place? */
+  covers(place: Place): boolean;
+  /** May the caller see who watches cameras at this place (audit authority)? */
+  audits(place: Place): boolean;
+}
+
 export interface Caller {
   userId: string;
   address: string;
@@ -183,10 +191,10 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     return decideView(subject, place, new Date());
   }
 
-  async authorizeView(viewer: Viewer, cameraId: string): Promise<void> {
+  async authorizeView(viewer: Viewer, cameraId: string, _stream?: 'main' | 'sub', purpose?: string): Promise<void> {
     const d = await this.#mayView(viewer.id, cameraId);
     if (d.allow) return;
-    this.#audit.record({ actorId: viewer.id, action: 'access.denied', target: `camera:${cameraId}`, address: viewer.address, details: { reason: d.reason } });
+    this.#audit.record({ actorId: viewer.id, action: 'access.denied', target: `camera:${cameraId}`, address: viewer.address, details: purpose ? { reason: d.reason, purpose } : { reason: d.reason } });
     // "Not allowed" looks exactly like "not found".
     throw new AppError(ErrorCode.NotFound, 'no such camera');
   }
@@ -386,6 +394,20 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     for (const v of rows) if (q.cameraId || (await mayAudit(v.cameraId))) visible.push(v);
     await this.#audit.append({ actorId: caller.userId, action: 'audit.query', target: q.cameraId ? `camera:${q.cameraId}` : `user:${q.userId}`, address: caller.address, details: { from: q.from.toISOString(), to: q.to.toISOString(), rows: visible.length } });
     return visible;
+  }
+
+  /**
+   * What the caller may see while performing `duty`: a predicate over places, and whether
+   * they may see who watches (audit authority). NotFound for someone without the duty.
+   */
+  async dutyScope(caller: Caller, duty: Duty): Promise<DutyScope> {
+    const subject = await this.subject(caller.userId);
+    const now = new Date();
+    if (!subject || !holdsDuty(subject, duty, now)) throw new AppError(ErrorCode.NotFound, 'no such route');
+    return {
+      covers: (place) => decideDuty(subject, duty, place, now),
+      audits: (place) => decideAuthority(subject, place, now).allow,
+    };
   }
 
   /** Verifies the audit chain, for administrators at nation scope. */

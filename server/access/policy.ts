@@ -2,7 +2,7 @@
 // plain data (a person's assignments and spot checks, a camera's place in the hierarchy), so
 // the rules are tested exhaustively without a database and reused by every caller.
 import type { Effect, FacilityKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
-import { ROLE_RULES, SCOPE_RANK } from './roles.js';
+import { ROLE_RULES, SCOPE_RANK, type Duty } from './roles.js';
 
 /** Where a camera (or a scope) sits: nation > province > district > facility > camera. */
 export interface Place {
@@ -143,4 +143,25 @@ export function placeOfScope(scopeType: ScopeType, scopeId: string | null, looku
 export function requiresSecondFactor(subject: Subject, now: Date): boolean {
   return subject.assignments.some((a) => isActive(a, now) && a.effect === 'ALLOW'
     && ROLE_RULES[a.role].requiresTotp && SCOPE_RANK[a.scopeType] > SCOPE_RANK.FACILITY);
+}
+
+/**
+ * May `subject` perform `duty` at `place` (the report of a facility, the ops view of a
+ * camera)? Like viewing: an active role with the duty whose scope (and facility kinds) covers
+ * the place, and no deny over it. The empty place ({}) asks for nation scope.
+ */
+export function decideDuty(subject: Subject, duty: Duty, place: Place, now: Date): boolean {
+  if (subject.status !== 'ACTIVE') return false;
+  const live = subject.assignments.filter((a) => isActive(a, now));
+  if (live.some((a) => a.effect === 'DENY' && inScope(a.scopeType, a.scopeId, place))) return false;
+  return live.some((a) => {
+    const rule = ROLE_RULES[a.role];
+    if (a.effect !== 'ALLOW' || !rule.duties.includes(duty) || !inScope(a.scopeType, a.scopeId, place)) return false;
+    return !rule.facilityKinds || (place.facilityKind !== undefined && rule.facilityKinds.includes(place.facilityKind));
+  });
+}
+
+/** Does `subject` hold `duty` anywhere (may open the page at all)? */
+export function holdsDuty(subject: Subject, duty: Duty, now: Date): boolean {
+  return subject.status === 'ACTIVE' && subject.assignments.some((a) => isActive(a, now) && a.effect === 'ALLOW' && ROLE_RULES[a.role].duties.includes(duty));
 }

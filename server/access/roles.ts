@@ -2,6 +2,12 @@
 // which facilities inside its scope it covers. The one table the policy reads.
 import type { FacilityKind, Role, ScopeType } from '../db/generated/enums.js';
 
+/**
+ * uptime-report: the 24/7 connection report of facilities in scope (provincial and national
+ * monitors, ops); operations: the ops dashboard and metrics.
+ */
+export type Duty = 'uptime-report' | 'operations';
+
 export interface RoleRule {
   /** May watch live video (inside its scope, of the facility kinds below). */
   views: boolean;
@@ -11,6 +17,8 @@ export interface RoleRule {
   scopes: readonly ScopeType[];
   /** Needs a TOTP second factor at login (roles above a single facility). */
   requiresTotp: boolean;
+  /** What else it may do in its scope: read the 24/7 connection report, watch the SFU (ops). */
+  duties: readonly Duty[];
   /** Vietnamese label for the interface. */
   labelVi: string;
   labelEn: string;
@@ -19,18 +27,18 @@ export interface RoleRule {
 const QUARANTINE = ['MILITARY_QUARANTINE', 'CIVILIAN_QUARANTINE'] as const;
 
 export const ROLE_RULES: Record<Role, RoleRule> = {
-  NATIONAL_MONITOR: { views: true, scopes: ['NATION'], requiresTotp: true, labelVi: 'Giám sát toàn quốc', labelEn: 'National monitor' },
+  NATIONAL_MONITOR: { views: true, scopes: ['NATION'], duties: ['uptime-report'], requiresTotp: true, labelVi: 'Giám sát toàn quốc', labelEn: 'National monitor' },
   // The Department of Health sees every centralized quarantine facility of its province,
   // military-run and civilian (hotels, schools included). Checkpoints belong to the police.
-  PROVINCIAL_HEALTH_MONITOR: { views: true, facilityKinds: QUARANTINE, scopes: ['PROVINCE', 'DISTRICT'], requiresTotp: true, labelVi: 'Giám sát Sở Y tế', labelEn: 'Provincial health monitor' },
-  MILITARY_MONITOR: { views: true, facilityKinds: ['MILITARY_QUARANTINE'], scopes: ['PROVINCE', 'DISTRICT'], requiresTotp: true, labelVi: 'Giám sát Bộ CHQS tỉnh', labelEn: 'Military monitor' },
-  POLICE_MONITOR: { views: true, facilityKinds: ['CHECKPOINT'], scopes: ['PROVINCE', 'DISTRICT'], requiresTotp: true, labelVi: 'Giám sát Công an tỉnh', labelEn: 'Police monitor' },
-  FACILITY_LEADER: { views: true, scopes: ['FACILITY'], requiresTotp: false, labelVi: 'Lãnh đạo cơ sở', labelEn: 'Facility leader' },
+  PROVINCIAL_HEALTH_MONITOR: { views: true, facilityKinds: QUARANTINE, scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], requiresTotp: true, labelVi: 'Giám sát Sở Y tế', labelEn: 'Provincial health monitor' },
+  MILITARY_MONITOR: { views: true, facilityKinds: ['MILITARY_QUARANTINE'], scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], requiresTotp: true, labelVi: 'Giám sát Bộ CHQS tỉnh', labelEn: 'Military monitor' },
+  POLICE_MONITOR: { views: true, facilityKinds: ['CHECKPOINT'], scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], requiresTotp: true, labelVi: 'Giám sát Công an tỉnh', labelEn: 'Police monitor' },
+  FACILITY_LEADER: { views: true, scopes: ['FACILITY'], duties: [], requiresTotp: false, labelVi: 'Lãnh đạo cơ sở', labelEn: 'Facility leader' },
   // Inspectors watch only through spot checks (SpotCheck rows), never through the role.
-  INSPECTOR: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT'], requiresTotp: false, labelVi: 'Thanh tra (CDC)', labelEn: 'Inspector' },
-  INSTALLER: { views: false, scopes: ['PROVINCE', 'DISTRICT', 'FACILITY'], requiresTotp: false, labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
-  OPS: { views: false, scopes: ['NATION', 'PROVINCE'], requiresTotp: false, labelVi: 'Vận hành', labelEn: 'Operations' },
-  SCOPE_ADMIN: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY'], requiresTotp: true, labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
+  INSPECTOR: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT'], duties: [], requiresTotp: false, labelVi: 'Thanh tra (CDC)', labelEn: 'Inspector' },
+  INSTALLER: { views: false, scopes: ['PROVINCE', 'DISTRICT', 'FACILITY'], duties: [], requiresTotp: false, labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
+  OPS: { views: false, scopes: ['NATION', 'PROVINCE'], duties: ['uptime-report', 'operations'], requiresTotp: false, labelVi: 'Vận hành', labelEn: 'Operations' },
+  SCOPE_ADMIN: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY'], duties: [], requiresTotp: true, labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
 };
 
 /** Breadth of a scope type: a grant may never be broader than the granter's own scope. */

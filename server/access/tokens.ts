@@ -9,6 +9,7 @@ import { readOrCreateSecretFile } from '../util/key-file.js';
 export const ISSUER = 'giamsat';
 export const AUDIENCE = 'giamsat-clients';
 const ENROLL_AUDIENCE = 'giamsat-totp-enrollment';
+const TICKET_AUDIENCE = 'giamsat-ticket';
 
 export interface TokenOptions {
   accessTtlSeconds: number;
@@ -65,6 +66,26 @@ export class TokenService {
       return { userId: claims.sub, totpSecret: claims.totp };
     } catch {
       throw new AppError(ErrorCode.Unauthenticated, 'invalid or expired enrollment; sign in again');
+    }
+  }
+
+  /**
+   * A short-lived signed ticket with plain claims, for URLs a browser loads without headers
+   * (a recorded segment in <video src>). Its own audience: never an access token.
+   */
+  issueTicket(claims: Record<string, string>, ttlSeconds: number): string {
+    return jwt.sign({ c: claims }, this.#secret, { algorithm: 'HS256', issuer: ISSUER, audience: TICKET_AUDIENCE, expiresIn: ttlSeconds });
+  }
+
+  /** The ticket's claims, or undefined when forged, expired or not a ticket. */
+  verifyTicket(ticket: string): Record<string, string> | undefined {
+    try {
+      const claims = jwt.verify(ticket, this.#secret, { algorithms: ['HS256'], issuer: ISSUER, audience: TICKET_AUDIENCE });
+      const c = typeof claims === 'object' ? (claims as { c?: unknown }).c : undefined;
+      if (!c || typeof c !== 'object' || Object.values(c).some((v) => typeof v !== 'string')) return undefined;
+      return c as Record<string, string>;
+    } catch {
+      return undefined;
     }
   }
 

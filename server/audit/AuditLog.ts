@@ -4,6 +4,7 @@
 // trigger in the migration). Appends are serialized with a transaction-scoped advisory
 // lock, so several server nodes can share one chain.
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { PrismaClient } from '../db/generated/client.js';
 import { moduleLogger } from '../logger.js';
 
@@ -15,7 +16,9 @@ export type AuditAction =
   | 'login.success' | 'login.failure' | 'login.throttled' | 'token.refresh' | 'logout'
   | 'grant.create' | 'grant.revoke' | 'user.status' | 'request.submit' | 'request.approve' | 'request.reject'
   | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.delete'
-  | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll';
+  | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll'
+  /** Camera material other than live video served to a person (a snapshot, a recording), by a plugin. */
+  | 'media.access';
 
 export interface AuditInput {
   actorId?: string | null;
@@ -58,9 +61,16 @@ export interface VerifyResult {
   broken?: { seq: string; problem: string };
 }
 
+export interface AuditObserverEvents {
+  /** An entry was stored (metrics count logins, denials and views from these). */
+  appended: [AuditInput];
+}
+
 export class AuditLog {
   readonly #prisma: PrismaClient;
   readonly #pending = new Set<Promise<void>>();
+  /** For those who only watch; a throwing listener is logged, never fails the append. */
+  readonly observer = new EventEmitter<AuditObserverEvents>();
 
   constructor(prisma: PrismaClient) {
     this.#prisma = prisma;
@@ -83,6 +93,11 @@ export class AuditLog {
       const prevHash = last?.hash ?? GENESIS;
       await tx.auditEntry.create({ data: { ...row, prevHash, hash: rowHash(prevHash, row) } });
     });
+    try {
+      this.observer.emit('appended', input);
+    } catch (err) {
+      log.error({ err: (err as Error).message, action: input.action }, 'audit observer failed');
+    }
   }
 
   /** Appends without making the caller wait or fail; a failure is logged loudly. `drain()` waits for these. */

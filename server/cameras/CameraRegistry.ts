@@ -9,7 +9,7 @@ import type { CameraClock } from '../media/Ingest.js';
 import type { MediaService } from '../media/MediaService.js';
 import type { CameraRecord, CameraRepository } from './camera.repository.js';
 import type { CameraInput } from './camera.schema.js';
-import { toHealth, type CameraHealth } from './camera-health.js';
+import { toHealth, type CameraHealth, type HealthState } from './camera-health.js';
 
 const log = moduleLogger('cameras');
 
@@ -24,14 +24,22 @@ export interface CameraSummary {
   alwaysOn: boolean;
   health: CameraHealth;
   subHealth?: CameraHealth;
+  /** Path of an image to show while connecting (set by signaling from plugins), if any. */
+  poster?: string;
 }
 
 export interface CameraRegistryEvents {
-  /** A stream's health changed state, or its figures were refreshed (at most every 2 s). */
-  health: [cameraId: string, stream: StreamKind, health: CameraHealth];
+  /**
+   * A stream's health changed state, or its figures were refreshed (at most every 2 s);
+   * `previous` is the state published before this one (absent for the first).
+   */
+  health: [cameraId: string, stream: StreamKind, health: CameraHealth, previous?: HealthState];
   added: [CameraSummary];
   removed: [cameraId: string];
   updated: [CameraSummary];
+  /** A stream's producer appeared (its ingest started or restarted) or closed. */
+  producer: [cameraId: string, stream: StreamKind, producerId: string];
+  producerClosed: [cameraId: string, stream: StreamKind, producerId: string];
   /** A stream's camera clock mapping changed (for camera-to-screen latency in clients). */
   clock: [cameraId: string, stream: StreamKind, clock: CameraClock];
 }
@@ -48,7 +56,8 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   readonly #repo: CameraRepository;
   readonly #media: MediaService;
   readonly #entries = new Map<string, Entry>();
-  readonly #lastPublished = new Map<string, { state: string; reason?: string; at: number }>();
+  readonly #lastPublished = new Map<string, { state: HealthState; reason?: string; at: number }>();
+  #closed = false;
 
   private constructor(repo: CameraRepository, media: MediaService) {
     super();
@@ -80,6 +89,10 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     const stream = this.#media.openStream(CameraRegistry.#streamOptions(record, kind));
     stream.on('status', (s) => this.#onStatus(record.id, kind, s));
     stream.on('clock', (c) => this.emit('clock', record.id, kind, c));
+    stream.on('producer', (p) => {
+      this.emit('producer', record.id, kind, p.id);
+      p.observer.once('close', () => this.emit('producerClosed', record.id, kind, p.id));
+    });
     return stream;
   }
 
@@ -98,12 +111,12 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     const changed = !last || last.state !== health.state || last.reason !== health.reason;
     if (!changed && now - last.at < FIGURES_EVERY_MS) return;
     this.#lastPublished.set(key, { state: health.state, reason: health.reason, at: now });
-    if (changed && this.#entries.has(cameraId)) {
+    if (changed && this.#entries.has(cameraId) && !this.#closed) {
       this.#repo.recordHealth(cameraId, kind, health.state, health.reason).catch((err: Error) => {
         log.warn({ cameraId, err: err.message }, 'cannot record health change');
       });
     }
-    this.emit('health', cameraId, kind, health);
+    this.emit('health', cameraId, kind, health, last?.state);
   }
 
   #summary(entry: Entry): CameraSummary {
@@ -204,8 +217,19 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     this.emit('removed', id);
   }
 
+  /**
+   * Stops publishing and records every stream as 'unknown' from now: the uptime report must
+   * not count the time the server is stopped as the camera's last state.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     this.removeAllListeners();
+    const writes = [...this.#entries].flatMap(([id, e]) => (e.sub ? ['main', 'sub'] as const : ['main'] as const)
+      .map((kind) => this.#repo.recordHealth(id, kind, 'unknown', 'server stopped')));
+    for (const r of await Promise.allSettled(writes)) {
+      if (r.status === 'rejected') log.warn({ err: (r.reason as Error).message }, 'cannot record shutdown in health history');
+    }
   }
 }
 

@@ -12,6 +12,15 @@ export const DEMO_FEEDS: SimulatedFeed[] = [
 
 const NAMES = ['Demo 1 – Cổng chính', 'Demo 2 – Hành lang tầng 2', 'Demo 3 – Khu tiếp nhận', 'Demo 4 – Chốt kiểm soát'];
 
+/**
+ * Plugins the demo runs when the config file names none: snapshots (the tiles' posters) and
+ * a day of recording of the first demo camera (for the recordings page).
+ */
+export const DEMO_PLUGINS = {
+  snapshots: { enabled: true, config: { intervalSeconds: 600 } },
+  recording: { enabled: true, config: { cameras: [{ name: NAMES[0]! }], retentionDays: 1, maxDiskMB: 500 } },
+};
+
 export interface DemoSite {
   simulator: RtspSimulator;
   close(): Promise<void>;

@@ -1,10 +1,11 @@
 // The account API: login and tokens, the caller's own profile, grants and revocations,
 // account status, spot checks, and the audit questions ("who watched camera X", "what did
 // person U watch"). Bodies are validated by schema; "not allowed" answers like "not found".
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { AccessService, Caller } from '../access/AccessService.js';
 import { ROLE_RULES, SCOPE_RANK } from '../access/roles.js';
+import { callerOf, wrap } from './handler.js';
 import { parse, pathId, uuid } from './validate.js';
 
 // The roles and scope types as the access room defines them (one list, not a copy).
@@ -34,16 +35,9 @@ export const activateBody = z.object({ token: z.string().min(16).max(200), passw
 export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
   .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
 
-function bearer(req: Request): string | undefined {
-  return /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
-}
-
 export function accessRoutes(access: AccessService): express.Router {
   const r = express.Router();
-  const caller = async (req: Request): Promise<Caller> => ({ userId: (await access.caller(bearer(req))).userId, address: req.ip ?? '' });
-  const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
-    fn(req, res).catch(next);
-  };
+  const caller = (req: Request): Promise<Caller> => callerOf(access, req);
 
   r.post('/auth/login', wrap(async (req, res) => {
     const { username, password, totp } = parse(loginBody, req.body);

@@ -7,6 +7,7 @@ import { cameraInputSchema } from '../cameras/camera.schema.js';
 import { AppError, ErrorCode, toErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import { openApiDocument } from './openapi.js';
+import { requestLogger } from './request-logger.js';
 import { parse, pathId } from './validate.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 
@@ -22,6 +23,12 @@ export interface HttpDeps {
   adminToken: string;
   /** Directory of the built web client. */
   clientDir: string;
+  /** /readyz and /metrics at the root. */
+  probeRoutes: express.Router;
+  /** The ops overview and the connection report, under /api. */
+  opsRoutes: express.Router;
+  /** Routes plugins declared, under /plugins/<name>. */
+  pluginRoutes: express.Router;
 }
 
 
@@ -43,9 +50,11 @@ export function createApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
+  app.use(requestLogger());
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.use(deps.probeRoutes);
 
   const api = express.Router();
   api.use(express.json({ limit: '32kb' }));
@@ -53,6 +62,7 @@ export function createApp(deps: HttpDeps): express.Express {
     res.json(openApiDocument());
   });
   api.use(deps.accessRoutes);
+  api.use(deps.opsRoutes);
   const admin = requireAdmin(deps.adminToken);
 
   // Reads are administrative too: camera names and locations describe sensitive sites. The
@@ -86,6 +96,7 @@ export function createApp(deps: HttpDeps): express.Express {
   });
   api.use((_req, _res, next) => next(new AppError(ErrorCode.NotFound, 'no such route')));
   app.use('/api', api);
+  app.use(deps.pluginRoutes);
 
   app.use(express.static(deps.clientDir, { index: 'index.html', maxAge: 0 }));
 
@@ -97,7 +108,7 @@ export function createApp(deps: HttpDeps): express.Express {
     else if (e?.type === 'entity.too.large') error = new AppError(ErrorCode.BadRequest, 'request body is too large');
     const body = toErrorBody(error);
     const status = error instanceof AppError ? error.status : 500;
-    if (status >= 500) log.error({ err, path: req.path }, 'request failed');
+    if (status >= 500) (req.log ?? log).error({ err, path: req.path }, 'request failed');
     res.status(status === 404 && body.code === ErrorCode.Forbidden ? 404 : status).json({ error: body });
   });
   return app;

@@ -34,6 +34,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/account-requests/{id}/reject', summary: 'Reject with a reason', auth: 'user', body: decisionBody, ok: 204 },
   { method: 'get', path: '/api/audit/views', summary: 'Who watched camera X, or what person U watched, between two times (scope administrators, their scope only)', auth: 'user', query: { cameraId: 'uuid', userId: 'uuid', from: 'date-time', to: 'date-time' }, ok: 200 },
   { method: 'get', path: '/api/audit/verify', summary: 'Verify the audit hash chain (national administrators)', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/ops/overview', summary: 'The ops dashboard at this moment: workers, delivery quality, totals, cameras in scope with health, 24 h uptime, last error and viewers (names only with audit authority)', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/reports/uptime', summary: 'The 24/7 connection report for the caller\'s scope: uptime per camera, facility, district and province, and the facilities with no camera, never connected or below the threshold (percent); JSON or CSV', auth: 'user', query: { from: 'date-time', to: 'date-time', threshold: 'number', format: 'json|csv' }, ok: 200 },
   { method: 'get', path: '/api/cameras', summary: 'List cameras (administration; never returns URLs)', auth: 'admin-token', ok: 200 },
   { method: 'post', path: '/api/cameras', summary: 'Add a camera', auth: 'admin-token', body: cameraInputSchema.strict(), ok: 201 },
   { method: 'get', path: '/api/cameras/{id}', summary: 'One camera with its health', auth: 'admin-token', ok: 200 },

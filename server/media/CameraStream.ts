@@ -48,6 +48,14 @@ export interface IngestStatus {
   viewers: number;
 }
 
+/** Monotonic counters of a stream over all its ingest runs. */
+export interface StreamTotals {
+  frames: number;
+  bytes: number;
+  /** RTP sequence gaps seen by the relay (ffmpeg does not report loss). */
+  packetsLost: number;
+}
+
 export interface CameraStreamOptions {
   /** Unique id of this stream, e.g. "<cameraId>:main". */
   id: string;
@@ -96,6 +104,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #framesSeen = 0;
   readonly #frames = new RateWindow(3000);
   readonly #bytes = new RateWindow(3000);
+  /** Lifetime totals over every run; `#runBase` holds them as they were when the run began. */
+  #totals: StreamTotals = { frames: 0, bytes: 0, packetsLost: 0 };
+  #runBase: StreamTotals = { frames: 0, bytes: 0, packetsLost: 0 };
   #closed = false;
   /** Set while #stop() runs, so the requested exit is not taken for a failure. */
   #stopping = false;
@@ -114,6 +125,11 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
 
   get status(): IngestStatus {
     return this.#status;
+  }
+
+  /** Frames, bytes and lost RTP packets since the stream was opened (all runs; for metrics). */
+  get totals(): Readonly<StreamTotals> {
+    return this.#totals;
   }
 
   get producer(): Producer | undefined {
@@ -291,6 +307,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#clock = undefined;
     this.#startedAt = Date.now();
     this.#framesSeen = 0;
+    this.#runBase = { ...this.#totals };
     this.#update({ transcoding: transcode, ingest: ingest.kind });
     ingest.on('input', (input) => this.#onInput(ingest, input, transcode));
     ingest.on('rtp', (desc) => void this.#onRtp(transport, desc).catch((err: Error) => {
@@ -356,6 +373,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
 
   #onProgress(p: IngestProgress): void {
     const now = Date.now();
+    const base = this.#runBase;
+    this.#totals = { frames: base.frames + p.frames, bytes: base.bytes + p.bytes, packetsLost: base.packetsLost + (p.packetsLost ?? 0) };
     this.#frames.add(now, p.frames);
     this.#bytes.add(now, p.bytes);
     if (p.frames > this.#framesSeen) {

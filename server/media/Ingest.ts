@@ -34,6 +34,8 @@ export interface IngestProgress {
   frames: number;
   /** Bytes forwarded since this ingest started. */
   bytes: number;
+  /** RTP packets the camera sent that never arrived (sequence gaps; the relay only). */
+  packetsLost?: number;
 }
 
 export interface IngestExit {

@@ -49,6 +49,8 @@ const MAX_REDIRECTS = 3;
 const FIRST_PACKET_TIMEOUT_MS = 3000;
 /** Packets that are not our RTP before the stream counts as garbage. */
 const MAX_BAD_PACKETS = 100;
+/** A sequence jump larger than this is a renumbering (camera restart), not loss. */
+const MAX_SEQ_JUMP = 3000;
 const CODEC_NAMES: Record<string, string> = { H264: 'h264', H265: 'hevc', JPEG: 'mjpeg', MP4V_ES: 'mpeg4' };
 
 export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Ingest {
@@ -93,6 +95,9 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
   #frames = 0;
   #bytes = 0;
   #packets = 0;
+  #lost = 0;
+  /** The camera's last sequence number (before our rewrite), for loss counting. */
+  #lastSeqIn?: number;
   #bad = 0;
 
   private constructor(o: RtspRelayOptions) {
@@ -198,7 +203,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     const keepAlive = Math.max(5, Math.min(sessionTimeout, 120) / 2) * 1000;
     this.#every(keepAlive, () => void conn.request('OPTIONS', target).catch(() => undefined));
     this.#every(RECEIVER_REPORT_INTERVAL_MS, () => this.#toCameraRtcp(emptyReceiverReport(this.#receiverSsrc)));
-    this.#every(500, () => this.emit('progress', { frames: this.#frames, bytes: this.#bytes }));
+    this.#every(500, () => this.emit('progress', { frames: this.#frames, bytes: this.#bytes, packetsLost: this.#lost }));
   }
 
   #every(ms: number, fn: () => void): void {
@@ -280,6 +285,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
       this.#paramsTs = ts;
     }
     const seqIn = sequenceNumber(p);
+    this.#countLoss(seqIn);
     if (units.idrStart && frameStart) this.#keyframeArrived();
     if (units.idrStart && this.#paramsTs !== ts && this.#sps && this.#pps) {
       const sets = parameterSetPacket(this.#sps, this.#pps, p);
@@ -300,7 +306,27 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     this.#forward(out, units.idrStart);
     if (marker(p) && ++this.#frames === 1) {
       // The first whole frame: the stream is live now, not at the next progress tick.
-      this.emit('progress', { frames: this.#frames, bytes: this.#bytes });
+      this.emit('progress', { frames: this.#frames, bytes: this.#bytes, packetsLost: this.#lost });
+    }
+  }
+
+  /**
+   * Sequence gaps as lost packets; a late packet (reordered over UDP) takes its gap back.
+   * A jump of more than MAX_SEQ_JUMP is a camera restart of its numbering, not loss.
+   */
+  #countLoss(seq: number): void {
+    const last = this.#lastSeqIn;
+    if (last === undefined) {
+      this.#lastSeqIn = seq;
+      return;
+    }
+    const delta = (seq - last) & 0xffff;
+    if (delta === 0) return;
+    if (delta < 0x8000) {
+      if (delta <= MAX_SEQ_JUMP) this.#lost += delta - 1;
+      this.#lastSeqIn = seq;
+    } else if (0x10000 - delta <= MAX_SEQ_JUMP && this.#lost > 0) {
+      this.#lost--;
     }
   }
 

@@ -1,7 +1,7 @@
 // mediasoup workers, one router each; a dead worker is replaced in place.
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
-import type { Router, RtpCodecCapability, Worker } from 'mediasoup/node/lib/types.js';
+import type { Consumer, Producer, Router, RtpCodecCapability, Transport, Worker } from 'mediasoup/node/lib/types.js';
 import type { MediaConfig } from '../config.js';
 import { moduleLogger } from '../logger.js';
 import { NEGOTIABLE_PROFILES } from './h264-profile.js';
@@ -32,41 +32,56 @@ export class WorkerSlot {
   readonly index: number;
   readonly worker: Worker;
   readonly router: Router;
-  #producers = 0;
-  #consumers = 0;
+  readonly #transports = new Set<Transport>();
+  readonly #producers = new Set<Producer>();
+  readonly #consumers = new Set<Consumer>();
 
   constructor(index: number, worker: Worker, router: Router) {
     this.index = index;
     this.worker = worker;
     this.router = router;
     router.observer.on('newtransport', (transport) => {
-      transport.observer.on('newproducer', (p) => {
-        this.#producers++;
-        p.observer.once('close', () => this.#producers--);
-      });
-      transport.observer.on('newconsumer', (c) => {
-        this.#consumers++;
-        c.observer.once('close', () => this.#consumers--);
-      });
+      track(this.#transports, transport);
+      transport.observer.on('newproducer', (p) => track(this.#producers, p));
+      transport.observer.on('newconsumer', (c) => track(this.#consumers, c));
     });
   }
 
+  get transports(): number {
+    return this.#transports.size;
+  }
+
   get producers(): number {
-    return this.#producers;
+    return this.#producers.size;
   }
 
   get consumers(): number {
+    return this.#consumers.size;
+  }
+
+  /** The live consumers and transports of this worker's router, for statistics (read-only use). */
+  get liveConsumers(): ReadonlySet<Consumer> {
     return this.#consumers;
+  }
+
+  get liveTransports(): ReadonlySet<Transport> {
+    return this.#transports;
   }
 
   /** A producer costs about as much as a few dozen consumers (ingest + fan-out source). */
   get load(): number {
-    return this.#producers * 20 + this.#consumers;
+    return this.#producers.size * 20 + this.#consumers.size;
   }
 
   get alive(): boolean {
     return !this.worker.closed && !this.router.closed;
   }
+}
+
+/** Keeps `item` in `set` until it closes. */
+function track<T extends { observer: { once(event: 'close', fn: () => void): unknown } }>(set: Set<T>, item: T): void {
+  set.add(item);
+  item.observer.once('close', () => set.delete(item));
 }
 
 export interface WorkerPoolEvents {

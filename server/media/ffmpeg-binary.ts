@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 export interface FfmpegBinary {
   path: string;
@@ -25,16 +26,34 @@ function fromStaticPackage(): string | undefined {
   }
 }
 
+/** The absolute path of an executable named `name` on PATH (so readiness can check that very file). */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
 /** Resolves ffmpeg or throws with what was tried. */
 export function resolveFfmpeg(explicit?: string): FfmpegBinary {
   const tried: string[] = [];
   const candidates: Array<[string | undefined, FfmpegBinary['source']]> = [
     [explicit, 'config'],
     [fromStaticPackage(), 'ffmpeg-static'],
-    ['ffmpeg', 'PATH'],
+    [onPath('ffmpeg'), 'PATH'],
   ];
   for (const [bin, source] of candidates) {
-    if (!bin) continue;
+    if (!bin) {
+      if (source === 'PATH') tried.push('PATH: none found');
+      continue;
+    }
     const version = versionOf(bin);
     if (version) return { path: bin, source, version };
     tried.push(`${source}: ${bin}`);

@@ -34,6 +34,8 @@ export interface SignalingDeps {
   access: ViewAccess;
   /** How often every open view is re-authorized (time-limited grants end without an event). */
   recheckMs?: number;
+  /** An image to show while a camera connects (the snapshots plugin's), if any. */
+  posterFor?(cameraId: string): Promise<string | undefined>;
 }
 
 export interface SignalingEvents {
@@ -123,12 +125,24 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     }
   }
 
+  /** Every open view on this node: who watches which camera stream. */
+  activeViews(): Array<{ cameraId: string; stream: 'main' | 'sub'; viewer: Viewer }> {
+    return [...this.#sessions.values()].flatMap((s) => s.views().map((v) => ({ cameraId: v.cameraId, stream: v.stream, viewer: s.viewer })));
+  }
+
   get sessionCount(): number {
     return this.#sessions.size;
   }
 
   async #listCameras({ session, socket }: RequestContext) {
     const visible = await this.#deps.access.visibleCameras(session.viewer, this.#deps.cameras.list());
+    const posterFor = this.#deps.posterFor;
+    if (posterFor) {
+      await Promise.all(visible.map(async (c) => {
+        const poster = await posterFor(c.id);
+        if (poster) c.poster = poster;
+      }));
+    }
     // Health updates go to the rooms of the cameras this viewer may see.
     for (const r of socket.rooms) if (r.startsWith('camera:')) void socket.leave(r);
     void socket.join(visible.map((c) => room(c.id)));

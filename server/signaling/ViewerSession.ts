@@ -62,6 +62,11 @@ export class ViewerSession {
     this.#deps = deps;
   }
 
+  /** The open views (one per consumer, fast-start companions not counted), for the ops dashboard. */
+  views(): Array<{ cameraId: string; stream: 'main' | 'sub'; consumerId: string }> {
+    return [...this.#consumers.entries()].map(([consumerId, e]) => ({ cameraId: e.cameraId, stream: e.stream, consumerId }));
+  }
+
   get consumerCount(): number {
     return this.#consumers.size;
   }
@@ -108,7 +113,7 @@ export class ViewerSession {
       throw new AppError(ErrorCode.BadRequest, `at most ${SESSION_LIMITS.consumers} consumers per session`);
     }
     // Authorization happens here, at the moment media would flow, before any demand or consumer.
-    await this.#deps.access.authorizeView(this.viewer, cameraId);
+    await this.#deps.access.authorizeView(this.viewer, cameraId, kind);
     const camera = this.#deps.cameras.stream(cameraId, kind);
     const served = camera.id.endsWith(':sub') ? 'sub' : 'main';
     const release = camera.acquire();

@@ -22,7 +22,7 @@ export interface ViewAccess {
   /** Identifies the connecting client; throws (Unauthenticated) to refuse the connection. */
   authenticate(handshake: HandshakeInfo): Promise<Viewer>;
   /** Throws (NotFound, which also stands for "not allowed") unless the viewer may watch the camera now. */
-  authorizeView(viewer: Viewer, cameraId: string): Promise<void>;
+  authorizeView(viewer: Viewer, cameraId: string, stream?: 'main' | 'sub'): Promise<void>;
   /** Re-check of an open view (no audit entry of its own): false ends the view. */
   mayStillView(viewer: Viewer, cameraId: string): Promise<boolean>;
   /** The subset of cameras the viewer may see. */

@@ -127,7 +127,9 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
     const { json } = await add({ name: 'cam-h265', mainUrl: cam.url });
     const sink = await openRtpSink(server, json.id);
     try {
-      await sink.waitForPackets(30, 20_000);
+      // A transcoder cannot answer the new consumer's keyframe request: the first IDR comes with
+      // the encoder's next GOP, so wait for it rather than for a packet count.
+      await sink.waitForIdr(20_000);
       const health = await waitForHealth(server, json.id, (h) => h.state === 'live');
       assert.equal(health.codec, 'hevc');
       assert.equal(health.transcoding, true);

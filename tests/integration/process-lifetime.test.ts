@@ -3,17 +3,14 @@
 // a restart on the same data must not open a second connection to the camera. Run for both
 // ingest paths.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { freePort } from '../support/net.js';
-
-const root = path.resolve(import.meta.dirname, '../..');
-
+import { startServerProcess } from '../support/server-process.js';
 
 /** Processes whose command line mentions `needle` (from /proc, as ps would show them). */
 function processesWith(needle: string, name: string): number[] {
@@ -58,29 +55,6 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 /** Everything the server processes printed (stdout and stderr), to search for secrets. */
 const output: string[] = [];
 
-async function startServerProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: root,
-    // The most talkative level: no log line may carry a camera's credentials.
-    env: { ...process.env, ...env, LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start')), 60_000);
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const m = /is running: (\S+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  return { proc, url };
-}
-
 for (const ingest of ['auto', 'ffmpeg'] as const) describe(`server process lifetime (${ingest === 'auto' ? 'RTSP relay' : 'ffmpeg'})`, { timeout: 180_000 }, () => {
   const viaFfmpeg = ingest === 'ffmpeg';
   /** ffmpeg processes pulling the camera: one per connection on the ffmpeg path, none on the relay. */
@@ -110,7 +84,7 @@ for (const ingest of ['auto', 'ffmpeg'] as const) describe(`server process lifet
       PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0', MEDIA_WORKERS: '1',
       GIAMSAT_CONFIG: configFile, ADMIN_TOKEN: 'test-admin-token-0123456789',
     };
-    const first = await startServerProcess(env);
+    const first = await startServerProcess(env, output);
     procs.push(first.proc);
     await until(() => ffmpegs() === (viaFfmpeg ? 1 : 0) && connectionsTo(cam.port) === 1, 30_000, 'the ingest to connect');
     const orphan = processesWith(`:${cam.port}/life`, 'ffmpeg')[0];
@@ -122,7 +96,7 @@ for (const ingest of ['auto', 'ffmpeg'] as const) describe(`server process lifet
     }
     await until(() => connectionsTo(cam.port) === 0, 10_000, 'the camera connection to close');
 
-    const second = await startServerProcess(env);
+    const second = await startServerProcess(env, output);
     procs.push(second.proc);
     const res = await fetch(`${second.url}/api/cameras`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
     const list = (await res.json()) as Array<{ name: string }>;

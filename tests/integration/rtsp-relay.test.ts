@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { RtspRelayIngest } from '../../server/media/RtspRelayIngest.js';
-import type { IngestExit } from '../../server/media/Ingest.js';
+import type { IngestExit, IngestProgress } from '../../server/media/Ingest.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
@@ -339,6 +339,38 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
     }
     console.log(`# fuzz outcomes: ${JSON.stringify(Object.fromEntries(reasons))}`);
   });
+});
+
+test('the relay counts lost RTP packets from sequence gaps: wrap-around, late packets and renumbering are not loss', { timeout: 30_000 }, async () => {
+  // Sequence numbers as a camera would send them: across the 16-bit wrap, with 4 and 5
+  // missing, 8 arriving late (after 9), then a renumbering jump (a camera restart).
+  const seqs = [65533, 65534, 65535, 0, 1, 2, 3, 6, 7, 9, 8, 10, 20000, 20001, 20002];
+  const rtp = (seq: number, i: number) => {
+    const p = Buffer.alloc(12 + 20);
+    p[0] = 0x80; p[1] = 0x80 | 96; p.writeUInt16BE(seq, 2); p.writeUInt32BE(i * 3600, 4); p.writeUInt32BE(7, 8);
+    p[12] = i === 0 ? 0x65 : 0x41; // an IDR first, then P slices; one packet per frame (marker set)
+    return p;
+  };
+  const srv = await hostileServer((r, s) => {
+    s.write(validAnswer(r.method, r.cseq));
+    if (r.method === 'PLAY') seqs.forEach((seq, i) => s.write(interleaved(0, rtp(seq, i))));
+  });
+  const sink = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+  const port = sink.address().port;
+  const relay = RtspRelayIngest.start({ url: srv.url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+  try {
+    const progress = await new Promise<IngestProgress>((resolve) => {
+      relay.on('progress', (p) => {
+        if (p.frames === seqs.length) resolve(p);
+      });
+    });
+    assert.equal(progress.packetsLost, 2, 'packets 4 and 5; the late 8 is not lost');
+  } finally {
+    await relay.stop();
+    sink.close();
+    await srv.close();
+  }
 });
 
 // ---- helpers -------------------------------------------------------------------------------

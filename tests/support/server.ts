@@ -66,10 +66,12 @@ export function waitForHealth(server: RunningServer, cameraId: string, predicate
   });
 }
 
+/** A signed-in demo person, shaped like the web client's stored session (plus the id). */
 export interface TestSession {
   accessToken: string;
   refreshToken: string;
   fullName: string;
+  username: string;
   userId: string;
 }
 
@@ -82,5 +84,5 @@ export async function login(server: RunningServer, username: string, password = 
   });
   const json = await res.json();
   if (!res.ok) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(json)}`);
-  return { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName, userId: json.user.id };
+  return { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName, username: json.user.username, userId: json.user.id };
 }

@@ -17,6 +17,10 @@ const FORBIDDEN: Record<string, string[]> = {
   http: ['media', 'signaling', 'db', 'demo', 'mediasoup', 'socket.io'],
   db: ['media', 'cameras', 'access', 'audit', 'signaling', 'http', 'demo'],
   util: ['media', 'cameras', 'access', 'audit', 'signaling', 'http', 'db', 'demo'],
+  // Read-only views of the others: their types and public getters, never their routes or sessions.
+  observability: ['access', 'signaling', 'http', 'demo', 'express', 'socket.io'],
+  // The host hands plugins facades; it never serves HTTP or sockets itself.
+  'plugin-host': ['http', 'signaling', 'demo', 'express', 'socket.io'],
 };
 
 function importsOf(file: string): string[] {
@@ -36,6 +40,22 @@ test('each server room imports only through its doors', () => {
         const target = spec.startsWith('.') ? path.relative(server, path.resolve(path.dirname(file), spec)).split(path.sep)[0]! : spec.split('/')[0]!.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
         if (forbidden.includes(target)) violations.push(`${path.relative(server, file)} imports ${spec}`);
       }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('plugins import only the SDK and their own files, never the server', () => {
+  const plugins = path.resolve(import.meta.dirname, '../../plugins');
+  const violations: string[] = [];
+  for (const entry of fs.readdirSync(plugins, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)) {
+      const spec = m[1]!;
+      if (!spec.startsWith('.')) continue;
+      if (path.relative(plugins, path.resolve(path.dirname(file), spec)).startsWith('..')) violations.push(`${path.relative(plugins, file)} imports ${spec}`);
     }
   }
   assert.deepEqual(violations, []);

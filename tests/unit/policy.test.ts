@@ -3,7 +3,7 @@
 // same table through the database and the signaling server).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideAuthority, decideGrant, decideView, type Place, type Subject } from '../../server/access/policy.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, type Place, type Subject } from '../../server/access/policy.js';
 import { DEMO_FACILITIES, DEMO_IDS, DEMO_USERS } from '../../server/demo/demo-province.js';
 import { CAMERA_COLUMNS, EXPECTED_VIEW, type CameraColumn } from '../support/access-expectations.js';
 
@@ -122,3 +122,24 @@ test('authority to administer a place: scope admins inside their scope, never ov
   assert.deepEqual(decideAuthority(subjectOf('soyte'), hotel, NOW), { allow: false, reason: 'outside-own-scope' });
 });
 
+
+test('duties: the connection report follows each monitor\'s scope and facility kinds; operations is ops only', () => {
+  const cols = ['military', 'hotel', 'school', 'checkpoint', 'konTum', 'unassigned'] as const;
+  const row = (username: string, duty: 'uptime-report' | 'operations') => cols.map((c) => (decideDuty(subjectOf(username), duty, CAMERAS[c], NOW) ? 'Y' : '.')).join('');
+  //                                            mil hot sch chk KT  unassigned
+  assert.equal(row('quocgia', 'uptime-report'), 'YYYYYY');
+  assert.equal(row('soyte', 'uptime-report'), 'YYY...', 'health department: quarantine facilities of Gia Lai');
+  assert.equal(row('quansu', 'uptime-report'), 'Y.....', 'military command: military-run facilities');
+  assert.equal(row('congan', 'uptime-report'), '...Y..', 'police: checkpoints');
+  assert.equal(row('soyte-chan', 'uptime-report'), 'Y.Y...', 'a deny over the hotel hides it');
+  assert.equal(row('vanhanh', 'uptime-report'), 'YYYYYY');
+  assert.equal(row('vanhanh', 'operations'), 'YYYYYY');
+  for (const username of ['khachsan', 'thanhtra', 'kythuat', 'quantri', 'soyte-tamdung', 'soyte-hethan']) {
+    assert.equal(row(username, 'uptime-report'), '......', username);
+    assert.equal(holdsDuty(subjectOf(username), 'uptime-report', NOW), false, username);
+  }
+  assert.equal(row('quocgia', 'operations'), '......', 'watching is not operating');
+  assert.equal(holdsDuty(subjectOf('vanhanh'), 'operations', NOW), true);
+  assert.equal(decideDuty(subjectOf('vanhanh'), 'operations', {}, NOW), true, 'nation-wide ops covers the whole node');
+  assert.equal(decideDuty(subjectOf('soyte'), 'uptime-report', {}, NOW), false, 'a province is not the nation');
+});

@@ -1,0 +1,96 @@
+// The recordings page: pick a camera the person may watch and a period, list the recorded
+// segments (the recording plugin's API) and play one. Every listing and playback is
+// authorized by the server; playback URLs carry a short-lived ticket for this person and
+// this segment only.
+import { ApiError, apiGet } from '../api.js';
+import { currentLang, t } from '../i18n.js';
+import { currentSession } from '../auth.js';
+import { PageShell } from '../page-shell.js';
+import { Watermark, watermarkText } from '../Watermark.js';
+
+interface PlacesTree {
+  provinces: Array<{ name: string; districts: Array<{ name: string; facilities: Array<{ name: string; cameras: Array<{ id: string; name: string }> }> }> }>;
+  unassignedCameras: Array<{ id: string; name: string }>;
+}
+
+interface SegmentRow {
+  name: string;
+  start: string;
+  end: string;
+  bytes: number;
+  complete: boolean;
+  url: string;
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const form = $<HTMLFormElement>('search');
+const player = $<HTMLVideoElement>('player');
+let segments: SegmentRow[] | undefined;
+
+const when = (iso: string) => new Date(iso).toLocaleString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB');
+/** A datetime-local value for `d` in the browser's time zone. */
+const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+
+function renderSegments(): void {
+  const list = $('segments');
+  if (!segments) return list.replaceChildren();
+  if (!segments.length) return list.replaceChildren(Object.assign(document.createElement('li'), { textContent: t('rec.none') }));
+  list.replaceChildren(...segments.map((s) => {
+    const li = document.createElement('li');
+    li.dataset.segment = s.name;
+    li.textContent = `${when(s.start)} – ${new Date(s.end).toLocaleTimeString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB')}${s.complete ? '' : ` (${t('rec.writing')})`}`;
+    li.onclick = () => {
+      list.querySelectorAll('li').forEach((x) => x.classList.toggle('playing', x === li));
+      player.src = s.url;
+      void player.play().catch(() => undefined);
+    };
+    return li;
+  }));
+}
+
+async function loadCameras(): Promise<void> {
+  const tree = (await (await apiGet('/api/places')).json()) as PlacesTree;
+  const select = form.elements.namedItem('camera') as HTMLSelectElement;
+  const options: HTMLOptionElement[] = [];
+  for (const p of tree.provinces) for (const d of p.districts) for (const f of d.facilities) {
+    for (const c of f.cameras) options.push(new Option(`${c.name} — ${f.name}`, c.id));
+  }
+  for (const c of tree.unassignedCameras) options.push(new Option(c.name, c.id));
+  select.replaceChildren(...options);
+}
+
+form.onsubmit = (ev) => {
+  ev.preventDefault();
+  const data = new FormData(form);
+  const q = new URLSearchParams({ from: new Date(String(data.get('from'))).toISOString(), to: new Date(String(data.get('to'))).toISOString() });
+  $('search-error').textContent = '';
+  apiGet(`/plugins/recording/cameras/${String(data.get('camera'))}/segments?${q}`)
+    .then(async (res) => {
+      segments = (await res.json()) as SegmentRow[];
+      renderSegments();
+    })
+    .catch((err: Error) => {
+      segments = undefined;
+      renderSegments();
+      $('search-error').textContent = err instanceof ApiError && err.message === 'no such route' ? t('rec.unavailable') : `${t('error')}: ${err.message}`;
+    });
+};
+
+function start(): void {
+  (form.elements.namedItem('from') as HTMLInputElement).value = local(new Date(Date.now() - 3_600_000));
+  (form.elements.namedItem('to') as HTMLInputElement).value = local(new Date(Date.now() + 60_000));
+  loadCameras().catch((err: Error) => {
+    if (err instanceof ApiError && err.status === 401) return shell.showLogin();
+    $('search-error').textContent = `${t('error')}: ${err.message}`;
+  });
+}
+
+const shell = new PageShell({
+  title: 'rec.title', content: $('recordings'), render: renderSegments,
+  onSignedIn: () => {
+    // Recorded pictures carry the viewer's mark like live ones.
+    player.parentElement!.querySelector('.watermark')?.remove();
+    player.parentElement!.append(new Watermark(watermarkText(currentSession())).el);
+    start();
+  },
+});

@@ -1,0 +1,19 @@
+// Helpers every route module shares: the bearer token of a request, the signed-in caller
+// behind it, and async handlers whose rejections reach the error middleware.
+import type { NextFunction, Request, Response } from 'express';
+import type { AccessService, Caller } from '../access/AccessService.js';
+
+export function bearer(req: Request): string | undefined {
+  return /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+}
+
+/** The active person behind the request's access token (Unauthenticated otherwise). */
+export async function callerOf(access: AccessService, req: Request): Promise<Caller> {
+  return { userId: (await access.caller(bearer(req))).userId, address: req.ip ?? '' };
+}
+
+export function wrap(fn: (req: Request, res: Response) => Promise<void>) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+}

@@ -1,0 +1,138 @@
+// Operations endpoints: /readyz, /metrics (a scrape token or an ops account at nation
+// scope), the ops dashboard's overview and the 24/7 connection report (JSON or CSV), each
+// limited to the caller's scope.
+import { timingSafeEqual } from 'node:crypto';
+import express, { type Request } from 'express';
+import { z } from 'zod';
+import type { AccessService } from '../access/AccessService.js';
+import type { CameraRegistry } from '../cameras/CameraRegistry.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { MediaStats } from '../observability/media-stats.js';
+import type { Metrics } from '../observability/metrics.js';
+import { buildOverview, type ActiveView } from '../observability/ops-overview.js';
+import type { Readiness } from '../observability/readiness.js';
+import type { PluginStatus } from '../plugin-host/PluginHost.js';
+import { buildUptimeReport, uptimeCsv, type UptimeReport } from '../observability/uptime-report.js';
+import type { Place } from '../access/policy.js';
+import type { UptimeRepository } from '../observability/uptime.repository.js';
+import { bearer, callerOf, wrap } from './handler.js';
+import { parse } from './validate.js';
+
+export interface OpsDeps {
+  access: AccessService;
+  cameras: CameraRegistry;
+  stats: MediaStats;
+  metrics: Metrics;
+  uptime: UptimeRepository;
+  metricsToken: string;
+  ready(): Promise<Readiness>;
+  /** Every configured plugin and its state. */
+  plugins(): PluginStatus[];
+  /** Open views and socket connections on this node (the signaling server's). */
+  live: { activeViews(): ActiveView[]; sockets(): number };
+}
+
+const DAY_MS = 86_400_000;
+const UPTIME_CACHE_MS = 30_000;
+/** The longest report period: a year of transitions is still a bounded read. */
+const MAX_PERIOD_MS = 366 * DAY_MS;
+
+export const reportQuery = z.object({
+  from: z.coerce.date(),
+  to: z.coerce.date().optional(),
+  /** Percent, 0..100. */
+  threshold: z.coerce.number().min(0).max(100).default(95),
+  format: z.enum(['json', 'csv']).default('json'),
+}).strict().refine((q) => (q.to ?? new Date()).getTime() > q.from.getTime(), { message: '"to" must be after "from"' })
+  .refine((q) => (q.to ?? new Date()).getTime() - q.from.getTime() <= MAX_PERIOD_MS, { message: 'the period may span at most 366 days' });
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** CPU share of the server process since the previous call. */
+function processLoad(): () => number {
+  let last = { at: performance.now(), usage: process.cpuUsage() };
+  return () => {
+    const now = { at: performance.now(), usage: process.cpuUsage() };
+    const cpuMs = (now.usage.user - last.usage.user + now.usage.system - last.usage.system) / 1000;
+    const load = now.at > last.at ? cpuMs / (now.at - last.at) : 0;
+    last = now;
+    return load;
+  };
+}
+
+/** Routes at the root: /readyz and /metrics. */
+export function probeRoutes(d: OpsDeps): express.Router {
+  const r = express.Router();
+  r.get('/readyz', wrap(async (_req, res) => {
+    const state = await d.ready();
+    res.status(state.ready ? 200 : 503).json(state);
+  }));
+  r.get('/metrics', wrap(async (req, res) => {
+    if (!sameSecret(bearer(req), d.metricsToken)) {
+      const scope = await d.access.dutyScope(await callerOf(d.access, req), 'operations');
+      // Metrics name every camera of the node: nation scope only.
+      if (!scope.covers({})) throw new AppError(ErrorCode.NotFound, 'no such route');
+    }
+    const { contentType, body } = await d.metrics.render();
+    res.type(contentType).send(body);
+  }));
+  return r;
+}
+
+/** Routes under /api: the dashboard overview and the connection report. */
+export function opsApiRoutes(d: OpsDeps): express.Router {
+  const r = express.Router();
+  const load = processLoad();
+
+  // The 24-hour uptime column moves slowly; it is read from the database at most every
+  // UPTIME_CACHE_MS per person, not on every 2-second poll of every open dashboard.
+  const uptimeCache = new Map<string, { at: number; report: Promise<UptimeReport> }>();
+  const dayUptime = (userId: string, covers: (p: Place) => boolean): Promise<UptimeReport> => {
+    const now = Date.now();
+    for (const [k, v] of uptimeCache) if (now - v.at >= UPTIME_CACHE_MS) uptimeCache.delete(k);
+    let hit = uptimeCache.get(userId);
+    if (!hit) {
+      hit = { at: now, report: buildUptimeReport(d.uptime, { from: new Date(now - DAY_MS), to: new Date(now), threshold: 0, covers }) };
+      hit.report.catch(() => uptimeCache.delete(userId));
+      uptimeCache.set(userId, hit);
+    }
+    return hit.report;
+  };
+
+  r.get('/ops/overview', wrap(async (req: Request, res) => {
+    const caller = await callerOf(d.access, req);
+    const scope = await d.access.dutyScope(caller, 'operations');
+    const [sample, report] = await Promise.all([d.stats.sample(), dayUptime(caller.userId, scope.covers)]);
+    res.json(await buildOverview({
+      sample, report, scope, cameras: d.cameras, views: d.live.activeViews(),
+      placeOf: (id) => d.access.placeOfCamera(id),
+      server: { cpuLoad: load(), memoryBytes: process.memoryUsage().rss, sockets: d.live.sockets() },
+    }));
+  }));
+
+  // Plugins' state (enabled, version, errors, last error), for ops at any scope.
+  r.get('/plugins', wrap(async (req, res) => {
+    await d.access.dutyScope(await callerOf(d.access, req), 'operations');
+    res.json(d.plugins());
+  }));
+
+  r.get('/reports/uptime', wrap(async (req, res) => {
+    const scope = await d.access.dutyScope(await callerOf(d.access, req), 'uptime-report');
+    const q = parse(reportQuery, req.query);
+    const report = await buildUptimeReport(d.uptime, { from: q.from, to: q.to ?? new Date(), threshold: q.threshold / 100, covers: scope.covers });
+    if (q.format === 'csv') {
+      const day = (x: string) => x.slice(0, 10);
+      res.type('text/csv; charset=utf-8')
+        .attachment(`uptime-${day(report.from)}-${day(report.to)}.csv`)
+        .send(uptimeCsv(report));
+      return;
+    }
+    res.json(report);
+  }));
+  return r;
+}

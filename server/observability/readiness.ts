@@ -1,0 +1,43 @@
+// /readyz: may this node take traffic? The database answers, the mediasoup workers are alive
+// and the ffmpeg binary is still there. Each check has a short time budget so a hung
+// database makes the node "not ready" instead of hanging the probe.
+import fs from 'node:fs';
+import type { Database } from '../db/database.js';
+import type { MediaService } from '../media/MediaService.js';
+
+export interface ReadinessCheck {
+  ok: boolean;
+  detail: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: { database: ReadinessCheck; workers: ReadinessCheck; ffmpeg: ReadinessCheck };
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function readiness(db: Database, media: MediaService, expectedWorkers: number): Promise<Readiness> {
+  const database = await withTimeout(db.prisma.$queryRaw`SELECT 1`, CHECK_TIMEOUT_MS).then(
+    () => ({ ok: true, detail: db.embedded ? 'embedded' : 'postgresql' }),
+    (err: Error) => ({ ok: false, detail: err.message.split('\n')[0]!.slice(0, 200) }),
+  );
+  const alive = media.pool.closed ? 0 : media.pool.slots.length;
+  const workers = { ok: alive > 0, detail: `${alive}/${expectedWorkers} alive` };
+  let ffmpeg: ReadinessCheck;
+  try {
+    fs.accessSync(media.ffmpeg.path, fs.constants.X_OK);
+    ffmpeg = { ok: true, detail: media.ffmpeg.version ?? media.ffmpeg.path };
+  } catch {
+    ffmpeg = { ok: false, detail: `${media.ffmpeg.path} is missing or not executable` };
+  }
+  return { ready: database.ok && workers.ok && ffmpeg.ok, checks: { database, workers, ffmpeg } };
+}

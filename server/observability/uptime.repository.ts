@@ -1,0 +1,65 @@
+// The rows the 24/7 connection report reads: the places tree with its cameras, and the
+// main-stream health transitions of a period (with the state each camera was in when the
+// period began).
+import type { PrismaClient } from '../db/generated/client.js';
+import type { Transition } from './uptime.js';
+
+export interface ReportFacility {
+  id: string;
+  name: string;
+  kind: 'MILITARY_QUARANTINE' | 'CIVILIAN_QUARANTINE' | 'CHECKPOINT';
+  district: { id: string; name: string; province: { id: string; name: string } };
+  cameras: Array<{ id: string; name: string }>;
+}
+
+export class UptimeRepository {
+  readonly #prisma: PrismaClient;
+
+  constructor(prisma: PrismaClient) {
+    this.#prisma = prisma;
+  }
+
+  /** Every facility with its district, province and cameras (facilities without cameras too). */
+  facilities(): Promise<ReportFacility[]> {
+    return this.#prisma.facility.findMany({
+      select: {
+        id: true, name: true, kind: true,
+        district: { select: { id: true, name: true, province: { select: { id: true, name: true } } } },
+        cameras: { select: { id: true, name: true }, orderBy: { name: 'asc' } },
+      },
+    });
+  }
+
+  /** Cameras not placed in any facility (visible at nation scope only). */
+  unplacedCameras(): Promise<Array<{ id: string; name: string }>> {
+    return this.#prisma.camera.findMany({ where: { facilityId: null }, select: { id: true, name: true }, orderBy: { name: 'asc' } });
+  }
+
+  /** Each camera's last main-stream state at or before `at`. */
+  async statesAt(at: Date): Promise<Map<string, string>> {
+    const rows = await this.#prisma.$queryRaw<Array<{ cameraId: string; state: string }>>`
+      SELECT DISTINCT ON ("cameraId") "cameraId"::text AS "cameraId", "state"
+      FROM "CameraHealthEvent"
+      WHERE "stream" = 'main' AND "at" <= ${at}
+      ORDER BY "cameraId", "at" DESC, "id" DESC`;
+    return new Map(rows.map((r) => [r.cameraId, r.state]));
+  }
+
+  /** Each camera's last main-stream failure with a reason at or before `at`. */
+  lastFailures(at: Date): Promise<Transition[]> {
+    return this.#prisma.$queryRaw<Transition[]>`
+      SELECT DISTINCT ON ("cameraId") "cameraId"::text AS "cameraId", "state", "at", "reason"
+      FROM "CameraHealthEvent"
+      WHERE "stream" = 'main' AND "at" <= ${at} AND "reason" IS NOT NULL AND "state" IN ('stalled', 'offline')
+      ORDER BY "cameraId", "at" DESC, "id" DESC`;
+  }
+
+  /** Main-stream transitions in (from, to), in time order. */
+  transitions(from: Date, to: Date): Promise<Transition[]> {
+    return this.#prisma.cameraHealthEvent.findMany({
+      where: { stream: 'main', at: { gt: from, lt: to } },
+      select: { cameraId: true, state: true, at: true, reason: true },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+    });
+  }
+}
