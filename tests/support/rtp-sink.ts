@@ -33,7 +33,10 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
     const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
     await transport.connect({ ip: '127.0.0.1', port: sock.address().port });
     const openedAt = Date.now();
-    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+    // Paused, then resumed, as the web client does: only a resume makes mediasoup wait for a
+    // keyframe before forwarding (a consumer made unpaused on a connected transport starts
+    // with whatever packet comes, e.g. the middle of an IDR whose SPS/PPS it missed).
+    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities, paused: true });
     const absId = consumer.rtpParameters.headerExtensions?.find((e) => e.uri === 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time')?.id;
     const captureTimes: Array<{ capture: number; arrived: number }> = [];
     let firstIdrMs: number | undefined;
@@ -103,6 +106,7 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
       }
       for (const w of [...waiters]) if (packets >= w.target) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
     });
+    await consumer.resume();
     return {
       get packets() { return packets; },
       get firstIdrMs() { return firstIdrMs; },
