@@ -199,6 +199,10 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     throw new AppError(ErrorCode.NotFound, 'no such camera');
   }
 
+  async isActive(viewer: Viewer): Promise<boolean> {
+    return (await this.repo.userById(viewer.id))?.status === 'ACTIVE';
+  }
+
   async mayStillView(viewer: Viewer, cameraId: string): Promise<boolean> {
     return (await this.#mayView(viewer.id, cameraId)).allow;
   }
@@ -378,6 +382,42 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   /** The signed-in person, their organization and live assignments (GET /api/me). */
   profile(caller: Caller) {
     return this.repo.profile(caller.userId);
+  }
+
+  /**
+   * The caller's saved video wall. Tiles holding a camera the caller may no longer watch come
+   * back empty: a saved wall never tells that a camera exists.
+   */
+  async wall(caller: Caller): Promise<{ layout: number; tiles: Array<string | null>; updatedAt: Date | null }> {
+    const saved = await this.repo.wall(caller.userId);
+    if (!saved) return { layout: 4, tiles: [], updatedAt: null };
+    const tiles = Array.isArray(saved.tiles) ? (saved.tiles as unknown[]) : [];
+    const shown = await Promise.all(tiles.map(async (id) => (typeof id === 'string' && (await this.#mayView(caller.userId, id)).allow ? id : null)));
+    return { layout: saved.layout, tiles: shown, updatedAt: saved.updatedAt };
+  }
+
+  async saveWall(caller: Caller, wall: { layout: number; tiles: Array<string | null> }) {
+    const saved = await this.repo.saveWall(caller.userId, wall.layout, wall.tiles);
+    return { layout: saved.layout, tiles: saved.tiles as Array<string | null>, updatedAt: saved.updatedAt };
+  }
+
+  /**
+   * The caller's spot checks that have not ended, with the cameras each opens (those the
+   * caller may watch once it runs): what an inspector picks from, with the time left.
+   */
+  async spotChecks(caller: Caller) {
+    const now = new Date();
+    const rows = await this.repo.openSpotChecks(caller.userId, now);
+    const cameras = await this.repo.camerasIn(rows.flatMap((s) => (s.facilityId ? [s.facilityId] : [])), rows.flatMap((s) => s.cameraIds));
+    return rows.map((s) => ({
+      id: s.id,
+      facilityId: s.facilityId,
+      facilityName: s.facility?.name ?? null,
+      startsAt: s.startsAt,
+      endsAt: s.endsAt,
+      reason: s.reason,
+      cameraIds: cameras.filter((c) => s.cameraIds.includes(c.id) || (s.facilityId !== null && c.facilityId === s.facilityId)).map((c) => c.id),
+    }));
   }
 
   /** View sessions of one camera or one person, limited to cameras inside the caller's administrative scope. */

@@ -204,6 +204,15 @@ export class AccessRepository {
     });
   }
 
+  /** Cameras that are in one of `facilityIds` or listed in `cameraIds`, by name. */
+  camerasIn(facilityIds: string[], cameraIds: string[]) {
+    return this.#prisma.camera.findMany({
+      where: { OR: [{ facilityId: { in: facilityIds } }, { id: { in: cameraIds } }] },
+      select: { id: true, facilityId: true },
+      orderBy: { name: 'asc' },
+    });
+  }
+
   cancelSpotCheck(id: string) {
     return this.#prisma.spotCheck.updateMany({ where: { id, cancelledAt: null }, data: { cancelledAt: new Date() } });
   }
@@ -216,6 +225,30 @@ export class AccessRepository {
   async organizationPlace(userId: string): Promise<Place> {
     const u = await this.#prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { organization: { select: { provinceId: true } } } });
     return u.organization.provinceId ? { provinceId: u.organization.provinceId } : {};
+  }
+
+  /** A person's saved video wall, if any. */
+  wall(userId: string) {
+    return this.#prisma.wallLayout.findUnique({ where: { userId }, select: { layout: true, tiles: true, updatedAt: true } });
+  }
+
+  saveWall(userId: string, layout: number, tiles: Array<string | null>) {
+    return this.#prisma.wallLayout.upsert({
+      where: { userId },
+      create: { userId, layout, tiles },
+      update: { layout, tiles },
+      select: { layout: true, tiles: true, updatedAt: true },
+    });
+  }
+
+  /** Spot checks of an inspector that have not ended (running or still to come), soonest first. */
+  openSpotChecks(inspectorId: string, now: Date) {
+    return this.#prisma.spotCheck.findMany({
+      where: { inspectorId, cancelledAt: null, endsAt: { gt: now } },
+      orderBy: { startsAt: 'asc' },
+      take: 100,
+      select: { id: true, facilityId: true, cameraIds: true, startsAt: true, endsAt: true, reason: true, facility: { select: { name: true } } },
+    });
   }
 
   profile(userId: string) {

@@ -3,10 +3,10 @@
 // Served at /api/openapi.json.
 import { z } from 'zod';
 import { cameraInputSchema } from '../cameras/camera.schema.js';
-import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
+import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody, wallBody } from './access-routes.js';
 
 interface Operation {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   auth: 'none' | 'user' | 'admin-token';
@@ -22,6 +22,9 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/auth/logout', summary: 'End a refresh token', auth: 'none', body: refreshBody, ok: 204 },
   { method: 'post', path: '/api/auth/activate', summary: 'Set the password of an approved account with its one-time activation token', auth: 'none', body: activateBody, ok: 204 },
   { method: 'get', path: '/api/me', summary: 'The signed-in person, organization and live role assignments', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/me/wall', summary: 'The signed-in person\'s saved video wall (cameras they may no longer watch come back as empty tiles)', auth: 'user', ok: 200 },
+  { method: 'put', path: '/api/me/wall', summary: 'Save the video wall: layout 1, 4, 9 or 16 and camera ids by tile', auth: 'user', body: wallBody, ok: 200 },
+  { method: 'get', path: '/api/me/spot-checks', summary: 'The signed-in inspector\'s spot checks that have not ended, with their cameras', auth: 'user', ok: 200 },
   { method: 'post', path: '/api/assignments', summary: 'Grant a role (or a deny) at a scope inside the caller\'s own administrative scope', auth: 'user', body: grantBody, ok: 201 },
   { method: 'delete', path: '/api/assignments/{id}', summary: 'Revoke a role assignment; the person\'s affected views stop within 2 s', auth: 'user', ok: 204 },
   { method: 'patch', path: '/api/users/{id}/status', summary: 'Suspend, reactivate or revoke an account', auth: 'user', body: statusBody, ok: 204 },

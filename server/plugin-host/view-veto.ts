@@ -10,6 +10,7 @@ export function withPluginVeto(access: ViewAccess, plugins: PluginHost, audit: A
   return {
     authenticate: (h) => access.authenticate(h),
     mayStillView: (viewer, cameraId) => access.mayStillView(viewer, cameraId),
+    isActive: (viewer) => access.isActive(viewer),
     visibleCameras: (viewer, cameras) => access.visibleCameras(viewer, cameras),
     async authorizeView(viewer, cameraId, stream = 'main') {
       await access.authorizeView(viewer, cameraId, stream);

@@ -105,11 +105,21 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     deps.cameras.on('updated', changed);
   }
 
-  /** Re-checks the open views of one person now (their access changed) and refreshes their camera list. */
+  /**
+   * Re-checks the open views of one person now (their access changed) and refreshes their
+   * camera list; ends their sessions when the account itself is no longer active.
+   */
   async recheckViewer(userId: string): Promise<void> {
-    for (const [socketId, session] of this.#sessions) {
+    for (const [socketId, session] of [...this.#sessions]) {
       if (session.viewer.id !== userId) continue;
       await session.recheck();
+      if (!(await this.#deps.access.isActive(session.viewer).catch(() => false))) {
+        log.info({ viewer: userId, socket: socketId }, 'session ended: account no longer active');
+        const socket = this.io.sockets.sockets.get(socketId);
+        socket?.emit('sessionEnded', { reason: 'account-inactive' });
+        socket?.disconnect(true);
+        continue;
+      }
       this.io.to(socketId).emit('camerasChanged');
     }
   }

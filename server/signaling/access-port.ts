@@ -25,6 +25,8 @@ export interface ViewAccess {
   authorizeView(viewer: Viewer, cameraId: string, stream?: 'main' | 'sub'): Promise<void>;
   /** Re-check of an open view (no audit entry of its own): false ends the view. */
   mayStillView(viewer: Viewer, cameraId: string): Promise<boolean>;
+  /** False once the viewer's account is no longer active (suspended, revoked): the session ends. */
+  isActive(viewer: Viewer): Promise<boolean>;
   /** The subset of cameras the viewer may see. */
   visibleCameras(viewer: Viewer, cameras: CameraSummary[]): Promise<CameraSummary[]>;
 }

@@ -108,6 +108,8 @@ export interface ServerEvents {
   cameraClock: (e: { cameraId: string; stream: StreamKind; clock: CameraClock }) => void;
   consumerClosed: (e: { consumerId: string; cameraId: string; reason: string }) => void;
   transportClosed: (e: { transportId: string; reason: string }) => void;
+  /** The account was suspended or revoked: the server disconnects right after this. */
+  sessionEnded: (e: { reason: 'account-inactive' }) => void;
 }
 
 /** socket.io typing for the client side: one generic request channel per request name. */
