@@ -2,6 +2,11 @@
 // closes the consumer or the connection comes back), and shows the camera's health and
 // its own measured fps, decode delay and camera-to-screen latency.
 //
+// Switching streams (sub in a grid, main when maximized) never shows a black frame: the new
+// stream starts in a second <video> beneath the one playing, and the old subscription ends
+// when the new one renders its first frame. A paused tile (off screen, hidden tab) keeps its
+// camera but consumes nothing.
+//
 // Camera-to-screen latency comes from RTP timing: each rendered frame's RTP timestamp
 // (requestVideoFrameCallback) is mapped through the camera's clock (its RTCP sender reports,
 // relayed by the server) to the moment the camera captured it, and compared with the moment
@@ -19,7 +24,10 @@ import { RequestError } from './signaling.js';
 
 export class Tile {
   readonly el: HTMLElement;
-  readonly #video: HTMLVideoElement;
+  /** Plays #sub. */
+  #video: HTMLVideoElement;
+  /** Plays #outgoing during a stream switch (on top of #video), else empty. */
+  #spare: HTMLVideoElement;
   /** Shows a fast-start consumer on top of #video until #video renders (see MediaClient). */
   readonly #fastVideo: HTMLVideoElement;
   readonly #name: HTMLElement;
@@ -30,6 +38,10 @@ export class Tile {
   #camera?: CameraSummary;
   #health?: CameraHealth;
   #sub?: Subscription;
+  /** The stream being replaced, shown until #sub renders. */
+  #outgoing?: Subscription;
+  #wanted: 'main' | 'sub';
+  #active = true;
   #generation = 0;
   #retryTimer?: number;
   #attempt = 0;
@@ -44,11 +56,12 @@ export class Tile {
 
   constructor(media: MediaClient, stream: 'main' | 'sub' = 'main') {
     this.#media = media;
-    this.stream = stream;
+    this.#wanted = stream;
     this.el = document.createElement('div');
     this.el.className = 'tile empty';
-    this.el.innerHTML = '<video muted playsinline autoplay></video><video class="fast-start" muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span></div><div class="overlay bottom stats"></div><div class="notice"></div>';
-    this.#video = this.el.querySelector('video')!;
+    this.el.innerHTML = '<video class="live" muted playsinline autoplay></video><video class="live" muted playsinline autoplay></video><video class="fast-start" muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span></div><div class="overlay bottom stats"></div><div class="notice"></div>';
+    [this.#video, this.#spare] = [...this.el.querySelectorAll<HTMLVideoElement>('video.live')] as [HTMLVideoElement, HTMLVideoElement];
+    this.#video.classList.add('current');
     this.#fastVideo = this.el.querySelector('video.fast-start')!;
     this.#name = this.el.querySelector('.name')!;
     this.#badge = this.el.querySelector('.badge')!;
@@ -59,10 +72,80 @@ export class Tile {
     this.el.append(new Watermark(watermarkText(currentSession())).el);
   }
 
-  stream: 'main' | 'sub';
+  /** The stream this tile shows (or will show): main for a camera without a sub stream. */
+  get stream(): 'main' | 'sub' {
+    return this.#sub?.stream ?? this.#served(this.#wanted);
+  }
+
+  #served(kind: 'main' | 'sub'): 'main' | 'sub' {
+    return kind === 'sub' && this.#camera && !this.#camera.hasSubStream ? 'main' : kind;
+  }
 
   get cameraId(): string | undefined {
     return this.#camera?.id;
+  }
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /**
+   * Chooses the stream: the sub stream in a grid, the main stream when maximized. The picture
+   * playing stays until the other stream renders.
+   */
+  setStream(kind: 'main' | 'sub'): void {
+    if (kind === this.#wanted) return;
+    this.#wanted = kind;
+    if (!this.#camera || !this.#active) return;
+    const playing = this.#sub?.stream;
+    if (playing === this.#served(kind)) return;
+    if (this.#sub) this.#beginHandover(this.#sub);
+    this.#attempt = 0;
+    window.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    void this.#subscribe();
+  }
+
+  /** Pauses (consumes nothing, keeps its camera) or resumes the tile. */
+  setActive(active: boolean): void {
+    if (active === this.#active) return;
+    this.#active = active;
+    this.el.classList.toggle('paused', !active);
+    if (!this.#camera) return;
+    if (!active) {
+      void this.#stop();
+      this.#notice.textContent = t('paused');
+      this.setHealth(this.#health ?? this.#camera.health);
+    } else {
+      this.#notice.textContent = '';
+      void this.#subscribe();
+    }
+  }
+
+  /** The playing subscription moves to the spare <video>, on top; #video gets the next one. */
+  #beginHandover(sub: Subscription): void {
+    this.#endHandover();
+    this.#endFastStart(sub);
+    this.#sub = undefined;
+    this.#outgoing = sub;
+    const old = this.#video;
+    this.#video = this.#spare;
+    this.#spare = old;
+    old.classList.add('outgoing');
+    old.classList.remove('current');
+    this.#video.classList.add('current');
+    this.#lastStats = undefined;
+    this.#latencies.length = 0;
+  }
+
+  /** The new stream renders (or the switch was abandoned): the old one ends. */
+  #endHandover(): void {
+    const out = this.#outgoing;
+    if (!out) return;
+    this.#outgoing = undefined;
+    this.#spare.classList.remove('outgoing');
+    this.#spare.srcObject = null;
+    void this.#media.unsubscribe(out);
   }
 
   /** Frames rendered since the tile was created (also read by tests and benchmarks). */
@@ -71,24 +154,34 @@ export class Tile {
   }
 
   #countFrames(): void {
-    const video = this.#video;
     let windowStart = performance.now();
     let windowFrames = 0;
-    const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
-      this.#frames++;
-      this.#measureLatency(meta);
-      // The shared stream renders: the fast start (if any) has done its job.
-      if (this.#sub?.fast) this.#endFastStart(this.#sub);
-      windowFrames++;
-      const now = performance.now();
-      if (now - windowStart >= 1000) {
-        this.#fps = (windowFrames * 1000) / (now - windowStart);
-        windowStart = now;
-        windowFrames = 0;
-      }
+    // Both live <video>s take turns playing #sub; only the one that does counts.
+    for (const video of [this.#video, this.#spare]) {
+      const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
+        video.requestVideoFrameCallback(onFrame);
+        if (video !== this.#video || !this.#sub) return;
+        this.#frames++;
+        this.#measureLatency(meta);
+        // The shared stream renders: the fast start (if any) and the old stream have done their job.
+        if (this.#sub.fast) this.#endFastStart(this.#sub);
+        this.#endHandover();
+        this.el.dataset.playing = this.#sub.stream;
+        windowFrames++;
+        const now = performance.now();
+        if (now - windowStart >= 1000) {
+          this.#fps = (windowFrames * 1000) / (now - windowStart);
+          windowStart = now;
+          windowFrames = 0;
+        }
+      };
       video.requestVideoFrameCallback(onFrame);
+    }
+    const onFastFrame = () => {
+      this.#fastVideo.requestVideoFrameCallback(onFastFrame);
+      if (this.#sub?.fast) this.#endHandover();
     };
-    video.requestVideoFrameCallback(onFrame);
+    this.#fastVideo.requestVideoFrameCallback(onFastFrame);
   }
 
   #measureLatency(meta: VideoFrameCallbackMetadata): void {
@@ -127,6 +220,7 @@ export class Tile {
     void this.#setPoster(camera);
     if (camera) {
       this.setHealth(camera.health);
+      if (!this.#active) this.#notice.textContent = t('paused');
       void this.#subscribe();
     } else {
       this.#health = undefined;
@@ -162,7 +256,7 @@ export class Tile {
     this.#badge.textContent = t(`state.${health.state}`) + (health.transcoding ? ` · ${t('transcoding')}` : '');
     this.#badge.className = `badge state-${health.state}`;
     this.#badge.title = health.reason ?? '';
-    if (health.state === 'live' && !this.#sub && this.#camera && this.#retryTimer !== undefined) {
+    if (health.state === 'live' && !this.#sub && this.#camera && this.#active && this.#retryTimer !== undefined) {
       // The camera came back: retry at once instead of waiting for the backoff.
       window.clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
@@ -178,6 +272,10 @@ export class Tile {
 
   /** Called when the server closed this tile's consumer. */
   onConsumerClosed(consumerId: string, reason: string): void {
+    if (this.#outgoing && [this.#outgoing.consumer.id, this.#outgoing.fast?.consumer.id].includes(consumerId)) {
+      this.#endHandover();
+      if (reason !== 'access revoked') return;
+    }
     if (this.#sub?.fast?.consumer.id === consumerId) {
       this.#endFastStart(this.#sub);
       return;
@@ -188,6 +286,7 @@ export class Tile {
     this.#sub = undefined;
     if (reason === 'access revoked') {
       // Not a fault to retry: the person may no longer watch this camera.
+      this.#endHandover();
       this.#video.srcObject = null;
       this.#notice.textContent = t('revoked');
       this.el.classList.add('revoked');
@@ -199,6 +298,7 @@ export class Tile {
   /** Called after the signaling connection came back: everything must be re-subscribed. */
   resubscribe(): void {
     if (!this.#camera) return;
+    this.#endHandover();
     if (this.#sub) this.#endFastStart(this.#sub);
     this.#sub?.consumer.close();
     this.#sub = undefined;
@@ -210,13 +310,14 @@ export class Tile {
 
   async #subscribe(): Promise<void> {
     const camera = this.#camera;
-    if (!camera) return;
+    if (!camera || !this.#active) return;
     const gen = ++this.#generation;
-    this.el.classList.add('connecting');
+    // During a stream switch the old picture plays on: no spinner over it.
+    if (!this.#outgoing) this.el.classList.add('connecting');
     // Time to first frame is measured from here (bench/latency.ts reads this mark).
     performance.mark('giamsat:subscribe', { detail: { cameraId: camera.id } });
     try {
-      const sub = await this.#media.subscribe(camera.id, this.stream);
+      const sub = await this.#media.subscribe(camera.id, this.#served(this.#wanted));
       if (gen !== this.#generation) {
         await this.#media.unsubscribe(sub);
         return;
@@ -244,6 +345,7 @@ export class Tile {
     } catch (err) {
       if (gen !== this.#generation) return;
       if (err instanceof RequestError && err.code === 'NOT_FOUND') {
+        this.#endHandover();
         this.#video.srcObject = null;
         this.#notice.textContent = t('noAccess');
         return;
@@ -257,7 +359,7 @@ export class Tile {
   }
 
   #scheduleRetry(delayMs?: number): void {
-    if (!this.#camera || this.#retryTimer !== undefined) return;
+    if (!this.#camera || !this.#active || this.#retryTimer !== undefined) return;
     const delay = delayMs ?? Math.min(5000, 500 * 2 ** this.#attempt++);
     this.el.classList.add('connecting');
     this.#retryTimer = window.setTimeout(() => {
@@ -307,10 +409,13 @@ export class Tile {
     this.#generation++;
     window.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    this.#endHandover();
     const sub = this.#sub;
     this.#sub = undefined;
     this.#video.srcObject = null;
     this.#fastVideo.srcObject = null;
+    this.el.classList.remove('connecting');
+    delete this.el.dataset.playing;
     this.el.classList.remove('fast-starting');
     this.#lastStats = undefined;
     this.#latencies.length = 0;
@@ -322,5 +427,6 @@ export class Tile {
   relabel(): void {
     if (this.#health && this.#camera) this.setHealth(this.#health);
     if (!this.#camera) this.#notice.textContent = this.revoked ? t('revoked') : t('emptyTile');
+    else if (!this.#active) this.#notice.textContent = t('paused');
   }
 }

@@ -2,6 +2,7 @@
 // time, semi-transparent, drifting slowly across the frame so that a screenshot or a phone
 // photo of the screen still names who was watching (and when). Placed over a live tile or a
 // recorded segment; it never takes pointer events.
+import { formatDateTime } from './i18n.js';
 
 /** How often the mark moves to a new place (it glides there over the same time). */
 const MOVE_EVERY_MS = 8000;
@@ -22,23 +23,30 @@ export class Watermark {
     this.#seed = [...who].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
     this.#tick();
     this.#move();
+    // Measured once it is in the page (its size is unknown before).
+    requestAnimationFrame(() => this.#move());
     this.#clock = window.setInterval(() => this.#tick(), 1000);
     this.#mover = window.setInterval(() => this.#move(), MOVE_EVERY_MS);
   }
 
   #tick(): void {
     const now = new Date();
-    const time = now.toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN');
+    const time = formatDateTime(now);
     this.el.textContent = `${this.#who} · ${time}`;
   }
 
-  /** Next place: left/top as percentages of the frame, kept inside it. */
+  /**
+   * Next place, kept inside the frame whatever its size: a fraction of the room the mark
+   * leaves (the frame's size minus the mark's), so it follows the tile when it resizes.
+   */
   #move(): void {
     this.#seed = (this.#seed * 1103515245 + 12345) >>> 0;
-    const left = 5 + (this.#seed % 55);
-    const top = 8 + ((this.#seed >>> 8) % 75);
-    this.el.style.left = `${left}%`;
-    this.el.style.top = `${top}%`;
+    const fx = (this.#seed % 1000) / 1000;
+    const fy = 0.1 + (((this.#seed >>> 10) % 1000) / 1000) * 0.8;
+    const w = this.el.offsetWidth;
+    const h = this.el.offsetHeight;
+    this.el.style.left = `calc((100% - ${w}px) * ${fx.toFixed(3)})`;
+    this.el.style.top = `calc((100% - ${h}px) * ${fy.toFixed(3)})`;
   }
 
   dispose(): void {

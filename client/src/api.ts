@@ -8,17 +8,35 @@ export class ApiError extends Error {
   }
 }
 
-async function send(path: string, token: string | undefined): Promise<Response> {
-  return fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+async function send(method: string, path: string, token: string | undefined, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
 }
 
-/** GET `path`; a 401 renews the session once and retries. Throws ApiError for any failure. */
-export async function apiGet(path: string): Promise<Response> {
-  let res = await send(path, currentSession()?.accessToken);
-  if (res.status === 401 && (await renew())) res = await send(path, currentSession()?.accessToken);
+/** One call; a 401 renews the session once and retries. Throws ApiError for any failure. */
+async function call(method: string, path: string, body?: unknown): Promise<Response> {
+  let res = await send(method, path, currentSession()?.accessToken, body);
+  if (res.status === 401 && (await renew())) res = await send(method, path, currentSession()?.accessToken, body);
   if (!res.ok) {
-    const body = await res.json().catch(() => ({})) as { error?: { code?: string; message?: string } };
-    throw new ApiError(res.status, body.error?.code, body.error?.message ?? res.statusText);
+    const err = await res.json().catch(() => ({})) as { error?: { code?: string; message?: string } };
+    throw new ApiError(res.status, err.error?.code, err.error?.message ?? res.statusText);
   }
   return res;
+}
+
+/** GET `path`. */
+export function apiGet(path: string): Promise<Response> {
+  return call('GET', path);
+}
+
+/** GET `path` as JSON of the given type (the server's answer, trusted as typed). */
+export async function apiJson<T>(path: string): Promise<T> {
+  return (await call('GET', path)).json() as Promise<T>;
+}
+
+/** PUT (or POST, PATCH) a JSON body; answers the JSON reply, if any. */
+export async function apiSend<T>(method: 'PUT' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T | undefined> {
+  const res = await call(method, path, body);
+  return res.status === 204 ? undefined : (res.json() as Promise<T>);
 }

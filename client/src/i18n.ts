@@ -1,5 +1,8 @@
-// User interface strings: Vietnamese (default) and English. Every string shown to a person
-// comes from here; the choice is remembered in localStorage.
+// User interface strings: Vietnamese (default) and English, served by i18next (interpolation
+// with {{name}}, plurals with _one/_other). Every string shown to a person comes from here;
+// the English table must hold every Vietnamese key (the type says so). Dates and numbers are
+// formatted for the chosen language with Intl. The choice is remembered in localStorage.
+import i18next from 'i18next';
 
 const vi = {
   title: 'Giám sát camera',
@@ -80,6 +83,23 @@ const vi = {
   'rec.writing': 'đang ghi',
   'nav.recordings': 'Xem lại',
   'nav.ops': 'Vận hành',
+  paused: 'Tạm dừng (không hiển thị trên màn hình)',
+  search: 'Tìm theo tên…',
+  unassigned: 'Chưa gắn cơ sở',
+  openAll: 'Mở tất cả camera',
+  'tree.count': '{{live}}/{{total}} trực tiếp',
+  'wall.saveFailed': 'Không lưu được bố cục: {{message}}',
+  'session.ended': 'Phiên làm việc đã kết thúc: tài khoản bị tạm khóa hoặc thu hồi. Vui lòng liên hệ quản trị.',
+  'session.expired': 'Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.',
+  'spot.title': 'Kiểm tra đột xuất',
+  'spot.open': 'Mở',
+  'spot.left': 'còn {{time}}',
+  'spot.until': 'đến {{time}}',
+  'spot.startsAt': 'bắt đầu lúc {{time}}',
+  'spot.active': 'Đang kiểm tra {{place}} — {{left}}',
+  'spot.ended': 'Đợt kiểm tra {{place}} đã kết thúc; các camera đã được đóng.',
+  'spot.cameras_one': '{{count}} camera',
+  'spot.cameras_other': '{{count}} camera',
 };
 
 type Key = keyof typeof vi;
@@ -163,25 +183,79 @@ const en: Record<Key, string> = {
   'rec.writing': 'recording',
   'nav.recordings': 'Recordings',
   'nav.ops': 'Operations',
+  paused: 'Paused (not on screen)',
+  search: 'Search by name…',
+  unassigned: 'Not assigned to a facility',
+  openAll: 'Open all cameras',
+  'tree.count': '{{live}}/{{total}} live',
+  'wall.saveFailed': 'The layout could not be saved: {{message}}',
+  'session.ended': 'Your session has ended: the account was suspended or revoked. Please contact your administrator.',
+  'session.expired': 'Your session has expired. Please sign in again.',
+  'spot.title': 'Spot checks',
+  'spot.open': 'Open',
+  'spot.left': '{{time}} left',
+  'spot.until': 'until {{time}}',
+  'spot.startsAt': 'starts at {{time}}',
+  'spot.active': 'Spot check of {{place}} — {{left}}',
+  'spot.ended': 'The spot check of {{place}} has ended; its cameras were closed.',
+  'spot.cameras_one': '{{count}} camera',
+  'spot.cameras_other': '{{count}} cameras',
 };
 
 export type Lang = 'vi' | 'en';
-export type { Key as MessageKey };
-const dictionaries: Record<Lang, Record<Key, string>> = { vi, en };
+/** Keys as callers write them: plural forms (_one, _other) are chosen by i18next from `count`. */
+type Base<K> = K extends `${infer B}_${'one' | 'other'}` ? B : K;
+type BaseKey = Base<Key>;
+export type MessageKey = BaseKey;
+const LOCALES: Record<Lang, string> = { vi: 'vi-VN', en: 'en-GB' };
 
-let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? 'vi';
-if (!(lang in dictionaries)) lang = 'vi';
+let lang: Lang = localStorage.getItem('lang') === 'en' ? 'en' : 'vi';
 
-export function t(key: Key): string {
-  return dictionaries[lang][key];
+void i18next.init({
+  lng: lang,
+  fallbackLng: 'vi',
+  resources: { vi: { translation: vi }, en: { translation: en } },
+  // Synchronous: the resources are bundled, so t() works as soon as the module is loaded.
+  initAsync: false,
+  interpolation: { escapeValue: false }, // text goes into textContent, never innerHTML
+  keySeparator: false,
+  nsSeparator: false,
+});
+
+export function t(key: BaseKey, vars?: Record<string, string | number>): string {
+  return i18next.t(key, vars);
 }
 
 export function currentLang(): Lang {
   return lang;
 }
 
+/** The BCP 47 locale of the chosen language (for Intl and toLocale* calls). */
+export function locale(): string {
+  return LOCALES[lang];
+}
+
+/** Date and time as people of the chosen language write it. */
+export function formatDateTime(d: Date | string | number): string {
+  return new Date(d).toLocaleString(locale());
+}
+
+export function formatTime(d: Date | string | number): string {
+  return new Date(d).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
+}
+
+/** A remaining time as h:mm:ss or m:ss. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
 export function setLang(next: Lang): void {
   lang = next;
   localStorage.setItem('lang', next);
   document.documentElement.lang = next;
+  void i18next.changeLanguage(next);
 }

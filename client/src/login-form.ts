@@ -52,7 +52,9 @@ export class LoginForm {
     this.#q('#totp-label').textContent = t('totp');
   }
 
-  show(): void {
+  /** Shows the form, with why the person must sign in (their session ended) when there is a reason. */
+  show(reason?: string): void {
+    this.#q('#login-error').textContent = reason ?? '';
     this.el.hidden = false;
     this.#input('username').focus();
   }

@@ -1,32 +1,51 @@
-// The supervision page: camera list with live health, a grid of 1 or 4 tiles that play
-// without further clicks, language switch.
+// The supervision page: the places tree with live health, the video wall (layouts 1/4/9/16,
+// drag and drop, saved per person on the server), an inspector's spot checks, and the
+// session (sign-in, silent renewal, a clear message when it ends).
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
+import { apiJson, apiSend } from './api.js';
 import { currentSession, renew, signOut } from './auth.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
 import { connect, request, type ClientSocket } from './signaling.js';
-import { Tile } from './Tile.js';
+import { SpotChecks, spotCheckPlace } from './SpotChecks.js';
+import { Tree, type PlacesTree } from './Tree.js';
+import { asLayout, Wall, type WallState } from './Wall.js';
 
 const loginForm = new LoginForm((session) => showApp(session.fullName));
 document.querySelector('header')!.after(loginForm.el);
 const who = document.getElementById('who')!;
 const signOutButton = document.getElementById('sign-out') as HTMLButtonElement;
-let socket!: ClientSocket;
-let media!: MediaClient;
-
-const list = document.getElementById('camera-list')!;
 const grid = document.getElementById('grid')!;
 const banner = document.getElementById('banner')!;
+const aside = document.querySelector('aside')!;
+
+let socket: ClientSocket | undefined;
+let wall: Wall | undefined;
 let cameras: CameraSummary[] = [];
-type Layout = 1 | 4 | 9 | 16;
-const LAYOUTS: readonly Layout[] = [1, 4, 9, 16];
-const asLayout = (n: number): Layout => (LAYOUTS.includes(n as Layout) ? (n as Layout) : 4);
-let layout: Layout = asLayout(Number(new URLSearchParams(location.search).get('layout') ?? 4));
-/** The grid to return to when a maximized tile (layout 1) is double-clicked again. */
-let gridLayout: Layout = layout === 1 ? 4 : layout;
-const tiles: Tile[] = [];
-let selected = 0;
+const byId = (id: string) => cameras.find((c) => c.id === id);
+/** ?layout=N opens the wall in that layout (not saved until the person changes something). */
+const layoutParam = asLayout(Number(new URLSearchParams(location.search).get('layout')));
+
+const tree = new Tree({
+  pick: (camera) => wall?.put(wall.selected, camera),
+  openAll: (list) => wall?.openSet(list),
+});
+const spotChecks = new SpotChecks({
+  open: (check) => wall?.openSet(check.cameraIds.map(byId).filter((c): c is CameraSummary => !!c)),
+  ended: (check) => {
+    for (const tile of wall?.tiles ?? []) if (tile.cameraId && check.cameraIds.includes(tile.cameraId)) tile.show(undefined);
+    showBanner(t('spot.ended', { place: spotCheckPlace(check) }), 'info');
+  },
+});
+aside.replaceChildren(spotChecks.el, Object.assign(document.createElement('h2'), { id: 'cameras-heading' }), tree.el);
+grid.before(spotChecks.bar);
+
+function showBanner(text: string, kind: 'error' | 'info' = 'error'): void {
+  banner.textContent = text;
+  banner.className = kind;
+  banner.hidden = false;
+}
 
 function render(): void {
   document.title = t('title');
@@ -38,122 +57,108 @@ function render(): void {
   document.getElementById('layout-label')!.textContent = t('layout');
   document.getElementById('nav-recordings')!.textContent = t('nav.recordings');
   document.getElementById('nav-ops')!.textContent = t('nav.ops');
-  list.replaceChildren(...(cameras.length ? cameras.map(cameraItem) : [Object.assign(document.createElement('li'), { textContent: t('noCameras') })]));
-  for (const tile of tiles) tile.relabel();
+  tree.relabel();
+  spotChecks.relabel();
+  for (const tile of wall?.tiles ?? []) tile.relabel();
 }
 
-function cameraItem(c: CameraSummary): HTMLElement {
-  const li = document.createElement('li');
-  li.dataset.cameraId = c.id;
-  li.innerHTML = '<span class="dot"></span><span class="cam-name"></span>';
-  li.querySelector('.cam-name')!.textContent = c.name;
-  li.querySelector('.dot')!.className = `dot state-${c.health.state}`;
-  li.title = t(`state.${c.health.state}`) + (c.health.reason ? ` – ${c.health.reason}` : '');
-  li.onclick = () => {
-    tiles[selected]?.show(c);
-  };
-  return li;
+// ---- the saved wall --------------------------------------------------------------------------
+
+let saveTimer: number | undefined;
+/** Saves the wall half a second after the last change (a drag burst is one save). */
+function saveWall(state: WallState): void {
+  window.clearTimeout(saveTimer);
+  saveTimer = window.setTimeout(() => {
+    apiSend('PUT', '/api/me/wall', state).catch((err: Error) => showBanner(t('wall.saveFailed', { message: err.message })));
+  }, 500);
 }
 
-function setLayout(n: Layout): void {
-  layout = n;
-  if (n !== 1) gridLayout = n;
-  if (!media) return; // applied once signed in
-  grid.className = `grid layout-${n}`;
-  while (tiles.length < n) {
-    const tile = new Tile(media, 'main');
-    tile.el.onclick = () => selectTile(tiles.indexOf(tile));
-    tile.el.ondblclick = () => {
-      if (layout !== 1) {
-        // Maximize this tile: it takes the first place, which layout 1 shows.
-        tiles.splice(tiles.indexOf(tile), 1);
-        tiles.unshift(tile);
-        selectTile(0);
-      }
-      setLayout(layout === 1 ? gridLayout : 1);
-    };
-    tiles.push(tile);
-  }
-  for (const [i, tile] of tiles.entries()) {
-    tile.el.hidden = i >= n;
-    if (i >= n) tile.show(undefined);
-  }
-  grid.replaceChildren(...tiles.map((x) => x.el));
-  fillEmptyTiles();
-  document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => b.classList.toggle('active', Number(b.dataset.layout) === n));
-}
-
-function selectTile(i: number): void {
-  selected = i;
-  tiles.forEach((x, j) => x.el.classList.toggle('selected', j === i));
-}
-
-/** Puts cameras not yet shown into empty visible tiles, in list order. */
-function fillEmptyTiles(): void {
-  const shown = new Set(tiles.map((x) => x.cameraId).filter(Boolean));
-  const queue = cameras.filter((c) => !shown.has(c.id));
-  for (const tile of tiles.slice(0, layout)) {
-    if (!tile.cameraId && queue.length) tile.show(queue.shift());
+async function restoreWall(w: Wall): Promise<void> {
+  const saved = await apiJson<WallState & { updatedAt: string | null }>('/api/me/wall').catch(() => undefined);
+  if (saved?.updatedAt) {
+    w.restore({ layout: layoutParam ?? asLayout(saved.layout) ?? 4, tiles: saved.tiles }, byId);
+  } else {
+    // Nothing arranged yet: the first cameras of the list, in the layout asked for.
+    if (layoutParam) w.restore({ layout: layoutParam, tiles: [] }, byId);
+    w.fillEmpty(cameras);
   }
 }
 
-async function refreshCameras(): Promise<void> {
-  cameras = await request(socket, 'listCameras', {});
-  const known = new Set(cameras.map((c) => c.id));
-  for (const tile of tiles) if (tile.cameraId && !known.has(tile.cameraId)) tile.show(undefined);
-  render();
-  fillEmptyTiles();
+// ---- the camera list and the tree ------------------------------------------------------------
+
+async function refreshCameras(s: ClientSocket): Promise<void> {
+  const [list, places] = await Promise.all([
+    request(s, 'listCameras', {}),
+    apiJson<PlacesTree>('/api/places').catch(() => ({ provinces: [], unassignedCameras: [] })),
+  ]);
+  cameras = list;
+  wall?.keepOnly(new Set(cameras.map((c) => c.id)));
+  tree.render(places, cameras);
 }
 
 /** Connects once signed in: the socket's handshake carries the access token. */
 function startApp(): void {
-  socket = connect(() => currentSession()?.accessToken);
-  media = new MediaClient(socket);
-  socket.on('cameraHealth', ({ cameraId, stream, health }) => {
-    const cam = cameras.find((c) => c.id === cameraId);
-    if (!cam) return;
-    if (stream === 'main') cam.health = health;
-    else cam.subHealth = health;
-    const li = list.querySelector<HTMLElement>(`[data-camera-id="${cameraId}"]`);
-    if (li) li.replaceWith(cameraItem(cam));
-    for (const tile of tiles) if (tile.cameraId === cameraId && tile.stream === stream) tile.setHealth(health);
+  const s = connect(() => currentSession()?.accessToken);
+  socket = s;
+  const media = new MediaClient(s);
+  const w = new Wall(grid, media, layoutParam ?? 4, saveWall);
+  wall = w;
+  w.onCameraDropped = (cameraId, index) => w.put(index, byId(cameraId));
+  s.on('cameraHealth', ({ cameraId, stream, health }) => {
+    if (!byId(cameraId)) return;
+    tree.setHealth(cameraId, stream, health);
+    for (const tile of w.tiles) if (tile.cameraId === cameraId && tile.stream === stream) tile.setHealth(health);
   });
-  socket.on('cameraClock', ({ cameraId, stream, clock }) => {
-    for (const tile of tiles) tile.setClock(cameraId, stream, clock);
+  s.on('cameraClock', ({ cameraId, stream, clock }) => {
+    for (const tile of w.tiles) tile.setClock(cameraId, stream, clock);
   });
-  socket.on('camerasChanged', () => void refreshCameras());
-  socket.on('consumerClosed', ({ consumerId, reason }) => {
-    for (const tile of tiles) tile.onConsumerClosed(consumerId, reason);
+  s.on('camerasChanged', () => {
+    void refreshCameras(s);
+    void spotChecks.refresh();
   });
+  s.on('consumerClosed', ({ consumerId, reason }) => {
+    for (const tile of w.tiles) tile.onConsumerClosed(consumerId, reason);
+  });
+  s.on('sessionEnded', () => endSession(t('session.ended')));
   let everConnected = false;
-  socket.on('connect', () => {
+  s.on('connect', () => {
     banner.hidden = true;
-    void refreshCameras().then(() => {
-      if (everConnected) for (const tile of tiles) tile.resubscribe();
+    void refreshCameras(s).then(async () => {
+      if (everConnected) for (const tile of w.tiles) tile.resubscribe();
+      else await restoreWall(w);
       everConnected = true;
     });
   });
-  socket.on('disconnect', () => {
-    banner.textContent = t('disconnected');
-    banner.hidden = false;
+  s.on('disconnect', (reason) => {
+    if (reason === 'io server disconnect') return; // sessionEnded says why
+    showBanner(t('disconnected'));
   });
-  socket.on('connect_error', (err) => {
+  s.on('connect_error', (err) => {
     const code = (err as Error & { data?: { code?: string } }).data?.code;
     if (code === 'UNAUTHENTICATED') {
       // The access token expired (or the account changed): renew once, else sign in again.
-      void renew().then((s) => (s ? socket.connect() : showLogin()));
+      void renew().then((session) => (session ? s.connect() : endSession(t('session.expired'))));
       return;
     }
-    banner.textContent = `${t('disconnected')} (${err.message})`;
-    banner.hidden = false;
+    showBanner(`${t('disconnected')} (${err.message})`);
   });
-  setLayout(layout);
-  selectTile(0);
+  spotChecks.start();
 }
 
-function showLogin(): void {
+/** The session is over: stop everything and ask for a sign-in, saying why. */
+function endSession(reason: string): void {
+  socket?.disconnect();
+  for (const tile of wall?.tiles ?? []) tile.show(undefined);
+  cameras = [];
+  tree.render({ provinces: [], unassignedCameras: [] }, []);
+  spotChecks.stop();
+  void signOut();
+  showLogin(reason);
+}
+
+function showLogin(reason?: string): void {
   document.body.classList.add('signed-out');
-  loginForm.show();
+  loginForm.show(reason);
   who.textContent = '';
   signOutButton.hidden = true;
 }
@@ -163,8 +168,9 @@ function showApp(fullName: string): void {
   loginForm.hide();
   who.textContent = fullName;
   signOutButton.hidden = false;
-  if (!socket) startApp();
-  else if (!socket.connected) socket.connect();
+  // A new sign-in after a session ended starts afresh (another person may be signing in).
+  if (socket && !socket.connected) location.reload();
+  else if (!socket) startApp();
 }
 
 signOutButton.onclick = () => void signOut().then(() => location.reload());
@@ -174,7 +180,7 @@ document.getElementById('lang')!.onclick = () => {
   render();
 };
 document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => {
-  b.onclick = () => setLayout(asLayout(Number(b.dataset.layout)));
+  b.onclick = () => wall?.setLayout(asLayout(Number(b.dataset.layout)) ?? 4);
 });
 
 setLang(currentLang());
@@ -184,4 +190,4 @@ if (session) showApp(session.fullName);
 else showLogin();
 
 // For tests and benchmarks: read-only view of the tiles.
-(window as unknown as { giamsat: unknown }).giamsat = { tiles };
+(window as unknown as { giamsat: unknown }).giamsat = { get tiles() { return wall?.tiles ?? []; } };

@@ -31,7 +31,7 @@ describe('demo site', { timeout: 120_000 }, () => {
     await Promise.all(cameras.map((c) => expectFrames(page!, c.id, 10, 15_000)));
     console.log(`# all four demo tiles rendered 10 frames ${Date.now() - t0} ms after the page opened`);
     await screenshot(page, 'demo-grid');
-    assert.equal(await page.locator('.tile:not([hidden]) video:not(.fast-start)').count(), 4);
+    assert.equal(await page.locator('.tile:not([hidden])[data-playing]').count(), 4, 'four tiles play');
     const health = await (await fetch(`${server.url}/healthz`)).json();
     assert.equal(health.status, 'ok');
   });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
-import { expectFrames, framesOf, launchBrowser, openClient } from '../support/browser.js';
+import { expectFrames, framesOf, launchBrowser, openClient, tileStates } from '../support/browser.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
 
@@ -23,14 +23,19 @@ describe('access taken away mid-stream', { timeout: 180_000 }, () => {
   });
   const userId = async (username: string) => (await server.db.prisma.user.findUniqueOrThrow({ where: { username } })).id;
 
-  /** Opens the page as `username`, waits for video, runs `takeAway`, and checks the stop. */
-  async function watchThenLose(username: string, takeAway: () => Promise<void>): Promise<number> {
+  /**
+   * Opens the page as `username`, waits for video, runs `takeAway`, and checks the stop and
+   * what the page says (by default the tile's "withdrawn" notice).
+   */
+  async function watchThenLose(username: string, takeAway: () => Promise<void>, says = (page: Page) => page.locator('.tile .notice', { hasText: /thu hồi|withdrawn/ })): Promise<number> {
     const page = await openClient(browser, `${server.url}/?layout=1`, await login(server, username));
     pages.push(page);
-    await expectFrames(page, cameraId, 26, 15_000);
+    await expectFrames(page, cameraId, 26, 15_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}; tiles ${await tileStates(page)}`);
+    });
     await takeAway();
     const start = Date.now();
-    await page.locator('.tile .notice', { hasText: /thu hồi|withdrawn/ }).waitFor({ timeout: 2000 });
+    await says(page).waitFor({ timeout: 2000 });
     const stoppedAfter = Date.now() - start;
     const frozen = await framesOf(page, cameraId);
     // No frame arrives once access is gone (the server closed the consumer).
@@ -81,9 +86,10 @@ describe('access taken away mid-stream', { timeout: 180_000 }, () => {
 
   test('a suspended account stops the video within 2 s', async () => {
     const leader = await userId('khachsan');
+    // The whole session ends: the sign-in form comes back and says why.
     const ms = await watchThenLose('khachsan', async () => {
       assert.equal((await api('PATCH', `/api/users/${leader}/status`, { status: 'SUSPENDED' })).status, 204);
-    });
+    }, (page) => page.locator('#login:not([hidden]) #login-error', { hasText: 'tạm khóa hoặc thu hồi' }));
     console.log(`# account suspended: video stopped after ${ms} ms`);
   });
 

@@ -71,6 +71,12 @@ export async function expectFrames(page: Page, cameraId: string, n: number, time
   return Date.now() - t0;
 }
 
+/** What each tile of the wall shows (camera, hidden, classes, stream, notice), for failure messages. */
+export function tileStates(page: Page): Promise<string> {
+  return page.evaluate(() => JSON.stringify([...document.querySelectorAll<HTMLElement>('#grid .tile')]
+    .map((t) => [t.dataset.cameraId, t.hidden, t.className, t.dataset.playing, t.querySelector('.notice')?.textContent])));
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });

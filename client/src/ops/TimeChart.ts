@@ -1,6 +1,7 @@
 // A live time-series chart (uPlot) over the last few minutes: one x axis of sample times and
 // one line per series; points beyond the window fall off the left.
 import uPlot from 'uplot';
+import { locale } from '../i18n.js';
 
 export interface SeriesSpec {
   label: string;
@@ -47,7 +48,7 @@ export class TimeChart {
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
       axes: [
         // Clock times in the page's language (uPlot's own labels are US-style dates).
-        { stroke: '#9aa4b2', grid: { stroke: '#2a3039' }, values: (_u, splits) => splits.map((x) => new Date(x * 1000).toLocaleTimeString(document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN')) },
+        { stroke: '#9aa4b2', grid: { stroke: '#2a3039' }, values: (_u, splits) => splits.map((x) => new Date(x * 1000).toLocaleTimeString(locale())) },
         { stroke: '#9aa4b2', grid: { stroke: '#2a3039' }, size: 50 },
       ],
       scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max * 1.1)] } },

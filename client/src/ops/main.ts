@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { OpsOverview } from '../../../server/observability/ops-overview.js';
 import type { UptimeReport } from '../../../server/observability/uptime-report.js';
 import { ApiError, apiGet } from '../api.js';
-import { currentLang, t, type MessageKey } from '../i18n.js';
+import { currentLang, formatDateTime, locale, t, type MessageKey } from '../i18n.js';
 import { PageShell } from '../page-shell.js';
 import { TimeChart, type SeriesSpec } from './TimeChart.js';
 
@@ -38,10 +38,10 @@ function refuse(part: 'dashboard' | 'report'): void {
 
 // ---- formatting --------------------------------------------------------------------------
 
-const num = (n: number, digits = 0) => new Intl.NumberFormat(currentLang(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n);
+const num = (n: number, digits = 0) => new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n);
 const pct = (r: number | null) => (r === null ? '–' : `${num(r * 100, 1)} %`);
 const mbps = (bps: number) => `${num(bps / 1e6, 2)} Mbit/s`;
-const when = (iso: string) => new Date(iso).toLocaleString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB');
+const when = (iso: string) => formatDateTime(iso);
 
 function cell(text: string, className?: string): HTMLTableCellElement {
   const td = document.createElement('td');

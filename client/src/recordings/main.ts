@@ -3,7 +3,7 @@
 // authorized by the server; playback URLs carry a short-lived ticket for this person and
 // this segment only.
 import { ApiError, apiGet } from '../api.js';
-import { currentLang, t } from '../i18n.js';
+import { currentLang, formatDateTime, locale, t } from '../i18n.js';
 import { currentSession } from '../auth.js';
 import { PageShell } from '../page-shell.js';
 import { Watermark, watermarkText } from '../Watermark.js';
@@ -27,7 +27,7 @@ const form = $<HTMLFormElement>('search');
 const player = $<HTMLVideoElement>('player');
 let segments: SegmentRow[] | undefined;
 
-const when = (iso: string) => new Date(iso).toLocaleString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB');
+const when = (iso: string) => formatDateTime(iso);
 /** A datetime-local value for `d` in the browser's time zone. */
 const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
@@ -38,7 +38,7 @@ function renderSegments(): void {
   list.replaceChildren(...segments.map((s) => {
     const li = document.createElement('li');
     li.dataset.segment = s.name;
-    li.textContent = `${when(s.start)} – ${new Date(s.end).toLocaleTimeString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB')}${s.complete ? '' : ` (${t('rec.writing')})`}`;
+    li.textContent = `${when(s.start)} – ${new Date(s.end).toLocaleTimeString(locale())}${s.complete ? '' : ` (${t('rec.writing')})`}`;
     li.onclick = () => {
       list.querySelectorAll('li').forEach((x) => x.classList.toggle('playing', x === li));
       player.src = s.url;
