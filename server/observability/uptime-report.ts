@@ -5,6 +5,7 @@
 import type { Place } from '../access/policy.js';
 import { streamUptime, sumUptime, type Transition, type UptimeFigures } from './uptime.js';
 import type { ReportFacility, UptimeRepository } from './uptime.repository.js';
+import { toCsv } from '../util/csv.js';
 
 export interface CameraUptime extends UptimeFigures {
   id: string;
@@ -125,7 +126,7 @@ async function lastErrorsOf(repo: UptimeRepository, from: Date, inPeriod: Transi
 
 const HEADER = ['level', 'province', 'district', 'facility', 'camera', 'cameras', 'connected_cameras', 'uptime_percent', 'up_seconds', 'down_seconds', 'unmonitored_seconds', 'outages', 'problem'];
 
-/** The report as CSV (RFC 4180, UTF-8 with a BOM so spreadsheet programs read Vietnamese names). */
+/** The report as CSV (util/csv.ts: BOM, quoting, formula guard). */
 export function uptimeCsv(r: UptimeReport): string {
   const provinceName = new Map(r.provinces.map((p) => [p.id, p.name]));
   const district = new Map(r.districts.map((d) => [d.id, d]));
@@ -145,12 +146,5 @@ export function uptimeCsv(r: UptimeReport): string {
     const f = c.facilityId ? facility.get(c.facilityId) : undefined;
     rows.push(row('camera', [f ? provinceName.get(f.provinceId) ?? '' : '', f ? district.get(f.districtId)?.name ?? '' : '', f?.name ?? '', c.name], c, ['', '']));
   }
-  return '\ufeff' + rows.map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
-
-function csvCell(v: string | number): string {
-  const s = String(v);
-  // A leading =, +, - or @ would be run as a formula by spreadsheet programs.
-  const safe = /^[=+\-@]/.test(s) && typeof v === 'string' ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return toCsv(rows);
 }
