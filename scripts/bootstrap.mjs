@@ -58,6 +58,8 @@ function ensurePackages(packages, why) {
 if (!process.env.FFMPEG_PATH && !onPath('ffmpeg') && !fs.existsSync(path.join(root, 'node_modules', 'ffmpeg-static', 'ffmpeg'))) {
   ensurePackages(['ffmpeg', 'fonts-dejavu-core'], 'camera ingest (ffmpeg)');
 }
+// A font with Vietnamese glyphs for the incident reports' PDF export.
+ensurePackages(['fonts-dejavu-core'], 'PDF incident reports (DejaVu font)');
 if (forTests) {
   ensurePackages(['chromium', 'fonts-dejavu-core'], 'browser tests (headless Chromium)');
   ensurePackages([
@@ -68,6 +70,8 @@ if (forTests) {
   // enables a systemd unit; containers without systemd never start it, and the tests run
   // their own instance on free ports.
   ensurePackages(['rtsp-server-perl'], 'the second RTSP server in the relay tests (RTSP::Server)');
+  // pdftotext reads the exported PDF reports back in their tests.
+  ensurePackages(['poppler-utils'], 'reading PDF reports in tests (pdftotext)');
 }
 
 // ---- npm packages -------------------------------------------------------------------

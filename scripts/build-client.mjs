@@ -1,6 +1,7 @@
 // Bundles the web client with esbuild into client/dist: the supervision page (index.html,
 // app.js), the operations page (ops.html, ops.js, ops.css with the chart styles) and the
-// recordings page (recordings.html, recordings.js); app.css shared.
+// recordings page (recordings.html, recordings.js), the incidents page (incidents.html,
+// incidents.js); app.css shared.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ export async function buildClient({ minify = true } = {}) {
       app: path.join(root, 'client', 'src', 'main.ts'),
       ops: path.join(root, 'client', 'src', 'ops', 'main.ts'),
       recordings: path.join(root, 'client', 'src', 'recordings', 'main.ts'),
+      incidents: path.join(root, 'client', 'src', 'incidents', 'main.ts'),
     },
     bundle: true,
     format: 'esm',
@@ -26,7 +28,16 @@ export async function buildClient({ minify = true } = {}) {
     legalComments: 'linked',
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'ops.html', 'recordings.html', 'app.css']) fs.copyFileSync(path.join(root, 'client', f), path.join(out, f));
+  for (const f of ['index.html', 'ops.html', 'recordings.html', 'incidents.html']) {
+    fs.writeFileSync(path.join(out, f), expandIncludes(fs.readFileSync(path.join(root, 'client', f), 'utf8')));
+  }
+  fs.copyFileSync(path.join(root, 'client', 'app.css'), path.join(out, 'app.css'));
+}
+
+/** Pages share their <head> basics and the secondary pages' header: `<!--#include name-->` takes client/partials/name.html. */
+function expandIncludes(html) {
+  const expanded = html.replace(/<!--#include ([a-z-]+)-->\n/g, (_, name) => fs.readFileSync(path.join(root, 'client', 'partials', `${name}.html`), 'utf8'));
+  return expanded === html ? html : expandIncludes(expanded); // partials may include partials
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -18,6 +18,9 @@ import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { seedDemoAccess } from './demo/seed-access.js';
 import { accessRoutes } from './http/access-routes.js';
+import { incidentRoutes } from './http/incident-routes.js';
+import { IncidentRepository } from './incidents/incident.repository.js';
+import { IncidentService } from './incidents/IncidentService.js';
 import { opsApiRoutes, probeRoutes, type OpsDeps } from './http/ops-routes.js';
 import { pluginRoutes } from './http/plugin-routes.js';
 import { MediaStats } from './observability/media-stats.js';
@@ -117,9 +120,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ready: () => readiness(db, media, config.media.workers),
       plugins: () => plugins.list(),
     };
+    const incidents = new IncidentService({
+      repo: new IncidentRepository(db.prisma),
+      access: {
+        mayView: (userId, cameraId) => access.canView(userId, cameraId),
+        facilityOf: async (id) => {
+          const place = await access.placeOfCamera(id);
+          return place && { facilityId: place.facilityId ?? null };
+        },
+      },
+      audit,
+      cameraName: (id) => (cameras.has(id) ? cameras.get(id).name : undefined),
+    });
     const app = createApp({
       cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit,
-      probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops),
+      probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);

@@ -59,7 +59,7 @@ export class Tile {
     this.#wanted = stream;
     this.el = document.createElement('div');
     this.el.className = 'tile empty';
-    this.el.innerHTML = '<video class="live" muted playsinline autoplay></video><video class="live" muted playsinline autoplay></video><video class="fast-start" muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span></div><div class="overlay bottom stats"></div><div class="notice"></div>';
+    this.el.innerHTML = '<video class="live" muted playsinline autoplay></video><video class="live" muted playsinline autoplay></video><video class="fast-start" muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span><button type="button" class="report" hidden>⚑</button></div><div class="overlay bottom stats"></div><div class="notice"></div>';
     [this.#video, this.#spare] = [...this.el.querySelectorAll<HTMLVideoElement>('video.live')] as [HTMLVideoElement, HTMLVideoElement];
     this.#video.classList.add('current');
     this.#fastVideo = this.el.querySelector('video.fast-start')!;
@@ -68,8 +68,34 @@ export class Tile {
     this.#stats = this.el.querySelector('.stats')!;
     this.#notice = this.el.querySelector('.notice')!;
     this.#notice.textContent = t('emptyTile');
+    this.#report = this.el.querySelector<HTMLButtonElement>('.report')!;
+    this.#report.title = t('incident.report');
+    this.#report.onclick = (e) => {
+      e.stopPropagation();
+      this.onReport?.(this);
+    };
+    this.#report.ondblclick = (e) => e.stopPropagation();
     this.#countFrames();
     this.el.append(new Watermark(watermarkText(currentSession())).el);
+  }
+
+  /** Called when the person asks to report an incident from this tile (the ⚑ button). */
+  onReport?: (tile: Tile) => void;
+  readonly #report: HTMLButtonElement;
+
+  get camera(): CameraSummary | undefined {
+    return this.#camera;
+  }
+
+  /** The picture on screen now as a JPEG (undefined before the first frame). */
+  async captureFrame(): Promise<Blob | undefined> {
+    const video = this.#video;
+    if (!video.videoWidth) return undefined;
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext('2d')!.drawImage(video, 0, 0);
+    return new Promise((resolve) => canvas.toBlob((b) => resolve(b ?? undefined), 'image/jpeg', 0.85));
   }
 
   /** The stream this tile shows (or will show): main for a camera without a sub stream. */
@@ -215,6 +241,7 @@ export class Tile {
     this.el.classList.toggle('empty', !camera);
     this.el.dataset.cameraId = camera?.id ?? '';
     this.#name.textContent = camera?.name ?? '';
+    this.#report.hidden = !camera;
     this.#notice.textContent = camera ? '' : wasRevoked ? t('revoked') : t('emptyTile');
     if (!camera && wasRevoked) this.el.classList.add('revoked');
     void this.#setPoster(camera);
@@ -425,6 +452,7 @@ export class Tile {
 
   /** Relabels after a language change. */
   relabel(): void {
+    this.#report.title = t('incident.report');
     if (this.#health && this.#camera) this.setHealth(this.#health);
     if (!this.#camera) this.#notice.textContent = this.revoked ? t('revoked') : t('emptyTile');
     else if (!this.#active) this.#notice.textContent = t('paused');

@@ -23,8 +23,13 @@ export class Watermark {
     this.#seed = [...who].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
     this.#tick();
     this.#move();
-    // Measured once it is in the page (its size is unknown before).
-    requestAnimationFrame(() => this.#move());
+    // Placed again once it is in the page and has a size, without gliding there.
+    requestAnimationFrame(() => {
+      this.el.style.transition = 'none';
+      this.#move();
+      void this.el.offsetWidth; // apply the place before the transition comes back
+      this.el.style.transition = '';
+    });
     this.#clock = window.setInterval(() => this.#tick(), 1000);
     this.#mover = window.setInterval(() => this.#move(), MOVE_EVERY_MS);
   }

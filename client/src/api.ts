@@ -10,8 +10,10 @@ export class ApiError extends Error {
 
 async function send(method: string, path: string, token: string | undefined, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  if (body === undefined) return fetch(path, { method, headers });
+  // A Blob goes as itself (an image), anything else as JSON.
+  headers['content-type'] = body instanceof Blob ? body.type : 'application/json';
+  return fetch(path, { method, headers, body: body instanceof Blob ? body : JSON.stringify(body) });
 }
 
 /** One call; a 401 renews the session once and retries. Throws ApiError for any failure. */

@@ -5,6 +5,7 @@ import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import { apiJson, apiSend } from './api.js';
 import { currentSession, renew, signOut } from './auth.js';
 import { currentLang, setLang, t } from './i18n.js';
+import { IncidentDialog } from './IncidentDialog.js';
 import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
 import { connect, request, type ClientSocket } from './signaling.js';
@@ -38,6 +39,7 @@ const spotChecks = new SpotChecks({
     showBanner(t('spot.ended', { place: spotCheckPlace(check) }), 'info');
   },
 });
+const incidentDialog = new IncidentDialog((message) => showBanner(message, 'info'));
 aside.replaceChildren(spotChecks.el, Object.assign(document.createElement('h2'), { id: 'cameras-heading' }), tree.el);
 grid.before(spotChecks.bar);
 
@@ -57,6 +59,7 @@ function render(): void {
   document.getElementById('layout-label')!.textContent = t('layout');
   document.getElementById('nav-recordings')!.textContent = t('nav.recordings');
   document.getElementById('nav-ops')!.textContent = t('nav.ops');
+  document.getElementById('nav-incidents')!.textContent = t('nav.incidents');
   tree.relabel();
   spotChecks.relabel();
   for (const tile of wall?.tiles ?? []) tile.relabel();
@@ -104,6 +107,7 @@ function startApp(): void {
   const w = new Wall(grid, media, layoutParam ?? 4, saveWall);
   wall = w;
   w.onCameraDropped = (cameraId, index) => w.put(index, byId(cameraId));
+  for (const tile of w.tiles) tile.onReport = (source) => void incidentDialog.open(source);
   s.on('cameraHealth', ({ cameraId, stream, health }) => {
     if (!byId(cameraId)) return;
     tree.setHealth(cameraId, stream, health);

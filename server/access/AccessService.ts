@@ -199,6 +199,11 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     throw new AppError(ErrorCode.NotFound, 'no such camera');
   }
 
+  /** May this person watch the camera now (for rooms other than signaling: incidents). */
+  async canView(userId: string, cameraId: string): Promise<boolean> {
+    return (await this.#mayView(userId, cameraId)).allow;
+  }
+
   async isActive(viewer: Viewer): Promise<boolean> {
     return (await this.repo.userById(viewer.id))?.status === 'ACTIVE';
   }

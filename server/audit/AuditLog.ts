@@ -18,7 +18,8 @@ export type AuditAction =
   | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.delete'
   | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll'
   /** Camera material other than live video served to a person (a snapshot, a recording), by a plugin. */
-  | 'media.access';
+  | 'media.access'
+  | 'incident.create' | 'incident.snapshot' | 'incident.comment' | 'incident.resolve' | 'incident.export';
 
 export interface AuditInput {
   actorId?: string | null;

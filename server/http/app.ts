@@ -27,6 +27,8 @@ export interface HttpDeps {
   probeRoutes: express.Router;
   /** The ops overview and the connection report, under /api. */
   opsRoutes: express.Router;
+  /** Incidents, under /api. */
+  incidentRoutes: express.Router;
   /** Routes plugins declared, under /plugins/<name>. */
   pluginRoutes: express.Router;
 }
@@ -63,6 +65,7 @@ export function createApp(deps: HttpDeps): express.Express {
   });
   api.use(deps.accessRoutes);
   api.use(deps.opsRoutes);
+  api.use(deps.incidentRoutes);
   const admin = requireAdmin(deps.adminToken);
 
   // Reads are administrative too: camera names and locations describe sensitive sites. The

@@ -3,6 +3,7 @@
 // Served at /api/openapi.json.
 import { z } from 'zod';
 import { cameraInputSchema } from '../cameras/camera.schema.js';
+import { commentBody, incidentBody, resolveBody } from './incident-routes.js';
 import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody, wallBody } from './access-routes.js';
 
 interface Operation {
@@ -25,6 +26,14 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/me/wall', summary: 'The signed-in person\'s saved video wall (cameras they may no longer watch come back as empty tiles)', auth: 'user', ok: 200 },
   { method: 'put', path: '/api/me/wall', summary: 'Save the video wall: layout 1, 4, 9 or 16 and camera ids by tile', auth: 'user', body: wallBody, ok: 200 },
   { method: 'get', path: '/api/me/spot-checks', summary: 'The signed-in inspector\'s spot checks that have not ended, with their cameras', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/incidents', summary: 'File an incident on a camera the caller may watch (category, note, time)', auth: 'user', body: incidentBody, ok: 201 },
+  { method: 'put', path: '/api/incidents/{id}/snapshot', summary: 'Attach the captured frame (body: image/jpeg, at most 1.5 MB), by the filer, once, within 10 minutes', auth: 'user', ok: 204 },
+  { method: 'get', path: '/api/incidents', summary: 'Incidents the caller may see in a period', auth: 'user', query: { from: 'ISO time', to: 'ISO time', facilityId: 'uuid (optional)', status: 'OPEN | RESOLVED (optional)' }, ok: 200 },
+  { method: 'get', path: '/api/incidents/export', summary: 'The same as CSV or PDF, audited', auth: 'user', query: { from: 'ISO time', to: 'ISO time', facilityId: 'uuid (optional)', status: 'OPEN | RESOLVED (optional)', format: 'csv | pdf', lang: 'vi | en', tz: 'IANA time zone' }, ok: 200 },
+  { method: 'get', path: '/api/incidents/{id}', summary: 'One incident with its comments', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/incidents/{id}/snapshot', summary: 'The captured frame (image/jpeg), audited', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/incidents/{id}/comments', summary: 'Comment on an incident', auth: 'user', body: commentBody, ok: 201 },
+  { method: 'post', path: '/api/incidents/{id}/resolve', summary: 'Resolve an open incident (needs view access to its camera now)', auth: 'user', body: resolveBody, ok: 204 },
   { method: 'post', path: '/api/assignments', summary: 'Grant a role (or a deny) at a scope inside the caller\'s own administrative scope', auth: 'user', body: grantBody, ok: 201 },
   { method: 'delete', path: '/api/assignments/{id}', summary: 'Revoke a role assignment; the person\'s affected views stop within 2 s', auth: 'user', ok: 204 },
   { method: 'patch', path: '/api/users/{id}/status', summary: 'Suspend, reactivate or revoke an account', auth: 'user', body: statusBody, ok: 204 },

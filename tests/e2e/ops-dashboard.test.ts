@@ -74,7 +74,14 @@ describe('operations page in Chromium', { timeout: 180_000 }, () => {
 
   test('the viewer\'s delivery figures reach /metrics', async () => {
     const token = fs.readFileSync(path.join(server.dataDir, 'metrics.token'), 'utf8').trim();
-    const m = parseMetrics(await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text());
+    const scrape = async () => parseMetrics(await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text());
+    // Round-trip times come with the browser's receiver reports (about one a second): scrape
+    // until the first has arrived, as Prometheus would on its next round.
+    let m = await scrape();
+    for (const deadline = Date.now() + 10_000; valueOf(m, 'giamsat_consumer_round_trip_seconds_avg') <= 0 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 500));
+      m = await scrape();
+    }
     assert.ok(valueOf(m, 'giamsat_consumer_score_avg') > 5, 'a healthy consumer scores high');
     assert.ok(valueOf(m, 'giamsat_viewer_send_bits_per_second') > 10_000);
     assert.ok(valueOf(m, 'giamsat_consumer_round_trip_seconds_avg') > 0, 'round-trip time from the browser\'s receiver reports');

@@ -6,12 +6,9 @@ import { ApiError, apiGet } from '../api.js';
 import { currentLang, formatDateTime, locale, t } from '../i18n.js';
 import { currentSession } from '../auth.js';
 import { PageShell } from '../page-shell.js';
+import type { PlacesTree } from '../Tree.js';
 import { Watermark, watermarkText } from '../Watermark.js';
 
-interface PlacesTree {
-  provinces: Array<{ name: string; districts: Array<{ name: string; facilities: Array<{ name: string; cameras: Array<{ id: string; name: string }> }> }> }>;
-  unassignedCameras: Array<{ id: string; name: string }>;
-}
 
 interface SegmentRow {
   name: string;

@@ -1,0 +1,95 @@
+// The incident API under /api/incidents: file (JSON), attach the captured frame (a raw
+// image/jpeg body), list, read, comment, resolve, export as CSV or PDF.
+import express, { type Request } from 'express';
+import { z } from 'zod';
+import type { AccessService, Caller } from '../access/AccessService.js';
+import { AppError, ErrorCode } from '../errors.js';
+import { incidentsCsv, incidentsPdf } from '../incidents/incident-export.js';
+import { INCIDENT_CATEGORIES, MAX_SNAPSHOT_BYTES, type IncidentService } from '../incidents/IncidentService.js';
+import { callerOf, wrap } from './handler.js';
+import { parse, pathId, uuid } from './validate.js';
+
+const isoDate = z.coerce.date();
+const timeZone = z.string().max(64).refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'unknown time zone');
+
+export const incidentBody = z.object({
+  cameraId: uuid,
+  category: z.enum(INCIDENT_CATEGORIES),
+  note: z.string().trim().min(1).max(2000),
+  occurredAt: isoDate.optional(),
+}).strict();
+export const commentBody = z.object({ body: z.string().trim().min(1).max(2000) }).strict();
+export const resolveBody = z.object({ resolution: z.string().trim().min(1).max(2000) }).strict();
+export const incidentsQuery = z.object({
+  from: isoDate,
+  to: isoDate,
+  facilityId: uuid.optional(),
+  status: z.enum(['OPEN', 'RESOLVED']).optional(),
+}).strict();
+export const exportQuery = incidentsQuery.extend({
+  format: z.enum(['csv', 'pdf']).default('csv'),
+  lang: z.enum(['vi', 'en']).default('vi'),
+  tz: timeZone.default('Asia/Ho_Chi_Minh'),
+}).strict();
+
+export function incidentRoutes(access: AccessService, incidents: IncidentService): express.Router {
+  const r = express.Router();
+  const caller = (req: Request): Promise<Caller> => callerOf(access, req);
+
+  r.post('/incidents', wrap(async (req, res) => {
+    const body = parse(incidentBody, req.body);
+    res.status(201).json(await incidents.file(await caller(req), { ...body, occurredAt: body.occurredAt ?? new Date() }));
+  }));
+  // The frame as the body itself (no base64): image/jpeg, up to MAX_SNAPSHOT_BYTES. The caller
+  // is checked before the body is read, so strangers cannot make the server buffer images.
+  r.put('/incidents/:id/snapshot', (req, res, next) => {
+    caller(req).then((c) => {
+      res.locals.caller = c;
+      next();
+    }, next);
+  }, express.raw({ type: () => true, limit: MAX_SNAPSHOT_BYTES }), wrap(async (req, res) => {
+    const id = pathId(req, 'no such incident');
+    if (!req.is('image/jpeg')) throw new AppError(ErrorCode.BadRequest, 'send the snapshot as image/jpeg');
+    await incidents.attachSnapshot(res.locals.caller as Caller, id, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    res.status(204).end();
+  }));
+  r.get('/incidents', wrap(async (req, res) => {
+    res.json(await incidents.list(await caller(req), parse(incidentsQuery, req.query)));
+  }));
+  r.get('/incidents/export', wrap(async (req, res) => {
+    const q = parse(exportQuery, req.query);
+    const { format, lang, tz, ...period } = q;
+    const { rows, snapshots } = await incidents.exportRows(await caller(req), period, format, format === 'pdf');
+    const facilityName = period.facilityId ? rows[0]?.facilityName ?? null : null;
+    const options = { lang, timeZone: tz, from: period.from, to: period.to, facilityName };
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const name = `su-co_${day(period.from)}_${day(period.to)}.${format}`;
+    res.set('content-disposition', `attachment; filename="${name}"`);
+    if (format === 'csv') res.type('text/csv; charset=utf-8').send(incidentsCsv(rows, options));
+    else res.type('application/pdf').send(await incidentsPdf(rows, snapshots, options));
+  }));
+  r.get('/incidents/:id', wrap(async (req, res) => {
+    res.json(await incidents.get(await caller(req), pathId(req, 'no such incident')));
+  }));
+  r.get('/incidents/:id/snapshot', wrap(async (req, res) => {
+    const jpeg = await incidents.snapshot(await caller(req), pathId(req, 'no such incident'));
+    res.set('cache-control', 'private, no-store').type('image/jpeg').send(jpeg);
+  }));
+  r.post('/incidents/:id/comments', wrap(async (req, res) => {
+    const id = pathId(req, 'no such incident');
+    res.status(201).json(await incidents.comment(await caller(req), id, parse(commentBody, req.body).body));
+  }));
+  r.post('/incidents/:id/resolve', wrap(async (req, res) => {
+    const id = pathId(req, 'no such incident');
+    await incidents.resolve(await caller(req), id, parse(resolveBody, req.body).resolution);
+    res.status(204).end();
+  }));
+  return r;
+}

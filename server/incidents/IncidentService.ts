@@ -1,0 +1,165 @@
+// Incidents: what a supervisor saw on a camera, filed from a tile with the frame they
+// captured, then seen, discussed and resolved by the monitors in scope.
+//
+// Who sees an incident: whoever may watch its camera now (the one access rule, so a facility
+// leader sees their facility's, a provincial monitor their province's), and its filer (an
+// inspector keeps sight of what they filed after their spot check ends). Commenting takes
+// the same; resolving takes watching the camera now. Everything is audited; "not allowed"
+// answers like "not found".
+import type { IncidentCategory } from '../db/generated/enums.js';
+import type { AuditLog } from '../audit/AuditLog.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { IncidentRepository, IncidentSummary } from './incident.repository.js';
+
+export const INCIDENT_CATEGORIES = ['PERSON_LEFT_ROOM', 'MISSING_MASK', 'UNAUTHORISED_VISITOR', 'STAFF_PROTOCOL_BREACH', 'CAMERA_TAMPERING', 'OTHER'] as const satisfies readonly IncidentCategory[];
+
+/** What incidents need from access control (the access room implements it). */
+export interface IncidentAccess {
+  /** May this person watch the camera now? */
+  mayView(userId: string, cameraId: string): Promise<boolean>;
+  /** The camera's facility now (undefined for an unknown camera). */
+  facilityOf(cameraId: string): Promise<{ facilityId: string | null } | undefined>;
+}
+
+export interface IncidentCaller {
+  userId: string;
+  address: string;
+}
+
+/** The largest snapshot kept (a 1080p JPEG is well under it). */
+export const MAX_SNAPSHOT_BYTES = 1_500_000;
+/** How long after filing its snapshot may be attached. */
+const SNAPSHOT_WINDOW_MS = 10 * 60_000;
+/** At most this many incidents per list or export. */
+export const MAX_LIST = 1000;
+
+export type IncidentView = ReturnType<typeof present>;
+
+function present(i: IncidentSummary, hasSnapshot: boolean) {
+  return {
+    id: i.id,
+    cameraId: i.cameraId,
+    cameraName: i.cameraName,
+    facilityId: i.facilityId,
+    facilityName: i.facility?.name ?? null,
+    districtName: i.facility?.district.name ?? null,
+    provinceName: i.facility?.district.province.name ?? null,
+    category: i.category,
+    note: i.note,
+    occurredAt: i.occurredAt,
+    createdAt: i.createdAt,
+    createdBy: { id: i.createdBy.id, fullName: i.createdBy.fullName },
+    status: i.status,
+    resolvedAt: i.resolvedAt,
+    resolvedBy: i.resolvedBy?.fullName ?? null,
+    resolution: i.resolution,
+    comments: i._count.comments,
+    hasSnapshot,
+  };
+}
+
+export class IncidentService {
+  readonly #repo: IncidentRepository;
+  readonly #access: IncidentAccess;
+  readonly #audit: AuditLog;
+  readonly #cameraName: (cameraId: string) => string | undefined;
+
+  constructor(deps: { repo: IncidentRepository; access: IncidentAccess; audit: AuditLog; cameraName: (cameraId: string) => string | undefined }) {
+    this.#repo = deps.repo;
+    this.#access = deps.access;
+    this.#audit = deps.audit;
+    this.#cameraName = deps.cameraName;
+  }
+
+  /** Files an incident on a camera the caller may watch now. */
+  async file(caller: IncidentCaller, req: { cameraId: string; category: IncidentCategory; note: string; occurredAt: Date }): Promise<IncidentView> {
+    const name = this.#cameraName(req.cameraId);
+    if (!name || !(await this.#access.mayView(caller.userId, req.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    if (req.occurredAt.getTime() > Date.now() + 60_000) throw new AppError(ErrorCode.BadRequest, 'an incident cannot happen in the future');
+    const place = await this.#access.facilityOf(req.cameraId);
+    const row = await this.#repo.create({ ...req, cameraName: name, facilityId: place?.facilityId ?? null, createdById: caller.userId });
+    await this.#audit.append({ actorId: caller.userId, action: 'incident.create', target: `incident:${row.id}`, address: caller.address, details: { camera: req.cameraId, category: req.category } });
+    return present(row, false);
+  }
+
+  /** The filer attaches the frame they captured, once, within minutes of filing. */
+  async attachSnapshot(caller: IncidentCaller, id: string, jpeg: Buffer): Promise<void> {
+    const incident = await this.#repo.get(id);
+    if (!incident || incident.createdBy.id !== caller.userId) throw new AppError(ErrorCode.NotFound, 'no such incident');
+    if (Date.now() - incident.createdAt.getTime() > SNAPSHOT_WINDOW_MS) throw new AppError(ErrorCode.InvalidState, 'the snapshot must be attached within 10 minutes of filing');
+    if (jpeg.length > MAX_SNAPSHOT_BYTES) throw new AppError(ErrorCode.BadRequest, `a snapshot is at most ${MAX_SNAPSHOT_BYTES} bytes`);
+    if (!isJpeg(jpeg)) throw new AppError(ErrorCode.BadRequest, 'a snapshot must be a JPEG image');
+    if (!(await this.#repo.attachSnapshot(id, jpeg))) throw new AppError(ErrorCode.Conflict, 'this incident already has a snapshot');
+  }
+
+  async #visible(caller: IncidentCaller, id: string): Promise<IncidentSummary> {
+    const incident = await this.#repo.get(id);
+    if (!incident || !(await this.#sees(caller.userId, incident))) throw new AppError(ErrorCode.NotFound, 'no such incident');
+    return incident;
+  }
+
+  async #sees(userId: string, i: { cameraId: string; createdBy: { id: string } }): Promise<boolean> {
+    return i.createdBy.id === userId || this.#access.mayView(userId, i.cameraId);
+  }
+
+  async get(caller: IncidentCaller, id: string) {
+    const incident = await this.#visible(caller, id);
+    const [hasSnapshot, comments] = await Promise.all([this.#repo.hasSnapshot(id), this.#repo.comments(id)]);
+    return { ...present(incident, hasSnapshot), commentList: comments };
+  }
+
+  /** The captured frame; serving it is audited like any camera picture. */
+  async snapshot(caller: IncidentCaller, id: string): Promise<Buffer> {
+    await this.#visible(caller, id);
+    const row = await this.#repo.snapshot(id);
+    if (!row?.snapshot) throw new AppError(ErrorCode.NotFound, 'this incident has no snapshot');
+    this.#audit.record({ actorId: caller.userId, action: 'incident.snapshot', target: `incident:${id}`, address: caller.address, details: { camera: row.cameraId } });
+    return Buffer.from(row.snapshot);
+  }
+
+  /** Incidents the caller may see that happened in the period. */
+  async list(caller: IncidentCaller, q: { from: Date; to: Date; facilityId?: string; status?: 'OPEN' | 'RESOLVED' }): Promise<IncidentView[]> {
+    if (q.to <= q.from) throw new AppError(ErrorCode.BadRequest, '"to" must be after "from"');
+    const rows = await this.#repo.list({ ...q, limit: MAX_LIST });
+    const mayView = new Map<string, Promise<boolean>>();
+    const sees = (i: IncidentSummary) => {
+      if (i.createdBy.id === caller.userId) return Promise.resolve(true);
+      let p = mayView.get(i.cameraId);
+      if (!p) mayView.set(i.cameraId, (p = this.#access.mayView(caller.userId, i.cameraId)));
+      return p;
+    };
+    const visible = (await Promise.all(rows.map(async (i) => ((await sees(i)) ? i : undefined)))).filter((i): i is IncidentSummary => !!i);
+    const withSnapshot = new Set((await this.#repo.snapshots(visible.map((i) => i.id))).map((s) => s.id));
+    return visible.map((i) => present(i, withSnapshot.has(i.id)));
+  }
+
+  async comment(caller: IncidentCaller, id: string, body: string) {
+    await this.#visible(caller, id);
+    const c = await this.#repo.addComment(id, caller.userId, body);
+    await this.#audit.append({ actorId: caller.userId, action: 'incident.comment', target: `incident:${id}`, address: caller.address, details: { comment: c.id } });
+    return c;
+  }
+
+  async resolve(caller: IncidentCaller, id: string, resolution: string): Promise<void> {
+    const incident = await this.#repo.get(id);
+    if (!incident || !(await this.#access.mayView(caller.userId, incident.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such incident');
+    if (!(await this.#repo.resolve(id, caller.userId, resolution))) throw new AppError(ErrorCode.InvalidState, 'this incident is already resolved');
+    await this.#audit.append({ actorId: caller.userId, action: 'incident.resolve', target: `incident:${id}`, address: caller.address, details: {} });
+  }
+
+  /** The rows of an export (the caller's visible incidents), with snapshots when asked; audited. */
+  async exportRows(caller: IncidentCaller, q: { from: Date; to: Date; facilityId?: string; status?: 'OPEN' | 'RESOLVED' }, format: 'csv' | 'pdf', withSnapshots: boolean) {
+    const rows = await this.list(caller, q);
+    const snapshots = withSnapshots ? new Map((await this.#repo.snapshots(rows.map((r) => r.id))).map((s) => [s.id, Buffer.from(s.snapshot!)])) : new Map<string, Buffer>();
+    await this.#audit.append({
+      actorId: caller.userId, action: 'incident.export', target: q.facilityId ? `facility:${q.facilityId}` : null, address: caller.address,
+      details: { format, from: q.from.toISOString(), to: q.to.toISOString(), rows: rows.length },
+    });
+    return { rows, snapshots };
+  }
+}
+
+/** JPEG files start with the SOI marker and a segment marker (FF D8 FF). */
+function isJpeg(b: Buffer): boolean {
+  return b.length > 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+}

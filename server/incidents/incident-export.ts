@@ -1,0 +1,113 @@
+// Incident reports for a facility and period, as CSV (for spreadsheets) and PDF (to print,
+// sign and file), in Vietnamese or English, with times in the reader's time zone.
+import fs from 'node:fs';
+import PDFDocument from 'pdfkit';
+import { AppError, ErrorCode } from '../errors.js';
+import { toCsv } from '../util/csv.js';
+import type { IncidentView } from './IncidentService.js';
+
+export type ExportLang = 'vi' | 'en';
+
+const TEXT = {
+  vi: {
+    title: 'Báo cáo sự cố camera giám sát',
+    period: 'Thời gian', facility: 'Cơ sở', all: 'Tất cả cơ sở trong phạm vi', count: 'Số sự cố', generated: 'Lập lúc',
+    columns: ['Mã', 'Thời điểm', 'Tỉnh', 'Huyện', 'Cơ sở', 'Camera', 'Loại', 'Ghi chú', 'Người báo', 'Trạng thái', 'Xử lý lúc', 'Người xử lý', 'Kết quả xử lý', 'Số bình luận'],
+    status: { OPEN: 'Đang mở', RESOLVED: 'Đã xử lý' },
+    category: {
+      PERSON_LEFT_ROOM: 'Người cách ly rời phòng', MISSING_MASK: 'Không đeo khẩu trang', UNAUTHORISED_VISITOR: 'Người lạ vào khu cách ly',
+      STAFF_PROTOCOL_BREACH: 'Nhân viên vi phạm quy trình', CAMERA_TAMPERING: 'Camera bị che, xoay hoặc phá', OTHER: 'Khác',
+    },
+    none: 'Không có sự cố nào trong thời gian này.',
+  },
+  en: {
+    title: 'Supervision camera incident report',
+    period: 'Period', facility: 'Facility', all: 'All facilities in scope', count: 'Incidents', generated: 'Generated',
+    columns: ['Id', 'Time', 'Province', 'District', 'Facility', 'Camera', 'Category', 'Note', 'Filed by', 'Status', 'Resolved at', 'Resolved by', 'Resolution', 'Comments'],
+    status: { OPEN: 'Open', RESOLVED: 'Resolved' },
+    category: {
+      PERSON_LEFT_ROOM: 'Person left their room', MISSING_MASK: 'Missing mask', UNAUTHORISED_VISITOR: 'Unauthorised visitor',
+      STAFF_PROTOCOL_BREACH: 'Staff protocol breach', CAMERA_TAMPERING: 'Camera tampering', OTHER: 'Other',
+    },
+    none: 'No incidents in this period.',
+  },
+} as const;
+
+export interface ExportOptions {
+  lang: ExportLang;
+  timeZone: string;
+  from: Date;
+  to: Date;
+  facilityName: string | null;
+}
+
+function formatter(o: ExportOptions): (d: Date | null) => string {
+  const f = new Intl.DateTimeFormat(o.lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: o.timeZone, dateStyle: 'short', timeStyle: 'medium' });
+  return (d) => (d ? f.format(d) : '');
+}
+
+export function categoryLabel(lang: ExportLang, category: IncidentView['category']): string {
+  return TEXT[lang].category[category];
+}
+
+export function incidentsCsv(rows: IncidentView[], o: ExportOptions): string {
+  const tx = TEXT[o.lang];
+  const when = formatter(o);
+  return toCsv([
+    [...tx.columns],
+    ...rows.map((r) => [
+      r.id, when(r.occurredAt), r.provinceName ?? '', r.districtName ?? '', r.facilityName ?? '', r.cameraName, tx.category[r.category], r.note,
+      r.createdBy.fullName, tx.status[r.status], when(r.resolvedAt), r.resolvedBy ?? '', r.resolution ?? '', r.comments,
+    ]),
+  ]);
+}
+
+/** A font with Vietnamese glyphs (PDF's built-in fonts have none). */
+export const PDF_FONT = process.env.PDF_FONT ?? '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+
+/** The report as a PDF: a header, then one block per incident with its snapshot when there is one. */
+export function incidentsPdf(rows: IncidentView[], snapshots: Map<string, Buffer>, o: ExportOptions): Promise<Buffer> {
+  if (!fs.existsSync(PDF_FONT)) throw new AppError(ErrorCode.Internal, `PDF export needs a Unicode font at ${PDF_FONT} (Debian: fonts-dejavu-core)`);
+  const tx = TEXT[o.lang];
+  const when = formatter(o);
+  const doc = new PDFDocument({ size: 'A4', margin: 48, info: { Title: tx.title, Producer: 'giamsat' } });
+  const chunks: Buffer[] = [];
+  doc.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  doc.registerFont('body', PDF_FONT);
+  doc.font('body');
+  doc.fontSize(16).text(tx.title);
+  doc.moveDown(0.3).fontSize(10)
+    .text(`${tx.facility}: ${o.facilityName ?? tx.all}`)
+    .text(`${tx.period}: ${when(o.from)} – ${when(o.to)}`)
+    .text(`${tx.count}: ${rows.length}`)
+    .text(`${tx.generated}: ${when(new Date())}`);
+  doc.moveDown();
+  if (rows.length === 0) doc.fontSize(11).text(tx.none);
+  const [, time, , , facility, camera, category, note, filedBy, status, , resolvedBy, resolution] = tx.columns;
+  for (const r of rows) {
+    const image = snapshots.get(r.id);
+    if (doc.y > doc.page.height - (image ? 300 : 160)) doc.addPage();
+    doc.moveTo(48, doc.y).lineTo(doc.page.width - 48, doc.y).strokeColor('#999999').stroke().moveDown(0.4);
+    doc.fontSize(12).text(`${tx.category[r.category]} — ${tx.status[r.status]}`);
+    doc.fontSize(9)
+      .text(`${time}: ${when(r.occurredAt)}    ${camera}: ${r.cameraName}`)
+      .text(`${facility}: ${[r.facilityName, r.districtName, r.provinceName].filter(Boolean).join(', ')}`)
+      .text(`${filedBy}: ${r.createdBy.fullName}    ${category}: ${tx.category[r.category]}`)
+      .text(`${note}: ${r.note}`);
+    if (r.status === 'RESOLVED') doc.text(`${status}: ${tx.status[r.status]} — ${when(r.resolvedAt)} — ${resolvedBy}: ${r.resolvedBy ?? ''} — ${resolution}: ${r.resolution ?? ''}`);
+    if (image) {
+      try {
+        doc.moveDown(0.3).image(image, { fit: [260, 160] });
+      } catch {
+        doc.text('(snapshot unreadable)');
+      }
+    }
+    doc.moveDown();
+  }
+  doc.end();
+  return done;
+}
