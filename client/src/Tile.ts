@@ -419,7 +419,8 @@ export class Tile {
       }
       this.#lastStats = now;
     });
-    const parts = [`${Math.round(this.#fps)} ${t('fps')}`];
+    // Which stream plays (sub in grids, main when maximized) leads the figures.
+    const parts = [t(sub.stream === 'main' ? 'stream.main' : 'stream.sub'), `${Math.round(this.#fps)} ${t('fps')}`];
     if (this.#latencies.length > 0) {
       const sorted = [...this.#latencies].sort((a, b) => a - b);
       const median = Math.round(sorted[Math.floor(sorted.length / 2)]!);

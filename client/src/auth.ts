@@ -60,8 +60,42 @@ export async function enrollTotp(enrollmentToken: string, code: string): Promise
   return sessionFrom(json);
 }
 
-/** Renews the access token; undefined (and signed out) when the refresh token is no longer valid. */
-export async function renew(): Promise<Session | undefined> {
+/** Seconds until the access token expires (from its `exp` claim; the browser only reads it). */
+export function accessTokenLifetime(s: Session | undefined = currentSession()): number | undefined {
+  try {
+    const payload = JSON.parse(atob(s!.accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number };
+    return payload.exp === undefined ? undefined : payload.exp - Date.now() / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
+let renewalTimer: number | undefined;
+/**
+ * Renews the access token a minute before it expires, again and again, so API calls and
+ * socket reconnections never meet an expired token; `onEnded` runs when renewal is refused.
+ */
+export function keepSessionFresh(onEnded: () => void): void {
+  window.clearTimeout(renewalTimer);
+  const left = accessTokenLifetime();
+  if (left === undefined) return;
+  renewalTimer = window.setTimeout(() => {
+    void renew().then((s) => (s ? keepSessionFresh(onEnded) : currentSession() ? keepSessionFresh(onEnded) : onEnded()));
+  }, Math.max(5, left - 60) * 1000);
+}
+
+let renewing: Promise<Session | undefined> | undefined;
+/**
+ * Renews the access token; undefined (and signed out) when the refresh token is no longer
+ * valid. One renewal at a time: a refresh token works once, so a second concurrent use
+ * would be refused and end the session.
+ */
+export function renew(): Promise<Session | undefined> {
+  renewing ??= renewOnce().finally(() => (renewing = undefined));
+  return renewing;
+}
+
+async function renewOnce(): Promise<Session | undefined> {
   const s = currentSession();
   if (!s) return undefined;
   const res = await post('/api/auth/refresh', { refreshToken: s.refreshToken }).catch(() => undefined);

@@ -3,7 +3,7 @@
 // session (sign-in, silent renewal, a clear message when it ends).
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import { apiJson, apiSend } from './api.js';
-import { currentSession, renew, signOut } from './auth.js';
+import { currentSession, keepSessionFresh, renew, signOut } from './auth.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { IncidentDialog } from './IncidentDialog.js';
 import { LoginForm } from './login-form.js';
@@ -147,6 +147,7 @@ function startApp(): void {
     showBanner(`${t('disconnected')} (${err.message})`);
   });
   spotChecks.start();
+  keepSessionFresh(() => endSession(t('session.expired')));
 }
 
 /** The session is over: stop everything and ask for a sign-in, saying why. */

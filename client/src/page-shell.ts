@@ -1,6 +1,6 @@
 // What every secondary page (operations, recordings) shares: the header's person, sign-out
 // and language switch, the sign-in form, and the switch between it and the page's content.
-import { currentSession, signOut } from './auth.js';
+import { currentSession, keepSessionFresh, signOut } from './auth.js';
 import { currentLang, setLang, t, type MessageKey } from './i18n.js';
 import { LoginForm } from './login-form.js';
 
@@ -62,6 +62,7 @@ export class PageShell {
     document.getElementById('who')!.textContent = fullName;
     document.getElementById('sign-out')!.hidden = false;
     this.#o.content.hidden = false;
+    keepSessionFresh(() => this.showLogin());
     this.#o.onSignedIn();
   }
 }

@@ -96,6 +96,7 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     const tile = page.locator(`.tile[data-camera-id="${cam}"]`);
     await page.waitForFunction((id) => document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)?.dataset.playing === 'sub', cam, { timeout: 15_000 });
     assert.equal(await tile.evaluate((el) => el.querySelector<HTMLVideoElement>('video.current')!.videoWidth), 160, 'the grid plays the 160-pixel sub stream');
+    await tile.locator('.stats', { hasText: /^Luồng phụ · / }).waitFor({ timeout: 5000 });
     // The tree shows the camera live while only its sub stream runs (its main stream idles).
     await page.waitForFunction((id) => document.querySelector<HTMLElement>(`#camera-list li.camera[data-camera-id="${id}"]`)?.dataset.state === 'live', cam, { timeout: 5000 });
     assert.equal(await page.locator('#camera-list .province .count').first().textContent(), '9/9');
@@ -124,6 +125,7 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     }, cam, { timeout: 15_000 });
     assert.equal(await page.locator('#grid .tile:not([hidden])').count(), 1);
     assert.equal(await tile.evaluate((el) => el.querySelector<HTMLVideoElement>('video.current')!.videoWidth), 320, 'maximized, it plays the 320-pixel main stream');
+    await tile.locator('.stats', { hasText: /^Luồng chính · / }).waitFor({ timeout: 5000 });
     const gaps = await page.evaluate(() => (window as unknown as { __gaps: number }).__gaps);
     assert.equal(gaps, 0, 'no animation frame without a picture during the switch');
     const me = (await login(server, 'soyte')).userId;
