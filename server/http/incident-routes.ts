@@ -67,7 +67,9 @@ export function incidentRoutes(access: AccessService, incidents: IncidentService
     const q = parse(exportQuery, req.query);
     const { format, lang, tz, ...period } = q;
     const { rows, snapshots } = await incidents.exportRows(await caller(req), period, format, format === 'pdf');
-    const facilityName = period.facilityId ? rows[0]?.facilityName ?? null : null;
+    // The facility's name comes from its incidents: an empty report does not name a facility
+    // the caller may not see (a dash stands for it).
+    const facilityName = period.facilityId ? rows[0]?.facilityName ?? '—' : null;
     const options = { lang, timeZone: tz, from: period.from, to: period.to, facilityName };
     const day = (d: Date) => d.toISOString().slice(0, 10);
     const name = `su-co_${day(period.from)}_${day(period.to)}.${format}`;
