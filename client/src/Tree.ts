@@ -46,6 +46,8 @@ export class Tree {
   #cameraItems = new Map<string, HTMLElement>();
   /** The innermost place of each camera (for search). */
   #cameraPlace = new Map<string, PlaceNode>();
+  /** Places the person folded, kept across rebuilds (the list changes while they work). */
+  readonly #folded = new Set<string>();
   #countsPending = false;
 
   constructor(actions: TreeActions) {
@@ -71,13 +73,13 @@ export class Tree {
     const placed = new Set<string>();
     const items: HTMLElement[] = [];
     for (const p of places.provinces) {
-      const province = this.#place('province', p.name);
+      const province = this.#place('province', p.name, undefined, undefined, p.id);
       items.push(province.el);
       for (const d of p.districts) {
-        const district = this.#place('district', d.name, province);
+        const district = this.#place('district', d.name, province, undefined, d.id);
         province.el.querySelector('ul')!.append(district.el);
         for (const f of d.facilities) {
-          const facility = this.#place('facility', f.name, district, f.id);
+          const facility = this.#place('facility', f.name, district, f.id, f.id);
           district.el.querySelector('ul')!.append(facility.el);
           for (const c of f.cameras) {
             const cam = this.#cameras.get(c.id);
@@ -91,7 +93,7 @@ export class Tree {
     // Cameras without a facility, and any the places tree did not know when it was read.
     const rest = cameras.filter((c) => !placed.has(c.id));
     if (rest.length) {
-      const group = this.#place('unassigned', t('unassigned'));
+      const group = this.#place('unassigned', t('unassigned'), undefined, undefined, 'unassigned');
       for (const c of rest) group.el.querySelector('ul')!.append(this.#cameraItem(c, group));
       items.push(group.el);
     }
@@ -101,11 +103,18 @@ export class Tree {
     this.#filter();
   }
 
-  #place(level: string, name: string, parent?: PlaceNode, facilityId?: string): PlaceNode {
+  #place(level: string, name: string, parent: PlaceNode | undefined, facilityId: string | undefined, key: string): PlaceNode {
     const li = document.createElement('li');
     li.className = `place ${level}`;
+    li.dataset.placeId = key;
     const details = document.createElement('details');
-    details.open = true;
+    details.open = !this.#folded.has(key);
+    details.ontoggle = () => {
+      // A search opens everything; that is not the person folding or unfolding.
+      if (this.#search.value.trim()) return;
+      if (details.open) this.#folded.delete(key);
+      else this.#folded.add(key);
+    };
     const summary = document.createElement('summary');
     summary.innerHTML = '<span class="place-name"></span><span class="count"></span>';
     summary.querySelector('.place-name')!.textContent = name;
@@ -210,7 +219,8 @@ export class Tree {
     }
     for (const p of this.#places) {
       p.el.hidden = !p.cameraIds.some((id) => shown.has(id));
-      if (q) p.el.querySelector('details')!.open = true;
+      // Searching opens every place; clearing the search restores what the person folded.
+      p.el.querySelector('details')!.open = q ? true : !this.#folded.has(p.el.dataset.placeId!);
     }
   }
 

@@ -1,6 +1,7 @@
 // The video wall: 16 tiles shown 1, 4, 9 or 16 at a time. Cameras are dropped from the tree
 // onto a tile, tiles are dragged onto each other to swap, a double-click maximizes a tile and
-// another returns to the grid. Tiles in a grid play the sub stream, a maximized tile (or
+// another returns to the grid (keyboard: arrows move the selection, Enter maximizes or
+// returns, Escape returns, Delete empties the selected tile). Tiles in a grid play the sub stream, a maximized tile (or
 // layout 1) the main stream. Tiles that nobody can see consume nothing: beyond the layout at
 // once, behind a maximized tile or in a hidden browser tab after a short grace (a quick
 // return does not restart anything). The arrangement is reported through `onChange` so the
@@ -54,6 +55,7 @@ export class Wall {
       this.#pageVisible = !document.hidden;
       this.#applyActivity();
     });
+    document.addEventListener('keydown', (e) => this.#onKey(e));
     this.#apply();
   }
 
@@ -228,6 +230,26 @@ export class Wall {
         tile.setActive(false);
       }, UNSEEN_GRACE_MS));
     });
+  }
+
+  #onKey(e: KeyboardEvent): void {
+    const target = e.target as HTMLElement | null;
+    // Typing in a field (search, a note) or an open dialog is not wall navigation.
+    if (e.altKey || e.ctrlKey || e.metaKey || target?.closest('input, textarea, select, dialog, [contenteditable]')) return;
+    const side = Math.sqrt(this.#layout);
+    const moves: Record<string, number> = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -side, ArrowDown: side };
+    if (e.key in moves && !this.#maximized) {
+      this.select(Math.max(0, Math.min(this.#layout - 1, this.#selected + moves[e.key]!)));
+    } else if (e.key === 'Enter') {
+      this.toggleMaximize(this.tiles[this.#selected]!);
+    } else if (e.key === 'Escape' && this.#maximized) {
+      this.toggleMaximize(this.#maximized);
+    } else if (e.key === 'Delete' || e.key === 'Backspace') {
+      this.put(this.#selected, undefined);
+    } else {
+      return;
+    }
+    e.preventDefault();
   }
 
   #changed(): void {

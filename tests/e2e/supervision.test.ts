@@ -84,6 +84,15 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     // Counts: all three cameras of the facility are live.
     await page.waitForFunction(() => document.querySelector('.facility .count')?.textContent === '3/3', undefined, { timeout: 15_000 });
     await screenshot(page, 'flow-facility-leader');
+    // A folded place stays folded when the list is rebuilt (any camera change anywhere).
+    await page.click(`li.district[data-place-id="${DEMO_IDS.pleiku}"] > details > summary`);
+    assert.equal(await page.locator(`li.district[data-place-id="${DEMO_IDS.pleiku}"] > details`).getAttribute('open'), null);
+    const rebuilt = page.waitForEvent('response', (r) => r.url().endsWith('/api/places'));
+    const other = await addCamera(server, { name: 'Elsewhere', mainUrl: 'rtsp://127.0.0.1:9/none', facilityId: DEMO_IDS.hospitalKonTum });
+    await rebuilt;
+    await page.locator(`li.district[data-place-id="${DEMO_IDS.pleiku}"]`).waitFor();
+    assert.equal(await page.locator(`li.district[data-place-id="${DEMO_IDS.pleiku}"] > details`).getAttribute('open'), null, 'still folded after the rebuild');
+    await fetch(`${server.url}/api/cameras/${other.json.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.adminToken}` } });
     await page.context().close();
   });
 
@@ -197,6 +206,21 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     const shown = await page.locator('#grid .tile:not([hidden])').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.cameraId).filter(Boolean) as string[]);
     await Promise.all(shown.map((id) => expectFrames(page, id, 3, 20_000)));
     assert.equal(await page.locator('#grid .tile:not([hidden]).paused').count(), 0);
+
+    // The keyboard works the wall: arrows select, Enter maximizes, Escape returns, Delete empties.
+    await page.click('#grid .tile:nth-child(1)');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.locator('#grid .tile.selected').evaluate((el) => [...el.parentElement!.children].indexOf(el)), 4, 'right then down in a 3×3 grid');
+    await page.click('#grid .tile:nth-child(2)');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#grid .tile:not([hidden])').count(), 1);
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('#grid .tile:not([hidden])').count(), 9);
+    const before = await page.locator('#grid .tile:nth-child(2)').getAttribute('data-camera-id');
+    assert.ok(before);
+    await page.keyboard.press('Delete');
+    assert.equal(await page.locator('#grid .tile:nth-child(2)').getAttribute('data-camera-id'), '');
     await page.context().close();
   });
 
