@@ -1,11 +1,11 @@
 // The video wall: 16 tiles shown 1, 4, 9 or 16 at a time. Cameras are dropped from the tree
 // onto a tile, tiles are dragged onto each other to swap, a double-click maximizes a tile and
 // another returns to the grid (keyboard: arrows move the selection, Enter maximizes or
-// returns, Escape returns, Delete empties the selected tile). Tiles in a grid play the sub stream, a maximized tile (or
-// layout 1) the main stream. Tiles that nobody can see consume nothing: beyond the layout at
-// once, behind a maximized tile or in a hidden browser tab after a short grace (a quick
-// return does not restart anything). The arrangement is reported through `onChange` so the
-// page can save it on the server.
+// returns, Escape returns, Delete empties the selected tile). Tiles in a grid play the sub
+// stream, a maximized tile (or layout 1) the main stream. Tiles that nobody can see consume
+// nothing: beyond the layout at once, behind a maximized tile or in a hidden browser tab
+// after a short grace (a quick return does not restart anything). The arrangement is
+// reported through `onChange` so the page can save it on the server.
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import type { MediaClient } from './MediaClient.js';
 import { Tile } from './Tile.js';

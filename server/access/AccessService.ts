@@ -209,7 +209,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 
   async mayStillView(viewer: Viewer, cameraId: string): Promise<boolean> {
-    return (await this.#mayView(viewer.id, cameraId)).allow;
+    return this.canView(viewer.id, cameraId);
   }
 
   async visibleCameras(viewer: Viewer, cameras: CameraSummary[]): Promise<CameraSummary[]> {

@@ -113,7 +113,13 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     for (const [socketId, session] of [...this.#sessions]) {
       if (session.viewer.id !== userId) continue;
       await session.recheck();
-      if (!(await this.#deps.access.isActive(session.viewer).catch(() => false))) {
+      // A failed check (database unreachable) keeps the session: its views were re-checked just
+      // above and fail closed on their own; signing a supervisor out for a blip would not.
+      const active = await this.#deps.access.isActive(session.viewer).catch((err: Error) => {
+        log.warn({ viewer: userId, err: err.message }, 'cannot check whether the account is active');
+        return true;
+      });
+      if (!active) {
         log.info({ viewer: userId, socket: socketId }, 'session ended: account no longer active');
         const socket = this.io.sockets.sockets.get(socketId);
         socket?.emit('sessionEnded', { reason: 'account-inactive' });
