@@ -124,6 +124,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
       repo: new IncidentRepository(db.prisma),
       access: {
         mayView: (userId, cameraId) => access.canView(userId, cameraId),
+        viewableCameras: async (userId) => {
+          const ids = cameras.list().map((c) => c.id);
+          const allowed = await Promise.all(ids.map((id) => access.canView(userId, id)));
+          return ids.filter((_, i) => allowed[i]);
+        },
         facilityOf: async (id) => {
           const place = await access.placeOfCamera(id);
           return place && { facilityId: place.facilityId ?? null };

@@ -35,8 +35,15 @@ const tree = new Tree({
 const spotChecks = new SpotChecks({
   open: (check) => wall?.openSet(check.cameraIds.map(byId).filter((c): c is CameraSummary => !!c)),
   ended: (check) => {
-    for (const tile of wall?.tiles ?? []) if (tile.cameraId && check.cameraIds.includes(tile.cameraId)) tile.show(undefined);
     showBanner(t('spot.ended', { place: spotCheckPlace(check) }), 'info');
+    // The server's list says which cameras are still the person's (a camera may also be
+    // covered by their role or another spot check); keepOnly closes the others. Offline,
+    // the check's cameras close now and the reconnect's list brings back what remains.
+    const closeCheckTiles = () => {
+      for (const tile of wall?.tiles ?? []) if (tile.cameraId && check.cameraIds.includes(tile.cameraId)) tile.show(undefined);
+    };
+    if (!socket?.connected) return closeCheckTiles();
+    void refreshCameras(socket).catch(closeCheckTiles);
   },
 });
 const incidentDialog = new IncidentDialog((message) => showBanner(message, 'info'));

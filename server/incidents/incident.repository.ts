@@ -49,11 +49,15 @@ export class IncidentRepository {
     });
   }
 
-  /** Incidents that happened in [from, to), newest first, optionally of one facility and status. */
-  list(q: { from: Date; to: Date; facilityId?: string; status?: 'OPEN' | 'RESOLVED'; limit: number }) {
+  /**
+   * Incidents that happened in [from, to) on one of `visibleTo.cameraIds` or filed by
+   * `visibleTo.userId`, newest first, optionally of one facility and status.
+   */
+  list(q: { from: Date; to: Date; facilityId?: string; status?: 'OPEN' | 'RESOLVED'; visibleTo: { userId: string; cameraIds: string[] }; limit: number }) {
     return this.#prisma.incident.findMany({
       where: {
         occurredAt: { gte: q.from, lt: q.to },
+        OR: [{ cameraId: { in: q.visibleTo.cameraIds } }, { createdById: q.visibleTo.userId }],
         ...(q.facilityId ? { facilityId: q.facilityId } : {}),
         ...(q.status ? { status: q.status } : {}),
       },

@@ -74,12 +74,29 @@ describe('incidents in the web client', { timeout: 180_000 }, () => {
       assert.match(download.suggestedFilename(), /^su-co_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.(csv|pdf)$/);
       check(fs.readFileSync((await download.path())!));
     }
+
+    // Filed while the page is open: listed, marked new, when the person comes back to the tab.
+    const leader = await login(server, 'khachsan');
+    const filed = await fetch(`${server.url}/api/incidents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${leader.accessToken}` },
+      body: JSON.stringify({ cameraId, category: 'UNAUTHORISED_VISITOR', note: 'Người lạ vào khu cách ly' }),
+    });
+    const body = await filed.text();
+    assert.equal(filed.status, 201, body);
+    const { id } = JSON.parse(body) as { id: string };
+    await page.evaluate('document.dispatchEvent(new Event("visibilitychange"))');
+    await page.locator(`#incident-list tr.fresh[data-incident-id="${id}"]`).waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('#incident-detail .resolved', { hasText: 'Xử lý bởi Trần Thị Bình' }).count(), 1, 'the open detail stays as it was');
+    await page.click(`#incident-list tr[data-incident-id="${id}"]`);
+    await page.locator('#incident-detail .note', { hasText: 'Người lạ vào khu cách ly' }).waitFor();
+    assert.equal(await page.locator(`#incident-list tr.fresh`).count(), 0, 'opened, no longer new');
     await page.context().close();
   });
 
   test('the facility leader sees the discussion and the outcome', async () => {
     const page = await openClient(browser, `${server.url}/incidents.html`, await login(server, 'khachsan'));
-    await page.locator('#incident-list tbody tr[data-incident-id]').first().click();
+    await page.locator('#incident-list tbody tr[data-incident-id]', { hasText: 'Người cách ly rời phòng' }).click();
     await page.locator('#incident-detail .comments li', { hasText: 'Đề nghị ban quản lý xác minh.' }).waitFor();
     assert.match((await page.locator('#incident-detail .resolved').textContent())!, /Đã nhắc nhở/);
     assert.equal(await page.locator('#incident-detail .resolve-form').isHidden(), true, 'nothing left to resolve');

@@ -234,6 +234,14 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
       body: JSON.stringify({ inspectorId: inspector.userId, facilityId: DEMO_IDS.hotel, endsAt: endsAt.toISOString(), reason: 'Kiểm tra đột xuất khu cách ly' }),
     });
     assert.equal(res.status, 201, await res.text());
+    // A second, longer spot check on one of the hotel's cameras: that tile outlives the first.
+    const kept = ids.hotel[0]!;
+    const longer = await fetch(`${server.url}/api/spot-checks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.accessToken}` },
+      body: JSON.stringify({ inspectorId: inspector.userId, facilityId: null, cameraIds: [kept], endsAt: new Date(Date.now() + 600_000).toISOString(), reason: 'Theo dõi cửa khu cách ly' }),
+    });
+    assert.equal(longer.status, 201, await longer.text());
     const page = await open('thanhtra');
     const item = page.locator('#spot-checks li', { hasText: 'Khách sạn Hoàng Anh' });
     await item.waitFor();
@@ -247,9 +255,13 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     await screenshot(page, 'flow-inspector-spot-check');
     await page.locator('#banner.info', { hasText: 'đã kết thúc' }).waitFor({ timeout: 40_000 });
     assert.ok(Date.now() >= endsAt.getTime() - 1000, 'closed at the end of the grant, not before');
-    assert.equal(await page.locator('.tile[data-camera-id]:not([data-camera-id=""])').count(), 0, 'its cameras are closed');
+    const openTiles = () => page.locator('.tile[data-camera-id]:not([data-camera-id=""])').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.cameraId));
+    await page.waitForFunction((id) => [...document.querySelectorAll<HTMLElement>('.tile[data-camera-id]:not([data-camera-id=""])')].every((e) => e.dataset.cameraId === id), kept, { timeout: 5000 })
+      .catch(async () => assert.fail(`only the camera the longer spot check covers stays open; open: ${(await openTiles()).join(', ')}`));
+    assert.deepEqual(await openTiles(), [kept]);
     assert.equal(await page.locator('#spot-bar').isHidden(), true);
-    await until('the inspector\'s views to end on the server', () => viewsOf(inspector.userId).length === 0, 5000);
+    await until('the inspector\'s other views to end on the server', () => viewsOf(inspector.userId).every((v) => v.cameraId === kept), 5000);
+    await expectFrames(page, kept, 3, 10_000);
     await screenshot(page, 'flow-inspector-ended');
     await page.context().close();
   });

@@ -167,4 +167,19 @@ describe('incidents', { timeout: 90_000 }, () => {
     await server.audit.drain();
     assert.ok(await server.db.prisma.auditEntry.count({ where: { action: 'incident.export' } }) >= 4);
   });
+  test('a list is narrowed to the caller\'s cameras before the cap: a busy checkpoint never crowds a facility leader out', async () => {
+    // More incidents elsewhere than one list holds (1000), all newer than the hotel's.
+    const filer = people.congan!.userId;
+    const occurredAt = new Date(Date.now() + 10_000);
+    await server.db.prisma.incident.createMany({
+      data: Array.from({ length: 1001 }, (_, i) => ({ cameraId: cam.checkpoint!, cameraName: 'Camera checkpoint', facilityId: DEMO_IDS.checkpoint, category: 'OTHER' as const, note: `flood ${i}`, occurredAt, createdById: filer })),
+    });
+    const mine = await call('khachsan', 'GET', `/api/incidents?${period()}`);
+    assert.equal(mine.status, 200);
+    assert.ok(mine.json.length >= 2, `the hotel's incidents are listed (${mine.json.length})`);
+    assert.ok(mine.json.every((i: { cameraId: string }) => i.cameraId === cam.hotel));
+    const police = await call('congan', 'GET', `/api/incidents?${period()}`);
+    assert.equal(police.json.length, 1000, 'the cap still holds');
+    assert.ok(police.json.every((i: { cameraId: string }) => i.cameraId === cam.checkpoint));
+  });
 });

@@ -75,6 +75,7 @@ function renderList(): void {
     const row = document.createElement('tr');
     row.dataset.incidentId = i.id;
     row.classList.toggle('selected', i.id === selected);
+    row.classList.toggle('fresh', fresh.has(i.id));
     for (const [text, cls] of [[formatDateTime(i.occurredAt), ''], [i.facilityName ?? '', ''], [i.cameraName, ''], [category(i.category), ''], [status(i.status), `status-${i.status}`]]) {
       row.append(Object.assign(document.createElement('td'), { textContent: text, className: cls ?? '' }));
     }
@@ -97,7 +98,27 @@ async function search(): Promise<void> {
   else renderDetail(undefined);
 }
 
+/** How often the open list is read again (new incidents and status changes by others). */
+const LIST_REFRESH_MS = 30_000;
+/** Incidents first seen by a background refresh, marked until the person opens them. */
+const fresh = new Set<string>();
+let refreshTimer: number | undefined;
+
+/** Reads the list again in the background; the detail (maybe a comment being typed) stays. */
+async function refreshList(): Promise<void> {
+  if (document.hidden || !incidents || !form.checkValidity()) return;
+  const known = new Set(incidents.map((i) => i.id));
+  try {
+    incidents = await apiJson<Incident[]>(`/api/incidents?${query()}`);
+  } catch {
+    return; // the next refresh tries again; a signed-out session is the shell's to handle
+  }
+  for (const i of incidents) if (!known.has(i.id)) fresh.add(i.id);
+  renderList();
+}
+
 async function select(id: string): Promise<void> {
+  fresh.delete(id);
   selected = id;
   renderList();
   try {
@@ -191,6 +212,11 @@ const shell = new PageShell({
     }
     renderFilter();
     await search();
+    if (refreshTimer === undefined) {
+      refreshTimer = window.setInterval(() => void refreshList(), LIST_REFRESH_MS);
+      // Coming back to the tab shows what happened meanwhile at once.
+      document.addEventListener('visibilitychange', () => void refreshList());
+    }
   },
   render() {
     renderFilter();
