@@ -8,7 +8,7 @@ const root = pino({
   base: { pid: process.pid },
   // Secrets must never reach a log line: these paths are censored wherever they appear.
   redact: {
-    paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization', 'url', '*.url', 'mainUrl', '*.mainUrl', 'subUrl', '*.subUrl'],
+    paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization', 'url', '*.url', 'mainUrl', '*.mainUrl', 'subUrl', '*.subUrl', 'onvifUrl', '*.onvifUrl'],
     censor: '[redacted]',
   },
 });

@@ -15,6 +15,7 @@ export interface CameraRecord {
   transcode: TranscodeMode;
   ingest: IngestPath;
   rtspTransport: RtspTransport;
+  onvifUrl: string | null;
 }
 
 type Row = Awaited<ReturnType<PrismaClient['camera']['findFirstOrThrow']>>;
@@ -40,6 +41,7 @@ export class CameraRepository {
       transcode: row.transcode as TranscodeMode,
       ingest: row.ingest as IngestPath,
       rtspTransport: row.rtspTransport as RtspTransport,
+      onvifUrl: row.onvifUrlEnc ? this.#box.open(row.onvifUrlEnc) : null,
     };
   }
 
@@ -54,6 +56,7 @@ export class CameraRepository {
       ...(input.transcode !== undefined ? { transcode: input.transcode } : {}),
       ...(input.ingest !== undefined ? { ingest: input.ingest } : {}),
       ...(input.rtspTransport !== undefined ? { rtspTransport: input.rtspTransport } : {}),
+      ...(input.onvifUrl !== undefined ? { onvifUrlEnc: input.onvifUrl === null ? null : this.#box.seal(input.onvifUrl) } : {}),
     };
   }
 

@@ -1,18 +1,22 @@
 // What a camera is, as the API and the config file accept it.
 import { z } from 'zod';
 
-/** rtsp:// or rtsps:// with a host; anything else is refused before it reaches ffmpeg. */
-export const rtspUrl = z
-  .string()
-  .max(2048)
-  .refine((s) => {
+/** A URL of one of `protocols` (e.g. "rtsp:") with a host. */
+const urlOf = (protocols: string[], message: string) =>
+  z.string().max(2048).refine((s) => {
     try {
       const u = new URL(s);
-      return (u.protocol === 'rtsp:' || u.protocol === 'rtsps:') && u.hostname.length > 0;
+      return protocols.includes(u.protocol) && u.hostname.length > 0;
     } catch {
       return false;
     }
-  }, { message: 'must be an rtsp:// or rtsps:// URL with a host' });
+  }, { message });
+
+/** rtsp:// or rtsps:// with a host; anything else is refused before it reaches ffmpeg. */
+export const rtspUrl = urlOf(['rtsp:', 'rtsps:'], 'must be an rtsp:// or rtsps:// URL with a host');
+
+/** An ONVIF device service: http:// or https:// with a host. */
+export const onvifUrl = urlOf(['http:', 'https:'], "must be an http:// or https:// URL with a host (the camera's ONVIF device service)");
 
 export const transcodeMode = z.enum(['auto', 'always', 'never']);
 /** auto: the in-process RTSP relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
@@ -34,6 +38,12 @@ export const cameraInputSchema = z.object({
   ingest: ingestPath.default('auto'),
   /** RTP over the RTSP connection (tcp) or over UDP. */
   rtspTransport: rtspTransport.default('tcp'),
+  /**
+   * The camera's ONVIF device service (e.g. http://user:pass@10.0.0.5/onvif/device_service;
+   * without user info the RTSP URL's credentials are used): keyframe requests then also go
+   * out as ONVIF SetSynchronizationPoint. null removes it.
+   */
+  onvifUrl: onvifUrl.nullable().optional(),
 });
 
 export type CameraInput = z.infer<typeof cameraInputSchema>;

@@ -20,6 +20,7 @@ import type { IngestPath, RtspTransport, TranscodeMode } from '../cameras/camera
 import { moduleLogger, type Logger } from '../logger.js';
 import { FfmpegIngest } from './FfmpegIngest.js';
 import type { CameraClock, Ingest, IngestExit, IngestInput, IngestKind, IngestProgress, IngestRtp } from './Ingest.js';
+import { OnvifKeyframes, type OnvifKeyframeStats } from './onvif/OnvifKeyframes.js';
 import { RtspRelayIngest } from './RtspRelayIngest.js';
 import { chooseAnnouncedProfile, type ProfileChoice } from './h264-profile.js';
 import { allocateUdpPort } from './udp-port.js';
@@ -64,6 +65,12 @@ export interface CameraStreamOptions {
   /** auto: the relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
   ingestPath: IngestPath;
   rtspTransport: RtspTransport;
+  /**
+   * The camera's ONVIF device service, when it has one: each run starts with an ONVIF
+   * SetSynchronizationPoint, and on passthrough runs the SFU's keyframe requests go out as
+   * one too (a transcoder makes its own keyframes for viewers).
+   */
+  onvifUrl?: string | null;
   alwaysOn: boolean;
   ingest: IngestConfig;
   ffmpegPath: string;
@@ -91,6 +98,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #producer?: Producer;
   #ingest?: Ingest;
   #clock?: CameraClock;
+  #onvif?: OnvifKeyframes;
   /** Closers of the open fast-start producers (they end with their run). */
   readonly #fastStarts = new Set<() => void>();
   #ports?: { rtp: number; rtcp: number };
@@ -199,9 +207,13 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   }
 
   /** Changes alwaysOn/transcode/url/ingest path; restarts ingest if the source changed. */
-  reconfigure(options: Partial<Pick<CameraStreamOptions, 'url' | 'alwaysOn' | 'transcode' | 'ingestPath' | 'rtspTransport'>>): void {
+  reconfigure(options: Partial<Pick<CameraStreamOptions, 'url' | 'alwaysOn' | 'transcode' | 'ingestPath' | 'rtspTransport' | 'onvifUrl'>>): void {
     const changed = (k: keyof typeof options) => options[k] !== undefined && options[k] !== this.#options[k];
     const sourceChanged = changed('url') || changed('transcode') || changed('ingestPath') || changed('rtspTransport');
+    if (changed('url') || changed('onvifUrl')) {
+      this.#onvif?.close();
+      this.#onvif = undefined;
+    }
     this.#options = { ...this.#options, ...options };
     this.#needsTranscode = false;
     if (this.#options.alwaysOn && this.#status.phase === 'idle') this.#start();
@@ -325,6 +337,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
 
   #onInput(ingest: Ingest, input: IngestInput, transcoding: boolean): void {
     this.#update({ inputCodec: input.codec });
+    // The camera is about to play: a keyframe now starts the run without waiting for the
+    // camera's next IDR (ffmpeg sends nothing before one, nor does a decoder start without).
+    this.#onvifKeyframes()?.request();
     if (input.codec === 'h264' || transcoding) return;
     if (this.#options.transcode === 'never') {
       this.#log.warn({ codec: input.codec }, 'camera codec needs transcoding, which is disabled for it');
@@ -360,6 +375,14 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     };
     this.#producer?.close();
     const producer = await transport.produce({ kind: 'video', rtpParameters, appData: { streamId: this.id } });
+    const onvif = this.#status.transcoding ? undefined : this.#onvifKeyframes();
+    if (onvif) {
+      // The producer's own keyframe requests (PLI/FIR towards the camera) are the trigger.
+      await producer.enableTraceEvent(['pli', 'fir']).catch(() => undefined);
+      producer.on('trace', (t) => {
+        if (t.direction === 'out') onvif.request();
+      });
+    }
     if (transport.closed || this.#transport !== transport) {
       producer.close();
       return;
@@ -369,6 +392,17 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       this.#log.info({ real: profile.real, announced: profile.announced }, `camera sends ${profile.realName}; announced as a browser-negotiable profile`);
     }
     this.emit('producer', producer);
+  }
+
+  #onvifKeyframes(): OnvifKeyframes | undefined {
+    if (!this.#options.onvifUrl) return undefined;
+    this.#onvif ??= new OnvifKeyframes({ deviceUrl: this.#options.onvifUrl, streamUrl: this.#options.url, log: this.#log });
+    return this.#onvif;
+  }
+
+  /** ONVIF keyframe requests so far (undefined for a camera without ONVIF, or before the first run). */
+  get onvifKeyframes(): Readonly<OnvifKeyframeStats> | undefined {
+    return this.#onvif?.stats;
   }
 
   #onProgress(p: IngestProgress): void {
@@ -476,6 +510,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#closed = true;
     clearTimeout(this.#graceTimer);
     await this.#stop('closed');
+    this.#onvif?.close();
     this.#update({ phase: 'closed', reason: 'closed' });
     this.removeAllListeners();
   }

@@ -115,6 +115,19 @@ export class Metrics {
     cameraCounter('giamsat_camera_received_bytes_total', 'Bytes received from the camera.', (r) => src.cameras.stream(r.camera, r.stream).totals.bytes);
     cameraCounter('giamsat_camera_frames_total', 'Frames received from the camera.', (r) => src.cameras.stream(r.camera, r.stream).totals.frames);
     cameraCounter('giamsat_camera_rtp_packets_lost_total', 'RTP packets from the camera that never arrived (RTSP relay only).', (r) => src.cameras.stream(r.camera, r.stream).totals.packetsLost);
+    new Counter({
+      name: 'giamsat_camera_onvif_keyframe_requests_total', help: 'ONVIF SetSynchronizationPoint requests to the camera, by result (cameras with ONVIF only).',
+      labelNames: [...labels, 'result'], registers,
+      collect() {
+        this.reset();
+        for (const r of streams()) {
+          const onvif = src.cameras.stream(r.camera, r.stream).onvifKeyframes;
+          if (!onvif) continue;
+          this.inc({ camera: r.camera, name: r.name, stream: r.stream, result: 'sent' }, onvif.sent);
+          this.inc({ camera: r.camera, name: r.name, stream: r.stream, result: 'failed' }, onvif.failed);
+        }
+      },
+    });
 
     // ---- people ----------------------------------------------------------------------------
     new Gauge({

@@ -28,12 +28,21 @@ export interface CameraOptions {
   sessionTimeout?: number;
   /** Require credentials (user/password below; defaults viewer / s3cret). */
   auth?: 'basic' | 'digest';
+  /** Also serve a minimal ONVIF device (Device + Media services) for this stream. */
+  onvif?: boolean;
+  onvifPort?: number;
+  /** The ONVIF device's clock is this many seconds off (its digest check follows it). */
+  onvifClockOffset?: number;
   user?: string;
   password?: string;
 }
 
 export interface TestCamera {
   readonly url: string;
+  /** The ONVIF device service URL (with `onvif: true`). */
+  readonly onvifUrl: string | undefined;
+  /** SetSynchronizationPoint calls the ONVIF device served, by profile token. */
+  readonly syncPoints: readonly string[];
   readonly port: number;
   readonly proc: ChildProcess;
   /** Kills the camera process (SIGKILL by default) and waits for it to exit. */
@@ -49,7 +58,7 @@ export interface TestCamera {
   waitForClients(n: number, timeoutMs?: number): Promise<void>;
 }
 
-function launch(opts: CameraOptions, onClients: (n: number) => void): Promise<{ proc: ChildProcess; url: string }> {
+function launch(opts: CameraOptions, onClients: (n: number) => void, onSync: (token: string) => void): Promise<{ proc: ChildProcess; url: string; onvifUrl?: string }> {
   const args = [SCRIPT];
   for (const [k, v] of Object.entries(opts)) {
     if (v === undefined || v === false) continue;
@@ -59,16 +68,20 @@ function launch(opts: CameraOptions, onClients: (n: number) => void): Promise<{ 
   const proc = spawn('/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += d));
+  let onvifUrl: string | undefined;
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: proc.stdout! });
     const timer = setTimeout(() => reject(new Error(`camera did not start: ${stderr}`)), 15_000);
     rl.on('line', (line) => {
       const c = /^CLIENTS (\d+)/.exec(line);
       if (c) onClients(Number(c[1]));
+      const sync = /^SYNC (\S+)/.exec(line);
+      if (sync) onSync(sync[1]!);
+      onvifUrl = /^ONVIF (\S+)/.exec(line)?.[1] ?? onvifUrl;
       const m = /^READY (\S+)/.exec(line);
       if (m) {
         clearTimeout(timer);
-        resolve({ proc, url: m[1]! });
+        resolve({ proc, url: m[1]!, ...(onvifUrl ? { onvifUrl } : {}) });
       }
     });
     proc.once('exit', (code) => {
@@ -84,7 +97,9 @@ export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera>
   const clients = new EventEmitter();
   let open = 0;
   const onClients = (n: number) => { open = n; clients.emit('change', n); };
-  let current = await launch(opts, onClients);
+  const syncPoints: string[] = [];
+  const onSync = (token: string) => syncPoints.push(token);
+  let current = await launch(opts, onClients, onSync);
   const port = Number(new URL(current.url).port);
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     const p = current.proc;
@@ -95,6 +110,8 @@ export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera>
   };
   return {
     get url() { return current.url; },
+    get onvifUrl() { return current.onvifUrl; },
+    syncPoints,
     port,
     get proc() { return current.proc; },
     kill,
@@ -104,7 +121,7 @@ export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera>
       // The port can linger for a moment after a kill; retry binding briefly.
       for (let i = 0; ; i++) {
         try {
-          current = await launch({ ...opts, port }, onClients);
+          current = await launch({ ...opts, port, ...(current.onvifUrl ? { onvifPort: Number(new URL(current.onvifUrl).port) } : {}) }, onClients, onSync);
           return;
         } catch (err) {
           if (i >= 20) throw err;

@@ -54,14 +54,14 @@ def pipeline(args: argparse.Namespace) -> str:
         preset = "ultrafast" if args.profile == "baseline" else "veryfast"
         profile = "constrained-baseline" if args.profile == "baseline" else args.profile
         enc = (
-            f"! x264enc tune=zerolatency speed-preset={preset} key-int-max={args.gop} "
+            f"! x264enc name=enc tune=zerolatency speed-preset={preset} key-int-max={args.gop} "
             f"bitrate={args.kbps} "
             f"! video/x-h264,profile={profile} "
             "! rtph264pay name=pay0 pt=96 config-interval=" + ("-1" if args.inband else "0")
         )
     elif args.codec == "h265":
         enc = (
-            f"! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} "
+            f"! x265enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} "
             f"bitrate={args.kbps} ! rtph265pay name=pay0 pt=96 config-interval=-1"
         )
     elif args.codec == "mjpeg":
@@ -84,6 +84,138 @@ def ignore_keyframe_requests(media: "GstRtspServer.RTSPMedia") -> None:
         return Gst.PadProbeReturn.OK
 
     pay.get_static_pad("sink").add_probe(Gst.PadProbeType.EVENT_UPSTREAM, drop)
+
+
+def force_keyframe(media: "GstRtspServer.RTSPMedia") -> bool:
+    """An IDR now, asked of the encoder directly (past the probe that makes the camera deaf
+    to RTCP keyframe requests): what an ONVIF camera does on SetSynchronizationPoint."""
+    enc = media.get_element().get_by_name("enc")
+    if enc is None:
+        return False
+    event = Gst.Event.new_custom(Gst.EventType.CUSTOM_UPSTREAM, Gst.Structure.new_from_string("GstForceKeyUnit, all-headers=(boolean)true"))
+    return enc.get_static_pad("src").send_event(event)
+
+
+ONVIF_FAULT = """<?xml version="1.0" encoding="UTF-8"?>
+<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:ter="http://www.onvif.org/ver10/error">
+<env:Body><env:Fault><env:Code><env:Value>env:Sender</env:Value><env:Subcode><env:Value>{code}</env:Value></env:Subcode></env:Code>
+<env:Reason><env:Text xml:lang="en">{reason}</env:Text></env:Reason></env:Fault></env:Body></env:Envelope>"""
+
+ONVIF_OK = """<?xml version="1.0" encoding="UTF-8"?>
+<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl"
+ xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema"><env:Body>{body}</env:Body></env:Envelope>"""
+
+
+def start_onvif(args: argparse.Namespace, rtsp_url: "callable", medias: list) -> str:
+    """A minimal ONVIF device (Device and Media services, SOAP 1.2) in front of this camera:
+    GetSystemDateAndTime (unauthenticated, on a clock `--onvif-clock-offset` seconds off),
+    GetCapabilities, GetProfiles (a sub profile listed first, streaming another path, so a
+    client must match profiles by URI), GetStreamUri and SetSynchronizationPoint, which
+    forces an IDR and prints `SYNC <token>`. Requests other than the clock must carry a
+    WS-Security UsernameToken PasswordDigest of --user/--password stamped within 5 minutes
+    of the device's clock, as ONVIF devices require."""
+    import base64
+    import datetime
+    import hashlib
+    import threading
+    import xml.etree.ElementTree as ET
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    def device_now() -> datetime.datetime:
+        return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=args.onvif_clock_offset)
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    def find(root, name):
+        return next((e for e in root.iter() if local(e.tag) == name), None)
+
+    def authorized(root) -> str | None:
+        token = find(root, "UsernameToken")
+        if token is None:
+            return "no WS-Security UsernameToken"
+        user, pwd, nonce, created = (find(token, n) for n in ("Username", "Password", "Nonce", "Created"))
+        if None in (user, pwd, nonce, created):
+            return "incomplete UsernameToken"
+        if user.text != args.user:
+            return "unknown user"
+        try:
+            when = datetime.datetime.fromisoformat(created.text.replace("Z", "+00:00"))
+        except ValueError:
+            return "bad Created"
+        if abs((when - device_now()).total_seconds()) > 300:
+            return "Created is not within 5 minutes of the device clock"
+        expected = base64.b64encode(hashlib.sha1(base64.b64decode(nonce.text) + created.text.encode() + args.password.encode()).digest()).decode()
+        return None if pwd.text == expected else "wrong password digest"
+
+    profiles = [("sub_profile", "SubStream", args.path.rstrip("/") + "_sub"), ("main_profile", "MainStream", args.path)]
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_):  # quiet: tests read stdout
+            pass
+
+        def reply(self, status: int, text: str) -> None:
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/soap+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def fault(self, status: int, code: str, reason: str) -> None:
+            self.reply(status, ONVIF_FAULT.format(code=code, reason=reason))
+
+        def do_POST(self):  # noqa: N802
+            try:
+                root = ET.fromstring(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            except ET.ParseError:
+                return self.fault(400, "ter:WellFormed", "not XML")
+            body = find(root, "Body")
+            call = next(iter(body), None) if body is not None else None
+            if call is None:
+                return self.fault(400, "ter:WellFormed", "no body")
+            name = local(call.tag)
+            if name != "GetSystemDateAndTime":
+                why = authorized(root)
+                if why:
+                    return self.fault(400, "ter:NotAuthorized", f"Sender not authorized: {why}")
+            host = f"http://127.0.0.1:{self.server.server_address[1]}"
+            if name == "GetSystemDateAndTime":
+                n = device_now()
+                return self.reply(200, ONVIF_OK.format(body=(
+                    "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>NTP</tt:DateTimeType><tt:UTCDateTime>"
+                    f"<tt:Time><tt:Hour>{n.hour}</tt:Hour><tt:Minute>{n.minute}</tt:Minute><tt:Second>{n.second}</tt:Second></tt:Time>"
+                    f"<tt:Date><tt:Year>{n.year}</tt:Year><tt:Month>{n.month}</tt:Month><tt:Day>{n.day}</tt:Day></tt:Date>"
+                    "</tt:UTCDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>")))
+            if name == "GetCapabilities":
+                return self.reply(200, ONVIF_OK.format(body=(
+                    "<tds:GetCapabilitiesResponse><tds:Capabilities>"
+                    f"<tt:Media><tt:XAddr>{host}/onvif/media_service</tt:XAddr></tt:Media>"
+                    "</tds:Capabilities></tds:GetCapabilitiesResponse>")))
+            if name == "GetProfiles":
+                items = "".join(f'<trt:Profiles token="{t}" fixed="true"><tt:Name>{n}</tt:Name></trt:Profiles>' for t, n, _ in profiles)
+                return self.reply(200, ONVIF_OK.format(body=f"<trt:GetProfilesResponse>{items}</trt:GetProfilesResponse>"))
+            token = find(call, "ProfileToken")
+            profile = next((p for p in profiles if token is not None and p[0] == token.text), None)
+            if name in ("GetStreamUri", "SetSynchronizationPoint") and profile is None:
+                return self.fault(400, "ter:NoProfile", "no such profile")
+            if name == "GetStreamUri":
+                # The inside address, as a camera behind NAT reports it.
+                uri = rtsp_url().replace("127.0.0.1", "192.168.1.64").rsplit(args.path, 1)[0] + profile[2]
+                return self.reply(200, ONVIF_OK.format(body=(
+                    f"<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>{uri}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>"
+                    "<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>")))
+            if name == "SetSynchronizationPoint":
+                if profile[0] == "main_profile":
+                    for media in list(medias):
+                        GLib.idle_add(lambda m=media: force_keyframe(m) and False)
+                print(f"SYNC {profile[0]}", flush=True)
+                return self.reply(200, ONVIF_OK.format(body="<trt:SetSynchronizationPointResponse/>"))
+            return self.fault(400, "ter:ActionNotSupported", f"{name} is not supported")
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", args.onvif_port), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{httpd.server_address[1]}/onvif/device_service"
 
 
 def start_timecode(media: "GstRtspServer.RTSPMedia", args: argparse.Namespace) -> None:
@@ -133,6 +265,9 @@ def main() -> None:
     ap.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
     ap.add_argument("--ignore-keyframe-requests", action="store_true", help="never honour PLI/FIR")
     ap.add_argument("--session-timeout", type=int, default=0, help="RTSP session timeout in s (0: the server's 60)")
+    ap.add_argument("--onvif", action="store_true", help="also serve a minimal ONVIF device (prints ONVIF <url>)")
+    ap.add_argument("--onvif-port", type=int, default=0)
+    ap.add_argument("--onvif-clock-offset", type=int, default=0, help="the ONVIF device clock is this many seconds off")
     ap.add_argument("--user", default="viewer")
     ap.add_argument("--password", default="s3cret")
     args = ap.parse_args()
@@ -144,7 +279,11 @@ def main() -> None:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(pipeline(args))
     factory.set_shared(True)
+    medias: list = []
+
     def configure(_factory, media):
+        medias.append(media)
+        media.connect("unprepared", lambda m: medias.remove(m) if m in medias else None)
         if args.pattern == "timecode":
             start_timecode(media, args)
         if args.ignore_keyframe_requests:
@@ -199,7 +338,10 @@ def main() -> None:
         return True
 
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR1, drop_clients)
-    print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}{args.path}", flush=True)
+    rtsp_url = f"rtsp://127.0.0.1:{server.get_bound_port()}{args.path}"
+    if args.onvif:
+        print(f"ONVIF {start_onvif(args, lambda: rtsp_url, medias)}", flush=True)
+    print(f"READY {rtsp_url}", flush=True)
     loop.run()
 
 
