@@ -31,6 +31,8 @@ export interface RtspRelayOptions extends IngestTarget {
   transport?: RelayTransport;
   /** Time allowed for the TCP connect and for each RTSP answer. */
   ioTimeoutMs?: number;
+  /** rtsps:// cameras' certificates must chain to these (PEM); without, any is accepted. */
+  tlsCa?: Buffer;
 }
 
 /** Header extension id used for abs-capture-time on the producer. */
@@ -128,7 +130,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     let target = bare;
     let describe: RtspResponse;
     for (let hop = 0; ; hop++) {
-      const conn = await RtspConnection.connect(target, timeout, credentials);
+      const conn = await RtspConnection.connect(target, timeout, credentials, this.#o.tlsCa);
       if (this.#finished) return conn.close();
       this.#conn = conn;
       conn.on('close', (err) => this.#finish(err?.message ?? 'camera closed the connection'));
@@ -166,7 +168,8 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     await this.#openSfuSockets();
 
     // SETUP
-    const udp = this.#o.transport === 'udp';
+    // Media of an rtsps:// session stays inside its TLS connection (plain UDP would undo it).
+    const udp = this.#o.transport === 'udp' && !target.startsWith('rtsps:');
     if (udp) await this.#openCameraSockets();
     const transportHeader = udp
       ? `RTP/AVP;unicast;client_port=${this.#camRtp!.address().port}-${this.#camRtcp!.address().port}`
