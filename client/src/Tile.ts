@@ -377,6 +377,15 @@ export class Tile {
         this.#notice.textContent = t('noAccess');
         return;
       }
+      if (err instanceof RequestError && err.code === 'CANNOT_CONSUME') {
+        // Not a passing fault: retrying soon would not help. Looked at again now and then,
+        // for when the camera is switched to transcoding.
+        this.#endHandover();
+        this.#video.srcObject = null;
+        this.#notice.textContent = t('cannotDecode');
+        this.#scheduleRetry(30_000);
+        return;
+      }
       const message = err instanceof RequestError ? err.message : (err as Error).message;
       this.#notice.textContent = `${t('reconnecting')} ${message}`;
       this.#scheduleRetry();

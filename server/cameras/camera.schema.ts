@@ -32,7 +32,11 @@ export const cameraInputSchema = z.object({
   facilityId: z.string().uuid().optional(),
   /** Keep ingest running with no viewers (e.g. for recording). */
   alwaysOn: z.boolean().default(false),
-  /** auto: copy H.264, transcode anything else; always: re-encode to Constrained Baseline. */
+  /**
+   * auto: copy H.264, transcode anything else; always: re-encode to Constrained Baseline;
+   * never: no re-encoding — H.265 is then passed through (for viewers that decode it), other
+   * codecs are refused.
+   */
   transcode: transcodeMode.default('auto'),
   /** Which ingest pulls the camera (auto: the relay whenever it can). */
   ingest: ingestPath.default('auto'),

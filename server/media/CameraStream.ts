@@ -316,7 +316,10 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     };
     const relay = !transcode && this.#options.ingestPath === 'auto' && /^rtsps?:/.test(this.#options.url);
     const ingest: Ingest = relay
-      ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport, ...(this.#options.tlsCa ? { tlsCa: this.#options.tlsCa } : {}) })
+      ? RtspRelayIngest.start({
+        ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: this.#options.transcode === 'never',
+        ...(this.#options.tlsCa ? { tlsCa: this.#options.tlsCa } : {}),
+      })
       : FfmpegIngest.start({ ...target, ffmpegPath: this.#options.ffmpegPath, url: this.#options.url, transport: this.#options.rtspTransport, transcode });
     this.#ingest = ingest;
     this.#clock = undefined;
@@ -344,6 +347,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     // camera's next IDR (ffmpeg sends nothing before one, nor does a decoder start without).
     this.#onvifKeyframes()?.request();
     if (input.codec === 'h264' || transcoding) return;
+    // `never` on an H.265 camera: its viewers decode H.265, the relay passes it through.
+    if (input.codec === 'hevc' && ingest.kind === 'relay' && this.#options.transcode === 'never') return;
     if (this.#options.transcode === 'never') {
       this.#log.warn({ codec: input.codec }, 'camera codec needs transcoding, which is disabled for it');
       return;
@@ -355,24 +360,36 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   }
 
   async #onRtp(transport: PlainTransport, desc: IngestRtp): Promise<void> {
-    if (desc.encoding !== 'H264') {
+    const h265 = desc.encoding === 'H265' && this.#ingest?.kind === 'relay' && this.#options.transcode === 'never';
+    if (desc.encoding !== 'H264' && !h265) {
       if (this.#options.transcode === 'never') {
-        this.#retryReason = `camera sends ${desc.encoding}, which browsers cannot play without transcoding (transcode is 'never')`;
+        this.#retryReason = desc.encoding === 'H265'
+          ? 'camera sends H265, which only the RTSP relay passes through (ingest is \'ffmpeg\' and transcode is \'never\')'
+          : `camera sends ${desc.encoding}, which browsers cannot play without transcoding (transcode is 'never')`;
         void this.#ingest?.stop();
       }
       return; // #onInput switches to transcoding
     }
-    const profile = chooseAnnouncedProfile(desc.fmtp['profile-level-id']);
-    const packetizationMode = Number(desc.fmtp['packetization-mode'] ?? 0);
-    this.#update({ profile });
-    const rtpParameters: RtpParameters = {
-      codecs: [{
+    const feedback = [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
+    let profile: ProfileChoice | undefined;
+    let codec: RtpParameters['codecs'][number];
+    if (h265) {
+      // Passed through as the camera sends it; browsers that cannot decode H.265 are refused
+      // at consume with a clear error (MediaService.consume), the others play it.
+      codec = { mimeType: 'video/H265', payloadType: desc.payloadType, clockRate: 90000, parameters: {}, rtcpFeedback: feedback };
+    } else {
+      profile = chooseAnnouncedProfile(desc.fmtp['profile-level-id']);
+      this.#update({ profile });
+      codec = {
         mimeType: 'video/H264',
         payloadType: desc.payloadType,
         clockRate: 90000,
-        parameters: { 'packetization-mode': packetizationMode, 'profile-level-id': profile.announced, 'level-asymmetry-allowed': 1 },
-        rtcpFeedback: [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
-      }],
+        parameters: { 'packetization-mode': Number(desc.fmtp['packetization-mode'] ?? 0), 'profile-level-id': profile.announced, 'level-asymmetry-allowed': 1 },
+        rtcpFeedback: feedback,
+      };
+    }
+    const rtpParameters: RtpParameters = {
+      codecs: [codec],
       encodings: [{ ssrc: this.#ssrc }],
       headerExtensions: desc.headerExtensions ?? [],
     };
@@ -391,7 +408,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       return;
     }
     this.#producer = producer;
-    if (profile.remapped) {
+    if (profile?.remapped) {
       this.#log.info({ real: profile.real, announced: profile.announced }, `camera sends ${profile.realName}; announced as a browser-negotiable profile`);
     }
     this.emit('producer', producer);

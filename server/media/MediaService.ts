@@ -146,7 +146,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
     const router = this.#routerOf(transport);
     await this.#pipe(producer, stream, router);
     if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-      throw new AppError(ErrorCode.CannotConsume, 'this browser cannot decode the camera\'s codec');
+      const codec = producer.rtpParameters.codecs[0]?.mimeType.split('/')[1] ?? 'unknown';
+      throw new AppError(ErrorCode.CannotConsume, `this browser cannot decode the camera's codec (${codec})`);
     }
     return transport.consume({ producerId: producer.id, rtpCapabilities, paused: true });
   }

@@ -1,8 +1,9 @@
 // The passthrough fast path: an RTSP client inside the server that forwards the camera's
-// H.264 RTP packets to the stream's PlainTransport as they arrive (no process, no demux and
+// H.264 (or, where the deployment says viewers decode it, H.265) RTP packets to the stream's PlainTransport as they arrive (no process, no demux and
 // remux, no frame held back). Per packet it only rewrites SSRC, payload type and sequence
 // number in place. It also
-//  - inserts SPS/PPS (from the SDP, or the last in-band ones) before an IDR that lacks them,
+//  - inserts the parameter sets (SPS/PPS, and VPS for H.265; from the SDP, or the last
+//    in-band ones) before a keyframe that lacks them,
 //    because a browser joining mid-stream cannot decode without them;
 //  - passes keyframe requests (PLI/FIR from the SFU) to the camera as RTCP PLI, rate-limited;
 //  - carries the camera's capture clock (its RTCP sender reports) to viewers as the
@@ -18,10 +19,11 @@ import type { FastStart, Ingest, IngestEvents, IngestTarget } from './Ingest.js'
 import { header, RtspConnection, RtspError, splitCredentials, type RtspResponse } from './rtsp/RtspConnection.js';
 import { parseVideoSdp, resolveControl, sessionControl } from './sdp.js';
 import {
-  ABS_CAPTURE_TIME_URI, emptyReceiverReport, h264Units, marker, msFromNtp, ntpFromMs, parameterSetPacket, payloadType, pliPacket,
-  readRtcp, rewrite, rtpHeaderLength, senderReport, sequenceNumber, spropParameterSets, ssrc, timestamp, withAbsCaptureTime,
+  ABS_CAPTURE_TIME_URI, emptyReceiverReport, marker, msFromNtp, ntpFromMs, payloadType, pliPacket,
+  readRtcp, rewrite, rtpHeaderLength, senderReport, sequenceNumber, ssrc, timestamp, withAbsCaptureTime,
   type SenderReport,
 } from './rtp/rtp.js';
+import { H264, H265, nalCodec, type NalCodec, type ParameterSets } from './rtp/nal-codec.js';
 
 export type RelayTransport = 'tcp' | 'udp';
 
@@ -33,6 +35,11 @@ export interface RtspRelayOptions extends IngestTarget {
   ioTimeoutMs?: number;
   /** rtsps:// cameras' certificates must chain to these (PEM); without, any is accepted. */
   tlsCa?: Buffer;
+  /**
+   * Pass H.265 through as well (the camera's `transcode: 'never'`: its viewers decode H.265).
+   * Otherwise an H.265 camera is handed to ffmpeg for transcoding, like every other codec.
+   */
+  passH265?: boolean;
 }
 
 /** Header extension id used for abs-capture-time on the producer. */
@@ -79,9 +86,10 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
   #clockRate = 90000;
   #cameraSsrc?: number;
   readonly #receiverSsrc = randomInt(1, 2 ** 31);
-  #sps?: Buffer;
-  #pps?: Buffer;
-  /** RTP timestamp of the last in-band SPS+PPS. */
+  #codec: NalCodec = H264;
+  /** The parameter sets in force (SDP first, then the last in-band ones). */
+  #sets: ParameterSets = {};
+  /** RTP timestamp of the last in-band parameter sets. */
   #paramsTs?: number;
   #inserted = 0;
   #lastTs?: number;
@@ -153,17 +161,17 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     const staticPt = Number(/^m=video \d+ [^ ]+ (\d+)/m.exec(sdp)?.[1]);
     const codec = desc ? (CODEC_NAMES[desc.encoding] ?? desc.encoding.toLowerCase()) : staticPt === 26 ? 'mjpeg' : 'unknown';
     this.emit('input', { codec });
-    if (!desc || desc.encoding !== 'H264') {
+    const passthrough = desc ? nalCodec(desc.encoding) : undefined;
+    if (!desc || !passthrough || (passthrough === H265 && !this.#o.passH265)) {
       // Not passthrough material: CameraStream switches this camera to ffmpeg.
       if (desc) this.emit('rtp', desc);
       else throw new RtspError('camera offers no video stream the relay can read');
       return;
     }
+    this.#codec = passthrough;
     this.#cameraPt = desc.payloadType;
     this.#clockRate = desc.clockRate;
-    const sets = spropParameterSets(desc.fmtp['sprop-parameter-sets']);
-    this.#sps = sets.sps;
-    this.#pps = sets.pps;
+    this.#sets = passthrough.spropSets(desc.fmtp);
     const base = header(describe, 'content-base') ?? header(describe, 'content-location') ?? target;
     await this.#openSfuSockets();
 
@@ -278,35 +286,39 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     const ts = timestamp(p);
     const frameStart = ts !== this.#lastTs;
     this.#lastTs = ts;
-    const units = h264Units(p.subarray(headerLen));
-    if (units.sps) {
-      if (!this.#sps?.equals(units.sps)) this.#sps = Buffer.from(units.sps);
-      this.#paramsTs = ts;
-    }
-    if (units.pps) {
-      if (!this.#pps?.equals(units.pps)) this.#pps = Buffer.from(units.pps);
+    const codec = this.#codec;
+    const units = codec.units(p.subarray(headerLen));
+    for (const name of codec.setNames) {
+      const nal = units.sets[name];
+      if (!nal) continue;
+      // A copy: the packet's buffer is rewritten and handed on.
+      if (!this.#sets[name]?.equals(nal)) this.#sets[name] = Buffer.from(nal);
       this.#paramsTs = ts;
     }
     const seqIn = sequenceNumber(p);
     this.#countLoss(seqIn);
-    if (units.idrStart && frameStart) this.#keyframeArrived();
-    if (units.idrStart && this.#paramsTs !== ts && this.#sps && this.#pps) {
-      const sets = parameterSetPacket(this.#sps, this.#pps, p);
-      rewrite(sets, this.#o.ssrc, this.#o.payloadType, seqIn + this.#inserted);
-      this.#inserted++;
-      this.#forward(sets, false);
-      this.#paramsTs = ts;
+    const idrStart = units.keyframeStart;
+    if (idrStart && frameStart) this.#keyframeArrived();
+    if (idrStart && this.#paramsTs !== ts) {
+      const sets = codec.setNames.map((n) => this.#sets[n]);
+      if (sets.every((s): s is Buffer => s !== undefined)) {
+        const packet = codec.parameterSetPacket(sets, p);
+        rewrite(packet, this.#o.ssrc, this.#o.payloadType, seqIn + this.#inserted);
+        this.#inserted++;
+        this.#forward(packet, false);
+        this.#paramsTs = ts;
+      }
     }
     rewrite(p, this.#o.ssrc, this.#o.payloadType, seqIn + this.#inserted);
     let out = p;
     const now = Date.now();
-    if (frameStart && this.#sr && !(p[0]! & 0x10) && (units.idrStart || now - this.#lastAbsAt >= ABS_CAPTURE_TIME_INTERVAL_MS)) {
+    if (frameStart && this.#sr && !(p[0]! & 0x10) && (idrStart || now - this.#lastAbsAt >= ABS_CAPTURE_TIME_INTERVAL_MS)) {
       const deltaTicks = (ts - this.#sr.rtpTimestamp) | 0; // signed 32-bit difference
       const captureMs = msFromNtp(this.#sr.ntp) + (deltaTicks * 1000) / this.#clockRate;
       out = withAbsCaptureTime(p, headerLen, ABS_CAPTURE_TIME_ID, ntpFromMs(captureMs));
       this.#lastAbsAt = now;
     }
-    this.#forward(out, units.idrStart);
+    this.#forward(out, idrStart);
     if (marker(p) && ++this.#frames === 1) {
       // The first whole frame: the stream is live now, not at the next progress tick.
       this.emit('progress', { frames: this.#frames, bytes: this.#bytes, packetsLost: this.#lost });

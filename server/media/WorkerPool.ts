@@ -8,7 +8,11 @@ import { NEGOTIABLE_PROFILES } from './h264-profile.js';
 
 const log = moduleLogger('media:workers');
 
-/** The codecs every router offers. H.264 only for video: cameras send it (or are transcoded to it). */
+/**
+ * The codecs every router offers. H.264 for video: cameras send it or are transcoded to it.
+ * H.265 only for cameras passed through as they are (`transcode: 'never'`): a browser that
+ * cannot decode it simply has no H.265 in its capabilities and is refused at consume.
+ */
 export const MEDIA_CODECS: RtpCodecCapability[] = [
   {
     kind: 'video',
@@ -22,6 +26,12 @@ export const MEDIA_CODECS: RtpCodecCapability[] = [
     mimeType: 'video/H264',
     clockRate: 90000,
     parameters: { 'packetization-mode': 1, 'profile-level-id': NEGOTIABLE_PROFILES.main, 'level-asymmetry-allowed': 1 },
+    rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'goog-remb' }],
+  },
+  {
+    kind: 'video',
+    mimeType: 'video/H265',
+    clockRate: 90000,
     rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'goog-remb' }],
   },
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },

@@ -1,7 +1,8 @@
 // A real RTP receiver for integration tests: a mediasoup PlainTransport consumer of a
 // camera's producer, sending to a UDP socket of the test. It counts packets and bytes and
-// records the H.264 NAL unit types it sees (to check SPS/PPS before every IDR), when the
-// first IDR arrived, and the abs-capture-time header extension values it carries.
+// records the NAL unit types it sees — H.264 or H.265, read here on its own, not with the
+// server's parser — to check the parameter sets before every keyframe (SPS/PPS, and VPS for
+// H.265; "IDR" below means an H.265 IRAP picture for H.265), when the first one arrived, and the abs-capture-time header extension values it carries.
 import dgram from 'node:dgram';
 import type { RunningServer } from '../../server/server.js';
 
@@ -48,7 +49,9 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
     // RTP timestamp, and its SPS/PPS must carry the same timestamp (same access unit).
     let spsTs = -1;
     let ppsTs = -1;
+    let vpsTs = -1;
     let lastIdrTs = -1;
+    const h265 = consumer.rtpParameters.codecs[0]!.mimeType.toLowerCase() === 'video/h265';
     const waiters: Array<{ target: number; resolve: () => void }> = [];
     const seen = (type: number, ts: number) => {
       if (type === 7) spsTs = ts;
@@ -60,7 +63,7 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
           firstIdrMs = Date.now() - openedAt;
           for (const w of idrWaiters.splice(0)) w(firstIdrMs);
         }
-        if (spsTs === ts && ppsTs === ts) idr.withParameterSets++;
+        if (spsTs === ts && ppsTs === ts && (!h265 || vpsTs === ts)) idr.withParameterSets++;
       }
     };
     sock.on('message', (msg) => {
@@ -90,6 +93,27 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
           }
         }
         off += 4 + words * 4;
+      }
+      if (h265) {
+        // RFC 7798: the type is bits 1-6 of a 2-byte header; AP = 48, FU = 49 (FU header after it).
+        const type = (b: number) => (b >> 1) & 0x3f;
+        const as264 = (t: number) => (t === 32 ? -32 : t === 33 ? 7 : t === 34 ? 8 : t >= 16 && t <= 21 ? 5 : 0);
+        const see265 = (t: number) => (t === 32 ? (vpsTs = ts) : seen(as264(t), ts));
+        const nal = type(msg[off]!);
+        if (nal === 48) {
+          for (let p = off + 2; p + 2 < msg.length;) {
+            const size = msg.readUInt16BE(p);
+            see265(type(msg[p + 2]!));
+            p += 2 + size;
+          }
+        } else if (nal === 49) {
+          const fu = msg[off + 2]!;
+          if (fu & 0x80) see265(fu & 0x3f);
+        } else {
+          see265(nal);
+        }
+        for (const w of [...waiters]) if (packets >= w.target) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+        return;
       }
       const nal = msg[off]! & 0x1f;
       if (nal === 24) {

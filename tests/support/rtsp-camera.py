@@ -62,7 +62,7 @@ def pipeline(args: argparse.Namespace) -> str:
     elif args.codec == "h265":
         enc = (
             f"! x265enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} "
-            f"bitrate={args.kbps} ! rtph265pay name=pay0 pt=96 config-interval=-1"
+            f"bitrate={args.kbps} ! rtph265pay name=pay0 pt=96 config-interval=" + ("-1" if args.inband else "0")
         )
     elif args.codec == "mjpeg":
         enc = "! jpegenc quality=70 ! rtpjpegpay name=pay0 pt=26"

@@ -1,5 +1,5 @@
 // The relay's pure parts: Digest authentication (RFC 2617's own example), RTSP head parsing,
-// RTP header lengths, H.264 unit detection, parameter-set packets, abs-capture-time, RTCP,
+// RTP header lengths, H.264 and H.265 unit detection, parameter-set packets, abs-capture-time, RTCP,
 // the GOP cache and the fast-start replay.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,6 +10,7 @@ import {
   spropParameterSets, ssrc, withAbsCaptureTime,
 } from '../../server/media/rtp/rtp.js';
 import { resolveControl, sessionControl } from '../../server/media/sdp.js';
+import { H264, H265, nalCodec } from '../../server/media/rtp/nal-codec.js';
 import { FastStartFeed, GopCache } from '../../server/media/FastStart.js';
 
 test('Digest authentication reproduces RFC 2617\'s example; Basic is user:password in base64', () => {
@@ -157,4 +158,44 @@ test('a fast-start feed replays the GOP with compressed timestamps, then live pa
   assert.equal(ts[0], last - 49 * 90, 'the first cached frame is 49 ms (1 ms per frame) before the last');
   assert.equal(ts[199], last, 'the last cached frame keeps its timestamp');
   assert.equal(sent[200]!.readUInt32BE(4), 999, 'then what arrived meanwhile, unchanged');
+});
+
+test('H.265 units (RFC 7798): IRAP starts in single NALs, APs and FUs; VPS/SPS/PPS found; a parameter-set AP', () => {
+  // 2-byte NAL headers: type in bits 1-6 of the first byte, TID+1 = 1 in the second.
+  const nal = (type: number, body = [0xaa, 0xbb]) => Buffer.from([type << 1, 1, ...body]);
+  const vps = nal(32, [1, 2, 3]);
+  const sps = nal(33, [4, 5, 6, 7]);
+  const pps = nal(34, [8]);
+  for (const t of [16, 19, 20, 21]) assert.equal(H265.units(nal(t)).keyframeStart, true, `type ${t} is IRAP`);
+  for (const t of [0, 1, 9, 22, 35, 39]) assert.equal(H265.units(nal(t)).keyframeStart, false, `type ${t} is not`);
+  // AP [48 header][size][VPS][size][SPS][size][PPS]
+  const ap = Buffer.concat([Buffer.from([48 << 1, 1]), ...[vps, sps, pps].flatMap((n) => [Buffer.from([0, n.length]), n])]);
+  const u = H265.units(ap);
+  assert.equal(u.keyframeStart, false);
+  assert.deepEqual([u.sets.vps, u.sets.sps, u.sets.pps], [vps, sps, pps]);
+  assert.equal(u.sets.sps!.buffer, ap.buffer, 'a view into the packet, not a copy');
+  // FU [49 header][S|E|type]: only the start fragment of an IRAP picture starts one.
+  assert.equal(H265.units(Buffer.from([49 << 1, 1, 0x80 | 19, 0])).keyframeStart, true);
+  assert.equal(H265.units(Buffer.from([49 << 1, 1, 19, 0])).keyframeStart, false, 'a middle fragment');
+  assert.equal(H265.units(Buffer.from([49 << 1, 1, 0x80 | 1, 0])).keyframeStart, false, 'a P picture');
+  // Truncated and lying sizes read nothing and never throw.
+  assert.deepEqual(H265.units(Buffer.from([48 << 1])), { keyframeStart: false, sets: {} });
+  assert.equal(H265.units(Buffer.from([48 << 1, 1, 0, 200, 32 << 1, 1])).sets.vps, undefined);
+  // SDP: sprop-vps/-sps/-pps, each checked for its type.
+  const fmtp = { 'sprop-vps': vps.toString('base64'), 'sprop-sps': sps.toString('base64'), 'sprop-pps': `${sps.toString('base64')},${pps.toString('base64')}` };
+  assert.deepEqual(H265.spropSets(fmtp), { vps, sps, pps });
+  // The AP the relay inserts before an IRAP picture: its timestamp and SSRC, no marker.
+  const irap = Buffer.alloc(20);
+  irap[0] = 0x80; irap[1] = 0x80 | 96; irap.writeUInt32BE(123456, 4); irap.writeUInt32BE(0xdeadbeef, 8);
+  const p = H265.parameterSetPacket([vps, sps, pps], irap);
+  assert.equal(p[1], 96, 'same payload type, no marker');
+  assert.equal(p.readUInt32BE(4), 123456);
+  assert.equal(p.readUInt32BE(8), 0xdeadbeef);
+  const back = H265.units(p.subarray(12));
+  assert.deepEqual([back.sets.vps, back.sets.sps, back.sets.pps], [vps, sps, pps]);
+  // H.264 through the same interface.
+  const h264 = H264.units(Buffer.from([0x65, 0x88]));
+  assert.equal(h264.keyframeStart, true);
+  assert.equal(nalCodec('H265'), H265);
+  assert.equal(nalCodec('JPEG'), undefined);
 });
