@@ -76,6 +76,15 @@ export const configSchema = z.object({
     module: z.string().min(1).optional(),
     config: z.unknown().optional(),
   }).strict()).default({}),
+  /**
+   * The node's heartbeat in the database: after a crash, the time past the last beat counts
+   * as unmonitored in the 24/7 report (not as the cameras' last state).
+   */
+  monitoring: z.object({
+    /** This node's name; several media nodes need distinct ones. */
+    nodeId: z.string().min(1).max(100).default(os.hostname()),
+    heartbeatSeconds: z.number().int().min(1).max(300).default(15),
+  }).default({ nodeId: os.hostname(), heartbeatSeconds: 15 }),
   /** Cameras to make sure exist at start (by name); the API adds more. */
   cameras: z.array(cameraInputSchema).default([]),
 });

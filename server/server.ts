@@ -5,6 +5,8 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CameraRegistry } from './cameras/CameraRegistry.js';
+import { HeartbeatRepository } from './cameras/heartbeat.repository.js';
+import { MonitoringPulse } from './cameras/MonitoringPulse.js';
 import { CameraRepository } from './cameras/camera.repository.js';
 import type { Config } from './config.js';
 import { Database } from './db/database.js';
@@ -16,7 +18,7 @@ import { AccessRepository } from './access/access.repository.js';
 import { AccessService } from './access/AccessService.js';
 import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
-import { seedDemoAccess } from './demo/seed-access.js';
+import { placeDemoCameras, seedDemoAccess } from './demo/seed-access.js';
 import { accessRoutes } from './http/access-routes.js';
 import { incidentRoutes } from './http/incident-routes.js';
 import { IncidentRepository } from './incidents/incident.repository.js';
@@ -79,13 +81,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
     closers.push(() => media.close());
     const box = SecretBox.load(config.credentialsKey, config.dataDir);
     const repo = new CameraRepository(db.prisma, box);
+    // Before any stream records a state: a crashed previous run is closed in the history first.
+    const pulse = await MonitoringPulse.start(new HeartbeatRepository(db.prisma), { nodeId: config.monitoring.nodeId, intervalMs: config.monitoring.heartbeatSeconds * 1000 });
+    closers.push(() => pulse.stop());
     const cameras = await CameraRegistry.create(repo, media);
     closers.push(() => cameras.close());
+    // The demo places first: cameras of the config file may sit in demo facilities.
+    const demoAccounts = config.demoAccounts ?? config.demo;
+    if (demoAccounts) await seedDemoAccess(db.prisma, box);
     for (const cam of config.cameras) await cameras.ensure(cam);
     const demo = config.demo ? await startDemoSite(media.ffmpeg.path, cameras) : undefined;
     if (demo) closers.push(() => demo.close());
-
-    if (config.demoAccounts ?? config.demo) await seedDemoAccess(db.prisma, box);
+    if (demo && demoAccounts) await placeDemoCameras(db.prisma);
 
     const audit = new AuditLog(db.prisma);
     // Runs before the database closes (closers run in reverse): no audit entry is lost.

@@ -10,6 +10,13 @@ import { DEMO_DISTRICTS, DEMO_FACILITIES, DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEM
 const log = moduleLogger('demo');
 const DAY = 86_400_000;
 
+/** Puts each demo camera (registered by the demo site) in its demo facility, unless placed already. */
+export async function placeDemoCameras(prisma: PrismaClient): Promise<void> {
+  for (const f of DEMO_FACILITIES) {
+    await prisma.camera.updateMany({ where: { name: f.camera, facilityId: null }, data: { facilityId: f.id } });
+  }
+}
+
 export async function seedDemoAccess(prisma: PrismaClient, box: SecretBox): Promise<void> {
   for (const p of DEMO_PROVINCES) await prisma.province.upsert({ where: { id: p.id }, create: p, update: {} });
   for (const d of DEMO_DISTRICTS) await prisma.district.upsert({ where: { id: d.id }, create: d, update: {} });
@@ -25,8 +32,6 @@ export async function seedDemoAccess(prisma: PrismaClient, box: SecretBox): Prom
       create: { id: f.id, districtId: f.districtId, name: f.name, kind: f.kind, siteType: f.siteType ?? null, managingOrgId },
       update: {},
     });
-    // The demo camera of the facility, when the demo site registered it.
-    await prisma.camera.updateMany({ where: { name: f.camera, facilityId: null }, data: { facilityId: f.id } });
   }
   let created = 0;
   const admin = await prisma.user.findUnique({ where: { username: 'quantri-tw' } });

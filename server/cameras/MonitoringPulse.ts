@@ -1,0 +1,57 @@
+// While the server runs, it beats: a row in the database says "this node was monitoring its
+// cameras until at least T". A clean stop records 'unknown' for every stream (CameraRegistry)
+// and says so here; a crash (SIGKILL, power loss, OOM) leaves the beat behind, and the next
+// start writes 'unknown' rows at it. Without that, the 24/7 connection report would count the
+// whole outage of the server as whatever state each camera was last in (live, usually).
+// At most one beat interval of the dead run is lost to the report's accuracy.
+import { moduleLogger } from '../logger.js';
+import type { HeartbeatRepository } from './heartbeat.repository.js';
+
+const log = moduleLogger('cameras:pulse');
+
+export interface MonitoringPulseOptions {
+  /** This node's name (several media nodes keep one row each). */
+  nodeId: string;
+  intervalMs: number;
+}
+
+export class MonitoringPulse {
+  readonly #repo: HeartbeatRepository;
+  readonly #options: MonitoringPulseOptions;
+  readonly #timer: NodeJS.Timeout;
+  #stopped = false;
+
+  private constructor(repo: HeartbeatRepository, options: MonitoringPulseOptions) {
+    this.#repo = repo;
+    this.#options = options;
+    this.#timer = setInterval(() => void this.#beat(), options.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Recovers from a previous run that did not stop cleanly, then beats every interval. */
+  static async start(repo: HeartbeatRepository, options: MonitoringPulseOptions): Promise<MonitoringPulse> {
+    const { recovered, lastBeat } = await repo.begin(options.nodeId, new Date());
+    if (lastBeat) {
+      log.warn({ node: options.nodeId, lastBeat: lastBeat.toISOString(), streams: recovered }, 'the previous run ended without a clean stop; its cameras are unmonitored from its last beat');
+    }
+    return new MonitoringPulse(repo, options);
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#repo.beat(this.#options.nodeId, new Date());
+    } catch (err) {
+      // A missed beat costs accuracy after a crash, nothing else: keep serving.
+      log.warn({ err: (err as Error).message }, 'cannot record the monitoring heartbeat');
+    }
+  }
+
+  /** A clean stop (after the registry recorded every stream as 'unknown'). Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#repo.end(this.#options.nodeId, new Date());
+  }
+}
