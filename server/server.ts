@@ -155,7 +155,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       posterFor: (id) => plugins.cameraPoster(id),
     });
     liveSignaling = signaling;
-    closers.push(() => signaling.close());
     signaling.on('view', (e) => access.recordView(e));
     signaling.on('view', (e) => plugins.viewEvent(e.type, { cameraId: e.cameraId, stream: e.stream, userId: e.viewer.id, ...(e.reason ? { reason: e.reason } : {}) }));
     access.on('changed', (userId) => void signaling.recheckViewer(userId));
@@ -167,6 +166,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       server.closeAllConnections();
       server.close(() => resolve());
     }));
+    // Closed before the HTTP server (closers run in reverse): the viewers' WebSockets are
+    // upgraded sockets the HTTP server no longer ends itself, but its close() waits for them,
+    // so a stop with a page open hung until the force-exit timer (exit code 1).
+    closers.push(() => signaling.close());
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
     log.info({ listen: url, workers: media.pool.slots.length, cameras: cameras.list().length, database: db.embedded ? 'embedded' : 'postgresql' }, 'server ready');

@@ -52,7 +52,7 @@ export class Tile {
   /** Camera-to-screen latency of recent frames (ms), newest last. */
   readonly #latencies: number[] = [];
   #statsTimer?: number;
-  #lastStats?: { decodeTime: number; framesDecoded: number; jbDelay: number; jbEmitted: number };
+  #lastStats?: { consumerId: string; decodeTime: number; framesDecoded: number; jbDelay: number; jbEmitted: number };
 
   constructor(media: MediaClient, stream: 'main' | 'sub' = 'main') {
     this.#media = media;
@@ -414,12 +414,19 @@ export class Tile {
     report.forEach((s: Record<string, number | string>) => {
       if (s.type !== 'inbound-rtp') return;
       const now = {
+        consumerId: sub.consumer.id,
         decodeTime: Number(s.totalDecodeTime ?? 0),
         framesDecoded: Number(s.framesDecoded ?? 0),
         jbDelay: Number(s.jitterBufferDelay ?? 0),
         jbEmitted: Number(s.jitterBufferEmittedCount ?? 0),
       };
-      const prev = this.#lastStats;
+      // Counters belong to one receiver: after a resubscribe they start again from zero, and a
+      // difference across two receivers is nonsense (it showed negative times).
+      const prev = this.#lastStats?.consumerId === now.consumerId ? this.#lastStats : undefined;
+      if (!prev && this.#lastStats) {
+        this.#decodeMs = undefined;
+        this.#bufferMs = undefined;
+      }
       if (prev && now.framesDecoded > prev.framesDecoded) {
         this.#decodeMs = ((now.decodeTime - prev.decodeTime) * 1000) / (now.framesDecoded - prev.framesDecoded);
       }
