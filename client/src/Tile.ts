@@ -384,13 +384,16 @@ export class Tile {
         this.#video.srcObject = null;
         this.#notice.textContent = t('cannotDecode');
         this.#scheduleRetry(30_000);
+        this.el.classList.remove('connecting'); // a notice, not a spinner
         return;
       }
       const message = err instanceof RequestError ? err.message : (err as Error).message;
       this.#notice.textContent = `${t('reconnecting')} ${message}`;
       this.#scheduleRetry();
     } finally {
-      if (gen === this.#generation) this.el.classList.remove('connecting');
+      // A scheduled retry keeps the spinner (the tile is still reconnecting): removing it here
+      // left the tile without one between attempts, e.g. while its camera is down.
+      if (gen === this.#generation && this.#retryTimer === undefined) this.el.classList.remove('connecting');
     }
   }
 

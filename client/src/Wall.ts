@@ -108,6 +108,8 @@ export class Wall {
     this.#dropped = fn;
   }
 
+  #arranged = false;
+
   setLayout(n: Layout): void {
     this.#layout = n;
     this.#maximized = undefined;
@@ -253,6 +255,15 @@ export class Wall {
   }
 
   #changed(): void {
+    this.#arranged = true;
     this.#onChange(this.state);
+  }
+
+  /**
+   * The person has arranged the wall on this page (layout, a camera put, moved or a set
+   * opened). A restore or an automatic fill arriving later must not undo that.
+   */
+  get arranged(): boolean {
+    return this.#arranged;
   }
 }

@@ -25,6 +25,9 @@ let socket: ClientSocket | undefined;
 let wall: Wall | undefined;
 let cameras: CameraSummary[] = [];
 const byId = (id: string) => cameras.find((c) => c.id === id);
+/** Resolves once the first camera list arrived (the spot-check list can come sooner, over HTTP). */
+let camerasLoaded!: () => void;
+const camerasReady = new Promise<void>((resolve) => { camerasLoaded = resolve; });
 /** ?layout=N opens the wall in that layout (not saved until the person changes something). */
 const layoutParam = asLayout(Number(new URLSearchParams(location.search).get('layout')));
 
@@ -33,7 +36,7 @@ const tree = new Tree({
   openAll: (list) => wall?.openSet(list),
 });
 const spotChecks = new SpotChecks({
-  open: (check) => wall?.openSet(check.cameraIds.map(byId).filter((c): c is CameraSummary => !!c)),
+  open: (check) => void camerasReady.then(() => wall?.openSet(check.cameraIds.map(byId).filter((c): c is CameraSummary => !!c))),
   ended: (check) => {
     showBanner(t('spot.ended', { place: spotCheckPlace(check) }), 'info');
     // The server's list says which cameras are still the person's (a camera may also be
@@ -85,6 +88,9 @@ function saveWall(state: WallState): void {
 
 async function restoreWall(w: Wall): Promise<void> {
   const saved = await apiJson<WallState & { updatedAt: string | null }>('/api/me/wall').catch(() => undefined);
+  // The person was quicker than the restore (e.g. opened a spot check as the page came up):
+  // what they did stands; the saved wall or an automatic fill would overwrite it.
+  if (w.arranged) return;
   if (saved?.updatedAt) {
     w.restore({ layout: layoutParam ?? asLayout(saved.layout) ?? 4, tiles: saved.tiles }, byId);
   } else {
@@ -102,6 +108,7 @@ async function refreshCameras(s: ClientSocket): Promise<void> {
     apiJson<PlacesTree>('/api/places').catch(() => ({ provinces: [], unassignedCameras: [] })),
   ]);
   cameras = list;
+  camerasLoaded();
   wall?.keepOnly(new Set(cameras.map((c) => c.id)));
   tree.render(places, cameras);
 }
