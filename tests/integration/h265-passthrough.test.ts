@@ -24,7 +24,7 @@ describe('H.265 passthrough through the RTSP relay', { timeout: 180_000 }, () =>
   before(async () => {
     [server, cam] = await Promise.all([
       startTestServer({ ingest: { graceMs: 1000 } }),
-      startCamera({ codec: 'h265', width: 320, height: 180, fps: 15, gop: 30 }),
+      startCamera({ codec: 'h265', width: 320, height: 180, fps: 15, gop: 30, sdpOnlyParameterSets: true }),
     ]);
     const { status, json } = await addCamera(server, { name: 'hevc-pass', mainUrl: cam.url, transcode: 'never' });
     assert.equal(status, 201, JSON.stringify(json));

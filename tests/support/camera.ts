@@ -22,6 +22,8 @@ export interface CameraOptions {
   pattern?: string;
   /** SPS/PPS in-band too (default: only in the SDP, like many cameras). */
   inband?: boolean;
+  /** H.265: VPS/SPS/PPS only in the SDP (default: in-band too, as the transcoding tests were written against). */
+  sdpOnlyParameterSets?: boolean;
   /** Never honour keyframe requests (IDRs only every `gop` frames), like many cheap cameras. */
   ignoreKeyframeRequests?: boolean;
   /** RTSP session timeout in seconds (a client that sends nothing is dropped after it). */

@@ -62,7 +62,7 @@ def pipeline(args: argparse.Namespace) -> str:
     elif args.codec == "h265":
         enc = (
             f"! x265enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} "
-            f"bitrate={args.kbps} ! rtph265pay name=pay0 pt=96 config-interval=" + ("-1" if args.inband else "0")
+            f"bitrate={args.kbps} ! rtph265pay name=pay0 pt=96 config-interval=" + ("0" if args.sdp_only_parameter_sets else "-1")
         )
     elif args.codec == "mjpeg":
         enc = "! jpegenc quality=70 ! rtpjpegpay name=pay0 pt=26"
@@ -261,6 +261,11 @@ def main() -> None:
         "--inband",
         action="store_true",
         help="send SPS/PPS in-band before every IDR (default: only in the SDP, like many cameras)",
+    )
+    ap.add_argument(
+        "--sdp-only-parameter-sets",
+        action="store_true",
+        help="H.265: VPS/SPS/PPS only in the SDP (default: in-band before every IRAP as well)",
     )
     ap.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
     ap.add_argument("--ignore-keyframe-requests", action="store_true", help="never honour PLI/FIR")
