@@ -72,8 +72,6 @@ if (forTests) {
   ensurePackages(['rtsp-server-perl'], 'the second RTSP server in the relay tests (RTSP::Server)');
   // pdftotext reads the exported PDF reports back in their tests.
   ensurePackages(['poppler-utils'], 'reading PDF reports in tests (pdftotext)');
-  // openssl makes the self-signed certificates of the rtsps:// camera tests.
-  ensurePackages(['openssl'], 'TLS certificates for the rtsps:// tests (openssl)');
 }
 
 // ---- npm packages -------------------------------------------------------------------

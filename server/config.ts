@@ -20,11 +20,6 @@ const ingestSchema = z.object({
   startTimeoutMs: z.number().int().min(1000).default(10_000),
   /** Explicit ffmpeg binary; otherwise ffmpeg-static if installed, then PATH. */
   ffmpegPath: z.string().optional(),
-  /**
-   * PEM file of the CAs that sign the cameras' TLS certificates: when set, the relay checks
-   * rtsps:// cameras against it (and the host name); when not, it accepts any certificate.
-   */
-  rtspsCaFile: z.string().optional(),
 });
 
 const mediaSchema = z.object({

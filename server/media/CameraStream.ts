@@ -3,8 +3,7 @@
 // PlainTransport + Producer it feeds, stall detection, and recovery from a worker death.
 //
 // The ingest path is chosen per run: the in-process RTSP relay for H.264 passthrough (the
-// fast path, rtsp:// and rtsps://), ffmpeg when the camera needs transcoding or is
-// configured so.
+// fast path), ffmpeg when the camera needs transcoding, uses rtsps://, or is configured so.
 // The relay reads the camera's SDP first, so a camera that turns out not to be H.264 is
 // switched to ffmpeg at once.
 //
@@ -75,8 +74,6 @@ export interface CameraStreamOptions {
   alwaysOn: boolean;
   ingest: IngestConfig;
   ffmpegPath: string;
-  /** The CAs rtsps:// cameras' certificates must chain to (relay path), from ingest.rtspsCaFile. */
-  tlsCa?: Buffer;
 }
 
 export interface CameraStreamEvents {
@@ -314,12 +311,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       ssrc: this.#ssrc,
       payloadType: PAYLOAD_TYPE,
     };
-    const relay = !transcode && this.#options.ingestPath === 'auto' && /^rtsps?:/.test(this.#options.url);
+    const relay = !transcode && this.#options.ingestPath === 'auto' && this.#options.url.startsWith('rtsp:');
     const ingest: Ingest = relay
-      ? RtspRelayIngest.start({
-        ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: this.#options.transcode === 'never',
-        ...(this.#options.tlsCa ? { tlsCa: this.#options.tlsCa } : {}),
-      })
+      ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: this.#options.transcode === 'never' })
       : FfmpegIngest.start({ ...target, ffmpegPath: this.#options.ffmpegPath, url: this.#options.url, transport: this.#options.rtspTransport, transcode });
     this.#ingest = ingest;
     this.#clock = undefined;

@@ -1,7 +1,6 @@
 // The media room's one door: workers, camera streams, viewer transports and consumers.
 // It knows nothing of users or HTTP; callers authorize before they ask it for media.
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import type {
   Consumer, DtlsParameters, Producer, Router, RtpCapabilities, WebRtcTransport,
 } from 'mediasoup/node/lib/types.js';
@@ -32,14 +31,12 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   readonly #ingest: IngestConfig;
   readonly #pool: WorkerPool;
   readonly ffmpeg: FfmpegBinary;
-  readonly #tlsCa: Buffer | undefined;
   readonly #streams = new Map<string, CameraStream>();
   /** In-flight or done pipes: `${producerId}>${routerId}`. */
   readonly #pipes = new Map<string, Promise<void>>();
 
-  private constructor(config: MediaConfig, ingest: IngestConfig, pool: WorkerPool, ffmpeg: FfmpegBinary, tlsCa: Buffer | undefined) {
+  private constructor(config: MediaConfig, ingest: IngestConfig, pool: WorkerPool, ffmpeg: FfmpegBinary) {
     super();
-    this.#tlsCa = tlsCa;
     this.#config = config;
     this.#ingest = ingest;
     this.#pool = pool;
@@ -51,17 +48,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   static async create(config: MediaConfig, ingest: IngestConfig): Promise<MediaService> {
     const ffmpeg = resolveFfmpeg(ingest.ffmpegPath);
     log.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version }, 'ffmpeg found');
-    let tlsCa: Buffer | undefined;
-    if (ingest.rtspsCaFile) {
-      try {
-        tlsCa = fs.readFileSync(ingest.rtspsCaFile);
-      } catch (err) {
-        throw new Error(`ingest.rtspsCaFile: cannot read ${ingest.rtspsCaFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
-      if (!tlsCa.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`ingest.rtspsCaFile: ${ingest.rtspsCaFile} holds no PEM certificate`);
-    }
     const pool = await WorkerPool.create(config);
-    return new MediaService(config, ingest, pool, ffmpeg, tlsCa);
+    return new MediaService(config, ingest, pool, ffmpeg);
   }
 
   get pool(): WorkerPool {
@@ -82,10 +70,10 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   }
 
   /** Creates the stream for one camera URL (idempotent per id: returns the existing one). */
-  openStream(options: Omit<CameraStreamOptions, 'ingest' | 'ffmpegPath' | 'tlsCa'>): CameraStream {
+  openStream(options: Omit<CameraStreamOptions, 'ingest' | 'ffmpegPath'>): CameraStream {
     const existing = this.#streams.get(options.id);
     if (existing) return existing;
-    const stream = new CameraStream(this.#pool, { ...options, ingest: this.#ingest, ffmpegPath: this.ffmpeg.path, ...(this.#tlsCa ? { tlsCa: this.#tlsCa } : {}) });
+    const stream = new CameraStream(this.#pool, { ...options, ingest: this.#ingest, ffmpegPath: this.ffmpeg.path });
     this.#streams.set(options.id, stream);
     return stream;
   }

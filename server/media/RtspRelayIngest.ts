@@ -33,8 +33,6 @@ export interface RtspRelayOptions extends IngestTarget {
   transport?: RelayTransport;
   /** Time allowed for the TCP connect and for each RTSP answer. */
   ioTimeoutMs?: number;
-  /** rtsps:// cameras' certificates must chain to these (PEM); without, any is accepted. */
-  tlsCa?: Buffer;
   /**
    * Pass H.265 through as well (the camera's `transcode: 'never'`: its viewers decode H.265).
    * Otherwise an H.265 camera is handed to ffmpeg for transcoding, like every other codec.
@@ -138,7 +136,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     let target = bare;
     let describe: RtspResponse;
     for (let hop = 0; ; hop++) {
-      const conn = await RtspConnection.connect(target, timeout, credentials, this.#o.tlsCa);
+      const conn = await RtspConnection.connect(target, timeout, credentials);
       if (this.#finished) return conn.close();
       this.#conn = conn;
       conn.on('close', (err) => this.#finish(err?.message ?? 'camera closed the connection'));
@@ -176,8 +174,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     await this.#openSfuSockets();
 
     // SETUP
-    // Media of an rtsps:// session stays inside its TLS connection (plain UDP would undo it).
-    const udp = this.#o.transport === 'udp' && !target.startsWith('rtsps:');
+    const udp = this.#o.transport === 'udp';
     if (udp) await this.#openCameraSockets();
     const transportHeader = udp
       ? `RTP/AVP;unicast;client_port=${this.#camRtp!.address().port}-${this.#camRtcp!.address().port}`

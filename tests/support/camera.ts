@@ -30,9 +30,6 @@ export interface CameraOptions {
   sessionTimeout?: number;
   /** Require credentials (user/password below; defaults viewer / s3cret). */
   auth?: 'basic' | 'digest';
-  /** Serve rtsps:// with this PEM certificate and key (files). */
-  tlsCert?: string;
-  tlsKey?: string;
   /** Also serve a minimal ONVIF device (Device + Media services) for this stream. */
   onvif?: boolean;
   onvifPort?: number;

@@ -15,7 +15,7 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 gi.require_version("GstRtsp", "1.0")
-from gi.repository import Gio, GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
 TIMECODE_BITS = 32
@@ -273,8 +273,6 @@ def main() -> None:
     ap.add_argument("--onvif", action="store_true", help="also serve a minimal ONVIF device (prints ONVIF <url>)")
     ap.add_argument("--onvif-port", type=int, default=0)
     ap.add_argument("--onvif-clock-offset", type=int, default=0, help="the ONVIF device clock is this many seconds off")
-    ap.add_argument("--tls-cert", help="serve rtsps:// with this PEM certificate (and --tls-key)")
-    ap.add_argument("--tls-key")
     ap.add_argument("--user", default="viewer")
     ap.add_argument("--password", default="s3cret")
     args = ap.parse_args()
@@ -297,15 +295,11 @@ def main() -> None:
             ignore_keyframe_requests(media)
 
     factory.connect("media-configure", configure)
-    if args.auth != "none" or args.tls_cert:
+    if args.auth != "none":
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
         token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "viewer")
-        if args.tls_cert:
-            auth.set_tls_certificate(Gio.TlsCertificate.new_from_files(args.tls_cert, args.tls_key))
-        if args.auth == "none":
-            auth.set_default_token(token)
-        elif args.auth == "digest":
+        if args.auth == "digest":
             auth.add_digest(args.user, args.password, token)
             auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
         else:
@@ -349,7 +343,7 @@ def main() -> None:
         return True
 
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR1, drop_clients)
-    rtsp_url = f"{'rtsps' if args.tls_cert else 'rtsp'}://127.0.0.1:{server.get_bound_port()}{args.path}"
+    rtsp_url = f"rtsp://127.0.0.1:{server.get_bound_port()}{args.path}"
     if args.onvif:
         print(f"ONVIF {start_onvif(args, lambda: rtsp_url, medias)}", flush=True)
     print(f"READY {rtsp_url}", flush=True)

@@ -1,11 +1,10 @@
-// One RTSP control connection (RFC 2326) over TCP, or TLS for rtsps://: requests matched to responses by CSeq,
+// One RTSP control connection (RFC 2326) over TCP: requests matched to responses by CSeq,
 // Basic and Digest authentication, and the interleaved binary frames ($, channel, length)
 // that carry RTP/RTCP when the session runs over TCP. It parses strictly and bounds every
 // size, because a camera is untrusted input: anything malformed ends the connection with an
 // RtspError that says what was wrong, never an exception in the server.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import tls from 'node:tls';
 import { authorizationFor, parseChallenges, type Challenge } from './rtsp-auth.js';
 
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -62,16 +61,12 @@ export function socketErrorReason(err: NodeJS.ErrnoException): string {
     case 'EHOSTUNREACH': case 'ENETUNREACH': return 'camera host is unreachable';
     case 'ETIMEDOUT': return 'camera did not answer in time';
     case 'ECONNRESET': case 'EPIPE': return 'camera closed the connection';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT': case 'SELF_SIGNED_CERT_IN_CHAIN': case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': case 'CERT_HAS_EXPIRED': case 'CERT_NOT_YET_VALID': case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `camera's TLS certificate is not trusted (${err.code})`;
-    default:
-      if (err.code?.startsWith('ERR_SSL_')) return `TLS handshake with the camera failed (${err.code})`; return `camera connection failed: ${err.code ?? err.message}`;
+    default: return `camera connection failed: ${err.code ?? err.message}`;
   }
 }
 
 export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
-  readonly #socket: net.Socket | tls.TLSSocket;
+  readonly #socket: net.Socket;
   readonly #timeoutMs: number;
   #buf: Buffer = Buffer.alloc(0);
   #cseq = 0;
@@ -84,7 +79,7 @@ export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
   /** Session header value once SETUP answered (sent with every later request). */
   session?: string;
 
-  private constructor(socket: net.Socket | tls.TLSSocket, timeoutMs: number, credentials: { username?: string; password?: string }) {
+  private constructor(socket: net.Socket, timeoutMs: number, credentials: { username?: string; password?: string }) {
     super();
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
@@ -96,26 +91,17 @@ export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
     socket.on('close', () => this.#fail(new RtspError('camera closed the connection')));
   }
 
-  /**
-   * Opens the connection to the URL's host: TCP for rtsp:// (default port 554), TLS for
-   * rtsps:// (default port 322). With `tlsCa`, the camera's certificate must chain to it and
-   * name the host; without, any certificate is accepted (cameras' are self-signed), which
-   * still keeps credentials and media off the wire in clear.
-   */
-  static connect(url: string, timeoutMs: number, credentials: { username?: string; password?: string }, tlsCa?: Buffer): Promise<RtspConnection> {
+  /** Opens the TCP connection to the URL's host (default port 554). */
+  static connect(url: string, timeoutMs: number, credentials: { username?: string; password?: string }): Promise<RtspConnection> {
     const u = new URL(url);
-    if (u.protocol !== 'rtsp:' && u.protocol !== 'rtsps:') return Promise.reject(new RtspError(`the relay speaks rtsp:// and rtsps:// only, not ${u.protocol}`));
-    const host = u.hostname.replace(/^\[|\]$/g, '');
+    if (u.protocol !== 'rtsp:') return Promise.reject(new RtspError(`the relay speaks rtsp:// only, not ${u.protocol}`));
     return new Promise((resolve, reject) => {
-      const secure = u.protocol === 'rtsps:';
-      const socket = secure
-        ? tls.connect({ host, port: u.port ? Number(u.port) : 322, ...(net.isIP(host) ? {} : { servername: host }), rejectUnauthorized: tlsCa !== undefined, ...(tlsCa ? { ca: tlsCa } : {}) })
-        : net.connect({ host, port: u.port ? Number(u.port) : 554 });
+      const socket = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : 554 });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new RtspError('camera did not answer in time'));
       }, timeoutMs);
-      socket.once(secure ? 'secureConnect' : 'connect', () => {
+      socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new RtspConnection(socket, timeoutMs, credentials));
