@@ -146,6 +146,20 @@ export default definePlugin<Config>({
       return `/plugins/recording/play/${s.cameraId}/${s.name}?ticket=${encodeURIComponent(ticket)}`;
     };
 
+    // The cameras this deployment records that the caller may watch, each with its newest
+    // segment's start: the recordings page opens on one of them, and says which they are.
+    ctx.route({
+      method: 'GET', path: '/cameras',
+      async handler({ caller }) {
+        const ids = await ctx.access.visible(caller, [...new Set(recorders.map((r) => r.cameraId).filter((id) => id !== ''))]);
+        const names = new Map(ctx.cameras().map((c) => [c.id, c.name]));
+        const list = ids.map((id) => ({
+          id, name: names.get(id) ?? id,
+          newest: segmentsBetween(root, id, new Date(0), new Date(8.64e15)).at(-1)?.start.toISOString() ?? null,
+        }));
+        return { json: list };
+      },
+    });
     // The segments of a camera overlapping [from, to), each with a short-lived playback URL.
     ctx.route({
       method: 'GET', path: '/cameras/:id/segments',

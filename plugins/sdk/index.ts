@@ -9,7 +9,7 @@ import { z } from 'zod';
 export { z };
 
 /** The version of this API. Minor: additions; major: breaking changes. */
-export const HOST_API_VERSION = '1.0.0';
+export const HOST_API_VERSION = '1.1.0'; // 1.1: access.visible()
 
 /** What a plugin may ask the host for; context members of a capability not declared throw. */
 export type Capability = 'stream-tap' | 'http' | 'storage' | 'notify';
@@ -212,6 +212,11 @@ export interface AccessFacade {
    * refused live view. `purpose` names what was asked for (e.g. "snapshot", "recording").
    */
   mayView(caller: Caller, cameraId: string, purpose: string): Promise<boolean>;
+  /**
+   * The subset of `cameraIds` the caller may see now, for listings: nothing is recorded
+   * (asking to see one is what mayView is for).
+   */
+  visible(caller: Caller, cameraIds: string[]): Promise<string[]>;
   /** Records that the caller was served camera material (audited like a live view). */
   recordAccess(caller: Caller, cameraId: string, purpose: string, details?: Record<string, string | number>): void;
 }

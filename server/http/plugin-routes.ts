@@ -46,7 +46,9 @@ export function pluginRoutes(d: PluginRouteDeps): express.Router {
       const root = path.resolve(d.storageRoot, plugin);
       const file = path.resolve(root, out.file);
       if (!file.startsWith(root + path.sep)) throw new Error(`plugin ${plugin} asked to serve a file outside its storage`);
-      res.set(out.headers ?? {}).type(out.type).sendFile(file, { dotfiles: 'deny' });
+      // Relative to the plugin's root: only the file's own path inside the storage is judged
+      // for dot-names, not the folders above it (the default data folder is ./.data).
+      res.set(out.headers ?? {}).type(out.type).sendFile(path.relative(root, file), { root, dotfiles: 'deny' });
       return;
     }
     if ('json' in out) {

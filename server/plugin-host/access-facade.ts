@@ -20,6 +20,11 @@ export function pluginAccess(access: AccessService, audit: AuditLog): AccessFaca
         throw err;
       }
     },
+    async visible(caller, cameraIds) {
+      const ids = cameraIds.filter((id) => UUID.test(id));
+      const allowed = await Promise.all(ids.map((id) => access.canView(caller.userId, id)));
+      return ids.filter((_, i) => allowed[i]);
+    },
     recordAccess(caller, cameraId, purpose, details = {}) {
       audit.record({ actorId: caller.userId, action: 'media.access', target: `camera:${cameraId}`, address: caller.address, details: { purpose, ...details } });
     },

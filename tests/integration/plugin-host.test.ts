@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { HOST_API_VERSION } from '../../plugins/sdk/index.js';
 import { io, type Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
@@ -49,7 +50,7 @@ describe('plugin host with faulty plugins', { timeout: 120_000 }, () => {
 
   test('bad plugins are refused with a clear reason; the server starts and the good ones run', () => {
     assert.equal(status('bad-config').reason, 'invalid configuration: level: expected number, received string');
-    assert.match(status('old-api').reason!, /supports host API \^2\.0\.0; this host provides 1\.0\.0/);
+    assert.match(status('old-api').reason!, new RegExp(`supports host API \\^2\\.0\\.0; this host provides ${HOST_API_VERSION.replaceAll('.', '\\.')}$`));
     assert.match(status('missing-dep').reason!, /depends on not-enabled/);
     assert.match(status('setup-fails').reason!, /setup failed: plugin setup-fails did not declare the "storage" capability/);
     assert.equal(status('setup-fails').state, 'failed');

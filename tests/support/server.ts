@@ -11,16 +11,17 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
+/** `overrides.dataDir` names the data folder (removed at stop); otherwise a temporary one. */
 export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-test-'));
+  const dataDir = typeof overrides.dataDir === 'string' ? overrides.dataDir : fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-test-'));
   const config = loadConfig({
     port: 0,
     host: '127.0.0.1',
-    dataDir,
     demo: false,
     // The demo province and its named accounts (server/demo/demo-province.ts) in every test.
     demoAccounts: true,
     ...overrides,
+    dataDir,
     media: { workers: 2, logLevel: 'error', ...(overrides.media as object | undefined) },
     ingest: { graceMs: 2000, ...(overrides.ingest as object | undefined) },
     // The second factor has its own tests (tests/integration/totp.test.ts); elsewhere it is off.
