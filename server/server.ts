@@ -146,7 +146,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     const app = createApp({
       cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit,
-      probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents),
+      probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents, { ffmpegPath: media.ffmpeg.path }),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);

@@ -4,10 +4,14 @@ import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { AccessService, Caller } from '../access/AccessService.js';
 import { AppError, ErrorCode } from '../errors.js';
-import { incidentsCsv, incidentsPdf } from '../incidents/incident-export.js';
+import { exportMark, incidentsCsv, incidentsPdf, PDF_FONT } from '../incidents/incident-export.js';
+import { burnWatermark } from '../incidents/frame-watermark.js';
 import { INCIDENT_CATEGORIES, MAX_SNAPSHOT_BYTES, type IncidentService } from '../incidents/IncidentService.js';
-import { callerOf, wrap } from './handler.js';
+import { bearer, callerOf, wrap } from './handler.js';
 import { parse, pathId, uuid } from './validate.js';
+import { moduleLogger } from '../logger.js';
+
+const log = moduleLogger('http:incidents');
 
 const isoDate = z.coerce.date();
 const timeZone = z.string().max(64).refine((tz) => {
@@ -39,7 +43,12 @@ export const exportQuery = incidentsQuery.extend({
   tz: timeZone.default('Asia/Ho_Chi_Minh'),
 }).strict();
 
-export function incidentRoutes(access: AccessService, incidents: IncidentService): express.Router {
+export interface IncidentRouteOptions {
+  /** The ffmpeg binary that burns the exporter's mark into exported frames. */
+  ffmpegPath: string;
+}
+
+export function incidentRoutes(access: AccessService, incidents: IncidentService, options: IncidentRouteOptions): express.Router {
   const r = express.Router();
   const caller = (req: Request): Promise<Caller> => callerOf(access, req);
 
@@ -66,16 +75,30 @@ export function incidentRoutes(access: AccessService, incidents: IncidentService
   r.get('/incidents/export', wrap(async (req, res) => {
     const q = parse(exportQuery, req.query);
     const { format, lang, tz, ...period } = q;
-    const { rows, snapshots } = await incidents.exportRows(await caller(req), period, format, format === 'pdf');
+    const who = await access.caller(bearer(req));
+    const { rows, snapshots } = await incidents.exportRows({ userId: who.userId, address: req.ip ?? '' }, period, format, format === 'pdf');
     // The facility's name comes from its incidents: an empty report does not name a facility
     // the caller may not see (a dash stands for it).
     const facilityName = period.facilityId ? rows[0]?.facilityName ?? '—' : null;
-    const options = { lang, timeZone: tz, from: period.from, to: period.to, facilityName };
+    const exportOptions = { lang, timeZone: tz, from: period.from, to: period.to, facilityName, exportedBy: `${who.fullName} (${who.username})`, exportedAt: new Date() };
+    // Every frame leaves marked with who exported it, two at a time (each is one short ffmpeg run).
+    const marked = new Map<string, Buffer>();
+    const queue = [...snapshots];
+    await Promise.all([0, 1].map(async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        // A frame that cannot be marked is left out (never sent unmarked).
+        const image = await burnWatermark(options.ffmpegPath, PDF_FONT, next[1], exportMark(exportOptions)).catch((err: unknown) => {
+          log.warn({ err, incidentId: next![0] }, 'an incident frame could not be marked; left out of the export');
+          return undefined;
+        });
+        if (image) marked.set(next[0], image);
+      }
+    }));
     const day = (d: Date) => d.toISOString().slice(0, 10);
     const name = `su-co_${day(period.from)}_${day(period.to)}.${format}`;
     res.set('content-disposition', `attachment; filename="${name}"`);
-    if (format === 'csv') res.type('text/csv; charset=utf-8').send(incidentsCsv(rows, options));
-    else res.type('application/pdf').send(await incidentsPdf(rows, snapshots, options));
+    if (format === 'csv') res.type('text/csv; charset=utf-8').send(incidentsCsv(rows, exportOptions));
+    else res.type('application/pdf').send(await incidentsPdf(rows, marked, exportOptions));
   }));
   r.get('/incidents/:id', wrap(async (req, res) => {
     res.json(await incidents.get(await caller(req), pathId(req, 'no such incident')));

@@ -11,7 +11,8 @@ export type ExportLang = 'vi' | 'en';
 const TEXT = {
   vi: {
     title: 'Báo cáo sự cố camera giám sát',
-    period: 'Thời gian', facility: 'Cơ sở', all: 'Tất cả cơ sở trong phạm vi', count: 'Số sự cố', generated: 'Lập lúc',
+    period: 'Thời gian', facility: 'Cơ sở', all: 'Tất cả cơ sở trong phạm vi', count: 'Số sự cố', generated: 'Lập lúc', exportedBy: 'Người xuất',
+    zone: 'giờ',
     columns: ['Mã', 'Thời điểm', 'Tỉnh', 'Huyện', 'Cơ sở', 'Camera', 'Loại', 'Ghi chú', 'Người báo', 'Trạng thái', 'Xử lý lúc', 'Người xử lý', 'Kết quả xử lý', 'Số bình luận'],
     status: { OPEN: 'Đang mở', RESOLVED: 'Đã xử lý' },
     category: {
@@ -22,7 +23,8 @@ const TEXT = {
   },
   en: {
     title: 'Supervision camera incident report',
-    period: 'Period', facility: 'Facility', all: 'All facilities in scope', count: 'Incidents', generated: 'Generated',
+    period: 'Period', facility: 'Facility', all: 'All facilities in scope', count: 'Incidents', generated: 'Generated', exportedBy: 'Exported by',
+    zone: 'time zone',
     columns: ['Id', 'Time', 'Province', 'District', 'Facility', 'Camera', 'Category', 'Note', 'Filed by', 'Status', 'Resolved at', 'Resolved by', 'Resolution', 'Comments'],
     status: { OPEN: 'Open', RESOLVED: 'Resolved' },
     category: {
@@ -39,11 +41,38 @@ export interface ExportOptions {
   from: Date;
   to: Date;
   facilityName: string | null;
+  /** Who exported it ("Full Name (username)") and when: printed on the report and burnt into its frames. */
+  exportedBy: string;
+  exportedAt: Date;
 }
 
 function formatter(o: ExportOptions): (d: Date | null) => string {
   const f = new Intl.DateTimeFormat(o.lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: o.timeZone, dateStyle: 'short', timeStyle: 'medium' });
   return (d) => (d ? f.format(d) : '');
+}
+
+/**
+ * `YYYY-MM-DD HH:MM:SS` in the export's time zone: sorts as text and reads the same in every
+ * spreadsheet locale (the zone is named in the column header).
+ */
+export function sortableTime(timeZone: string): (d: Date | null) => string {
+  const f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  return (d) => {
+    if (!d) return '';
+    const p = Object.fromEntries(f.formatToParts(d).map((x) => [x.type, x.value]));
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  };
+}
+
+/** The zone's name and its offset at `at`, e.g. "Asia/Ho_Chi_Minh UTC+07:00" (no comma: it heads a CSV column). */
+function zoneLabel(timeZone: string, at: Date): string {
+  const offset = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  return `${timeZone} ${offset.replace('GMT', 'UTC') || 'UTC'}`;
+}
+
+/** The frame text burnt into exported pictures. */
+export function exportMark(o: ExportOptions): string {
+  return `${o.exportedBy} · ${sortableTime(o.timeZone)(o.exportedAt)}`;
 }
 
 export function categoryLabel(lang: ExportLang, category: IncidentView['category']): string {
@@ -52,9 +81,12 @@ export function categoryLabel(lang: ExportLang, category: IncidentView['category
 
 export function incidentsCsv(rows: IncidentView[], o: ExportOptions): string {
   const tx = TEXT[o.lang];
-  const when = formatter(o);
+  const when = sortableTime(o.timeZone);
+  const zone = `(${tx.zone} ${zoneLabel(o.timeZone, o.exportedAt)})`;
+  // The time columns (occurred, resolved) name their zone.
+  const header = tx.columns.map((c, i) => (i === 1 || i === 10 ? `${c} ${zone}` : c));
   return toCsv([
-    [...tx.columns],
+    header,
     ...rows.map((r) => [
       r.id, when(r.occurredAt), r.provinceName ?? '', r.districtName ?? '', r.facilityName ?? '', r.cameraName, tx.category[r.category], r.note,
       r.createdBy.fullName, tx.status[r.status], when(r.resolvedAt), r.resolvedBy ?? '', r.resolution ?? '', r.comments,
@@ -65,7 +97,10 @@ export function incidentsCsv(rows: IncidentView[], o: ExportOptions): string {
 /** A font with Vietnamese glyphs (PDF's built-in fonts have none). */
 export const PDF_FONT = process.env.PDF_FONT ?? '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 
-/** The report as a PDF: a header, then one block per incident with its snapshot when there is one. */
+/**
+ * The report as a PDF: a header naming who exported it and when, then one block per incident
+ * with its snapshot when there is one (the caller passes frames already watermarked).
+ */
 export function incidentsPdf(rows: IncidentView[], snapshots: Map<string, Buffer>, o: ExportOptions): Promise<Buffer> {
   if (!fs.existsSync(PDF_FONT)) throw new AppError(ErrorCode.Internal, `PDF export needs a Unicode font at ${PDF_FONT} (Debian: fonts-dejavu-core)`);
   const tx = TEXT[o.lang];
@@ -84,7 +119,8 @@ export function incidentsPdf(rows: IncidentView[], snapshots: Map<string, Buffer
     .text(`${tx.facility}: ${o.facilityName ?? tx.all}`)
     .text(`${tx.period}: ${when(o.from)} – ${when(o.to)}`)
     .text(`${tx.count}: ${rows.length}`)
-    .text(`${tx.generated}: ${when(new Date())}`);
+    .text(`${tx.generated}: ${when(o.exportedAt)}`)
+    .text(`${tx.exportedBy}: ${o.exportedBy}`);
   doc.moveDown();
   if (rows.length === 0) doc.fontSize(11).text(tx.none);
   const [, time, , , facility, camera, category, note, filedBy, status, , resolvedBy, resolution] = tx.columns;

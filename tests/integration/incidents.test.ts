@@ -137,8 +137,12 @@ describe('incidents', { timeout: 90_000 }, () => {
     assert.equal(csv.status, 200);
     assert.match(csv.headers.get('content-disposition')!, /attachment; filename="su-co_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv"/);
     const text = (csv.json as Buffer).toString('utf8');
-    assert.ok(text.startsWith('\ufeffMã,Thời điểm,Tỉnh,Huyện,Cơ sở,Camera,Loại'), text.slice(0, 80));
+    // Times sort as text, in a zone the header names.
+    assert.ok(text.startsWith('\ufeffMã,Thời điểm (giờ Asia/Ho_Chi_Minh UTC+07:00),Tỉnh,Huyện,Cơ sở,Camera,Loại'), text.slice(0, 100));
     const lines = text.trim().split('\r\n');
+    const first = await server.db.prisma.incident.findUniqueOrThrow({ where: { id: incidentId } });
+    const local = new Date(first.occurredAt.getTime() + 7 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+    assert.ok(lines.some((l) => l.startsWith(`${incidentId},${local},`)), `the first incident at ${local} (UTC+7): ${lines.join(' | ')}`);
     assert.equal(lines.length, 3, 'the header and the hotel\'s two incidents');
     assert.ok(lines.some((l) => l.includes('Người cách ly rời phòng') && l.includes('Đã xử lý') && l.includes('Trần Thị Bình')));
     assert.ok(lines.some((l) => l.includes(`"'=HYPERLINK(""http://x"")"`)), 'the formula is made inert');
@@ -152,8 +156,19 @@ describe('incidents', { timeout: 90_000 }, () => {
     for (const s of ['Báo cáo sự cố camera giám sát', 'Khách sạn Hoàng Anh (cách ly)', 'Phòng 204: người cách ly ra hành lang', 'Người cách ly rời phòng', 'Số sự cố: 2']) {
       assert.ok(words.includes(s), `the PDF says "${s}"`);
     }
+    assert.ok(words.includes('Người xuất: Trần Thị Bình (soyte)'), 'the PDF names who exported it');
     const images = execFileSync('pdfimages', ['-list', file]).toString('utf8');
     assert.match(images, /\bjpeg\b/, 'the captured frame is in the PDF');
+    // The frame leaves with the exporter's mark burnt in: not the stored picture, and visibly
+    // changed (text over it), where a plain re-encode would differ by a level or two.
+    assert.equal((pdf.json as Buffer).includes(jpeg), false, 'the stored frame is not embedded as it is');
+    execFileSync('pdfimages', ['-j', file, path.join(path.dirname(file), 'frame')]);
+    const exported = fs.readFileSync(path.join(path.dirname(file), 'frame-000.jpg'));
+    const gray = (img: Buffer) => execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'image2pipe', '-i', 'pipe:0', '-vf', 'scale=320:180', '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'], { input: img });
+    const [a, b] = [gray(jpeg), gray(exported)];
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
+    assert.ok(diff / a.length > 4, `the exported frame carries a mark (mean difference ${(diff / a.length).toFixed(2)})`);
     const en = await call('soyte', 'GET', `/api/incidents/export?${period()}&format=pdf&lang=en`);
     fs.writeFileSync(file, en.json as Buffer);
     assert.ok(execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-']).toString('utf8').includes('Supervision camera incident report'));
