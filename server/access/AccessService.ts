@@ -13,7 +13,7 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, requiresSecondFactor, type Place, type Subject } from './policy.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, pagesFor, requiresSecondFactor, type Place, type Subject } from './policy.js';
 import type { Duty } from './roles.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
 import type { SecretBox } from '../util/SecretBox.js';
@@ -162,12 +162,12 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 
   /** The active person behind an access token (HTTP and socket handshakes). */
-  async caller(token: string | undefined): Promise<{ userId: string; fullName: string }> {
+  async caller(token: string | undefined): Promise<{ userId: string; fullName: string; username: string }> {
     if (!token) throw new AppError(ErrorCode.Unauthenticated, 'sign in first');
     const userId = this.#tokens.verifyAccess(token);
     const user = await this.repo.userById(userId);
     if (!user || user.status !== 'ACTIVE') throw new AppError(ErrorCode.Unauthenticated, 'account not active');
-    return { userId, fullName: user.fullName };
+    return { userId, fullName: user.fullName, username: user.username };
   }
 
   // ---- decisions (ViewAccess) ---------------------------------------------------------------
@@ -384,9 +384,26 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     this.invalidate(s.inspectorId);
   }
 
-  /** The signed-in person, their organization and live assignments (GET /api/me). */
-  profile(caller: Caller) {
-    return this.repo.profile(caller.userId);
+  /**
+   * GET /api/me: the caller's own record for the client: who they are, their roles (with the scope's name
+   * and state), the pages they may use and the one they land on, and, when no role is live,
+   * whom to ask (the person who granted the latest one).
+   */
+  async profile(caller: Caller) {
+    const [p, subject] = await Promise.all([this.repo.profile(caller.userId), this.subject(caller.userId)]);
+    const now = new Date();
+    const names = await this.repo.scopeNames(p.assignments.flatMap((a) => (a.scopeId ? [a.scopeId] : [])));
+    const assignments = p.assignments.map(({ grantedBy: _g, ...a }) => ({
+      ...a,
+      scopeName: a.scopeId ? names.get(a.scopeId) ?? null : null,
+      state: a.revokedAt ? 'revoked' as const : a.expiresAt && a.expiresAt <= now ? 'expired' as const : 'active' as const,
+    }));
+    const { pages, home, rolesEnded } = pagesFor(subject ?? { userId: p.id, status: p.status, assignments: [], spotChecks: [] }, now);
+    const granter = p.assignments.find((a) => a.grantedBy)?.grantedBy;
+    const contact = rolesEnded && granter
+      ? { fullName: granter.fullName, position: granter.position, phone: granter.phone, email: granter.email, organization: granter.organization.name }
+      : null;
+    return { ...p, assignments, pages, home, rolesEnded, contact };
   }
 
   /**

@@ -251,14 +251,35 @@ export class AccessRepository {
     });
   }
 
+  /** A person's own record: their roles newest first (revoked ones too), each with who granted it. */
   profile(userId: string) {
     return this.#prisma.user.findUniqueOrThrow({
       where: { id: userId },
       select: {
         id: true, username: true, fullName: true, position: true, phone: true, email: true, status: true,
         organization: { select: { id: true, name: true, kind: true } },
-        assignments: { where: { revokedAt: null }, select: { id: true, role: true, scopeType: true, scopeId: true, effect: true, expiresAt: true } },
+        assignments: {
+          orderBy: { grantedAt: 'desc' },
+          take: 100,
+          select: {
+            id: true, role: true, scopeType: true, scopeId: true, effect: true, expiresAt: true, revokedAt: true, grantedAt: true,
+            grantedBy: { select: { fullName: true, position: true, phone: true, email: true, organization: { select: { name: true } } } },
+          },
+        },
       },
     });
+  }
+
+  /** Display names of scopes (provinces, districts, facilities, cameras) by id. */
+  async scopeNames(ids: string[]): Promise<Map<string, string>> {
+    const where = { id: { in: [...new Set(ids)] } };
+    const select = { id: true, name: true } as const;
+    const rows = ids.length === 0 ? [] : (await Promise.all([
+      this.#prisma.province.findMany({ where, select }),
+      this.#prisma.district.findMany({ where, select }),
+      this.#prisma.facility.findMany({ where, select }),
+      this.#prisma.camera.findMany({ where, select }),
+    ])).flat();
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 }

@@ -139,10 +139,31 @@ export function placeOfScope(scopeType: ScopeType, scopeId: string | null, looku
   return lookup(scopeType, scopeId);
 }
 
-/** Does this person need a second factor to sign in (a role that asks for it, above a single facility)? */
+/**
+ * Does this person need a second factor to sign in? Any role that sees camera names or video
+ * beyond one facility, and the roles that do so wherever they are granted (installers, ops).
+ */
 export function requiresSecondFactor(subject: Subject, now: Date): boolean {
   return subject.assignments.some((a) => isActive(a, now) && a.effect === 'ALLOW'
-    && ROLE_RULES[a.role].requiresTotp && SCOPE_RANK[a.scopeType] > SCOPE_RANK.FACILITY);
+    && (ROLE_RULES[a.role].secondFactor === 'always' || SCOPE_RANK[a.scopeType] > SCOPE_RANK.FACILITY));
+}
+
+/** The pages of the web client: the video wall, incidents, recordings, operations, the person's own account. */
+export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'account';
+
+/**
+ * The pages a person may use, and the one they land on: the wall for those who watch (roles
+ * that view, inspectors through their spot checks), operations for the report and dashboard
+ * duties, the account page for everyone (for a scope administrator it is their work, and for
+ * an account with no live role it says so). `rolesEnded`: no role of the person is live
+ * (every one expired or revoked), so there is nothing to do but ask for it again.
+ */
+export function pagesFor(subject: Subject, now: Date): { pages: Page[]; home: Page; rolesEnded: boolean } {
+  const live = subject.status === 'ACTIVE' ? subject.assignments.filter((a) => isActive(a, now) && a.effect === 'ALLOW') : [];
+  const watches = live.some((a) => ROLE_RULES[a.role].views || a.role === 'INSPECTOR');
+  const ops = live.some((a) => ROLE_RULES[a.role].duties.length > 0);
+  const pages: Page[] = [...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), 'account'];
+  return { pages, home: pages[0]!, rolesEnded: live.length === 0 };
 }
 
 /**

@@ -15,8 +15,12 @@ export interface RoleRule {
   facilityKinds?: readonly FacilityKind[];
   /** Scope types it may be granted at. */
   scopes: readonly ScopeType[];
-  /** Needs a TOTP second factor at login (roles above a single facility). */
-  requiresTotp: boolean;
+  /**
+   * When it needs a TOTP second factor at sign-in: 'always' for roles that administer cameras
+   * or see the whole node's camera names (installers, ops); 'above-facility' for the others,
+   * which need it once they see camera names or video beyond one facility.
+   */
+  secondFactor: 'always' | 'above-facility';
   /** What else it may do in its scope: read the 24/7 connection report, watch the SFU (ops). */
   duties: readonly Duty[];
   /** Vietnamese label for the interface. */
@@ -27,18 +31,20 @@ export interface RoleRule {
 const QUARANTINE = ['MILITARY_QUARANTINE', 'CIVILIAN_QUARANTINE'] as const;
 
 export const ROLE_RULES: Record<Role, RoleRule> = {
-  NATIONAL_MONITOR: { views: true, scopes: ['NATION'], duties: ['uptime-report'], requiresTotp: true, labelVi: 'Giám sát toàn quốc', labelEn: 'National monitor' },
+  NATIONAL_MONITOR: { views: true, scopes: ['NATION'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát toàn quốc', labelEn: 'National monitor' },
   // The Department of Health sees every centralized quarantine facility of its province,
   // military-run and civilian (hotels, schools included). Checkpoints belong to the police.
-  PROVINCIAL_HEALTH_MONITOR: { views: true, facilityKinds: QUARANTINE, scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], requiresTotp: true, labelVi: 'Giám sát Sở Y tế', labelEn: 'Provincial health monitor' },
-  MILITARY_MONITOR: { views: true, facilityKinds: ['MILITARY_QUARANTINE'], scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], requiresTotp: true, labelVi: 'Giám sát Bộ CHQS tỉnh', labelEn: 'Military monitor' },
-  POLICE_MONITOR: { views: true, facilityKinds: ['CHECKPOINT'], scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], requiresTotp: true, labelVi: 'Giám sát Công an tỉnh', labelEn: 'Police monitor' },
-  FACILITY_LEADER: { views: true, scopes: ['FACILITY'], duties: [], requiresTotp: false, labelVi: 'Lãnh đạo cơ sở', labelEn: 'Facility leader' },
+  PROVINCIAL_HEALTH_MONITOR: { views: true, facilityKinds: QUARANTINE, scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Sở Y tế', labelEn: 'Provincial health monitor' },
+  MILITARY_MONITOR: { views: true, facilityKinds: ['MILITARY_QUARANTINE'], scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Bộ CHQS tỉnh', labelEn: 'Military monitor' },
+  POLICE_MONITOR: { views: true, facilityKinds: ['CHECKPOINT'], scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Công an tỉnh', labelEn: 'Police monitor' },
+  FACILITY_LEADER: { views: true, scopes: ['FACILITY'], duties: [], secondFactor: 'above-facility', labelVi: 'Lãnh đạo cơ sở', labelEn: 'Facility leader' },
   // Inspectors watch only through spot checks (SpotCheck rows), never through the role.
-  INSPECTOR: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT'], duties: [], requiresTotp: false, labelVi: 'Thanh tra (CDC)', labelEn: 'Inspector' },
-  INSTALLER: { views: false, scopes: ['PROVINCE', 'DISTRICT', 'FACILITY'], duties: [], requiresTotp: false, labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
-  OPS: { views: false, scopes: ['NATION', 'PROVINCE'], duties: ['uptime-report', 'operations'], requiresTotp: false, labelVi: 'Vận hành', labelEn: 'Operations' },
-  SCOPE_ADMIN: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY'], duties: [], requiresTotp: true, labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
+  INSPECTOR: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT'], duties: [], secondFactor: 'above-facility', labelVi: 'Thanh tra (CDC)', labelEn: 'Inspector' },
+  // Installers (the telecom operators who connect each facility) follow the connection
+  // report of their scope: it is how their progress against the deadlines is tracked.
+  INSTALLER: { views: false, scopes: ['PROVINCE', 'DISTRICT', 'FACILITY'], duties: ['uptime-report'], secondFactor: 'always', labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
+  OPS: { views: false, scopes: ['NATION', 'PROVINCE'], duties: ['uptime-report', 'operations'], secondFactor: 'always', labelVi: 'Vận hành', labelEn: 'Operations' },
+  SCOPE_ADMIN: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY'], duties: [], secondFactor: 'above-facility', labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
 };
 
 /** Breadth of a scope type: a grant may never be broader than the granter's own scope. */

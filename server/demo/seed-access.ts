@@ -5,7 +5,7 @@ import type { PrismaClient } from '../db/generated/client.js';
 import { hashPassword } from '../access/passwords.js';
 import { moduleLogger } from '../logger.js';
 import type { SecretBox } from '../util/SecretBox.js';
-import { DEMO_DISTRICTS, DEMO_FACILITIES, DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEMO_PROVINCES, DEMO_USERS, demoTotpSecret } from './demo-province.js';
+import { DEMO_DISTRICTS, DEMO_FACILITIES, DEMO_IDS, DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEMO_PROVINCES, DEMO_USERS, demoTotpSecret } from './demo-province.js';
 
 const log = moduleLogger('demo');
 const DAY = 86_400_000;
@@ -14,6 +14,31 @@ const DAY = 86_400_000;
 export async function placeDemoCameras(prisma: PrismaClient): Promise<void> {
   for (const f of DEMO_FACILITIES) {
     await prisma.camera.updateMany({ where: { name: f.camera, facilityId: null }, data: { facilityId: f.id } });
+  }
+}
+
+/**
+ * Who granted each demo role, as a real deployment would have it: roles inside Gia Lai by its
+ * scope administrator (quantri), the others by the national one (quantri-tw). An account whose
+ * roles have ended is told whom to ask from this. Fills in only grants that name nobody.
+ */
+async function recordDemoGranters(prisma: PrismaClient): Promise<void> {
+  const admins = await prisma.user.findMany({ where: { username: { in: ['quantri', 'quantri-tw'] } }, select: { id: true, username: true } });
+  const id = (username: string) => admins.find((a) => a.username === username)?.id;
+  const gialaiDistricts = new Set(DEMO_DISTRICTS.filter((d) => d.provinceId === DEMO_IDS.gialai).map((d) => d.id));
+  const inGialai = new Set<string>([DEMO_IDS.gialai, ...gialaiDistricts, ...DEMO_FACILITIES.filter((f) => gialaiDistricts.has(f.districtId)).map((f) => f.id)]);
+  for (const u of DEMO_USERS) {
+    if (u.username === 'quantri-tw') continue;
+    const user = await prisma.user.findUnique({ where: { username: u.username }, select: { id: true } });
+    if (!user) continue;
+    for (const r of u.roles) {
+      const granter = u.username !== 'quantri' && r.scopeId !== null && inGialai.has(r.scopeId) ? id('quantri') : id('quantri-tw');
+      if (!granter) continue;
+      await prisma.roleAssignment.updateMany({
+        where: { userId: user.id, role: r.role, scopeType: r.scopeType, scopeId: r.scopeId, grantedById: null },
+        data: { grantedById: granter },
+      });
+    }
   }
 }
 
@@ -65,5 +90,6 @@ export async function seedDemoAccess(prisma: PrismaClient, box: SecretBox): Prom
     }
     created++;
   }
+  await recordDemoGranters(prisma);
   if (created) log.info({ accounts: created }, 'demo province and accounts seeded');
 }

@@ -1,4 +1,5 @@
-// The second factor for roles above facility scope: required, never accepted twice, and
+// The second factor for every role that sees camera names or video beyond one facility, and
+// for installers and ops wherever they are granted: required, never accepted twice, and
 // enrolled at first sign-in before any session exists.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -46,6 +47,15 @@ describe('second factor (TOTP)', { timeout: 60_000 }, () => {
     const leader = await signIn('khachsan');
     assert.equal(leader.status, 200);
     assert.ok(leader.json.accessToken);
+  });
+
+  test('every other demo role needs the code: monitors, inspectors, scope admins, ops, and the installer even at one facility', async () => {
+    const asked: string[] = [];
+    for (const username of ['quocgia', 'soyte', 'quansu', 'congan', 'soyte-chan', 'thanhtra', 'kythuat', 'vanhanh', 'quantri', 'quantri-tw']) {
+      const r = await signIn(username);
+      if (r.json.error?.code === 'TOTP_REQUIRED') asked.push(username);
+    }
+    assert.deepEqual(asked, ['quocgia', 'soyte', 'quansu', 'congan', 'soyte-chan', 'thanhtra', 'kythuat', 'vanhanh', 'quantri', 'quantri-tw']);
   });
 
   test('a new account above facility scope enrols its second factor before it gets a session', async () => {

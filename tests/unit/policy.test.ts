@@ -3,7 +3,7 @@
 // same table through the database and the signaling server).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, type Place, type Subject } from '../../server/access/policy.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, pagesFor, requiresSecondFactor, type Place, type Subject } from '../../server/access/policy.js';
 import { DEMO_FACILITIES, DEMO_IDS, DEMO_USERS } from '../../server/demo/demo-province.js';
 import { CAMERA_COLUMNS, EXPECTED_VIEW, type CameraColumn } from '../support/access-expectations.js';
 
@@ -134,7 +134,9 @@ test('duties: the connection report follows each monitor\'s scope and facility k
   assert.equal(row('soyte-chan', 'uptime-report'), 'Y.Y...', 'a deny over the hotel hides it');
   assert.equal(row('vanhanh', 'uptime-report'), 'YYYYYY');
   assert.equal(row('vanhanh', 'operations'), 'YYYYYY');
-  for (const username of ['khachsan', 'thanhtra', 'kythuat', 'quantri', 'soyte-tamdung', 'soyte-hethan']) {
+  assert.equal(row('kythuat', 'uptime-report'), '.Y....', 'the installer follows the connection of the facility they connect');
+  assert.equal(row('kythuat', 'operations'), '......');
+  for (const username of ['khachsan', 'thanhtra', 'quantri', 'soyte-tamdung', 'soyte-hethan']) {
     assert.equal(row(username, 'uptime-report'), '......', username);
     assert.equal(holdsDuty(subjectOf(username), 'uptime-report', NOW), false, username);
   }
@@ -142,4 +144,41 @@ test('duties: the connection report follows each monitor\'s scope and facility k
   assert.equal(holdsDuty(subjectOf('vanhanh'), 'operations', NOW), true);
   assert.equal(decideDuty(subjectOf('vanhanh'), 'operations', {}, NOW), true, 'nation-wide ops covers the whole node');
   assert.equal(decideDuty(subjectOf('soyte'), 'uptime-report', {}, NOW), false, 'a province is not the nation');
+});
+
+test('pages: each person lands where their work is, and is offered only what they may use', () => {
+  const pages = (username: string) => {
+    const p = pagesFor(subjectOf(username), NOW);
+    return `${p.home}: ${p.pages.join(' ')}${p.rolesEnded ? ' (roles ended)' : ''}`;
+  };
+  const monitor = 'wall: wall incidents recordings ops account';
+  assert.equal(pages('quocgia'), monitor);
+  assert.equal(pages('soyte'), monitor);
+  assert.equal(pages('quansu'), monitor);
+  assert.equal(pages('congan'), monitor);
+  assert.equal(pages('soyte-chan'), monitor);
+  assert.equal(pages('khachsan'), 'wall: wall incidents recordings account');
+  assert.equal(pages('thanhtra'), 'wall: wall incidents recordings account', 'inspectors watch through spot checks');
+  assert.equal(pages('kythuat'), 'ops: ops account');
+  assert.equal(pages('vanhanh'), 'ops: ops account');
+  assert.equal(pages('quantri'), 'account: account');
+  assert.equal(pages('quantri-tw'), 'account: account');
+  assert.equal(pages('soyte-hethan'), 'account: account (roles ended)');
+  assert.equal(pages('soyte-tamdung'), 'account: account (roles ended)', 'a suspended account holds nothing live');
+  // A revoked role counts like an expired one.
+  const s = subjectOf('khachsan');
+  s.assignments[0]!.revokedAt = NOW;
+  assert.equal(pagesFor(s, NOW).rolesEnded, true);
+});
+
+test('the second factor: every role beyond one facility, and installers and ops wherever they are', () => {
+  const needs = DEMO_USERS.filter((u) => requiresSecondFactor(subjectOf(u.username), NOW)).map((u) => u.username);
+  assert.deepEqual(needs, ['quocgia', 'soyte', 'quansu', 'congan', 'thanhtra', 'kythuat', 'vanhanh', 'quantri', 'quantri-tw', 'soyte-chan', 'soyte-tamdung']);
+  // A facility leader at one camera needs none; an installer at one facility does.
+  const leader: Subject = { userId: 'x', status: 'ACTIVE', spotChecks: [], assignments: [{ id: 'a', role: 'FACILITY_LEADER', scopeType: 'CAMERA', scopeId: 'c', effect: 'ALLOW', expiresAt: null, revokedAt: null }] };
+  assert.equal(requiresSecondFactor(leader, NOW), false);
+  leader.assignments[0]!.role = 'INSTALLER';
+  assert.equal(requiresSecondFactor(leader, NOW), true);
+  // An expired role asks for nothing.
+  assert.equal(requiresSecondFactor(subjectOf('soyte-hethan'), NOW), false);
 });
