@@ -1,6 +1,8 @@
 // Synthetic RTSP cameras for the demo site: ffmpeg draws a test pattern with a burnt-in
 // clock and encodes H.264 to RTP on a loopback UDP port; a minimal RTSP server (TCP
-// interleaved transport) serves each feed at rtsp://127.0.0.1:<port>/demo/<n>.
+// interleaved transport) serves each feed at rtsp://127.0.0.1:<port>/demo/<n>. A feed with a
+// sub stream is encoded a second time, smaller, by the same ffmpeg process (the picture is
+// drawn once), and served at <path>/sub, as real cameras offer a main and a sub stream.
 // It is a real RTSP server process-side: the camera ingest pulls it exactly as a real camera.
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -20,34 +22,64 @@ export interface SimulatedFeed {
   fps: number;
   /** Frames between IDRs. */
   gop: number;
+  /** A second, smaller encoding served at `${path}/sub`. */
+  sub?: { width: number; height: number };
 }
 
-interface Feed extends SimulatedFeed {
+/** One served stream: a feed's main encoding, or its sub stream. */
+interface Feed {
+  path: string;
   sdp?: string;
-  proc?: ChildProcess;
   socket?: dgram.Socket;
   clients: Set<net.Socket>;
 }
 
+/** One ffmpeg process and the streams it encodes (main, then sub). */
+interface Encoder {
+  spec: SimulatedFeed;
+  streams: Feed[];
+  proc?: ChildProcess;
+}
+
 const PDEATHSIG = process.platform === 'linux' && fs.existsSync('/usr/bin/setpriv');
 
-function encoderArgs(f: SimulatedFeed, rtpPort: number): string[] {
+function encoderArgs(f: SimulatedFeed, rtpPorts: number[]): string[] {
   const text = `${f.label}  %{localtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}`;
   const x264 = f.profile === 'high'
     ? ['-preset', 'veryfast', '-profile:v', 'high']
     : ['-preset', 'ultrafast', '-profile:v', 'baseline'];
-  return [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-re',
-    '-f', 'lavfi', '-i', `testsrc2=size=${f.width}x${f.height}:rate=${f.fps}`,
-    '-vf', `drawtext=text='${text}':fontsize=${Math.round(f.height / 14)}:fontcolor=white:box=1:boxcolor=black@0.6:x=12:y=12`,
+  const encode = (kbps: number) => [
     '-c:v', 'libx264', ...x264, '-tune', 'zerolatency', '-g', String(f.gop), '-keyint_min', String(f.gop),
-    '-sc_threshold', '0', '-bf', '0', '-b:v', '900k', '-maxrate', '900k', '-bufsize', '900k', '-pix_fmt', 'yuv420p',
-    '-f', 'rtp', '-payload_type', '96', `rtp://127.0.0.1:${rtpPort}?pkt_size=1200`,
+    '-sc_threshold', '0', '-bf', '0', '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`, '-pix_fmt', 'yuv420p',
   ];
+  const drawn = `drawtext=text='${text}':fontsize=${Math.round(f.height / 14)}:fontcolor=white:box=1:boxcolor=black@0.6:x=12:y=12`;
+  const rtp = (port: number) => ['-f', 'rtp', '-payload_type', '96', `rtp://127.0.0.1:${port}?pkt_size=1200`];
+  const input = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${f.width}x${f.height}:rate=${f.fps}`];
+  if (!f.sub) return [...input, '-vf', drawn, ...encode(900), ...rtp(rtpPorts[0]!)];
+  return [
+    ...input,
+    '-filter_complex', `[0:v]${drawn},split=2[main][s];[s]scale=${f.sub.width}:${f.sub.height}[sub]`,
+    '-map', '[main]', ...encode(900), ...rtp(rtpPorts[0]!),
+    '-map', '[sub]', ...encode(250), ...rtp(rtpPorts[1]!),
+  ];
+}
+
+/** The SDP ffmpeg prints for several RTP outputs, cut into one SDP per output (session part + its media). */
+export function splitSdp(sdp: string): string[] {
+  const lines = sdp.trim().split(/\r?\n/);
+  const first = lines.findIndex((l) => l.startsWith('m='));
+  const session = lines.slice(0, first);
+  const out: string[] = [];
+  for (let i = first; i < lines.length; i++) {
+    if (lines[i]!.startsWith('m=')) out.push([...session, lines[i]!].join('\n'));
+    else out[out.length - 1] += `\n${lines[i]}`;
+  }
+  return out.map((s) => `${s}\n`);
 }
 
 export class RtspSimulator {
   readonly #feeds = new Map<string, Feed>();
+  readonly #encoders: Encoder[] = [];
   readonly #server: net.Server;
   readonly #ffmpeg: string;
   #port = 0;
@@ -55,14 +87,19 @@ export class RtspSimulator {
 
   private constructor(ffmpeg: string, feeds: SimulatedFeed[]) {
     this.#ffmpeg = ffmpeg;
-    for (const f of feeds) this.#feeds.set(f.path, { ...f, clients: new Set() });
+    for (const spec of feeds) {
+      const streams = [{ path: spec.path, clients: new Set<net.Socket>() }];
+      if (spec.sub) streams.push({ path: `${spec.path}/sub`, clients: new Set() });
+      for (const f of streams) this.#feeds.set(f.path, f);
+      this.#encoders.push({ spec, streams });
+    }
     this.#server = net.createServer((sock) => this.#serve(sock));
   }
 
   /** Starts the encoders and the RTSP server; `port` 0 picks a free one (falls back to 0 if taken). */
   static async start(ffmpeg: string, feeds: SimulatedFeed[], port = 0): Promise<RtspSimulator> {
     const sim = new RtspSimulator(ffmpeg, feeds);
-    await Promise.all([...sim.#feeds.values()].map((f) => sim.#startFeed(f)));
+    await Promise.all(sim.#encoders.map((e) => sim.#startEncoder(e)));
     sim.#port = await new Promise<number>((resolve, reject) => {
       const listen = (p: number) => {
         sim.#server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' && p !== 0 ? listen(0) : reject(err)));
@@ -78,7 +115,7 @@ export class RtspSimulator {
     return `rtsp://127.0.0.1:${this.#port}${path}`;
   }
 
-  async #startFeed(feed: Feed): Promise<void> {
+  async #openSocket(feed: Feed): Promise<number> {
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     feed.socket = socket;
@@ -91,27 +128,35 @@ export class RtspSimulator {
       pkt.copy(frame, 4);
       for (const c of feed.clients) if (c.writableLength < 2_000_000) c.write(frame);
     });
-    const args = encoderArgs(feed, socket.address().port);
+    return socket.address().port;
+  }
+
+  async #startEncoder(enc: Encoder): Promise<void> {
+    const ports = await Promise.all(enc.streams.map((f) => this.#openSocket(f)));
+    const args = encoderArgs(enc.spec, ports);
     const proc = PDEATHSIG
       ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', this.#ffmpeg, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(this.#ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    feed.proc = proc;
-    proc.stderr!.on('data', (d: Buffer) => log.warn({ feed: feed.path, msg: String(d).trim().slice(0, 300) }, 'demo encoder'));
+    enc.proc = proc;
+    const path = enc.spec.path;
+    proc.stderr!.on('data', (d: Buffer) => log.warn({ feed: path, msg: String(d).trim().slice(0, 300) }, 'demo encoder'));
     proc.on('exit', (code, signal) => {
-      if (!this.#closed) log.error({ feed: feed.path, code, signal }, 'demo encoder exited');
+      if (!this.#closed) log.error({ feed: path, code, signal }, 'demo encoder exited');
     });
-    feed.sdp = await new Promise<string>((resolve, reject) => {
+    // ffmpeg prints one SDP for all its RTP outputs: wait for every output's fmtp line.
+    const sdp = await new Promise<string>((resolve, reject) => {
       let out = '';
       const onData = (d: Buffer) => {
         out += String(d);
-        if (/a=rtpmap:96[^\n]*\n[\s\S]*a=fmtp:96[^\n]*\n/.test(out)) {
+        if ((out.match(/a=fmtp:96[^\n]*\n/g) ?? []).length >= enc.streams.length) {
           proc.stdout!.off('data', onData);
           resolve(out.replace(/^SDP:\s*/, ''));
         }
       };
       proc.stdout!.on('data', onData);
-      proc.once('exit', () => reject(new Error(`demo encoder for ${feed.path} exited before its SDP`)));
+      proc.once('exit', () => reject(new Error(`demo encoder for ${path} exited before its SDP`)));
     });
+    splitSdp(sdp).forEach((part, i) => { enc.streams[i]!.sdp = part; });
   }
 
   #serve(sock: net.Socket): void {
@@ -199,10 +244,12 @@ export class RtspSimulator {
     if (this.#closed) return;
     this.#closed = true;
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const f of this.#feeds.values()) for (const c of f.clients) c.destroy();
-    await Promise.all([...this.#feeds.values()].map(async (f) => {
+    for (const f of this.#feeds.values()) {
+      for (const c of f.clients) c.destroy();
       f.socket?.close();
-      const p = f.proc;
+    }
+    await Promise.all(this.#encoders.map(async (e) => {
+      const p = e.proc;
       if (p && p.exitCode === null && p.signalCode === null) {
         const exited = new Promise((r) => p.once('exit', r));
         p.kill('SIGTERM');

@@ -31,7 +31,12 @@ describe('demo site', { timeout: 120_000 }, () => {
     await Promise.all(cameras.map((c) => expectFrames(page!, c.id, 10, 15_000)));
     console.log(`# all four demo tiles rendered 10 frames ${Date.now() - t0} ms after the page opened`);
     await screenshot(page, 'demo-grid');
-    assert.equal(await page.locator('.tile:not([hidden])[data-playing]').count(), 4, 'four tiles play');
+    // Each demo camera has a sub stream: the grid plays it; a maximized tile plays the main one.
+    assert.equal(await page.locator('.tile:not([hidden])[data-playing="sub"]').count(), 4, 'four tiles play their sub streams');
+    const first = page.locator(`.tile[data-camera-id="${cameras[0]!.id}"]`);
+    await first.dblclick();
+    await page.locator(`.tile[data-camera-id="${cameras[0]!.id}"][data-playing="main"]`).waitFor({ timeout: 15_000 });
+    await first.dblclick();
     const health = await (await fetch(`${server.url}/healthz`)).json();
     assert.equal(health.status, 'ok');
   });
