@@ -1,7 +1,7 @@
 // Bundles the web client with esbuild into client/dist: the supervision page (index.html,
 // app.js), the operations page (ops.html, ops.js, ops.css with the chart styles) and the
 // recordings page (recordings.html, recordings.js), the incidents page (incidents.html,
-// incidents.js); app.css shared.
+// incidents.js), the account page (account.html, account.js); app.css shared.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ export async function buildClient({ minify = true } = {}) {
       ops: path.join(root, 'client', 'src', 'ops', 'main.ts'),
       recordings: path.join(root, 'client', 'src', 'recordings', 'main.ts'),
       incidents: path.join(root, 'client', 'src', 'incidents', 'main.ts'),
+      account: path.join(root, 'client', 'src', 'account', 'main.ts'),
     },
     bundle: true,
     format: 'esm',
@@ -28,7 +29,7 @@ export async function buildClient({ minify = true } = {}) {
     legalComments: 'linked',
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'ops.html', 'recordings.html', 'incidents.html']) {
+  for (const f of ['index.html', 'ops.html', 'recordings.html', 'incidents.html', 'account.html']) {
     fs.writeFileSync(path.join(out, f), expandIncludes(fs.readFileSync(path.join(root, 'client', f), 'utf8')));
   }
   fs.copyFileSync(path.join(root, 'client', 'app.css'), path.join(out, 'app.css'));

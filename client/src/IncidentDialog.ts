@@ -3,7 +3,7 @@
 // The frame is uploaded right after the incident is filed.
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import { apiSend } from './api.js';
-import { formatDateTime, t, type MessageKey } from './i18n.js';
+import { errorText, formatDateTime, t, type MessageKey } from './i18n.js';
 
 export const CATEGORIES = ['PERSON_LEFT_ROOM', 'MISSING_MASK', 'UNAUTHORISED_VISITOR', 'STAFF_PROTOCOL_BREACH', 'CAMERA_TAMPERING', 'OTHER'] as const;
 
@@ -94,7 +94,7 @@ export class IncidentDialog {
       this.close();
       this.#onDone(t('incident.filed'));
     } catch (err) {
-      this.el.querySelector('.error')!.textContent = t('incident.failed', { message: (err as Error).message });
+      this.el.querySelector('.error')!.textContent = t('incident.failed', { message: errorText(err) });
     } finally {
       submit.disabled = false;
     }

@@ -18,7 +18,7 @@ import type { CameraClock } from '../../server/media/Ingest.js';
 import { apiGet } from './api.js';
 import { currentSession } from './auth.js';
 import { Watermark, watermarkText } from './Watermark.js';
-import { t } from './i18n.js';
+import { errorText, t } from './i18n.js';
 import type { MediaClient, Subscription } from './MediaClient.js';
 import { RequestError } from './signaling.js';
 
@@ -387,8 +387,8 @@ export class Tile {
         this.el.classList.remove('connecting'); // a notice, not a spinner
         return;
       }
-      const message = err instanceof RequestError ? err.message : (err as Error).message;
-      this.#notice.textContent = `${t('reconnecting')} ${message}`;
+      // The server's reason in the person's language; a transport failure (no code) needs none.
+      this.#notice.textContent = err instanceof RequestError ? `${t('reconnecting')} ${errorText(err)}` : t('reconnecting');
       this.#scheduleRetry();
     } finally {
       // A scheduled retry keeps the spinner (the tile is still reconnecting): removing it here
@@ -448,7 +448,13 @@ export class Tile {
     }
     if (this.#decodeMs !== undefined) parts.push(`${t('decode')} ${this.#decodeMs.toFixed(1)} ms`);
     if (this.#bufferMs !== undefined) parts.push(`${t('buffer')} ${Math.round(this.#bufferMs)} ms`);
-    this.#stats.textContent = parts.join(' · ');
+    // The stream's name always shows; the engineering figures only when the person asks
+    // for them (body.show-figures; client/src/main.ts).
+    const [streamName, ...figures] = parts;
+    this.#stats.replaceChildren(
+      Object.assign(document.createElement('span'), { className: 'stream-name', textContent: streamName }),
+      Object.assign(document.createElement('span'), { className: 'figures', textContent: ` · ${figures.join(' · ')}` }),
+    );
     this.el.dataset.fps = String(Math.round(this.#fps));
   }
 

@@ -1,5 +1,6 @@
 // The signed-in person's tokens, kept in sessionStorage (gone when the tab closes): a
 // short-lived access token for the signaling handshake and a refresh token to renew it.
+import { ApiError } from './api.js';
 
 export interface Session {
   accessToken: string;
@@ -43,10 +44,10 @@ function sessionFrom(json: { accessToken: string; refreshToken: string; user: { 
 /** Password (and, when asked for, the authenticator code) -> a session, or the next step. */
 export async function signIn(username: string, password: string, totp?: string): Promise<SignInResult> {
   const res = await post('/api/auth/login', totp ? { username, password, totp } : { username, password });
-  const json = await res.json();
+  const json = await res.json().catch(() => ({}));
   if (!res.ok) {
     if (json.error?.code === 'TOTP_REQUIRED') return { kind: 'totp-required' };
-    throw new Error(json.error?.message ?? res.statusText);
+    throw new ApiError(res.status, json.error?.code, json.error?.message ?? res.statusText);
   }
   if (json.totpEnrollment) return { kind: 'enroll', ...json.totpEnrollment };
   return { kind: 'session', session: sessionFrom(json) };
@@ -56,7 +57,7 @@ export async function signIn(username: string, password: string, totp?: string):
 export async function enrollTotp(enrollmentToken: string, code: string): Promise<Session> {
   const res = await post('/api/auth/totp', { enrollmentToken, code });
   const json = await res.json();
-  if (!res.ok) throw new Error(json.error?.message ?? res.statusText);
+  if (!res.ok) throw new ApiError(res.status, json.error?.code, json.error?.message ?? res.statusText);
   return sessionFrom(json);
 }
 

@@ -2,7 +2,7 @@
 // asks for one, or the enrolment of a new second factor. It builds its own markup, so each
 // page only says where it goes and what happens once signed in.
 import { enrollTotp, signIn, type Session } from './auth.js';
-import { t } from './i18n.js';
+import { errorText, t } from './i18n.js';
 
 const MARKUP = `
   <h2 id="login-title"></h2>
@@ -14,6 +14,7 @@ const MARKUP = `
     <a id="enroll-uri" href="#">otpauth://</a>
   </div>
   <label id="totp-field" hidden><span id="totp-label"></span><input name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6"></label>
+  <p id="login-prompt" role="status" hidden></p>
   <button id="login-submit" type="submit"></button>
   <p id="login-error" role="alert"></p>
   <p id="login-notice" class="muted"></p>`;
@@ -50,6 +51,7 @@ export class LoginForm {
     this.#q('#password-label').textContent = t('password');
     this.#q('#login-notice').textContent = t('notice');
     this.#q('#totp-label').textContent = t('totp');
+    if (!this.#q('#login-prompt').hidden) this.#q('#login-prompt').textContent = t('totpAsk');
   }
 
   /** Shows the form, with why the person must sign in (their session ended) when there is a reason. */
@@ -76,13 +78,17 @@ export class LoginForm {
         this.el.reset();
         this.#q('#totp-field').hidden = true;
         this.#q('#enroll').hidden = true;
+        this.#q('#login-prompt').hidden = true;
         this.#pendingEnrollment = undefined;
         onSignedIn(r.session);
       } else {
         this.#askForCode(r.kind === 'enroll' ? r : undefined);
       }
     } catch (err) {
-      error.textContent = `${t('signInFailed')}: ${(err as Error).message}`;
+      // The server's answer is the same for a wrong name, password, code or status, on purpose.
+      const code = (err as { code?: string }).code;
+      const why = code === 'UNAUTHENTICATED' ? t(this.#pendingEnrollment ? 'enrollFailed' : 'loginFailed') : errorText(err);
+      error.textContent = `${t('signInFailed')}: ${why}`;
     }
   }
 
@@ -98,7 +104,10 @@ export class LoginForm {
       link.href = enrollment.uri;
       link.textContent = enrollment.uri;
     } else {
-      this.#q('#login-error').textContent = t('totpAsk');
+      // A question for the person, not an error: it gets its own, calm line.
+      const prompt = this.#q('#login-prompt');
+      prompt.textContent = t('totpAsk');
+      prompt.hidden = false;
     }
     this.#input('totp').focus();
   }

@@ -2,12 +2,13 @@
 // drag and drop, saved per person on the server), an inspector's spot checks, and the
 // session (sign-in, silent renewal, a clear message when it ends).
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
-import { apiJson, apiSend } from './api.js';
+import { ApiError, apiJson, apiSend } from './api.js';
 import { currentSession, keepSessionFresh, renew, signOut } from './auth.js';
-import { currentLang, setLang, t } from './i18n.js';
+import { currentLang, errorText, setLang, t } from './i18n.js';
 import { IncidentDialog } from './IncidentDialog.js';
 import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
+import { enterPage, hidePages, relabelNav, setupMenu, type Me } from './nav.js';
 import { connect, request, type ClientSocket } from './signaling.js';
 import { SpotChecks, spotCheckPlace } from './SpotChecks.js';
 import { Tree, type PlacesTree } from './Tree.js';
@@ -32,7 +33,10 @@ const camerasReady = new Promise<void>((resolve) => { camerasLoaded = resolve; }
 const layoutParam = asLayout(Number(new URLSearchParams(location.search).get('layout')));
 
 const tree = new Tree({
-  pick: (camera) => wall?.put(wall.selected, camera),
+  pick: (camera) => {
+    wall?.put(wall.selected, camera);
+    foldPlaces(true); // on a phone, back to the picture
+  },
   openAll: (list) => wall?.openSet(list),
 });
 const spotChecks = new SpotChecks({
@@ -50,7 +54,17 @@ const spotChecks = new SpotChecks({
   },
 });
 const incidentDialog = new IncidentDialog((message) => showBanner(message, 'info'));
-aside.replaceChildren(spotChecks.el, Object.assign(document.createElement('h2'), { id: 'cameras-heading' }), tree.el);
+/** On a phone the places list folds above the wall, behind this button (CSS decides when). */
+const placesToggle = Object.assign(document.createElement('button'), { id: 'places-toggle', type: 'button' });
+placesToggle.setAttribute('aria-controls', 'camera-list');
+const foldPlaces = (folded: boolean) => {
+  aside.classList.toggle('folded', folded);
+  placesToggle.setAttribute('aria-expanded', String(!folded));
+  placesToggle.textContent = `${folded ? '▸' : '▾'} ${t('cameras')}`;
+};
+placesToggle.onclick = () => foldPlaces(!aside.classList.contains('folded'));
+aside.replaceChildren(placesToggle, spotChecks.el, Object.assign(document.createElement('h2'), { id: 'cameras-heading' }), tree.el);
+foldPlaces(true);
 grid.before(spotChecks.bar);
 
 function showBanner(text: string, kind: 'error' | 'info' = 'error'): void {
@@ -67,9 +81,10 @@ function render(): void {
   document.getElementById('cameras-heading')!.textContent = t('cameras');
   document.getElementById('lang')!.textContent = t('language');
   document.getElementById('layout-label')!.textContent = t('layout');
-  document.getElementById('nav-recordings')!.textContent = t('nav.recordings');
-  document.getElementById('nav-ops')!.textContent = t('nav.ops');
-  document.getElementById('nav-incidents')!.textContent = t('nav.incidents');
+  foldPlaces(aside.classList.contains('folded'));
+  figuresButton.textContent = t('figures');
+  figuresButton.title = t('figuresHint');
+  relabelNav();
   tree.relabel();
   spotChecks.relabel();
   for (const tile of wall?.tiles ?? []) tile.relabel();
@@ -82,7 +97,7 @@ let saveTimer: number | undefined;
 function saveWall(state: WallState): void {
   window.clearTimeout(saveTimer);
   saveTimer = window.setTimeout(() => {
-    apiSend('PUT', '/api/me/wall', state).catch((err: Error) => showBanner(t('wall.saveFailed', { message: err.message })));
+    apiSend('PUT', '/api/me/wall', state).catch((err: unknown) => showBanner(t('wall.saveFailed', { message: errorText(err) })));
   }, 500);
 }
 
@@ -158,7 +173,7 @@ function startApp(): void {
       void renew().then((session) => (session ? s.connect() : endSession(t('session.expired'))));
       return;
     }
-    showBanner(`${t('disconnected')} (${err.message})`);
+    showBanner(t('disconnected'));
   });
   spotChecks.start();
   keepSessionFresh(() => endSession(t('session.expired')));
@@ -177,20 +192,52 @@ function endSession(reason: string): void {
 
 function showLogin(reason?: string): void {
   document.body.classList.add('signed-out');
+  hidePages();
   loginForm.show(reason);
   who.textContent = '';
   signOutButton.hidden = true;
 }
 
 function showApp(fullName: string): void {
-  document.body.classList.remove('signed-out');
+  // A new sign-in after a session ended starts afresh (another person may be signing in).
+  if (socket && !socket.connected) return location.reload();
   loginForm.hide();
   who.textContent = fullName;
   signOutButton.hidden = false;
-  // A new sign-in after a session ended starts afresh (another person may be signing in).
-  if (socket && !socket.connected) location.reload();
-  else if (!socket) startApp();
+  // The wall is for those who watch: anyone else goes to their own page first.
+  enterPage('wall').then((me) => {
+    if (!me) return;
+    document.body.classList.remove('signed-out');
+    showFigures(figuresWanted(me));
+    if (!socket) startApp();
+  }, (err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) return endSession(t('session.expired'));
+    // The server is not reachable now: the wall starts and comes back with it.
+    document.body.classList.remove('signed-out');
+    showBanner(errorText(err));
+    if (!socket) startApp();
+  });
 }
+
+// ---- the engineering figures (fps, latency, decode, buffer) on the tiles -----------------------
+
+const figuresButton = document.getElementById('figures') as HTMLButtonElement;
+const FIGURES_KEY = 'giamsat.figures';
+/** Shown by default for those who keep the system running (ops, installers); hidden for supervisors. */
+function figuresWanted(me: Me): boolean {
+  const saved = localStorage.getItem(FIGURES_KEY);
+  if (saved) return saved === 'on';
+  return me.assignments.some((a) => a.state === 'active' && (a.role === 'OPS' || a.role === 'INSTALLER'));
+}
+function showFigures(on: boolean): void {
+  document.body.classList.toggle('show-figures', on);
+  figuresButton.setAttribute('aria-pressed', String(on));
+}
+figuresButton.onclick = () => {
+  const on = !document.body.classList.contains('show-figures');
+  localStorage.setItem(FIGURES_KEY, on ? 'on' : 'off');
+  showFigures(on);
+};
 
 signOutButton.onclick = () => void signOut().then(() => location.reload());
 
@@ -202,6 +249,7 @@ document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => {
   b.onclick = () => wall?.setLayout(asLayout(Number(b.dataset.layout)) ?? 4);
 });
 
+setupMenu();
 setLang(currentLang());
 render();
 const session = currentSession();

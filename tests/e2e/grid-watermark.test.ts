@@ -17,7 +17,8 @@ describe('grid layouts and the watermark', { timeout: 120_000 }, () => {
 
   before(async () => {
     [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-    for (const name of ['Cổng A', 'Cổng B']) {
+    // A long name, as real cameras have: at 16 tiles it must shorten, not run under the badge.
+    for (const name of ['Cổng A', 'Cổng B – Khu cách ly tầng 3, hành lang phía đông']) {
       const cam = await startCamera({ width: 320, height: 180, fps: 15 });
       cameras.push(cam);
       ids.push((await addCamera(server, { name, mainUrl: cam.url })).json.id);
@@ -42,6 +43,22 @@ describe('grid layouts and the watermark', { timeout: 120_000 }, () => {
     assert.equal(await visibleTiles(), 16);
     assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('grid')!).gridTemplateColumns.split(' ').length), 4);
     await screenshot(page, 'grid-16');
+    const second16 = `.tile[data-camera-id="${ids[1]}"]`;
+    await page.locator(`${second16} .badge.state-live`).waitFor();
+    const [name, badge] = await Promise.all([page.locator(`${second16} .name`).boundingBox(), page.locator(`${second16} .badge`).boundingBox()]);
+    assert.ok(name!.x + name!.width <= badge!.x, `the name (${name!.x}+${name!.width}) ends before the Live badge (${badge!.x})`);
+    assert.equal(await page.locator(`${second16} .badge`).textContent(), 'Trực tiếp');
+
+    // The engineering figures: hidden for a supervisor until asked for, and the choice is kept.
+    const figures = page.locator(`${second16} .stats .figures`);
+    await page.locator(`${second16} .stats .stream-name`).waitFor();
+    assert.equal(await figures.isVisible(), false, 'figures hidden by default for a monitor');
+    await page.click('#figures');
+    await figures.waitFor({ state: 'visible' });
+    assert.match((await figures.textContent())!, /khung\/giây/);
+    assert.equal(await page.evaluate(() => localStorage.getItem('giamsat.figures')), 'on');
+    await page.click('#figures');
+    await figures.waitFor({ state: 'hidden' });
 
     const second = page.locator(`.tile[data-camera-id="${ids[1]}"]`);
     await second.dblclick();

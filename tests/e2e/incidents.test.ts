@@ -52,6 +52,9 @@ describe('incidents in the web client', { timeout: 180_000 }, () => {
     const row = page.locator('#incident-list tbody tr[data-incident-id]');
     await row.first().waitFor();
     assert.equal(await row.count(), 1);
+    // The default period ends now (to the minute), not in the future.
+    const to = new Date(await page.locator('input[name="to"]').inputValue()).getTime();
+    assert.ok(to <= Date.now() && to > Date.now() - 120_000, `the period ends now: ${new Date(to).toISOString()}`);
     assert.match((await row.first().textContent())!, /Khách sạn Hoàng Anh.*Hành lang tầng 2.*Người cách ly rời phòng.*Đang mở/);
     await row.first().click();
     await page.locator('#incident-detail .note', { hasText: note }).waitFor();

@@ -100,7 +100,7 @@ describe('operations page in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await viewers.textContent(), '1 (Hoàng Thị Em)');
   });
 
-  test('a provincial monitor sees the connection report only; a facility leader sees neither', async () => {
+  test('a provincial monitor sees the connection report only; a facility leader sees neither (and is sent to the wall)', async () => {
     const page = await openClient(browser, `${server.url}/ops.html`, await login(server, 'soyte'));
     pages.push(page);
     await page.locator('#report-table tbody tr').first().waitFor();
@@ -120,7 +120,12 @@ describe('operations page in Chromium', { timeout: 180_000 }, () => {
 
     const leader = await openClient(browser, `${server.url}/ops.html`, await login(server, 'khachsan'));
     pages.push(leader);
-    await leader.locator('#banner:not([hidden])').waitFor();
-    assert.equal(await leader.locator('#banner').textContent(), 'Tài khoản này không có quyền xem bảng vận hành.');
+    // Not their page: they are taken to their own (the wall), whose header offers no operations.
+    await leader.waitForURL((u) => u.pathname === '/');
+    await leader.locator('#pages:not([hidden])').waitFor();
+    assert.equal(await leader.locator('#pages a[data-page="ops"]').isVisible(), false);
+    // The server refuses the figures whatever the page does.
+    const refused = await fetch(`${server.url}/api/ops/overview`, { headers: { authorization: `Bearer ${(await login(server, 'khachsan')).accessToken}` } });
+    assert.equal(refused.status, 404);
   });
 });

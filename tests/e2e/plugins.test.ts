@@ -1,7 +1,9 @@
-// Plugins seen in Chromium: a recorded segment found and played on the recordings page, and
-// the snapshots plugin's JPEG as the tile's poster while a camera that went away reconnects.
+// Plugins seen in Chromium: a recorded segment found and played on the recordings page (with
+// the data folder under a dot-named directory, as the default ./.data is), and the snapshots
+// plugin's JPEG as the tile's poster while a camera that went away reconnects.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -16,9 +18,13 @@ describe('plugins in the web client', { timeout: 180_000 }, () => {
   const cameras: TestCamera[] = [];
   const pages: Page[] = [];
 
+  // Like the default ./.data: file serving must judge only the segment's own name.
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-dot-'));
+
   before(async () => {
     [server, browser] = await Promise.all([
       startTestServer({
+        dataDir: path.join(parent, '.data'),
         plugins: {
           recording: { config: { cameras: [{ name: 'Ghi hình' }], segmentSeconds: 2 } },
           snapshots: { config: { intervalSeconds: 0 } },
@@ -32,6 +38,7 @@ describe('plugins in the web client', { timeout: 180_000 }, () => {
     await browser?.close();
     await server?.stop();
     await Promise.all(cameras.map((c) => c.stop()));
+    fs.rmSync(parent, { recursive: true, force: true });
   });
 
   test('a recorded segment is listed and plays on the recordings page', async () => {
@@ -53,17 +60,31 @@ describe('plugins in the web client', { timeout: 180_000 }, () => {
     });
     const page = await openClient(browser, `${server.url}/recordings.html`, await login(server, 'khachsan'));
     pages.push(page);
-    await page.locator(`select[name="camera"] option[value="${id}"]`).waitFor({ state: 'attached' });
-    await page.selectOption('select[name="camera"]', id);
-    await page.click('#search button[type="submit"]');
+    // The page opens on the recorded camera, names it, and lists its segments by itself.
     const first = page.locator('#segments li[data-segment]').first();
     await first.waitFor();
+    assert.equal(await page.locator('select[name="camera"]').inputValue(), id);
+    assert.match((await page.locator('#recorded').textContent())!, /Camera đang được ghi hình: Ghi hình/);
     assert.equal(await page.locator('#title').textContent(), 'Xem lại');
     await first.click();
     await page.waitForFunction(() => {
       const v = document.getElementById('player') as HTMLVideoElement;
       return v.readyState >= 2 && v.videoWidth === 640 && v.currentTime > 0.3;
     }, undefined, { timeout: 15_000 });
+    // The mark lies on the picture, not below it, and list numbers of three digits have room.
+    const layout = await page.evaluate(() => {
+      // (no named helpers in here: tsx's keepNames would wrap them in a helper the page lacks)
+      const video = document.getElementById('player')!.getBoundingClientRect();
+      const mark = document.querySelector('.player-frame .watermark')!.getBoundingClientRect();
+      const list = document.getElementById('segments')!;
+      const probe = Object.assign(document.createElement('span'), { textContent: '100.' });
+      list.append(probe);
+      const numberWidth = probe.getBoundingClientRect().width;
+      probe.remove();
+      return { markInside: mark.top >= video.top - 1 && mark.bottom <= video.bottom + 1, room: parseFloat(getComputedStyle(list).paddingLeft) - numberWidth };
+    });
+    assert.ok(layout.markInside, 'the watermark lies over the player');
+    assert.ok(layout.room > 0, `three-digit list numbers fit (${layout.room} px to spare)`);
     assert.match((await page.locator('.player-frame .watermark').textContent())!, /^Hoàng Thị Em \(khachsan\) · /, 'recorded pictures carry the viewer\'s mark too');
     await screenshot(page, 'recording-playback');
     await server.audit.drain();

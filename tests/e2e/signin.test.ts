@@ -33,12 +33,13 @@ describe('sign-in page', { timeout: 60_000 }, () => {
     await page.fill('input[name=password]', 'wrong password');
     await page.click('#login-submit');
     await page.locator('#login-error:not(:empty)').waitFor();
-    assert.match((await page.locator('#login-error').textContent())!, /Sign-in failed/);
+    assert.equal(await page.locator('#login-error').textContent(), 'Sign-in failed: Wrong username, password or code, or the account is no longer active.');
 
     await page.fill('input[name=password]', 'giamsat-demo-2021');
     await page.click('#login-submit');
     await page.locator('#totp-field').waitFor({ state: 'visible' });
-    assert.match((await page.locator('#login-error').textContent())!, /6-digit code/);
+    assert.match((await page.locator('#login-prompt').textContent())!, /6-digit code/, 'asked as a question');
+    assert.equal(await page.locator('#login-error').textContent(), '', 'not as an error');
     await page.fill('input[name=totp]', totpCode(demoTotpSecret('quocgia')));
     await page.click('#login-submit');
     await page.locator('#who').filter({ hasText: 'Nguyễn Văn An' }).waitFor();

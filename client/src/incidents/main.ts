@@ -4,7 +4,7 @@
 // what is visible and who may resolve; this page only asks.
 import { ApiError, apiGet, apiJson, apiSend } from '../api.js';
 import { currentSession } from '../auth.js';
-import { currentLang, formatDateTime, t, type MessageKey } from '../i18n.js';
+import { currentLang, errorText, formatDateTime, t, type MessageKey } from '../i18n.js';
 import { PageShell } from '../page-shell.js';
 import type { PlacesTree } from '../Tree.js';
 import { Watermark, watermarkText } from '../Watermark.js';
@@ -40,9 +40,20 @@ const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000
 const category = (c: string) => t(`cat.${c}` as MessageKey);
 const status = (s: string) => t(`status.${s}` as MessageKey);
 
+/**
+ * The period ends now until the person picks another end: each search and refresh moves it,
+ * so incidents filed while the page is open are in it (and nothing in the future is asked).
+ */
+let toIsNow = true;
+const toField = () => form.elements.namedItem('to') as HTMLInputElement;
+toField().addEventListener('input', () => { toIsNow = false; });
+
 function query(): string {
+  const now = new Date();
+  if (toIsNow) toField().value = local(now);
   const data = new FormData(form);
-  const q = new URLSearchParams({ from: new Date(String(data.get('from'))).toISOString(), to: new Date(String(data.get('to'))).toISOString() });
+  const to = toIsNow ? now : new Date(String(data.get('to')));
+  const q = new URLSearchParams({ from: new Date(String(data.get('from'))).toISOString(), to: to.toISOString() });
   if (data.get('facility')) q.set('facilityId', String(data.get('facility')));
   if (data.get('status')) q.set('status', String(data.get('status')));
   return q.toString();
@@ -89,7 +100,7 @@ async function search(): Promise<void> {
   try {
     incidents = await apiJson<Incident[]>(`/api/incidents?${query()}`);
   } catch (err) {
-    $('filter-error').textContent = (err as Error).message;
+    $('filter-error').textContent = errorText(err);
     incidents = undefined;
   }
   renderList();
@@ -124,7 +135,7 @@ async function select(id: string): Promise<void> {
   try {
     renderDetail(await apiJson<IncidentDetail>(`/api/incidents/${id}`));
   } catch (err) {
-    detail.textContent = (err as Error).message;
+    detail.textContent = errorText(err);
   }
 }
 
@@ -161,7 +172,7 @@ function renderDetail(i: IncidentDetail | undefined): void {
     const f = q<HTMLFormElement>(formSel);
     f.onsubmit = (e) => {
       e.preventDefault();
-      run(new FormData(f)).then(() => search(), (err: Error) => (q('.error').textContent = err.message));
+      run(new FormData(f)).then(() => search(), (err: unknown) => (q('.error').textContent = errorText(err)));
     };
   };
   act('.comment-form', (d) => apiSend('POST', `/api/incidents/${i.id}/comments`, { body: String(d.get('body')) }));
@@ -193,22 +204,23 @@ async function download(format: 'csv' | 'pdf'): Promise<void> {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   } catch (err) {
-    $('filter-error').textContent = err instanceof ApiError ? err.message : String(err);
+    $('filter-error').textContent = errorText(err);
   }
 }
 
 const shell = new PageShell({
+  page: 'incidents',
   title: 'incident.title',
   content: $('incidents'),
   async onSignedIn() {
     const now = new Date();
     (form.elements.namedItem('from') as HTMLInputElement).value ||= local(new Date(now.getTime() - 7 * 86_400_000));
-    (form.elements.namedItem('to') as HTMLInputElement).value ||= local(new Date(now.getTime() + 3600_000));
+    if (toIsNow) toField().value = local(now);
     try {
       const places = await apiJson<PlacesTree>('/api/places');
       facilities = places.provinces.flatMap((p) => p.districts.flatMap((d) => d.facilities.map((f) => ({ id: f.id, name: f.name }))));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return shell.showLogin();
+      if (err instanceof ApiError && err.status === 401) return shell.showLogin(t('session.expired'));
     }
     renderFilter();
     await search();

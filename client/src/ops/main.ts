@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { OpsOverview } from '../../../server/observability/ops-overview.js';
 import type { UptimeReport } from '../../../server/observability/uptime-report.js';
 import { ApiError, apiGet } from '../api.js';
-import { currentLang, formatDateTime, locale, t, type MessageKey } from '../i18n.js';
+import { currentLang, errorText, formatDateTime, locale, t, type MessageKey } from '../i18n.js';
 import { PageShell } from '../page-shell.js';
 import { TimeChart, type SeriesSpec } from './TimeChart.js';
 
@@ -122,7 +122,7 @@ async function poll(): Promise<void> {
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return refuse('dashboard'); // the report may still be there
     if (err instanceof ApiError && err.status === 401) return shell.showLogin();
-    banner.textContent = `${t('disconnected')} (${(err as Error).message})`;
+    banner.textContent = `${t('disconnected')} (${errorText(err)})`;
     banner.hidden = false;
   }
   pollTimer = setTimeout(() => void poll(), POLL_MS);
@@ -182,7 +182,7 @@ async function loadReport(): Promise<void> {
     renderReport();
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return refuse('report');
-    error.textContent = `${t('error')}: ${(err as Error).message}`;
+    error.textContent = `${t('error')}: ${errorText(err)}`;
   }
 }
 
@@ -202,7 +202,7 @@ reportForm.onsubmit = (ev) => {
   ev.preventDefault();
   void loadReport();
 };
-$('report-csv').onclick = () => void downloadCsv().catch((err: Error) => ($('report-error').textContent = `${t('error')}: ${err.message}`));
+$('report-csv').onclick = () => void downloadCsv().catch((err: unknown) => ($('report-error').textContent = `${t('error')}: ${errorText(err)}`));
 
 // ---- page ----------------------------------------------------------------------------------
 
@@ -226,4 +226,4 @@ function start(): void {
   void loadReport();
 }
 
-const shell = new PageShell({ title: 'ops.title', content: $('ops'), onSignedIn: start, onSignedOut: () => clearTimeout(pollTimer), render });
+const shell = new PageShell({ page: 'ops', title: 'ops.title', content: $('ops'), onSignedIn: start, onSignedOut: () => clearTimeout(pollTimer), render });
