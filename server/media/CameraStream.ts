@@ -223,7 +223,10 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
 
   /** Resolves with the producer once it exists; rejects at the first ingest failure or the timeout. */
   waitForProducer(timeoutMs: number): Promise<Producer> {
-    if (this.#producer && !this.#producer.closed) return Promise.resolve(this.#producer);
+    // While the ingest stops (the last viewer's grace ran out) its producer is about to close:
+    // a viewer arriving now waits for the next run's (#stop starts it again for them), or its
+    // consumer would close at once with "camera stream restarted".
+    if (this.#producer && !this.#producer.closed && !this.#stopping) return Promise.resolve(this.#producer);
     return new Promise((resolve, reject) => {
       const done = (fn: () => void) => {
         clearTimeout(timer);
