@@ -54,14 +54,22 @@ export const configSchema = z.object({
     /** TOTP for roles above facility scope: 'required' (default) or 'off' (tests of other things). */
     totp: z.enum(['required', 'off']).default('required'),
   }).default({ accessTtlSeconds: 600, refreshTtlSeconds: 12 * 3600, recheckMs: 1000, totp: 'required' }),
-  /** Seed the demo province and its named demo accounts (on with the demo). */
+  /**
+   * Seed the demo province and its named demo accounts, whose passwords are published. Default:
+   * with the demo, on the embedded database only: a start on PostgreSQL is a deployment and
+   * never gets them unless asked for by this key.
+   */
   demoAccounts: z.boolean().optional(),
   /** Bearer token for the camera administration API; generated in dataDir if absent. */
   adminToken: z.string().min(16).optional(),
   /** Bearer token a Prometheus server scrapes /metrics with; generated in dataDir if absent. People use an ops account instead. */
   metricsToken: z.string().min(16).optional(),
-  /** Start the synthetic demo cameras (on by default; DEMO=0 turns them off). */
-  demo: z.boolean().default(true),
+  /**
+   * The demo: synthetic cameras, the demo province and its accounts. Off unless asked for
+   * (`npm start` asks with --demo; DEMO=1 or DEMO=0 decides over it): a deployment, the
+   * container image included, starts empty.
+   */
+  demo: z.boolean().default(false),
   /**
    * Plugins enabled in this deployment, by name: plugins/<name>/ unless `module` names a
    * package or path; `config` is checked against the plugin's own schema at start.

@@ -5,8 +5,11 @@ import { startServer } from './server.js';
 
 const log = moduleLogger('main');
 
+// `--demo` (what `npm start` passes) asks for the demo unless DEMO says otherwise.
+const demoFlag = process.argv.includes('--demo') && process.env.DEMO === undefined;
+
 try {
-  const server = await startServer(loadConfig());
+  const server = await startServer(loadConfig(demoFlag ? { demo: true } : {}));
   process.stdout.write(`\n  Giám sát is running: ${server.url}\n\n`);
   let stopping = false;
   const stop = async (signal: string) => {

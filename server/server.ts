@@ -18,7 +18,7 @@ import { AccessRepository } from './access/access.repository.js';
 import { AccessService } from './access/AccessService.js';
 import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
-import { placeDemoCameras, seedDemoAccess } from './demo/seed-access.js';
+import { hasDemoAccounts, placeDemoCameras, seedDemoAccess } from './demo/seed-access.js';
 import { accessRoutes } from './http/access-routes.js';
 import { incidentRoutes } from './http/incident-routes.js';
 import { IncidentRepository } from './incidents/incident.repository.js';
@@ -87,8 +87,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const cameras = await CameraRegistry.create(repo, media);
     closers.push(() => cameras.close());
     // The demo places first: cameras of the config file may sit in demo facilities.
-    const demoAccounts = config.demoAccounts ?? config.demo;
+    // Demo accounts have published passwords: never on PostgreSQL (a deployment) unless the
+    // configuration names them explicitly (the tests of both databases do).
+    const demoAccounts = config.demoAccounts ?? (config.demo && !config.databaseUrl);
+    if (config.demo && !demoAccounts) log.warn('demo cameras without the demo accounts: a start on PostgreSQL never seeds accounts with published passwords');
     if (demoAccounts) await seedDemoAccess(db.prisma, box);
+    // Pages say "demo" while such accounts exist, also after a later start without the demo.
+    const demoPresent = demoAccounts || await hasDemoAccounts(db.prisma);
     for (const cam of config.cameras) await cameras.ensure(cam);
     const demo = config.demo ? await startDemoSite(media.ffmpeg.path, cameras) : undefined;
     if (demo) closers.push(() => demo.close());
@@ -145,7 +150,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       cameraName: (id) => (cameras.has(id) ? cameras.get(id).name : undefined),
     });
     const app = createApp({
-      cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit,
+      cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit, demo: demoPresent,
       probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents, { ffmpegPath: media.ffmpeg.path }),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });

@@ -8,7 +8,7 @@ import { currentLang, errorText, setLang, t } from './i18n.js';
 import { IncidentDialog } from './IncidentDialog.js';
 import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
-import { enterPage, hidePages, relabelNav, setupMenu, type Me } from './nav.js';
+import { enterPage, hidePages, relabelNav, setupMenu, showDemoNotice, type Me } from './nav.js';
 import { connect, request, type ClientSocket } from './signaling.js';
 import { SpotChecks, spotCheckPlace } from './SpotChecks.js';
 import { Tree, type PlacesTree } from './Tree.js';
@@ -250,6 +250,7 @@ document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => {
 });
 
 setupMenu();
+showDemoNotice();
 setLang(currentLang());
 render();
 const session = currentSession();

@@ -70,7 +70,19 @@ export function hidePages(): void {
 
 export function relabelNav(): void {
   for (const a of links()) a.textContent = t(LABEL[a.dataset.page as Page]);
-  document.getElementById('menu')!.setAttribute('aria-label', t('menu'));
+  document.getElementById('menu')?.setAttribute('aria-label', t('menu'));
+  const notice = document.getElementById('demo-notice');
+  if (notice) notice.textContent = t('demoNotice');
+}
+
+/** Every page of a demo (accounts with published passwords) says so, before sign-in too. */
+export function showDemoNotice(): void {
+  void fetch('/api/info').then((r) => r.json() as Promise<{ demo?: boolean }>).then((info) => {
+    const notice = document.getElementById('demo-notice');
+    if (!notice) return;
+    notice.textContent = t('demoNotice');
+    notice.hidden = info.demo !== true;
+  }, () => undefined);
 }
 
 /** The menu button of narrow screens: opens and closes the header's links and controls. */

@@ -5,7 +5,7 @@ import { ApiError } from './api.js';
 import { currentSession, keepSessionFresh, signOut } from './auth.js';
 import { currentLang, errorText, setLang, t, type MessageKey } from './i18n.js';
 import { LoginForm } from './login-form.js';
-import { enterPage, hidePages, relabelNav, setupMenu, type Me, type Page } from './nav.js';
+import { enterPage, hidePages, relabelNav, setupMenu, showDemoNotice, type Me, type Page } from './nav.js';
 
 export interface PageOptions {
   /** Which page this is (the server says whether the person may use it). */
@@ -36,6 +36,7 @@ export class PageShell {
     };
     document.getElementById('sign-out')!.onclick = () => void signOut().then(() => location.reload());
     setupMenu();
+    showDemoNotice();
     setLang(currentLang());
     this.render();
     const session = currentSession();

@@ -176,6 +176,36 @@ export class AccessRepository {
     return this.#prisma.accountRequest.updateMany({ where: { id, status: 'PENDING' }, data: { status: 'REJECTED', decidedById: deciderId, decidedAt: new Date(), decisionReason: reason } });
   }
 
+  /** The active national scope administrators (live role, active account). */
+  nationalAdmins(now: Date) {
+    return this.#prisma.user.findMany({
+      where: {
+        status: 'ACTIVE',
+        assignments: { some: { role: 'SCOPE_ADMIN', scopeType: 'NATION', effect: 'ALLOW', revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } },
+      },
+      select: { id: true, username: true, fullName: true },
+    });
+  }
+
+  /**
+   * Creates a national scope administrator with a one-time activation token and no password,
+   * in one transaction; the organization is found by name or created. Undefined when the
+   * username is taken (an existing account is never touched).
+   */
+  async createNationalAdmin(person: { username: string; fullName: string; position: string; phone: string; email: string; organization: string }, activation: { hash: string; expiresAt: Date }) {
+    return this.#prisma.$transaction(async (tx) => {
+      if (await tx.user.findUnique({ where: { username: person.username }, select: { id: true } })) return undefined;
+      const org = await tx.organization.findUnique({ where: { name: person.organization } })
+        ?? await tx.organization.create({ data: { name: person.organization, kind: 'MOH_IT_DEPARTMENT' } });
+      const { organization: _, ...fields } = person;
+      const user = await tx.user.create({
+        data: { ...fields, organizationId: org.id, status: 'ACTIVE', activationHash: activation.hash, activationExpiresAt: activation.expiresAt },
+      });
+      await tx.roleAssignment.create({ data: { userId: user.id, role: 'SCOPE_ADMIN', scopeType: 'NATION', scopeId: null } });
+      return user;
+    });
+  }
+
   /** Sets the password of the account holding this unexpired activation token, once. */
   async activate(hash: string, passwordHash: string): Promise<string | undefined> {
     const user = await this.#prisma.user.findFirst({ where: { activationHash: hash, activationExpiresAt: { gt: new Date() } }, select: { id: true } });

@@ -17,6 +17,8 @@ export type AuditAction =
   | 'grant.create' | 'grant.revoke' | 'user.status' | 'request.submit' | 'request.approve' | 'request.reject'
   | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.delete'
   | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll'
+  /** A national administrator created from the command line (`npm run admin:create`). */
+  | 'admin.create'
   /** Camera material other than live video served to a person (a snapshot, a recording), by a plugin. */
   | 'media.access'
   | 'incident.create' | 'incident.snapshot' | 'incident.comment' | 'incident.resolve' | 'incident.export';

@@ -42,6 +42,11 @@ async function recordDemoGranters(prisma: PrismaClient): Promise<void> {
   }
 }
 
+/** Are accounts with the published demo password in this database (seeded by an earlier start, perhaps)? */
+export async function hasDemoAccounts(prisma: PrismaClient): Promise<boolean> {
+  return (await prisma.user.count({ where: { username: { in: DEMO_USERS.map((u) => u.username) }, email: { endsWith: '@demo.giamsat.vn' } } })) > 0;
+}
+
 export async function seedDemoAccess(prisma: PrismaClient, box: SecretBox): Promise<void> {
   for (const p of DEMO_PROVINCES) await prisma.province.upsert({ where: { id: p.id }, create: p, update: {} });
   for (const d of DEMO_DISTRICTS) await prisma.district.upsert({ where: { id: d.id }, create: d, update: {} });

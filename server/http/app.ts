@@ -23,6 +23,8 @@ export interface HttpDeps {
   adminToken: string;
   /** Directory of the built web client. */
   clientDir: string;
+  /** Accounts with published passwords exist (the demo): every page says so. */
+  demo: boolean;
   /** /readyz and /metrics at the root. */
   probeRoutes: express.Router;
   /** The ops overview and the connection report, under /api. */
@@ -62,6 +64,10 @@ export function createApp(deps: HttpDeps): express.Express {
   api.use(express.json({ limit: '32kb' }));
   api.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
+  });
+  // Public, before sign-in: what every page must say about this deployment.
+  api.get('/info', (_req, res) => {
+    res.json({ demo: deps.demo });
   });
   api.use(deps.accessRoutes);
   api.use(deps.opsRoutes);

@@ -22,6 +22,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/auth/refresh', summary: 'Exchange a refresh token for new tokens (each refresh token works once)', auth: 'none', body: refreshBody, ok: 200 },
   { method: 'post', path: '/api/auth/logout', summary: 'End a refresh token', auth: 'none', body: refreshBody, ok: 204 },
   { method: 'post', path: '/api/auth/activate', summary: 'Set the password of an approved account with its one-time activation token', auth: 'none', body: activateBody, ok: 204 },
+  { method: 'get', path: '/api/info', summary: 'What every page says about this deployment before sign-in: whether it is a demo (accounts with published passwords)', auth: 'none', ok: 200 },
   { method: 'get', path: '/api/me', summary: 'The signed-in person, organization and role assignments (with scope names and state), the pages they may use and the one they land on, and whom to ask when no role is live', auth: 'user', ok: 200 },
   { method: 'get', path: '/api/me/wall', summary: 'The signed-in person\'s saved video wall (cameras they may no longer watch come back as empty tiles)', auth: 'user', ok: 200 },
   { method: 'put', path: '/api/me/wall', summary: 'Save the video wall: layout 1, 4, 9 or 16 and camera ids by tile', auth: 'user', body: wallBody, ok: 200 },

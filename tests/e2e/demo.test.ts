@@ -37,6 +37,10 @@ describe('demo site', { timeout: 120_000 }, () => {
     await first.dblclick();
     await page.locator(`.tile[data-camera-id="${cameras[0]!.id}"][data-playing="main"]`).waitFor({ timeout: 15_000 });
     await first.dblclick();
+    // A demo says so on every page: its accounts' passwords are published.
+    assert.deepEqual(await (await fetch(`${server.url}/api/info`)).json(), { demo: true });
+    assert.match((await page.locator('#demo-notice').textContent())!, /^Bản trình diễn: các tài khoản mẫu và mật khẩu của chúng được công bố công khai/);
+    assert.equal(await page.locator('#demo-notice').isVisible(), true);
     const health = await (await fetch(`${server.url}/healthz`)).json();
     assert.equal(health.status, 'ok');
   });

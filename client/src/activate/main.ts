@@ -1,0 +1,56 @@
+// The activation page an administrator's link opens (`npm run admin:create`, an approved
+// account request): the person sets their password with the one-time token from the link's
+// fragment (never sent in a request line, so never in a log), then signs in, where the
+// second factor is enrolled.
+import { currentLang, errorText, setLang, t, type MessageKey } from '../i18n.js';
+import { showDemoNotice } from '../nav.js';
+
+const form = document.getElementById('activate') as HTMLFormElement;
+const error = document.getElementById('activate-error')!;
+const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+let errorKey: MessageKey | undefined;
+
+function render(): void {
+  document.title = t('activate.title');
+  document.getElementById('title')!.textContent = t('activate.title');
+  document.getElementById('lang')!.textContent = t('language');
+  document.querySelectorAll<HTMLElement>('[data-t]').forEach((el) => (el.textContent = t(el.dataset.t as MessageKey)));
+  if (errorKey) error.textContent = t(errorKey);
+}
+
+function show(key: MessageKey | undefined, text = key ? t(key) : ''): void {
+  errorKey = key;
+  error.textContent = text;
+}
+
+form.onsubmit = async (ev) => {
+  ev.preventDefault();
+  const data = new FormData(form);
+  const password = String(data.get('password'));
+  if (password.length < 10) return show('activate.short');
+  if (password !== String(data.get('repeat'))) return show('activate.mismatch');
+  show(undefined);
+  try {
+    const res = await fetch('/api/auth/activate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, password }) });
+    if (res.status === 401 || res.status === 400) return show('activate.invalid');
+    if (!res.ok) return show(undefined, errorText({ code: ((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code }));
+    // Used: the link cannot be replayed from this tab's history.
+    history.replaceState(null, '', location.pathname);
+    form.querySelectorAll('input, button').forEach((el) => ((el as HTMLInputElement).disabled = true));
+    document.getElementById('activate-done')!.hidden = false;
+  } catch (err) {
+    show(undefined, errorText(err));
+  }
+};
+
+document.getElementById('lang')!.onclick = () => {
+  setLang(currentLang() === 'vi' ? 'en' : 'vi');
+  render();
+};
+setLang(currentLang());
+render();
+showDemoNotice();
+if (!token) {
+  show('activate.noToken');
+  (document.getElementById('activate-submit') as HTMLButtonElement).disabled = true;
+}
