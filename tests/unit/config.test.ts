@@ -11,13 +11,14 @@ afterEach(() => {
   Object.assign(process.env, saved);
 });
 
-test('defaults: port 8080, 30 s grace, one worker per core, demo on', () => {
+test('defaults: port 8080, 30 s grace, one worker per core, no demo (a deployment starts empty; npm start asks for it)', () => {
   for (const k of ['PORT', 'MEDIA_WORKERS', 'DEMO', 'INGEST_GRACE_MS', 'GIAMSAT_CONFIG']) delete process.env[k];
   const c = loadConfig();
   assert.equal(c.port, 8080);
   assert.equal(c.ingest.graceMs, 30_000);
   assert.equal(c.media.workers, os.cpus().length);
-  assert.equal(c.demo, true);
+  assert.equal(c.demo, false);
+  assert.equal(c.demoAccounts, undefined);
   assert.equal(c.databaseUrl, undefined);
 });
 
@@ -27,12 +28,12 @@ test('file, then environment, then overrides; nested objects merge', () => {
   fs.writeFileSync(file, JSON.stringify({ port: 9000, media: { workers: 3, announcedIp: '10.1.1.1' }, cameras: [{ name: 'Gate', mainUrl: 'rtsp://10.0.0.9/1' }] }));
   process.env.GIAMSAT_CONFIG = file;
   process.env.PORT = '9100';
-  process.env.DEMO = 'off';
+  process.env.DEMO = '1';
   const c = loadConfig({ media: { workers: 1 } });
   assert.equal(c.port, 9100);
   assert.equal(c.media.workers, 1);
   assert.equal(c.media.announcedIp, '10.1.1.1');
-  assert.equal(c.demo, false);
+  assert.equal(c.demo, true, 'DEMO=1 asks for the demo');
   assert.equal(c.cameras[0]!.name, 'Gate');
   fs.rmSync(dir, { recursive: true, force: true });
 });
