@@ -116,13 +116,26 @@ describe('ONVIF keyframe requests', { timeout: 120_000 }, () => {
     const first = await openRtpSink(server, json.id);
     try {
       await first.waitForPackets(20, 10_000);
-      const second = await openRtpSink(server, json.id);
-      try {
-        await assert.rejects(second.waitForIdr(3000), /no IDR within 3000 ms/);
-      } finally {
-        await second.close();
+      const stream = server.cameras.stream(json.id, 'main');
+      // A stall restart (the watchdog: no frame counted for ingest.restartStalledMs) starts a new
+      // ffmpeg run, whose output begins with an IDR of its own. That is not what this control
+      // measures: a window with a restart in it is tried again (seen in CI at ~8.5 s).
+      for (let attempt = 1; ; attempt++) {
+        const pid = stream.ingestPid;
+        const second = await openRtpSink(server, json.id);
+        try {
+          const gotIdr = await second.waitForIdr(3000).then(() => true, (err: Error) => {
+            assert.match(err.message, /no IDR within 3000 ms/);
+            return false;
+          });
+          if (!gotIdr) break;
+          assert.notEqual(stream.ingestPid, pid, 'an IDR reached the second viewer although the ingest did not restart');
+          assert.ok(attempt < 3, 'the ingest kept restarting');
+        } finally {
+          await second.close();
+        }
       }
-      assert.equal(server.cameras.stream(json.id, 'main').onvifKeyframes, undefined);
+      assert.equal(stream.onvifKeyframes, undefined);
     } finally {
       await first.close();
       await server.cameras.remove(json.id);
