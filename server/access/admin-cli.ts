@@ -12,19 +12,13 @@ import { AuditLog } from '../audit/AuditLog.js';
 import { loadConfig } from '../config.js';
 import { Database } from '../db/database.js';
 import { AccessRepository } from './access.repository.js';
+import { personFields } from './person.schema.js';
 import { hashRefresh } from './tokens.js';
 
 const ACTIVATION_HOURS = 72;
 
-/** The same rules as an account request's person (server/http/access-routes.ts). */
-const personSchema = z.object({
-  username: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{2,49}$/, 'lowercase letters, digits, ".", "_" or "-", 3 to 50'),
-  fullName: z.string().trim().min(2).max(200),
-  position: z.string().trim().min(1).max(200),
-  phone: z.string().trim().regex(/^\+?[0-9 .-]{8,20}$/, 'a phone number'),
-  email: z.string().trim().email().max(200),
-  organization: z.string().trim().min(2).max(200),
-});
+/** The same rules as an account request's person. */
+const personSchema = z.object({ ...personFields, organization: z.string().trim().min(2).max(200) });
 
 const USAGE = `usage: npm run admin:create -- --username <u> --full-name "<name>" --email <e> --phone <p>
        [--position "<position>"] [--organization "<organization>"] [--url <public address>] [--force]`;

@@ -4,6 +4,7 @@
 import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { AccessService, Caller } from '../access/AccessService.js';
+import { personFields } from '../access/person.schema.js';
 import { ROLE_RULES, SCOPE_RANK } from '../access/roles.js';
 import { callerOf, wrap } from './handler.js';
 import { parse, pathId, uuid } from './validate.js';
@@ -25,11 +26,7 @@ export const spotCheckBody = z.object({
   inspectorId: uuid, facilityId: uuid.nullable().default(null), cameraIds: z.array(uuid).max(64).default([]),
   startsAt: isoDate.optional(), endsAt: isoDate, reason: z.string().min(1).max(500),
 }).strict();
-export const requestBody = z.object({
-  fullName: z.string().trim().min(2).max(200), position: z.string().trim().min(1).max(200),
-  phone: z.string().trim().regex(/^\+?[0-9 .-]{8,20}$/), email: z.string().trim().email().max(200),
-  username: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{2,49}$/), role, scopeType, scopeId: uuid.nullable().default(null),
-}).strict();
+export const requestBody = z.object({ ...personFields, role, scopeType, scopeId: uuid.nullable().default(null) }).strict();
 export const decisionBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
 export const activateBody = z.object({ token: z.string().min(16).max(200), password: z.string().min(10).max(200) }).strict();
 /** The layouts the client offers; a saved wall holds at most one camera per tile of the largest. */

@@ -81,18 +81,15 @@ export function incidentRoutes(access: AccessService, incidents: IncidentService
     // the caller may not see (a dash stands for it).
     const facilityName = period.facilityId ? rows[0]?.facilityName ?? '—' : null;
     const exportOptions = { lang, timeZone: tz, from: period.from, to: period.to, facilityName, exportedBy: `${who.fullName} (${who.username})`, exportedAt: new Date() };
-    // Every frame leaves marked with who exported it, two at a time (each is one short ffmpeg run).
+    // Every frame leaves marked with who exported it (burnWatermark bounds the ffmpeg runs);
+    // a frame that cannot be marked is left out, never sent unmarked.
     const marked = new Map<string, Buffer>();
-    const queue = [...snapshots];
-    await Promise.all([0, 1].map(async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        // A frame that cannot be marked is left out (never sent unmarked).
-        const image = await burnWatermark(options.ffmpegPath, PDF_FONT, next[1], exportMark(exportOptions)).catch((err: unknown) => {
-          log.warn({ err, incidentId: next![0] }, 'an incident frame could not be marked; left out of the export');
-          return undefined;
-        });
-        if (image) marked.set(next[0], image);
-      }
+    await Promise.all([...snapshots].map(async ([id, frame]) => {
+      const image = await burnWatermark(options.ffmpegPath, PDF_FONT, frame, exportMark(exportOptions)).catch((err: unknown) => {
+        log.warn({ err, incidentId: id }, 'an incident frame could not be marked; left out of the export');
+        return undefined;
+      });
+      if (image) marked.set(id, image);
     }));
     const day = (d: Date) => d.toISOString().slice(0, 10);
     const name = `su-co_${day(period.from)}_${day(period.to)}.${format}`;

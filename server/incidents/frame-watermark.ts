@@ -12,15 +12,35 @@ const TIMEOUT_MS = 10_000;
 /** Largest output accepted (an incident frame is at most 1.5 MB in). */
 const MAX_OUT = 8 * 1024 * 1024;
 
+/** ffmpeg runs at once for all exports together: parallel export requests queue, never fan out. */
+const MAX_RUNNING = 2;
+let running = 0;
+const queue: Array<() => void> = [];
+
+async function slot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => queue.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    queue.shift()?.();
+  }
+}
+
 /** Escapes a path for a filter argument (':' and '\'' and '\\' are special there). */
 const filterPath = (p: string) => p.replace(/\\/g, '\\\\').replace(/:/g, '\\:').replace(/'/g, "\\'");
 
 /**
  * The JPEG `image` with `text` drawn over it three times (top left, middle, bottom right),
  * semi-transparent with a dark outline so it reads on any picture. Rejects when ffmpeg fails
- * or the image is not one: an export then fails rather than carry an unmarked frame.
+ * or the image is not one. At most MAX_RUNNING ffmpeg processes run, whoever asks.
  */
-export async function burnWatermark(ffmpeg: string, fontFile: string, image: Buffer, text: string): Promise<Buffer> {
+export function burnWatermark(ffmpeg: string, fontFile: string, image: Buffer, text: string): Promise<Buffer> {
+  return slot(() => mark(ffmpeg, fontFile, image, text));
+}
+
+async function mark(ffmpeg: string, fontFile: string, image: Buffer, text: string): Promise<Buffer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-mark-'));
   try {
     // The text goes through a file: no escaping of a person's name inside filter syntax.

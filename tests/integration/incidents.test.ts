@@ -169,6 +169,10 @@ describe('incidents', { timeout: 90_000 }, () => {
     let diff = 0;
     for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
     assert.ok(diff / a.length > 4, `the exported frame carries a mark (mean difference ${(diff / a.length).toFixed(2)})`);
+    // Parallel exports queue for the frame marking (a bounded number of ffmpeg runs), all answered.
+    const parallel = await Promise.all(Array.from({ length: 6 }, () => call('soyte', 'GET', `/api/incidents/export?${period()}&facilityId=${DEMO_IDS.hotel}&format=pdf`)));
+    assert.deepEqual(parallel.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    assert.ok(parallel.every((r) => !(r.json as Buffer).includes(jpeg)), 'every parallel export carries marked frames only');
     const en = await call('soyte', 'GET', `/api/incidents/export?${period()}&format=pdf&lang=en`);
     fs.writeFileSync(file, en.json as Buffer);
     assert.ok(execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-']).toString('utf8').includes('Supervision camera incident report'));
