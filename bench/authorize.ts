@@ -44,10 +44,13 @@ try {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   // Places, cameras, people and assignments with set-based SQL (fast to seed).
-  await client.query(`INSERT INTO "Province"(id, code, name) SELECT gen_random_uuid(), 'P' || i, 'Tỉnh ' || i FROM generate_series(1, ${PROVINCES}) i`);
-  await client.query(`INSERT INTO "District"(id, "provinceId", code, name) SELECT gen_random_uuid(), p.id, p.code || '-D' || j, 'Huyện ' || j FROM "Province" p, generate_series(1, ${DISTRICTS_PER_PROVINCE}) j`);
-  await client.query(`INSERT INTO "Facility"(id, "districtId", name, kind) SELECT gen_random_uuid(), d.id, 'Cơ sở ' || d.code || '-' || k,
-    (ARRAY['MILITARY_QUARANTINE','CIVILIAN_QUARANTINE','CHECKPOINT'])[1 + (k % 3)]::"FacilityKind" FROM "District" d, generate_series(1, ${FACILITIES_PER_DISTRICT}) k`);
+  // The bench's own places (the start imported the default province list: replace it).
+  await client.query(`DELETE FROM "AdminUnit"`);
+  await client.query(`INSERT INTO "AdminUnit"(id, code, name, level, path, depth) SELECT x.id, 'P' || i, 'Tỉnh ' || i, 'Tỉnh', ARRAY[x.id], 1 FROM generate_series(1, ${PROVINCES}) i, LATERAL (SELECT gen_random_uuid() AS id) x`);
+  await client.query(`INSERT INTO "AdminUnit"(id, code, name, level, "parentId", path, depth) SELECT x.id, p.code || '-D' || j, 'Huyện ' || j, 'Huyện', p.id, ARRAY[p.id, x.id], 2
+    FROM "AdminUnit" p, generate_series(1, ${DISTRICTS_PER_PROVINCE}) j, LATERAL (SELECT gen_random_uuid() AS id) x WHERE p.depth = 1`);
+  await client.query(`INSERT INTO "Facility"(id, "unitId", name, kind) SELECT gen_random_uuid(), d.id, 'Cơ sở ' || d.code || '-' || k,
+    (ARRAY['MILITARY_QUARANTINE','CIVILIAN_QUARANTINE','CHECKPOINT'])[1 + (k % 3)]::"FacilityKind" FROM "AdminUnit" d, generate_series(1, ${FACILITIES_PER_DISTRICT}) k WHERE d.depth = 2`);
   await client.query(`INSERT INTO "Camera"(id, name, "mainUrlEnc", "facilityId", "updatedAt") SELECT gen_random_uuid(), f.name || ' cam ' || c, 'v1.x.y.z', f.id, now() FROM "Facility" f, generate_series(1, ${CAMERAS_PER_FACILITY}) c`);
   const org = randomUUID();
   await client.query(`INSERT INTO "Organization"(id, name, kind) VALUES ($1, 'Bench', 'MOH_IT_DEPARTMENT')`, [org]);
@@ -56,11 +59,11 @@ try {
   // Per person: mostly facility-leader grants at random facilities, some provincial monitor
   // roles, a few denies and expired or revoked rows, as a long-running deployment accumulates.
   await client.query(`
-    WITH f AS (SELECT array_agg(id) AS ids FROM "Facility"), p AS (SELECT array_agg(id) AS ids FROM "Province")
+    WITH f AS (SELECT array_agg(id) AS ids FROM "Facility"), p AS (SELECT array_agg(id) AS ids FROM "AdminUnit" WHERE depth = 1)
     INSERT INTO "RoleAssignment"(id, "userId", role, "scopeType", "scopeId", effect, "expiresAt", "revokedAt")
     SELECT gen_random_uuid(), u.id,
       CASE WHEN j % 10 = 0 THEN 'PROVINCIAL_HEALTH_MONITOR'::"Role" ELSE 'FACILITY_LEADER'::"Role" END,
-      CASE WHEN j % 10 = 0 THEN 'PROVINCE'::"ScopeType" ELSE 'FACILITY'::"ScopeType" END,
+      CASE WHEN j % 10 = 0 THEN 'UNIT'::"ScopeType" ELSE 'FACILITY'::"ScopeType" END,
       CASE WHEN j % 10 = 0 THEN p.ids[1 + (abs(hashtext(u.id::text || j)) % cardinality(p.ids))]
            ELSE f.ids[1 + (abs(hashtext(u.id::text || j)) % cardinality(f.ids))] END,
       CASE WHEN j % 17 = 0 THEN 'DENY'::"Effect" ELSE 'ALLOW'::"Effect" END,

@@ -1,8 +1,8 @@
 // Bundles the web client with esbuild into client/dist: the supervision page (index.html,
 // app.js), the operations page (ops.html, ops.js, ops.css with the chart styles) and the
 // recordings page (recordings.html, recordings.js), the incidents page (incidents.html,
-// incidents.js), the account page (account.html, account.js), the activation page
-// (activate.html, activate.js); app.css shared.
+// incidents.js), the account page (account.html, account.js), the places registry
+// (places.html, places.js), the activation page (activate.html, activate.js); app.css shared.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ export async function buildClient({ minify = true } = {}) {
       recordings: path.join(root, 'client', 'src', 'recordings', 'main.ts'),
       incidents: path.join(root, 'client', 'src', 'incidents', 'main.ts'),
       account: path.join(root, 'client', 'src', 'account', 'main.ts'),
+      places: path.join(root, 'client', 'src', 'places', 'main.ts'),
       activate: path.join(root, 'client', 'src', 'activate', 'main.ts'),
     },
     bundle: true,
@@ -31,7 +32,7 @@ export async function buildClient({ minify = true } = {}) {
     legalComments: 'linked',
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'ops.html', 'recordings.html', 'incidents.html', 'account.html', 'activate.html']) {
+  for (const f of ['index.html', 'ops.html', 'recordings.html', 'incidents.html', 'account.html', 'places.html', 'activate.html']) {
     fs.writeFileSync(path.join(out, f), expandIncludes(fs.readFileSync(path.join(root, 'client', f), 'utf8')));
   }
   fs.copyFileSync(path.join(root, 'client', 'app.css'), path.join(out, 'app.css'));

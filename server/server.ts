@@ -24,6 +24,7 @@ import { incidentRoutes } from './http/incident-routes.js';
 import { IncidentRepository } from './incidents/incident.repository.js';
 import { IncidentService } from './incidents/IncidentService.js';
 import { opsApiRoutes, probeRoutes, type OpsDeps } from './http/ops-routes.js';
+import { placesRoutes } from './http/places-routes.js';
 import { pluginRoutes } from './http/plugin-routes.js';
 import { MediaStats } from './observability/media-stats.js';
 import { pluginAccess } from './plugin-host/access-facade.js';
@@ -33,6 +34,8 @@ import { withPluginVeto } from './plugin-host/view-veto.js';
 import { Metrics } from './observability/metrics.js';
 import { readiness } from './observability/readiness.js';
 import { UptimeRepository } from './observability/uptime.repository.js';
+import { UnitRegistry } from './places/UnitRegistry.js';
+import { UnitsRepository } from './places/units.repository.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { SecretBox } from './util/SecretBox.js';
 import { readOrCreateSecretFile } from './util/key-file.js';
@@ -86,19 +89,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     closers.push(() => pulse.stop());
     const cameras = await CameraRegistry.create(repo, media);
     closers.push(() => cameras.close());
-    // The demo places first: cameras of the config file may sit in demo facilities.
-    // Demo accounts have published passwords: never on PostgreSQL (a deployment) unless the
-    // configuration names them explicitly (the tests of both databases do).
-    const demoAccounts = config.demoAccounts ?? (config.demo && !config.databaseUrl);
-    if (config.demo && !demoAccounts) log.warn('demo cameras without the demo accounts: a start on PostgreSQL never seeds accounts with published passwords');
-    if (demoAccounts) await seedDemoAccess(db.prisma, box);
-    // Pages say "demo" while such accounts exist, also after a later start without the demo.
-    const demoPresent = demoAccounts || await hasDemoAccounts(db.prisma);
-    for (const cam of config.cameras) await cameras.ensure(cam);
-    const demo = config.demo ? await startDemoSite(media.ffmpeg.path, cameras) : undefined;
-    if (demo) closers.push(() => demo.close());
-    if (demo && demoAccounts) await placeDemoCameras(db.prisma);
-
     const audit = new AuditLog(db.prisma);
     // Runs before the database closes (closers run in reverse): no audit entry is lost.
     closers.push(() => audit.drain());
@@ -106,6 +96,23 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, { totp: config.auth.totp });
     cameras.on('updated', (c) => access.invalidateCamera(c.id));
     cameras.on('removed', (id) => access.invalidateCamera(id));
+    const units = new UnitRegistry(new UnitsRepository(db.prisma), audit, access);
+    // The demo places first: cameras of the config file may sit in demo facilities.
+    // Demo accounts have published passwords: never on PostgreSQL (a deployment) unless the
+    // configuration names them explicitly (the tests of both databases do).
+    const demoAccounts = config.demoAccounts ?? (config.demo && !config.databaseUrl);
+    if (config.demo && !demoAccounts) log.warn('demo cameras without the demo accounts: a start on PostgreSQL never seeds accounts with published passwords');
+    if (demoAccounts) await seedDemoAccess(db.prisma, box, units);
+    // A system with no units gets the default list (the 63 provinces), so its first
+    // administrator can place facilities at once and import a finer list later.
+    await units.ensureDefault();
+    // Pages say "demo" while such accounts exist, also after a later start without the demo.
+    const demoPresent = demoAccounts || await hasDemoAccounts(db.prisma);
+    for (const cam of config.cameras) await cameras.ensure(cam);
+    const demo = config.demo ? await startDemoSite(media.ffmpeg.path, cameras) : undefined;
+    if (demo) closers.push(() => demo.close());
+    if (demo && demoAccounts) await placeDemoCameras(db.prisma);
+
 
     const adminToken = adminTokenFor(config);
     const stats = new MediaStats(media);
@@ -152,6 +159,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const app = createApp({
       cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit, demo: demoPresent,
       probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents, { ffmpegPath: media.ffmpeg.path }),
+      placesRoutes: placesRoutes(access, units),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);

@@ -1,4 +1,6 @@
-// The navigation tree: province > district > facility > camera, holding only what the
+// The navigation tree: administrative units (as many levels as the deployment's unit list
+// has: province > district > commune, or province > commune) > facility > camera, holding
+// only what the
 // signed-in person may watch (the server builds it: /api/places), with a live health dot per
 // camera, live/total counts per place, and search by name (accents optional: "thanh hoa"
 // finds "Thanh Hóa"). Cameras are dragged onto tiles or clicked into the selected tile; a
@@ -6,12 +8,7 @@
 import type { CameraHealth } from '../../server/cameras/camera-health.js';
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import { t } from './i18n.js';
-
-/** The shape of GET /api/places. */
-export interface PlacesTree {
-  provinces: Array<{ id: string; name: string; districts: Array<{ id: string; name: string; facilities: Array<{ id: string; name: string; kind: string; cameras: Array<{ id: string; name: string }> }> }> }>;
-  unassignedCameras: Array<{ id: string; name: string }>;
-}
+import type { PlacesTree, PlacesUnit } from './places.js';
 
 /** The data type a camera carries while dragged (read by the wall's tiles). */
 export const CAMERA_DRAG_TYPE = 'application/x-giamsat-camera';
@@ -72,24 +69,23 @@ export class Tree {
     this.#cameraPlace.clear();
     const placed = new Set<string>();
     const items: HTMLElement[] = [];
-    for (const p of places.provinces) {
-      const province = this.#place('province', p.name, undefined, undefined, p.id);
-      items.push(province.el);
-      for (const d of p.districts) {
-        const district = this.#place('district', d.name, province, undefined, d.id);
-        province.el.querySelector('ul')!.append(district.el);
-        for (const f of d.facilities) {
-          const facility = this.#place('facility', f.name, district, f.id, f.id);
-          district.el.querySelector('ul')!.append(facility.el);
-          for (const c of f.cameras) {
-            const cam = this.#cameras.get(c.id);
-            if (!cam) continue; // not in this node's registry (yet)
-            placed.add(c.id);
-            facility.el.querySelector('ul')!.append(this.#cameraItem(cam, facility));
-          }
+    const addUnit = (u: PlacesUnit, depth: number, parent: PlaceNode | undefined): HTMLElement => {
+      const unit = this.#place(`unit depth-${depth}`, u.name, parent, undefined, u.id);
+      const list = unit.el.querySelector('ul')!;
+      for (const child of u.units) list.append(addUnit(child, depth + 1, unit));
+      for (const f of u.facilities) {
+        const facility = this.#place('facility', f.name, unit, f.id, f.id);
+        list.append(facility.el);
+        for (const c of f.cameras) {
+          const cam = this.#cameras.get(c.id);
+          if (!cam) continue; // not in this node's registry (yet)
+          placed.add(c.id);
+          facility.el.querySelector('ul')!.append(this.#cameraItem(cam, facility));
         }
       }
-    }
+      return unit.el;
+    };
+    for (const u of places.units) items.push(addUnit(u, 1, undefined));
     // Cameras without a facility, and any the places tree did not know when it was read.
     const rest = cameras.filter((c) => !placed.has(c.id));
     if (rest.length) {

@@ -3,7 +3,8 @@
 import { currentSession, renew } from './auth.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string | undefined, message: string) {
+  /** `details`: what the server added to its error (the problems of a refused list). */
+  constructor(readonly status: number, readonly code: string | undefined, message: string, readonly details?: unknown) {
     super(message);
   }
 }
@@ -21,8 +22,8 @@ async function call(method: string, path: string, body?: unknown): Promise<Respo
   let res = await send(method, path, currentSession()?.accessToken, body);
   if (res.status === 401 && (await renew())) res = await send(method, path, currentSession()?.accessToken, body);
   if (!res.ok) {
-    const err = await res.json().catch(() => ({})) as { error?: { code?: string; message?: string } };
-    throw new ApiError(res.status, err.error?.code, err.error?.message ?? res.statusText);
+    const err = await res.json().catch(() => ({})) as { error?: { code?: string; message?: string; details?: unknown } };
+    throw new ApiError(res.status, err.error?.code, err.error?.message ?? res.statusText, err.error?.details);
   }
   return res;
 }

@@ -11,7 +11,8 @@ import { MediaClient } from './MediaClient.js';
 import { enterPage, hidePages, relabelNav, setupMenu, showDemoNotice, type Me } from './nav.js';
 import { connect, request, type ClientSocket } from './signaling.js';
 import { SpotChecks, spotCheckPlace } from './SpotChecks.js';
-import { Tree, type PlacesTree } from './Tree.js';
+import type { PlacesTree } from './places.js';
+import { Tree } from './Tree.js';
 import { asLayout, Wall, type WallState } from './Wall.js';
 
 const loginForm = new LoginForm((session) => showApp(session.fullName));
@@ -120,7 +121,7 @@ async function restoreWall(w: Wall): Promise<void> {
 async function refreshCameras(s: ClientSocket): Promise<void> {
   const [list, places] = await Promise.all([
     request(s, 'listCameras', {}),
-    apiJson<PlacesTree>('/api/places').catch(() => ({ provinces: [], unassignedCameras: [] })),
+    apiJson<PlacesTree>('/api/places').catch(() => ({ units: [], unassignedCameras: [] })),
   ]);
   cameras = list;
   camerasLoaded();
@@ -184,7 +185,7 @@ function endSession(reason: string): void {
   socket?.disconnect();
   for (const tile of wall?.tiles ?? []) tile.show(undefined);
   cameras = [];
-  tree.render({ provinces: [], unassignedCameras: [] }, []);
+  tree.render({ units: [], unassignedCameras: [] }, []);
   spotChecks.stop();
   void signOut();
   showLogin(reason);

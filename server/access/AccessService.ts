@@ -43,6 +43,7 @@ export interface AccessOptions {
 
 export interface AccessServiceEvents {
   /** A person's access may have shrunk: their open views must be re-checked now. */
+  /** A person's access changed ('*': everyone's, after places moved). */
   changed: [userId: string];
 }
 
@@ -250,6 +251,19 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     this.#places.delete(cameraId);
   }
 
+  /** Units or facilities moved: every cached camera place is stale, and open views are checked again. */
+  placesChanged(): void {
+    this.#places.clear();
+    this.#subjects.clear();
+    this.emit('changed', '*');
+  }
+
+  /** Is the person an active scope administrator over `place` ({} = the nation)? */
+  async administers(userId: string, place: Place): Promise<boolean> {
+    const subject = await this.repo.subject(userId);
+    return subject !== undefined && decideAuthority(subject, place, new Date()).allow;
+  }
+
   async #granter(actorId: string): Promise<Subject> {
     const s = await this.repo.subject(actorId);
     if (!s) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
@@ -337,41 +351,42 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 
   /**
-   * The places tree the caller may see: province > district > facility > cameras, holding
-   * only cameras the caller may watch now (and nothing else of the hierarchy).
+   * The places tree the caller may see: administrative units (as many levels as the list
+   * has) > facility > cameras, holding only cameras the caller may watch now (and nothing else
+   * of the hierarchy).
    */
   async placesTree(caller: Caller) {
     const subject = await this.subject(caller.userId);
     if (!subject) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
     const now = new Date();
     type Node = { id: string; name: string };
-    const provinces = new Map<string, Node & { districts: Map<string, Node & { facilities: Map<string, Node & { kind: string; siteType: string | null; cameras: Node[] }> }> }>();
+    type FacilityNode = Node & { kind: string; siteType: string | null; cameras: Node[] };
+    type UnitNode = Node & { level: string; units: UnitNode[]; facilities: FacilityNode[] };
+    const facilities = new Map<string, FacilityNode & { path: string[] }>();
     const unassigned: Node[] = [];
     for (const c of await this.repo.camerasWithPlaces()) {
       const f = c.facility;
-      const place: Place = f ? { cameraId: c.id, facilityId: f.id, facilityKind: f.kind, districtId: f.district.id, provinceId: f.district.province.id } : { cameraId: c.id };
+      const place: Place = f ? { cameraId: c.id, facilityId: f.id, facilityKind: f.kind, units: f.unit.path } : { cameraId: c.id };
       if (!decideView(subject, place, now).allow) continue;
       if (!f) {
         unassigned.push({ id: c.id, name: c.name });
         continue;
       }
-      const p = f.district.province;
-      const pn = provinces.get(p.id) ?? { id: p.id, name: p.name, districts: new Map() };
-      provinces.set(p.id, pn);
-      const dn = pn.districts.get(f.district.id) ?? { id: f.district.id, name: f.district.name, facilities: new Map() };
-      pn.districts.set(f.district.id, dn);
-      const fn = dn.facilities.get(f.id) ?? { id: f.id, name: f.name, kind: f.kind, siteType: f.siteType, cameras: [] };
-      dn.facilities.set(f.id, fn);
+      const fn = facilities.get(f.id) ?? { id: f.id, name: f.name, kind: f.kind, siteType: f.siteType, cameras: [], path: f.unit.path };
+      facilities.set(f.id, fn);
       fn.cameras.push({ id: c.id, name: c.name });
     }
-    const byName = <T extends Node>(xs: Iterable<T>) => [...xs].sort((a, b) => a.name.localeCompare(b.name, 'vi'));
-    return {
-      provinces: byName(provinces.values()).map((p) => ({
-        id: p.id, name: p.name,
-        districts: byName(p.districts.values()).map((d) => ({ id: d.id, name: d.name, facilities: byName(d.facilities.values()) })),
-      })),
-      unassignedCameras: unassigned,
-    };
+    const unitRows = await this.repo.units([...new Set([...facilities.values()].flatMap((f) => f.path))]);
+    const nodes = new Map<string, UnitNode>(unitRows.map((u) => [u.id, { id: u.id, name: u.name, level: u.level, units: [], facilities: [] }]));
+    const top: UnitNode[] = [];
+    for (const u of unitRows) {
+      const parent = u.parentId ? nodes.get(u.parentId) : undefined;
+      (parent ? parent.units : top).push(nodes.get(u.id)!);
+    }
+    for (const { path, ...f } of facilities.values()) nodes.get(path[path.length - 1]!)?.facilities.push(f);
+    const byName = <T extends Node>(xs: T[]) => xs.sort((a, b) => a.name.localeCompare(b.name, 'vi'));
+    const sortDeep = (xs: UnitNode[]): UnitNode[] => byName(xs).map((u) => ({ ...u, units: sortDeep(u.units), facilities: byName(u.facilities) }));
+    return { units: sortDeep(top), unassignedCameras: unassigned };
   }
 
   /** Ends a spot check early (same authority as opening it). */

@@ -49,11 +49,11 @@ export class AccessRepository {
   async placeOfCamera(cameraId: string): Promise<Place | undefined> {
     const c = await this.#prisma.camera.findUnique({
       where: { id: cameraId },
-      select: { id: true, facility: { select: { id: true, kind: true, district: { select: { id: true, provinceId: true } } } } },
+      select: { id: true, facility: { select: { id: true, kind: true, unit: { select: { path: true } } } } },
     });
     if (!c) return undefined;
     if (!c.facility) return { cameraId: c.id };
-    return { cameraId: c.id, facilityId: c.facility.id, facilityKind: c.facility.kind, districtId: c.facility.district.id, provinceId: c.facility.district.provinceId };
+    return { cameraId: c.id, facilityId: c.facility.id, facilityKind: c.facility.kind, units: c.facility.unit.path };
   }
 
   /** The place a scope denotes; undefined when the id does not exist. */
@@ -61,15 +61,13 @@ export class AccessRepository {
     if (scopeType === 'NATION') return {};
     if (!scopeId) return undefined;
     switch (scopeType) {
-      case 'PROVINCE':
-        return (await this.#prisma.province.findUnique({ where: { id: scopeId } })) ? { provinceId: scopeId } : undefined;
-      case 'DISTRICT': {
-        const d = await this.#prisma.district.findUnique({ where: { id: scopeId } });
-        return d ? { provinceId: d.provinceId, districtId: d.id } : undefined;
+      case 'UNIT': {
+        const u = await this.#prisma.adminUnit.findUnique({ where: { id: scopeId }, select: { path: true } });
+        return u ? { units: u.path } : undefined;
       }
       case 'FACILITY': {
-        const f = await this.#prisma.facility.findUnique({ where: { id: scopeId }, include: { district: true } });
-        return f ? { provinceId: f.district.provinceId, districtId: f.districtId, facilityId: f.id, facilityKind: f.kind } : undefined;
+        const f = await this.#prisma.facility.findUnique({ where: { id: scopeId }, select: { id: true, kind: true, unit: { select: { path: true } } } });
+        return f ? { units: f.unit.path, facilityId: f.id, facilityKind: f.kind } : undefined;
       }
       case 'CAMERA':
         return this.placeOfCamera(scopeId);
@@ -228,7 +226,7 @@ export class AccessRepository {
     return this.#prisma.camera.findMany({
       select: {
         id: true, name: true,
-        facility: { select: { id: true, name: true, kind: true, siteType: true, district: { select: { id: true, name: true, province: { select: { id: true, name: true } } } } } },
+        facility: { select: { id: true, name: true, kind: true, siteType: true, unit: { select: { path: true } } } },
       },
       orderBy: { name: 'asc' },
     });
@@ -251,10 +249,15 @@ export class AccessRepository {
     return this.#prisma.spotCheck.findUnique({ where: { id } });
   }
 
-  /** The place of a person's organization: its province, or the nation for national bodies. */
+  /** The place of a person's organization: its unit, or the nation for national bodies. */
   async organizationPlace(userId: string): Promise<Place> {
-    const u = await this.#prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { organization: { select: { provinceId: true } } } });
-    return u.organization.provinceId ? { provinceId: u.organization.provinceId } : {};
+    const u = await this.#prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { organization: { select: { unit: { select: { path: true } } } } } });
+    return u.organization.unit ? { units: u.organization.unit.path } : {};
+  }
+
+  /** Names, levels and parents of the given units (for drawing the places tree). */
+  units(ids: string[]) {
+    return this.#prisma.adminUnit.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, level: true, depth: true, parentId: true } });
   }
 
   /** A person's saved video wall, if any. */
@@ -300,13 +303,12 @@ export class AccessRepository {
     });
   }
 
-  /** Display names of scopes (provinces, districts, facilities, cameras) by id. */
+  /** Display names of scopes (administrative units, facilities, cameras) by id. */
   async scopeNames(ids: string[]): Promise<Map<string, string>> {
     const where = { id: { in: [...new Set(ids)] } };
     const select = { id: true, name: true } as const;
     const rows = ids.length === 0 ? [] : (await Promise.all([
-      this.#prisma.province.findMany({ where, select }),
-      this.#prisma.district.findMany({ where, select }),
+      this.#prisma.adminUnit.findMany({ where, select }),
       this.#prisma.facility.findMany({ where, select }),
       this.#prisma.camera.findMany({ where, select }),
     ])).flat();

@@ -4,10 +4,13 @@
 import type { Effect, FacilityKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
 import { ROLE_RULES, SCOPE_RANK, type Duty } from './roles.js';
 
-/** Where a camera (or a scope) sits: nation > province > district > facility > camera. */
+/**
+ * Where a camera (or a scope) sits: nation > administrative units (as many levels as the
+ * imported list has) > facility > camera. `units` holds the ids of every unit containing the
+ * place, top level first.
+ */
 export interface Place {
-  provinceId?: string;
-  districtId?: string;
+  units?: readonly string[];
   facilityId?: string;
   facilityKind?: FacilityKind;
   cameraId?: string;
@@ -48,8 +51,7 @@ export type Decision =
 export function inScope(scopeType: ScopeType, scopeId: string | null, place: Place): boolean {
   switch (scopeType) {
     case 'NATION': return true;
-    case 'PROVINCE': return scopeId !== null && place.provinceId === scopeId;
-    case 'DISTRICT': return scopeId !== null && place.districtId === scopeId;
+    case 'UNIT': return scopeId !== null && place.units !== undefined && place.units.includes(scopeId);
     case 'FACILITY': return scopeId !== null && place.facilityId === scopeId;
     case 'CAMERA': return scopeId !== null && place.cameraId === scopeId;
   }
@@ -148,8 +150,11 @@ export function requiresSecondFactor(subject: Subject, now: Date): boolean {
     && (ROLE_RULES[a.role].secondFactor === 'always' || SCOPE_RANK[a.scopeType] > SCOPE_RANK.FACILITY));
 }
 
-/** The pages of the web client: the video wall, incidents, recordings, operations, the person's own account. */
-export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'account';
+/**
+ * The pages of the web client: the video wall, incidents, recordings, operations, the places
+ * registry (units, facilities, organizations: scope administrators), the person's own account.
+ */
+export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'places' | 'account';
 
 /**
  * The pages a person may use, and the one they land on: the wall for those who watch (roles
@@ -162,8 +167,10 @@ export function pagesFor(subject: Subject, now: Date): { pages: Page[]; home: Pa
   const live = subject.status === 'ACTIVE' ? subject.assignments.filter((a) => isActive(a, now) && a.effect === 'ALLOW') : [];
   const watches = live.some((a) => ROLE_RULES[a.role].views || a.role === 'INSPECTOR');
   const ops = live.some((a) => ROLE_RULES[a.role].duties.length > 0);
-  const pages: Page[] = [...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), 'account'];
-  return { pages, home: pages[0]!, rolesEnded: live.length === 0 };
+  const admin = live.some((a) => a.role === 'SCOPE_ADMIN');
+  const pages: Page[] = [...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), ...(admin ? ['places'] as const : []), 'account'];
+  // A scope administrator lands on the account page: what waits for their decision.
+  return { pages, home: pages[0] === 'places' ? 'account' : pages[0]!, rolesEnded: live.length === 0 };
 }
 
 /**

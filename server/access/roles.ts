@@ -34,18 +34,18 @@ export const ROLE_RULES: Record<Role, RoleRule> = {
   NATIONAL_MONITOR: { views: true, scopes: ['NATION'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát toàn quốc', labelEn: 'National monitor' },
   // The Department of Health sees every centralized quarantine facility of its province,
   // military-run and civilian (hotels, schools included). Checkpoints belong to the police.
-  PROVINCIAL_HEALTH_MONITOR: { views: true, facilityKinds: QUARANTINE, scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Sở Y tế', labelEn: 'Provincial health monitor' },
-  MILITARY_MONITOR: { views: true, facilityKinds: ['MILITARY_QUARANTINE'], scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Bộ CHQS tỉnh', labelEn: 'Military monitor' },
-  POLICE_MONITOR: { views: true, facilityKinds: ['CHECKPOINT'], scopes: ['PROVINCE', 'DISTRICT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Công an tỉnh', labelEn: 'Police monitor' },
+  PROVINCIAL_HEALTH_MONITOR: { views: true, facilityKinds: QUARANTINE, scopes: ['UNIT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Sở Y tế', labelEn: 'Provincial health monitor' },
+  MILITARY_MONITOR: { views: true, facilityKinds: ['MILITARY_QUARANTINE'], scopes: ['UNIT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Bộ CHQS tỉnh', labelEn: 'Military monitor' },
+  POLICE_MONITOR: { views: true, facilityKinds: ['CHECKPOINT'], scopes: ['UNIT'], duties: ['uptime-report'], secondFactor: 'above-facility', labelVi: 'Giám sát Công an tỉnh', labelEn: 'Police monitor' },
   FACILITY_LEADER: { views: true, scopes: ['FACILITY'], duties: [], secondFactor: 'above-facility', labelVi: 'Lãnh đạo cơ sở', labelEn: 'Facility leader' },
   // Inspectors watch only through spot checks (SpotCheck rows), never through the role.
-  INSPECTOR: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT'], duties: [], secondFactor: 'above-facility', labelVi: 'Thanh tra (CDC)', labelEn: 'Inspector' },
+  INSPECTOR: { views: false, scopes: ['NATION', 'UNIT'], duties: [], secondFactor: 'above-facility', labelVi: 'Thanh tra (CDC)', labelEn: 'Inspector' },
   // Installers (the telecom operators who connect each facility) follow the connection
   // report of their scope: it is how their progress against the deadlines is tracked.
-  INSTALLER: { views: false, scopes: ['PROVINCE', 'DISTRICT', 'FACILITY'], duties: ['uptime-report'], secondFactor: 'always', labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
-  OPS: { views: false, scopes: ['NATION', 'PROVINCE'], duties: ['uptime-report', 'operations'], secondFactor: 'always', labelVi: 'Vận hành', labelEn: 'Operations' },
-  SCOPE_ADMIN: { views: false, scopes: ['NATION', 'PROVINCE', 'DISTRICT', 'FACILITY'], duties: [], secondFactor: 'above-facility', labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
+  INSTALLER: { views: false, scopes: ['UNIT', 'FACILITY'], duties: ['uptime-report'], secondFactor: 'always', labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
+  OPS: { views: false, scopes: ['NATION', 'UNIT'], duties: ['uptime-report', 'operations'], secondFactor: 'always', labelVi: 'Vận hành', labelEn: 'Operations' },
+  SCOPE_ADMIN: { views: false, scopes: ['NATION', 'UNIT', 'FACILITY'], duties: [], secondFactor: 'above-facility', labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
 };
 
-/** Breadth of a scope type: a grant may never be broader than the granter's own scope. */
-export const SCOPE_RANK: Record<ScopeType, number> = { NATION: 4, PROVINCE: 3, DISTRICT: 2, FACILITY: 1, CAMERA: 0 };
+/** Breadth of a scope type (a unit of any level is broader than a facility). */
+export const SCOPE_RANK: Record<ScopeType, number> = { NATION: 3, UNIT: 2, FACILITY: 1, CAMERA: 0 };

@@ -19,6 +19,9 @@ export type AuditAction =
   | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll'
   /** A national administrator created from the command line (`npm run admin:create`). */
   | 'admin.create'
+  /** The administrative unit list imported (from a page, the command line, the default list or the demo). */
+  | 'units.import'
+  | 'facility.create' | 'facility.update' | 'facility.retire' | 'organization.create' | 'organization.update' | 'organization.retire'
   /** Camera material other than live video served to a person (a snapshot, a recording), by a plugin. */
   | 'media.access'
   | 'incident.create' | 'incident.snapshot' | 'incident.comment' | 'incident.resolve' | 'incident.export';

@@ -5,7 +5,9 @@ import type { PrismaClient } from '../db/generated/client.js';
 import { hashPassword } from '../access/passwords.js';
 import { moduleLogger } from '../logger.js';
 import type { SecretBox } from '../util/SecretBox.js';
-import { DEMO_DISTRICTS, DEMO_FACILITIES, DEMO_IDS, DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEMO_PROVINCES, DEMO_USERS, demoTotpSecret } from './demo-province.js';
+import fs from 'node:fs';
+import { DEFAULT_UNIT_LIST, type UnitRegistry } from '../places/UnitRegistry.js';
+import { DEMO_DISTRICT_LINES, DEMO_FACILITIES, DEMO_IDS, DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEMO_UNIT_IDS, DEMO_USERS, demoTotpSecret } from './demo-province.js';
 
 const log = moduleLogger('demo');
 const DAY = 86_400_000;
@@ -25,8 +27,8 @@ export async function placeDemoCameras(prisma: PrismaClient): Promise<void> {
 async function recordDemoGranters(prisma: PrismaClient): Promise<void> {
   const admins = await prisma.user.findMany({ where: { username: { in: ['quantri', 'quantri-tw'] } }, select: { id: true, username: true } });
   const id = (username: string) => admins.find((a) => a.username === username)?.id;
-  const gialaiDistricts = new Set(DEMO_DISTRICTS.filter((d) => d.provinceId === DEMO_IDS.gialai).map((d) => d.id));
-  const inGialai = new Set<string>([DEMO_IDS.gialai, ...gialaiDistricts, ...DEMO_FACILITIES.filter((f) => gialaiDistricts.has(f.districtId)).map((f) => f.id)]);
+  const gialaiDistricts = new Set([DEMO_IDS.pleiku, DEMO_IDS.chuSe]);
+  const inGialai = new Set<string>([DEMO_IDS.gialai, ...gialaiDistricts, ...DEMO_FACILITIES.filter((f) => gialaiDistricts.has(f.unitId)).map((f) => f.id)]);
   for (const u of DEMO_USERS) {
     if (u.username === 'quantri-tw') continue;
     const user = await prisma.user.findUnique({ where: { username: u.username }, select: { id: true } });
@@ -47,19 +49,35 @@ export async function hasDemoAccounts(prisma: PrismaClient): Promise<boolean> {
   return (await prisma.user.count({ where: { username: { in: DEMO_USERS.map((u) => u.username) }, email: { endsWith: '@demo.giamsat.vn' } } })) > 0;
 }
 
-export async function seedDemoAccess(prisma: PrismaClient, box: SecretBox): Promise<void> {
-  for (const p of DEMO_PROVINCES) await prisma.province.upsert({ where: { id: p.id }, create: p, update: {} });
-  for (const d of DEMO_DISTRICTS) await prisma.district.upsert({ where: { id: d.id }, create: d, update: {} });
+/**
+ * The demo's units: on an empty registry, the default list plus the demo districts, imported
+ * like any list (with the demo's fixed ids). A registry that has units already is left as it
+ * is (an administrator may have imported the full list); the demo needs its own five units
+ * in it, with their fixed ids.
+ */
+async function seedDemoUnits(prisma: PrismaClient, units: UnitRegistry): Promise<void> {
+  const count = await prisma.adminUnit.count();
+  if (count === 0) {
+    const csv = fs.readFileSync(DEFAULT_UNIT_LIST, 'utf8').trimEnd() + '\n' + DEMO_DISTRICT_LINES.join('\n') + '\n';
+    await units.import({ csv, source: 'demo', ids: DEMO_UNIT_IDS });
+    return;
+  }
+  const present = await prisma.adminUnit.findMany({ where: { id: { in: [...DEMO_UNIT_IDS.values()] } }, select: { id: true } });
+  if (present.length !== DEMO_UNIT_IDS.size) throw new Error('the demo needs its units (codes 62, 64, 608, 622, 635 with the demo ids) but the registry holds other units under those codes: start the demo on an empty database');
+}
+
+export async function seedDemoAccess(prisma: PrismaClient, box: SecretBox, units: UnitRegistry): Promise<void> {
+  await seedDemoUnits(prisma, units);
   const orgs = new Map<string, string>();
   for (const o of DEMO_ORGANIZATIONS) {
-    const row = await prisma.organization.upsert({ where: { name: o.name }, create: { name: o.name, kind: o.kind, provinceId: o.provinceId ?? null }, update: {} });
+    const row = await prisma.organization.upsert({ where: { name: o.name }, create: { name: o.name, kind: o.kind, unitId: o.unitId ?? null }, update: {} });
     orgs.set(o.name, row.id);
   }
   for (const f of DEMO_FACILITIES) {
     const managingOrgId = f.id === DEMO_FACILITIES[1]!.id ? orgs.get('Ban quản lý Khách sạn Hoàng Anh') ?? null : null;
     await prisma.facility.upsert({
       where: { id: f.id },
-      create: { id: f.id, districtId: f.districtId, name: f.name, kind: f.kind, siteType: f.siteType ?? null, managingOrgId },
+      create: { id: f.id, unitId: f.unitId, name: f.name, kind: f.kind, siteType: f.siteType ?? null, managingOrgId },
       update: {},
     });
   }

@@ -31,6 +31,8 @@ export interface HttpDeps {
   opsRoutes: express.Router;
   /** Incidents, under /api. */
   incidentRoutes: express.Router;
+  /** The places registry (administrative units, facilities, organizations), under /api. */
+  placesRoutes: express.Router;
   /** Routes plugins declared, under /plugins/<name>. */
   pluginRoutes: express.Router;
 }
@@ -72,6 +74,7 @@ export function createApp(deps: HttpDeps): express.Express {
   api.use(deps.accessRoutes);
   api.use(deps.opsRoutes);
   api.use(deps.incidentRoutes);
+  api.use(deps.placesRoutes);
   const admin = requireAdmin(deps.adminToken);
 
   // Reads are administrative too: camera names and locations describe sensitive sites. The

@@ -37,15 +37,18 @@ export const MAX_LIST = 1000;
 
 export type IncidentView = ReturnType<typeof present>;
 
-function present(i: IncidentSummary, hasSnapshot: boolean) {
+/** `units`: names of administrative units by id (IncidentRepository.unitNames). */
+function present(i: IncidentSummary, hasSnapshot: boolean, units: ReadonlyMap<string, string>) {
+  const path = i.facility?.unit.path ?? [];
   return {
     id: i.id,
     cameraId: i.cameraId,
     cameraName: i.cameraName,
     facilityId: i.facilityId,
     facilityName: i.facility?.name ?? null,
-    districtName: i.facility?.district.name ?? null,
-    provinceName: i.facility?.district.province.name ?? null,
+    /** The top-level unit (the province) and the units below it, most local first. */
+    provinceName: path.length ? units.get(path[0]!) ?? null : null,
+    localUnitName: path.length > 1 ? path.slice(1).reverse().map((id) => units.get(id) ?? '').join(', ') : null,
     category: i.category,
     note: i.note,
     occurredAt: i.occurredAt,
@@ -66,6 +69,10 @@ export class IncidentService {
   readonly #audit: AuditLog;
   readonly #cameraName: (cameraId: string) => string | undefined;
 
+  #unitNames(rows: IncidentSummary[]): Promise<Map<string, string>> {
+    return this.#repo.unitNames(rows.flatMap((r) => r.facility?.unit.path ?? []));
+  }
+
   constructor(deps: { repo: IncidentRepository; access: IncidentAccess; audit: AuditLog; cameraName: (cameraId: string) => string | undefined }) {
     this.#repo = deps.repo;
     this.#access = deps.access;
@@ -81,7 +88,7 @@ export class IncidentService {
     const place = await this.#access.facilityOf(req.cameraId);
     const row = await this.#repo.create({ ...req, cameraName: name, facilityId: place?.facilityId ?? null, createdById: caller.userId });
     await this.#audit.append({ actorId: caller.userId, action: 'incident.create', target: `incident:${row.id}`, address: caller.address, details: { camera: req.cameraId, category: req.category } });
-    return present(row, false);
+    return present(row, false, await this.#unitNames([row]));
   }
 
   /** The filer attaches the frame they captured, once, within minutes of filing. */
@@ -107,7 +114,7 @@ export class IncidentService {
   async get(caller: IncidentCaller, id: string) {
     const incident = await this.#visible(caller, id);
     const [hasSnapshot, comments] = await Promise.all([this.#repo.hasSnapshot(id), this.#repo.comments(id)]);
-    return { ...present(incident, hasSnapshot), commentList: comments };
+    return { ...present(incident, hasSnapshot, await this.#unitNames([incident])), commentList: comments };
   }
 
   /** The captured frame; serving it is audited like any camera picture. */
@@ -137,7 +144,8 @@ export class IncidentService {
     };
     const visible = (await Promise.all(rows.map(async (i) => ((await sees(i)) ? i : undefined)))).filter((i): i is IncidentSummary => !!i);
     const withSnapshot = new Set((await this.#repo.snapshots(visible.map((i) => i.id))).map((s) => s.id));
-    return visible.map((i) => present(i, withSnapshot.has(i.id)));
+    const units = await this.#unitNames(visible);
+    return visible.map((i) => present(i, withSnapshot.has(i.id), units));
   }
 
   async comment(caller: IncidentCaller, id: string, body: string) {

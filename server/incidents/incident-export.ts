@@ -13,7 +13,7 @@ const TEXT = {
     title: 'Báo cáo sự cố camera giám sát',
     period: 'Thời gian', facility: 'Cơ sở', all: 'Tất cả cơ sở trong phạm vi', count: 'Số sự cố', generated: 'Lập lúc', exportedBy: 'Người xuất',
     zone: 'giờ',
-    columns: ['Mã', 'Thời điểm', 'Tỉnh', 'Huyện', 'Cơ sở', 'Camera', 'Loại', 'Ghi chú', 'Người báo', 'Trạng thái', 'Xử lý lúc', 'Người xử lý', 'Kết quả xử lý', 'Số bình luận'],
+    columns: ['Mã', 'Thời điểm', 'Tỉnh/Thành phố', 'Địa bàn', 'Cơ sở', 'Camera', 'Loại', 'Ghi chú', 'Người báo', 'Trạng thái', 'Xử lý lúc', 'Người xử lý', 'Kết quả xử lý', 'Số bình luận'],
     status: { OPEN: 'Đang mở', RESOLVED: 'Đã xử lý' },
     category: {
       PERSON_LEFT_ROOM: 'Người cách ly rời phòng', MISSING_MASK: 'Không đeo khẩu trang', UNAUTHORISED_VISITOR: 'Người lạ vào khu cách ly',
@@ -25,7 +25,7 @@ const TEXT = {
     title: 'Supervision camera incident report',
     period: 'Period', facility: 'Facility', all: 'All facilities in scope', count: 'Incidents', generated: 'Generated', exportedBy: 'Exported by',
     zone: 'time zone',
-    columns: ['Id', 'Time', 'Province', 'District', 'Facility', 'Camera', 'Category', 'Note', 'Filed by', 'Status', 'Resolved at', 'Resolved by', 'Resolution', 'Comments'],
+    columns: ['Id', 'Time', 'Province', 'Local unit', 'Facility', 'Camera', 'Category', 'Note', 'Filed by', 'Status', 'Resolved at', 'Resolved by', 'Resolution', 'Comments'],
     status: { OPEN: 'Open', RESOLVED: 'Resolved' },
     category: {
       PERSON_LEFT_ROOM: 'Person left their room', MISSING_MASK: 'Missing mask', UNAUTHORISED_VISITOR: 'Unauthorised visitor',
@@ -88,7 +88,7 @@ export function incidentsCsv(rows: IncidentView[], o: ExportOptions): string {
   return toCsv([
     header,
     ...rows.map((r) => [
-      r.id, when(r.occurredAt), r.provinceName ?? '', r.districtName ?? '', r.facilityName ?? '', r.cameraName, tx.category[r.category], r.note,
+      r.id, when(r.occurredAt), r.provinceName ?? '', r.localUnitName ?? '', r.facilityName ?? '', r.cameraName, tx.category[r.category], r.note,
       r.createdBy.fullName, tx.status[r.status], when(r.resolvedAt), r.resolvedBy ?? '', r.resolution ?? '', r.comments,
     ]),
   ]);
@@ -131,7 +131,7 @@ export function incidentsPdf(rows: IncidentView[], snapshots: Map<string, Buffer
     doc.fontSize(12).text(`${tx.category[r.category]} — ${tx.status[r.status]}`);
     doc.fontSize(9)
       .text(`${time}: ${when(r.occurredAt)}    ${camera}: ${r.cameraName}`)
-      .text(`${facility}: ${[r.facilityName, r.districtName, r.provinceName].filter(Boolean).join(', ')}`)
+      .text(`${facility}: ${[r.facilityName, r.localUnitName, r.provinceName].filter(Boolean).join(', ')}`)
       .text(`${filedBy}: ${r.createdBy.fullName}    ${category}: ${tx.category[r.category]}`)
       .text(`${note}: ${r.note}`);
     if (r.status === 'RESOLVED') doc.text(`${status}: ${tx.status[r.status]} — ${when(r.resolvedAt)} — ${resolvedBy}: ${r.resolvedBy ?? ''} — ${resolution}: ${r.resolution ?? ''}`);

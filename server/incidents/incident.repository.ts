@@ -5,7 +5,7 @@ import type { IncidentCategory } from '../db/generated/enums.js';
 const summary = {
   id: true, cameraId: true, cameraName: true, facilityId: true, category: true, note: true, occurredAt: true,
   createdAt: true, status: true, resolvedAt: true, resolution: true,
-  facility: { select: { name: true, district: { select: { name: true, province: { select: { name: true } } } } } },
+  facility: { select: { name: true, unit: { select: { path: true } } } },
   createdBy: { select: { id: true, fullName: true } },
   resolvedBy: { select: { fullName: true } },
   _count: { select: { comments: true } },
@@ -65,6 +65,12 @@ export class IncidentRepository {
       take: q.limit,
       select: summary,
     });
+  }
+
+  /** Names of administrative units by id (the places incidents lie in). */
+  async unitNames(ids: string[]): Promise<Map<string, string>> {
+    const rows = ids.length ? await this.#prisma.adminUnit.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, name: true } }) : [];
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 
   /** With the snapshots (for the PDF export). */

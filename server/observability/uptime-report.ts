@@ -1,4 +1,5 @@
-// The 24/7 connection report: uptime per camera, facility, district and province over a
+// The 24/7 connection report: uptime per camera, facility and administrative unit (every
+// level the unit list has: province, district, commune) over a
 // period, and the facilities that are not connected (no camera, never live in the period, or
 // below a threshold). The caller's scope is a predicate over places; nothing outside it is
 // read into the answer.
@@ -25,8 +26,15 @@ export interface PlaceUptime extends UptimeFigures {
 
 export interface FacilityUptime extends PlaceUptime {
   kind: ReportFacility['kind'];
-  districtId: string;
-  provinceId: string;
+  /** The units containing it, top level first (the last is its own unit). */
+  units: string[];
+}
+
+export interface UnitUptime extends PlaceUptime {
+  /** The list's label of its level ("Tỉnh", "Huyện"…) and its depth (1 = top). */
+  level: string;
+  depth: number;
+  parentId: string | null;
 }
 
 export type Shortfall = 'no-camera' | 'never-connected' | 'below-threshold';
@@ -36,11 +44,12 @@ export interface UptimeReport {
   to: string;
   /** Facilities below this uptime (0..1) are listed as shortfalls. */
   threshold: number;
-  provinces: PlaceUptime[];
-  districts: Array<PlaceUptime & { provinceId: string }>;
+  /** Every unit holding a facility in scope, of any level. */
+  units: UnitUptime[];
   facilities: FacilityUptime[];
   cameras: CameraUptime[];
-  shortfalls: Array<{ facilityId: string; facility: string; district: string; province: string; problem: Shortfall; uptime: number | null }>;
+  /** `place`: the facility's units, most local first ("TP. Pleiku, Tỉnh Gia Lai"). */
+  shortfalls: Array<{ facilityId: string; facility: string; place: string; problem: Shortfall; uptime: number | null }>;
 }
 
 export interface ReportQuery {
@@ -72,45 +81,46 @@ export async function buildUptimeReport(repo: UptimeRepository, q: ReportQuery):
 
   const cameras: CameraUptime[] = [];
   const facilityRows: FacilityUptime[] = [];
-  const districts = new Map<string, { id: string; name: string; provinceId: string; parts: UptimeFigures[]; cameras: number; connected: number }>();
-  const provinces = new Map<string, { id: string; name: string; parts: UptimeFigures[]; cameras: number; connected: number }>();
-  const shortfalls: UptimeReport['shortfalls'] = [];
+  const units = new Map<string, { parts: UptimeFigures[]; cameras: number; connected: number }>();
+  const shortfalls: Array<Omit<UptimeReport['shortfalls'][number], 'place'> & { units: string[] }> = [];
 
   for (const f of facilities) {
-    const place: Place = { facilityId: f.id, facilityKind: f.kind, districtId: f.district.id, provinceId: f.district.province.id };
+    const place: Place = { facilityId: f.id, facilityKind: f.kind, units: f.unit.path };
     if (!q.covers(place)) continue;
     const own = f.cameras.map((c) => cameraFigures(c, f.id));
     cameras.push(...own);
     const total = sumUptime(own);
     const connected = own.filter((c) => c.upMs > 0).length;
-    facilityRows.push({ id: f.id, name: f.name, kind: f.kind, districtId: f.district.id, provinceId: f.district.province.id, cameras: own.length, connectedCameras: connected, ...total });
-    const d = districts.get(f.district.id) ?? { id: f.district.id, name: f.district.name, provinceId: f.district.province.id, parts: [], cameras: 0, connected: 0 };
-    const p = provinces.get(f.district.province.id) ?? { id: f.district.province.id, name: f.district.province.name, parts: [], cameras: 0, connected: 0 };
-    for (const agg of [d, p]) {
+    facilityRows.push({ id: f.id, name: f.name, kind: f.kind, units: f.unit.path, cameras: own.length, connectedCameras: connected, ...total });
+    for (const id of f.unit.path) {
+      const agg = units.get(id) ?? { parts: [], cameras: 0, connected: 0 };
       agg.parts.push(total);
       agg.cameras += own.length;
       agg.connected += connected;
+      units.set(id, agg);
     }
-    districts.set(d.id, d);
-    provinces.set(p.id, p);
     const problem: Shortfall | undefined = own.length === 0 ? 'no-camera'
       : connected === 0 ? 'never-connected'
         : total.uptime !== null && total.uptime < q.threshold ? 'below-threshold' : undefined;
-    if (problem) shortfalls.push({ facilityId: f.id, facility: f.name, district: f.district.name, province: f.district.province.name, problem, uptime: total.uptime });
+    if (problem) shortfalls.push({ facilityId: f.id, facility: f.name, units: f.unit.path, problem, uptime: total.uptime });
   }
   // Cameras outside any facility belong to the nation scope only.
   if (q.covers({})) for (const c of unplaced) cameras.push(cameraFigures(c, null));
 
+  const unitRows = await repo.units([...units.keys()]);
+  const name = new Map(unitRows.map((u) => [u.id, u.name]));
   const byName = <T extends { name: string }>(xs: T[]) => xs.sort((a, b) => a.name.localeCompare(b.name, 'vi'));
   return {
     from: q.from.toISOString(),
     to: q.to.toISOString(),
     threshold: q.threshold,
-    provinces: byName([...provinces.values()].map(({ parts, connected, ...p }) => ({ ...p, connectedCameras: connected, ...sumUptime(parts) }))),
-    districts: byName([...districts.values()].map(({ parts, connected, ...d }) => ({ ...d, connectedCameras: connected, ...sumUptime(parts) }))),
+    units: byName(unitRows.map((u) => {
+      const { parts, connected, cameras: count } = units.get(u.id)!;
+      return { id: u.id, name: u.name, level: u.level, depth: u.depth, parentId: u.parentId, cameras: count, connectedCameras: connected, ...sumUptime(parts) };
+    })).sort((a, b) => a.depth - b.depth),
     facilities: byName(facilityRows),
     cameras: byName(cameras),
-    shortfalls,
+    shortfalls: shortfalls.map(({ units: path, ...s }) => ({ ...s, place: [...path].reverse().map((id) => name.get(id) ?? '').join(', ') })),
   };
 }
 
@@ -124,27 +134,30 @@ async function lastErrorsOf(repo: UptimeRepository, from: Date, inPeriod: Transi
   return out;
 }
 
-const HEADER = ['level', 'province', 'district', 'facility', 'camera', 'cameras', 'connected_cameras', 'uptime_percent', 'up_seconds', 'down_seconds', 'unmonitored_seconds', 'outages', 'problem'];
-
-/** The report as CSV (util/csv.ts: BOM, quoting, formula guard). */
+/**
+ * The report as CSV (util/csv.ts: BOM, quoting, formula guard): one row per unit, facility
+ * and camera, with one column per unit level (unit_1 the top level, a province) so the file
+ * sorts and filters in a spreadsheet whatever depth the unit list has.
+ */
 export function uptimeCsv(r: UptimeReport): string {
-  const provinceName = new Map(r.provinces.map((p) => [p.id, p.name]));
-  const district = new Map(r.districts.map((d) => [d.id, d]));
+  const unit = new Map(r.units.map((u) => [u.id, u]));
   const facility = new Map(r.facilities.map((f) => [f.id, f]));
   const problems = new Map(r.shortfalls.map((s) => [s.facilityId, s.problem]));
-  const row = (level: string, names: [string, string, string, string], f: UptimeFigures, counts: [number | '', number | ''], problem = '') => [
-    level, ...names, ...counts, f.uptime === null ? '' : (f.uptime * 100).toFixed(2),
+  const depth = Math.max(1, ...r.units.map((u) => u.depth));
+  const pathOf = (u: UnitUptime | undefined): string[] => (u ? [...pathOf(u.parentId ? unit.get(u.parentId) : undefined), u.name] : []);
+  const places = (names: string[]) => Array.from({ length: depth }, (_, i) => names[i] ?? '');
+  const row = (level: string, names: string[], facilityName: string, camera: string, f: UptimeFigures, counts: [number | '', number | ''], problem = '') => [
+    level, ...places(names), facilityName, camera, ...counts, f.uptime === null ? '' : (f.uptime * 100).toFixed(2),
     Math.round(f.upMs / 1000), Math.round(f.downMs / 1000), Math.round(f.unmonitoredMs / 1000), f.outages, problem,
   ];
-  const rows: Array<Array<string | number>> = [HEADER];
-  for (const p of r.provinces) rows.push(row('province', [p.name, '', '', ''], p, [p.cameras, p.connectedCameras]));
-  for (const d of r.districts) rows.push(row('district', [provinceName.get(d.provinceId) ?? '', d.name, '', ''], d, [d.cameras, d.connectedCameras]));
-  for (const f of r.facilities) {
-    rows.push(row('facility', [provinceName.get(f.provinceId) ?? '', district.get(f.districtId)?.name ?? '', f.name, ''], f, [f.cameras, f.connectedCameras], problems.get(f.id)));
-  }
+  const header = ['level', ...places([]).map((_, i) => `unit_${i + 1}`), 'facility', 'camera', 'cameras', 'connected_cameras', 'uptime_percent', 'up_seconds', 'down_seconds', 'unmonitored_seconds', 'outages', 'problem'];
+  const rows: Array<Array<string | number>> = [header];
+  for (const u of r.units) rows.push(row(u.level, pathOf(u), '', '', u, [u.cameras, u.connectedCameras]));
+  const facilityPlace = (f: FacilityUptime) => pathOf(unit.get(f.units[f.units.length - 1]!));
+  for (const f of r.facilities) rows.push(row('facility', facilityPlace(f), f.name, '', f, [f.cameras, f.connectedCameras], problems.get(f.id)));
   for (const c of r.cameras) {
     const f = c.facilityId ? facility.get(c.facilityId) : undefined;
-    rows.push(row('camera', [f ? provinceName.get(f.provinceId) ?? '' : '', f ? district.get(f.districtId)?.name ?? '' : '', f?.name ?? '', c.name], c, ['', '']));
+    rows.push(row('camera', f ? facilityPlace(f) : [], f?.name ?? '', c.name, c, ['', '']));
   }
   return toCsv(rows);
 }

@@ -8,7 +8,8 @@ export interface ReportFacility {
   id: string;
   name: string;
   kind: 'MILITARY_QUARANTINE' | 'CIVILIAN_QUARANTINE' | 'CHECKPOINT';
-  district: { id: string; name: string; province: { id: string; name: string } };
+  /** The units containing it, top level first. */
+  unit: { path: string[] };
   cameras: Array<{ id: string; name: string }>;
 }
 
@@ -19,15 +20,20 @@ export class UptimeRepository {
     this.#prisma = prisma;
   }
 
-  /** Every facility with its district, province and cameras (facilities without cameras too). */
+  /** Every facility with its units and cameras (facilities without cameras too). */
   facilities(): Promise<ReportFacility[]> {
     return this.#prisma.facility.findMany({
       select: {
         id: true, name: true, kind: true,
-        district: { select: { id: true, name: true, province: { select: { id: true, name: true } } } },
+        unit: { select: { path: true } },
         cameras: { select: { id: true, name: true }, orderBy: { name: 'asc' } },
       },
     });
+  }
+
+  /** Names, levels and parents of units. */
+  units(ids: string[]): Promise<Array<{ id: string; name: string; level: string; depth: number; parentId: string | null }>> {
+    return ids.length === 0 ? Promise.resolve([]) : this.#prisma.adminUnit.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, level: true, depth: true, parentId: true } });
   }
 
   /** Cameras not placed in any facility (visible at nation scope only). */

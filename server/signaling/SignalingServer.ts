@@ -106,12 +106,13 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
   }
 
   /**
-   * Re-checks the open views of one person now (their access changed) and refreshes their
-   * camera list; ends their sessions when the account itself is no longer active.
+   * Re-checks the open views of one person now (their access changed; '*': everyone's, after
+   * places moved) and refreshes their camera list; ends their sessions when the account itself
+   * is no longer active.
    */
   async recheckViewer(userId: string): Promise<void> {
     for (const [socketId, session] of [...this.#sessions]) {
-      if (session.viewer.id !== userId) continue;
+      if (userId !== '*' && session.viewer.id !== userId) continue;
       await session.recheck();
       // A failed check (database unreachable) keeps the session: its views were re-checked just
       // above and fail closed on their own; signing a supervisor out for a blip would not.

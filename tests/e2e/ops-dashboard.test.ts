@@ -105,7 +105,7 @@ describe('operations page in Chromium', { timeout: 180_000 }, () => {
     pages.push(page);
     await page.locator('#report-table tbody tr').first().waitFor();
     assert.equal(await page.locator('#dashboard').isVisible(), false);
-    const facilities = await page.locator('#report-table tbody tr.level-facility td:nth-child(3)').allTextContents();
+    const facilities = await page.locator('#report-table tbody tr.level-facility td:nth-child(2)').allTextContents();
     assert.deepEqual(facilities.sort(), ['Khách sạn Hoàng Anh (cách ly)', 'Khu cách ly Trường Quân sự tỉnh', 'Ký túc xá Trường THPT Chư Sê'].sort());
     const shortfalls = await page.locator('#shortfalls li').allTextContents();
     assert.ok(shortfalls.some((s) => s.startsWith('Khu cách ly Trường Quân sự tỉnh') && s.includes('Chưa có camera')), shortfalls.join(' | '));

@@ -75,7 +75,7 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
   test('a facility leader sees only their own facility, in the tree and on the wall', async () => {
     const page = await open('khachsan');
     await page.locator('#camera-list li.camera').first().waitFor();
-    assert.deepEqual(await page.locator('#camera-list .place-name').allTextContents(), ['Gia Lai', 'TP. Pleiku', 'Khách sạn Hoàng Anh (cách ly)']);
+    assert.deepEqual(await page.locator('#camera-list .place-name').allTextContents(), ['Tỉnh Gia Lai', 'TP. Pleiku', 'Khách sạn Hoàng Anh (cách ly)']);
     const shown = await page.locator('#camera-list li.camera').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.cameraId));
     assert.deepEqual(shown.sort(), [...ids.hotel].sort());
     await Promise.all(ids.hotel.map((id) => expectFrames(page, id, 5, 20_000)));
@@ -85,13 +85,13 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     await page.waitForFunction(() => document.querySelector('.facility .count')?.textContent === '3/3', undefined, { timeout: 15_000 });
     await screenshot(page, 'flow-facility-leader');
     // A folded place stays folded when the list is rebuilt (any camera change anywhere).
-    await page.click(`li.district[data-place-id="${DEMO_IDS.pleiku}"] > details > summary`);
-    assert.equal(await page.locator(`li.district[data-place-id="${DEMO_IDS.pleiku}"] > details`).getAttribute('open'), null);
+    await page.click(`li.unit.depth-2[data-place-id="${DEMO_IDS.pleiku}"] > details > summary`);
+    assert.equal(await page.locator(`li.unit.depth-2[data-place-id="${DEMO_IDS.pleiku}"] > details`).getAttribute('open'), null);
     const rebuilt = page.waitForEvent('response', (r) => r.url().endsWith('/api/places'));
     const other = await addCamera(server, { name: 'Elsewhere', mainUrl: 'rtsp://127.0.0.1:9/none', facilityId: DEMO_IDS.hospitalKonTum });
     await rebuilt;
-    await page.locator(`li.district[data-place-id="${DEMO_IDS.pleiku}"]`).waitFor();
-    assert.equal(await page.locator(`li.district[data-place-id="${DEMO_IDS.pleiku}"] > details`).getAttribute('open'), null, 'still folded after the rebuild');
+    await page.locator(`li.unit.depth-2[data-place-id="${DEMO_IDS.pleiku}"]`).waitFor();
+    assert.equal(await page.locator(`li.unit.depth-2[data-place-id="${DEMO_IDS.pleiku}"] > details`).getAttribute('open'), null, 'still folded after the rebuild');
     await fetch(`${server.url}/api/cameras/${other.json.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.adminToken}` } });
     await page.context().close();
   });
@@ -108,7 +108,7 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     await tile.locator('.stats', { hasText: /^Luồng phụ · / }).waitFor({ timeout: 5000 });
     // The tree shows the camera live while only its sub stream runs (its main stream idles).
     await page.waitForFunction((id) => document.querySelector<HTMLElement>(`#camera-list li.camera[data-camera-id="${id}"]`)?.dataset.state === 'live', cam, { timeout: 5000 });
-    assert.equal(await page.locator('#camera-list .province .count').first().textContent(), '9/9');
+    assert.equal(await page.locator('#camera-list .unit.depth-1 .count').first().textContent(), '9/9');
     const noSub = ids.hotel[0]!;
     await page.waitForFunction((id) => document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)?.dataset.playing === 'main', noSub, { timeout: 15_000 });
     await screenshot(page, 'flow-provincial-grid-9');

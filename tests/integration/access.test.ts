@@ -147,9 +147,9 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     });
     const before = await server.db.prisma.auditEntry.count({ where: { action: 'access.denied', target: { startsWith: 'user:' } } });
     assert.equal((await grant({ userId: users.soyte, role: 'NATIONAL_MONITOR', scopeType: 'NATION' })).status, 404, 'wider than own scope');
-    assert.equal((await grant({ userId: users.soyte, role: 'PROVINCIAL_HEALTH_MONITOR', scopeType: 'PROVINCE', scopeId: DEMO_IDS.konTum })).status, 404, 'another province');
-    assert.equal((await grant({ userId: users.quantri, role: 'SCOPE_ADMIN', scopeType: 'PROVINCE', scopeId: DEMO_IDS.gialai })).status, 404, 'to oneself');
-    assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'PROVINCE', scopeId: DEMO_IDS.gialai })).status, 404, 'role at a scope it does not belong to');
+    assert.equal((await grant({ userId: users.soyte, role: 'PROVINCIAL_HEALTH_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.konTum })).status, 404, 'another province');
+    assert.equal((await grant({ userId: users.quantri, role: 'SCOPE_ADMIN', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai })).status, 404, 'to oneself');
+    assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai })).status, 404, 'role at a scope it does not belong to');
     const viewer = await login(server, 'soyte');
     assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel }, viewer.accessToken)).status, 404, 'a viewer holds no authority');
     assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: '00000000-0000-4000-8000-999999999999' })).status, 404, 'unknown facility');
@@ -195,7 +195,7 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'x', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 400, 'bad username');
     assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, phone: 'call me', username: 'bacsi-b', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 400, 'bad phone');
     const national = await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-tw', role: 'NATIONAL_MONITOR', scopeType: 'NATION' });
-    const selfReq = await call('POST', '/api/account-requests', provinceAdmin.accessToken, { fullName: 'Đỗ Văn Khánh', position: 'Quản trị', phone: '0269 3800 008', email: 'k@example.vn', username: 'quantri', role: 'SCOPE_ADMIN', scopeType: 'PROVINCE', scopeId: DEMO_IDS.gialai });
+    const selfReq = await call('POST', '/api/account-requests', provinceAdmin.accessToken, { fullName: 'Đỗ Văn Khánh', position: 'Quản trị', phone: '0269 3800 008', email: 'k@example.vn', username: 'quantri', role: 'SCOPE_ADMIN', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai });
     assert.equal(selfReq.status, 201);
 
     // The focal point cannot decide their own request; the province admin sees only what it may decide.
@@ -261,17 +261,17 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
   test('the facility tree holds only what the caller may watch', async () => {
     const tree = async (username: string) => (await fetch(`${server.url}/api/places`, { headers: { authorization: `Bearer ${(await login(server, username)).accessToken}` } })).json();
     const health = await tree('soyte');
-    assert.deepEqual(health.provinces.map((p: { name: string }) => p.name), ['Gia Lai']);
-    const facilities = health.provinces[0].districts.flatMap((d: { facilities: Array<{ id: string; cameras: Array<{ id: string }> }> }) => d.facilities);
+    assert.deepEqual(health.units.map((p: { name: string }) => p.name), ['Tỉnh Gia Lai']);
+    const facilities = health.units[0].units.flatMap((d: { facilities: Array<{ id: string; cameras: Array<{ id: string }> }> }) => d.facilities);
     assert.deepEqual(facilities.map((f: { id: string }) => f.id).sort(), [DEMO_IDS.military, DEMO_IDS.hotel, DEMO_IDS.school].sort());
     assert.deepEqual(health.unassignedCameras, []);
     const leader = await tree('khachsan');
     assert.equal(JSON.stringify(leader).includes(DEMO_IDS.military), false);
-    assert.deepEqual(leader.provinces[0].districts[0].facilities[0].cameras.map((c: { id: string }) => c.id), [cameraIds.hotel]);
+    assert.deepEqual(leader.units[0].units[0].facilities[0].cameras.map((c: { id: string }) => c.id), [cameraIds.hotel]);
     const ops = await tree('vanhanh');
-    assert.deepEqual(ops, { provinces: [], unassignedCameras: [] });
+    assert.deepEqual(ops, { units: [], unassignedCameras: [] });
     const national = await tree('quocgia');
-    assert.equal(national.provinces.length, 2);
+    assert.equal(national.units.length, 2);
     assert.deepEqual(national.unassignedCameras.map((c: { id: string }) => c.id), [cameraIds.unassigned]);
   });
 

@@ -93,6 +93,44 @@ for (const kind of ['embedded', 'postgresql'] as const) {
     });
 
     if (kind === 'postgresql') {
+      test('an existing deployment\'s provinces and districts become units with the same ids, and its grants follow', async () => {
+        const old = await createTestDatabase();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-mig-'));
+        try {
+          // The schema as it was before the unit registry, with a province, a district, a
+          // facility, an organization and grants at each level.
+          for (const m of fs.readdirSync(MIGRATIONS_DIR).filter((d) => d < '20261201010000')) fs.cpSync(path.join(MIGRATIONS_DIR, m), path.join(dir, m), { recursive: true });
+          await applyMigrations(old.url, dir);
+          const c = new pg.Client({ connectionString: old.url });
+          await c.connect();
+          const [p, d, f, o, u] = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000021', '00000000-0000-4000-8000-000000000031', '00000000-0000-4000-8000-000000000041'];
+          await c.query(`INSERT INTO "Province"(id, code, name) VALUES ($1, '64', 'Gia Lai')`, [p]);
+          await c.query(`INSERT INTO "District"(id, "provinceId", code, name) VALUES ($1, $2, '622', 'TP. Pleiku')`, [d, p]);
+          await c.query(`INSERT INTO "Facility"(id, "districtId", name, kind) VALUES ($1, $2, 'Khách sạn', 'CIVILIAN_QUARANTINE')`, [f, d]);
+          await c.query(`INSERT INTO "Organization"(id, name, kind, "provinceId") VALUES ($1, 'Sở Y tế Gia Lai', 'PROVINCIAL_HEALTH_DEPARTMENT', $2)`, [o, p]);
+          await c.query(`INSERT INTO "User"(id, username, "fullName", position, phone, email, "organizationId", "updatedAt") VALUES ($1, 'soyte', 'A', 'B', '0900000000', 'a@b.vn', $2, now())`, [u, o]);
+          await c.query(`INSERT INTO "RoleAssignment"(id, "userId", role, "scopeType", "scopeId") VALUES (gen_random_uuid(), $1, 'PROVINCIAL_HEALTH_MONITOR', 'PROVINCE', $2), (gen_random_uuid(), $1, 'INSTALLER', 'DISTRICT', $3), (gen_random_uuid(), $1, 'FACILITY_LEADER', 'FACILITY', $4)`, [u, p, d, f]);
+          await c.end();
+
+          await applyMigrations(old.url, MIGRATIONS_DIR);
+          const after = new pg.Client({ connectionString: old.url });
+          await after.connect();
+          const units = (await after.query(`SELECT id, code, name, "parentId", path::text[] AS path, depth FROM "AdminUnit" ORDER BY depth`)).rows;
+          assert.deepEqual(units, [
+            { id: p, code: '64', name: 'Gia Lai', parentId: null, path: [p], depth: 1 },
+            { id: d, code: '622', name: 'TP. Pleiku', parentId: p, path: [p, d], depth: 2 },
+          ]);
+          assert.deepEqual((await after.query(`SELECT "unitId" FROM "Facility"`)).rows, [{ unitId: d }]);
+          assert.deepEqual((await after.query(`SELECT "unitId" FROM "Organization"`)).rows, [{ unitId: p }]);
+          const byRole = Object.fromEntries((await after.query(`SELECT role::text AS role, "scopeType"::text AS t, "scopeId" FROM "RoleAssignment"`)).rows.map((r) => [r.role, `${r.t}:${r.scopeId}`]));
+          assert.deepEqual(byRole, { PROVINCIAL_HEALTH_MONITOR: `UNIT:${p}`, INSTALLER: `UNIT:${d}`, FACILITY_LEADER: `FACILITY:${f}` });
+          await after.end();
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+          await old.drop();
+        }
+      });
+
       test('several nodes starting at once apply each migration exactly once', async () => {
         const fresh = await createTestDatabase();
         try {

@@ -138,7 +138,7 @@ describe('incidents', { timeout: 90_000 }, () => {
     assert.match(csv.headers.get('content-disposition')!, /attachment; filename="su-co_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv"/);
     const text = (csv.json as Buffer).toString('utf8');
     // Times sort as text, in a zone the header names.
-    assert.ok(text.startsWith('\ufeffMã,Thời điểm (giờ Asia/Ho_Chi_Minh UTC+07:00),Tỉnh,Huyện,Cơ sở,Camera,Loại'), text.slice(0, 100));
+    assert.ok(text.startsWith('\ufeffMã,Thời điểm (giờ Asia/Ho_Chi_Minh UTC+07:00),Tỉnh/Thành phố,Địa bàn,Cơ sở,Camera,Loại'), text.slice(0, 100));
     const lines = text.trim().split('\r\n');
     const first = await server.db.prisma.incident.findUniqueOrThrow({ where: { id: incidentId } });
     const local = new Date(first.occurredAt.getTime() + 7 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);

@@ -218,9 +218,9 @@ describe('the connection report for a scripted outage history', { timeout: 60_00
     assert.equal(hotel.downMs, cam.downMs);
     assert.equal(hotel.cameras, 2);
     assert.equal(hotel.connectedCameras, 2);
-    const pleiku = json.districts.find((d: { id: string }) => d.id === DEMO_IDS.pleiku);
+    const pleiku = json.units.find((d: { id: string }) => d.id === DEMO_IDS.pleiku);
     assert.equal(pleiku.upMs, hotel.upMs, 'the other Pleiku facility has no camera');
-    const gialai = json.provinces.find((p: { id: string }) => p.id === DEMO_IDS.gialai);
+    const gialai = json.units.find((p: { id: string }) => p.id === DEMO_IDS.gialai);
     assert.equal(gialai.cameras, 3);
     assert.equal(gialai.connectedCameras, 2);
 
@@ -266,11 +266,11 @@ describe('the connection report for a scripted outage history', { timeout: 60_00
     assert.match(res.headers.get('content-disposition') ?? '', /attachment; filename="?uptime-2021-08-01-2021-08-01\.csv"?/);
     assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a BOM so spreadsheet programs read UTF-8');
     const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n').map((l: string) => l.split(','));
-    assert.deepEqual(lines[0], ['level', 'province', 'district', 'facility', 'camera', 'cameras', 'connected_cameras', 'uptime_percent', 'up_seconds', 'down_seconds', 'unmonitored_seconds', 'outages', 'problem']);
+    assert.deepEqual(lines[0], ['level', 'unit_1', 'unit_2', 'facility', 'camera', 'cameras', 'connected_cameras', 'uptime_percent', 'up_seconds', 'down_seconds', 'unmonitored_seconds', 'outages', 'problem']);
     const camLine = lines.find((l: string[]) => l[0] === 'camera' && l[4] === 'Cổng A')!;
     const up = 2 * H + 150 * M + 170 * M + 59 * M;
     const down = 41 * M;
-    assert.deepEqual(camLine.slice(1, 4), ['Gia Lai', 'TP. Pleiku', 'Khách sạn Hoàng Anh (cách ly)']);
+    assert.deepEqual(camLine.slice(1, 4), ['Tỉnh Gia Lai', 'TP. Pleiku', 'Khách sạn Hoàng Anh (cách ly)']);
     assert.deepEqual(camLine.slice(7, 12), [((up / (up + down)) * 100).toFixed(2), String(up / 1000), String(down / 1000), '3600', '2']);
     const hotelLine = lines.find((l: string[]) => l[0] === 'facility' && l[3] === 'Khách sạn Hoàng Anh (cách ly)')!;
     assert.equal(hotelLine[12], 'below-threshold');

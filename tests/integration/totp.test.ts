@@ -63,7 +63,7 @@ describe('second factor (TOTP)', { timeout: 60_000 }, () => {
     const focal = await signIn('khachsan');
     const req = await fetch(`${server.url}/api/account-requests`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${focal.json.accessToken}` },
-      body: JSON.stringify({ fullName: 'Đinh Văn Sơn', position: 'Chuyên viên', phone: '0905 000 111', email: 'son@example.vn', username: 'giamsat-son', role: 'MILITARY_MONITOR', scopeType: 'PROVINCE', scopeId: DEMO_IDS.gialai }),
+      body: JSON.stringify({ fullName: 'Đinh Văn Sơn', position: 'Chuyên viên', phone: '0905 000 111', email: 'son@example.vn', username: 'giamsat-son', role: 'MILITARY_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai }),
     }).then((r) => r.json());
     const admin = await signIn('quantri', totpCode(demoTotpSecret('quantri')));
     assert.equal(admin.status, 200);

@@ -21,6 +21,8 @@ const FORBIDDEN: Record<string, string[]> = {
   observability: ['access', 'signaling', 'http', 'demo', 'express', 'socket.io'],
   // The host hands plugins facades; it never serves HTTP or sockets itself.
   'plugin-host': ['http', 'signaling', 'demo', 'express', 'socket.io'],
+  // The places registry (units, facilities, organizations) asks access through its port.
+  places: ['media', 'cameras', 'access', 'signaling', 'http', 'demo', 'mediasoup', 'express', 'socket.io'],
   // Incidents ask access through their port (IncidentAccess); they never touch media or HTTP.
   incidents: ['media', 'cameras', 'access', 'signaling', 'http', 'demo', 'mediasoup', 'express', 'socket.io'],
 };

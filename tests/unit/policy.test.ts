@@ -27,14 +27,10 @@ function subjectOf(username: string): Subject {
   };
 }
 
-const districtOf = (facilityId: string) => {
-  const f = DEMO_FACILITIES.find((x) => x.id === facilityId)!;
-  return f.districtId;
-};
 const provinceOf: Record<string, string> = { [DEMO_IDS.pleiku]: DEMO_IDS.gialai, [DEMO_IDS.chuSe]: DEMO_IDS.gialai, [DEMO_IDS.konTumCity]: DEMO_IDS.konTum };
 function cameraIn(facilityId: string): Place {
   const f = DEMO_FACILITIES.find((x) => x.id === facilityId)!;
-  return { cameraId: `cam-${facilityId}`, facilityId, facilityKind: f.kind, districtId: districtOf(facilityId), provinceId: provinceOf[f.districtId] };
+  return { cameraId: `cam-${facilityId}`, facilityId, facilityKind: f.kind, units: [provinceOf[f.unitId]!, f.unitId] };
 }
 
 const CAMERAS: Record<CameraColumn, Place> = {
@@ -76,7 +72,7 @@ test('decisions say why, and allows carry their end time', () => {
 
 test('a deny at any level beats an allow at any other', () => {
   const s = subjectOf('quocgia');
-  s.assignments.push({ id: 'deny-province', role: 'NATIONAL_MONITOR', scopeType: 'PROVINCE', scopeId: DEMO_IDS.konTum, effect: 'DENY', expiresAt: null, revokedAt: null });
+  s.assignments.push({ id: 'deny-province', role: 'NATIONAL_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.konTum, effect: 'DENY', expiresAt: null, revokedAt: null });
   assert.equal(decideView(s, CAMERAS.konTum, NOW).allow, false);
   assert.equal(decideView(s, CAMERAS.hotel, NOW).allow, true);
   s.assignments.push({ id: 'deny-camera', role: 'NATIONAL_MONITOR', scopeType: 'CAMERA', scopeId: CAMERAS.hotel.cameraId!, effect: 'DENY', expiresAt: null, revokedAt: null });
@@ -89,20 +85,20 @@ test('a deny at any level beats an allow at any other', () => {
 test('nobody grants wider than their own scope, a role where it does not belong, or to themself', () => {
   const province = subjectOf('quantri');
   const nation = subjectOf('quantri-tw');
-  const gialai: Place = { provinceId: DEMO_IDS.gialai };
-  const hotel: Place = { provinceId: DEMO_IDS.gialai, districtId: DEMO_IDS.pleiku, facilityId: DEMO_IDS.hotel, facilityKind: 'CIVILIAN_QUARANTINE' };
-  const konTum: Place = { provinceId: DEMO_IDS.konTum };
+  const gialai: Place = { units: [DEMO_IDS.gialai] };
+  const hotel: Place = { units: [DEMO_IDS.gialai, DEMO_IDS.pleiku], facilityId: DEMO_IDS.hotel, facilityKind: 'CIVILIAN_QUARANTINE' };
+  const konTum: Place = { units: [DEMO_IDS.konTum] };
   const grant = (who: Subject, role: any, scopeType: any, scopeId: string | null, place: Place, userId = 'someone') =>
     decideGrant(who, { userId, role, scopeType, scopeId }, place, NOW);
 
   assert.deepEqual(grant(province, 'FACILITY_LEADER', 'FACILITY', DEMO_IDS.hotel, hotel), { allow: true });
-  assert.deepEqual(grant(province, 'PROVINCIAL_HEALTH_MONITOR', 'PROVINCE', DEMO_IDS.gialai, gialai), { allow: true });
+  assert.deepEqual(grant(province, 'PROVINCIAL_HEALTH_MONITOR', 'UNIT', DEMO_IDS.gialai, gialai), { allow: true });
   assert.deepEqual(grant(province, 'NATIONAL_MONITOR', 'NATION', null, {}), { allow: false, reason: 'outside-own-scope' });
-  assert.deepEqual(grant(province, 'PROVINCIAL_HEALTH_MONITOR', 'PROVINCE', DEMO_IDS.konTum, konTum), { allow: false, reason: 'outside-own-scope' });
+  assert.deepEqual(grant(province, 'PROVINCIAL_HEALTH_MONITOR', 'UNIT', DEMO_IDS.konTum, konTum), { allow: false, reason: 'outside-own-scope' });
   assert.deepEqual(grant(province, 'SCOPE_ADMIN', 'NATION', null, {}), { allow: false, reason: 'outside-own-scope' });
-  assert.deepEqual(grant(province, 'FACILITY_LEADER', 'PROVINCE', DEMO_IDS.gialai, gialai), { allow: false, reason: 'role-not-at-scope' });
-  assert.deepEqual(grant(province, 'NATIONAL_MONITOR', 'PROVINCE', DEMO_IDS.gialai, gialai), { allow: false, reason: 'role-not-at-scope' });
-  assert.deepEqual(grant(province, 'SCOPE_ADMIN', 'PROVINCE', DEMO_IDS.gialai, gialai, province.userId), { allow: false, reason: 'self' });
+  assert.deepEqual(grant(province, 'FACILITY_LEADER', 'UNIT', DEMO_IDS.gialai, gialai), { allow: false, reason: 'role-not-at-scope' });
+  assert.deepEqual(grant(province, 'NATIONAL_MONITOR', 'UNIT', DEMO_IDS.gialai, gialai), { allow: false, reason: 'role-not-at-scope' });
+  assert.deepEqual(grant(province, 'SCOPE_ADMIN', 'UNIT', DEMO_IDS.gialai, gialai, province.userId), { allow: false, reason: 'self' });
   assert.deepEqual(grant(nation, 'NATIONAL_MONITOR', 'NATION', null, {}), { allow: true });
   // Viewing roles hold no authority to grant.
   assert.deepEqual(grant(subjectOf('soyte'), 'FACILITY_LEADER', 'FACILITY', DEMO_IDS.hotel, hotel), { allow: false, reason: 'outside-own-scope' });
@@ -112,10 +108,10 @@ test('nobody grants wider than their own scope, a role where it does not belong,
 });
 
 test('authority to administer a place: scope admins inside their scope, never over themselves', () => {
-  const hotel: Place = { provinceId: DEMO_IDS.gialai, districtId: DEMO_IDS.pleiku, facilityId: DEMO_IDS.hotel, facilityKind: 'CIVILIAN_QUARANTINE' };
+  const hotel: Place = { units: [DEMO_IDS.gialai, DEMO_IDS.pleiku], facilityId: DEMO_IDS.hotel, facilityKind: 'CIVILIAN_QUARANTINE' };
   const province = subjectOf('quantri');
   assert.deepEqual(decideAuthority(province, hotel, NOW, 'someone'), { allow: true });
-  assert.deepEqual(decideAuthority(province, { provinceId: DEMO_IDS.konTum }, NOW), { allow: false, reason: 'outside-own-scope' });
+  assert.deepEqual(decideAuthority(province, { units: [DEMO_IDS.konTum] }, NOW), { allow: false, reason: 'outside-own-scope' });
   assert.deepEqual(decideAuthority(province, {}, NOW), { allow: false, reason: 'outside-own-scope' });
   assert.deepEqual(decideAuthority(province, hotel, NOW, province.userId), { allow: false, reason: 'self' });
   assert.deepEqual(decideAuthority(subjectOf('quantri-tw'), {}, NOW), { allow: true });
@@ -161,8 +157,8 @@ test('pages: each person lands where their work is, and is offered only what the
   assert.equal(pages('thanhtra'), 'wall: wall incidents recordings account', 'inspectors watch through spot checks');
   assert.equal(pages('kythuat'), 'ops: ops account');
   assert.equal(pages('vanhanh'), 'ops: ops account');
-  assert.equal(pages('quantri'), 'account: account');
-  assert.equal(pages('quantri-tw'), 'account: account');
+  assert.equal(pages('quantri'), 'account: places account');
+  assert.equal(pages('quantri-tw'), 'account: places account');
   assert.equal(pages('soyte-hethan'), 'account: account (roles ended)');
   assert.equal(pages('soyte-tamdung'), 'account: account (roles ended)', 'a suspended account holds nothing live');
   // A revoked role counts like an expired one.
@@ -181,4 +177,24 @@ test('the second factor: every role beyond one facility, and installers and ops 
   assert.equal(requiresSecondFactor(leader, NOW), true);
   // An expired role asks for nothing.
   assert.equal(requiresSecondFactor(subjectOf('soyte-hethan'), NOW), false);
+});
+
+test('scopes follow whatever levels the unit list has: three levels, and the 2025 shape without districts', () => {
+  const monitor = (scopeId: string): Subject => ({
+    userId: 'm', status: 'ACTIVE', spotChecks: [],
+    assignments: [{ id: `a-${scopeId}`, role: 'PROVINCIAL_HEALTH_MONITOR', scopeType: 'UNIT', scopeId, effect: 'ALLOW', expiresAt: null, revokedAt: null }],
+  });
+  // Province > district > commune > facility (before 2025), and province > commune (after).
+  const deep: Place = { units: ['prov', 'dist', 'commune'], facilityId: 'f1', facilityKind: 'CIVILIAN_QUARANTINE', cameraId: 'c1' };
+  const flat: Place = { units: ['prov', 'commune-2025'], facilityId: 'f2', facilityKind: 'CIVILIAN_QUARANTINE', cameraId: 'c2' };
+  for (const scope of ['prov', 'dist', 'commune']) assert.equal(decideView(monitor(scope), deep, NOW).allow, true, `a monitor of ${scope} sees a camera three levels down`);
+  assert.equal(decideView(monitor('commune-2025'), deep, NOW).allow, false, 'another commune');
+  assert.equal(decideView(monitor('prov'), flat, NOW).allow, true);
+  assert.equal(decideView(monitor('commune-2025'), flat, NOW).allow, true);
+  assert.equal(decideView(monitor('dist'), flat, NOW).allow, false, 'a district that the 2025 shape no longer has');
+  // Authority follows the same containment.
+  const admin: Subject = { ...monitor('x'), assignments: [{ id: 'adm', role: 'SCOPE_ADMIN', scopeType: 'UNIT', scopeId: 'dist', effect: 'ALLOW', expiresAt: null, revokedAt: null }] };
+  assert.deepEqual(decideAuthority(admin, deep, NOW), { allow: true });
+  assert.deepEqual(decideAuthority(admin, { units: ['prov'] }, NOW), { allow: false, reason: 'outside-own-scope' });
+  assert.deepEqual(decideAuthority(admin, flat, NOW), { allow: false, reason: 'outside-own-scope' });
 });

@@ -6,7 +6,7 @@ import { ApiError, apiGet, apiJson, apiSend } from '../api.js';
 import { currentSession } from '../auth.js';
 import { currentLang, errorText, formatDateTime, t, type MessageKey } from '../i18n.js';
 import { PageShell } from '../page-shell.js';
-import type { PlacesTree } from '../Tree.js';
+import { facilitiesOf, type PlacesTree } from '../places.js';
 import { Watermark, watermarkText } from '../Watermark.js';
 
 interface Incident {
@@ -218,7 +218,7 @@ const shell = new PageShell({
     if (toIsNow) toField().value = local(now);
     try {
       const places = await apiJson<PlacesTree>('/api/places');
-      facilities = places.provinces.flatMap((p) => p.districts.flatMap((d) => d.facilities.map((f) => ({ id: f.id, name: f.name }))));
+      facilities = facilitiesOf(places.units).map((f) => ({ id: f.id, name: f.name }));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return shell.showLogin(t('session.expired'));
     }

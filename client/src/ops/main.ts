@@ -144,21 +144,25 @@ function reportQuery(format: 'json' | 'csv'): string {
 function renderReport(): void {
   const table = $<HTMLTableElement>('report-table');
   if (!report) return;
-  head(table, ['report.province', 'report.district', 'ops.facility', 'report.cameras', 'report.connected', 'report.uptime']);
-  const province = new Map(report.provinces.map((p) => [p.id, p.name]));
-  const district = new Map(report.districts.map((d) => [d.id, d.name]));
-  // Each province, then each of its districts, then each district's facilities.
-  const rows = report.provinces.flatMap((p) => [
-    [p.name, '', '', p.cameras, p.connectedCameras, p.uptime, 'province'] as const,
-    ...report!.districts.filter((d) => d.provinceId === p.id).flatMap((d) => [
-      [p.name, d.name, '', d.cameras, d.connectedCameras, d.uptime, 'district'] as const,
-      ...report!.facilities.filter((f) => f.districtId === d.id).map((f) => [province.get(f.provinceId) ?? '', district.get(f.districtId) ?? '', f.name, f.cameras, f.connectedCameras, f.uptime, 'facility'] as const),
-    ]),
-  ]);
-  table.tBodies[0]!.replaceChildren(...rows.map(([p, d, f, cams, connected, uptime, level]) => {
+  head(table, ['report.place', 'ops.facility', 'report.cameras', 'report.connected', 'report.uptime']);
+  // Each unit (as many levels as the unit list has), then its child units, then its facilities.
+  type Unit = UptimeReport['units'][number];
+  type Row = readonly [string, string, number, number, number | null, string];
+  const children = new Map<string | null, Unit[]>();
+  for (const u of report.units) children.set(u.parentId, [...(children.get(u.parentId) ?? []), u]);
+  const ids = new Set(report.units.map((u) => u.id));
+  const facilitiesIn = (unitId: string) => report!.facilities.filter((f) => f.units[f.units.length - 1] === unitId);
+  const walk = (u: Unit, depth: number): Row[] => [
+    [`${'\u2003'.repeat(depth - 1)}${u.name}`, '', u.cameras, u.connectedCameras, u.uptime, `unit-${depth}`],
+    ...(children.get(u.id) ?? []).flatMap((c) => walk(c, depth + 1)),
+    ...facilitiesIn(u.id).map((f): Row => [u.name, f.name, f.cameras, f.connectedCameras, f.uptime, 'facility']),
+  ];
+  // Top: units whose parent is not in the report (the top level, or the edge of the caller's scope).
+  const rows = report.units.filter((u) => !u.parentId || !ids.has(u.parentId)).flatMap((u) => walk(u, 1));
+  table.tBodies[0]!.replaceChildren(...rows.map(([place, f, cams, connected, uptime, level]) => {
     const tr = document.createElement('tr');
     tr.className = `level-${level}`;
-    tr.append(cell(p), cell(d), cell(f), cell(num(cams)), cell(num(connected)), cell(pct(uptime), uptime !== null && uptime < report!.threshold ? 'below' : undefined));
+    tr.append(cell(place), cell(f), cell(num(cams)), cell(num(connected)), cell(pct(uptime), uptime !== null && uptime < report!.threshold ? 'below' : undefined));
     return tr;
   }));
   $('shortfalls-title').textContent = t('report.shortfalls');
@@ -167,7 +171,7 @@ function renderReport(): void {
     if (!s) li.textContent = t('report.none');
     else {
       li.dataset.facilityId = s.facilityId;
-      li.textContent = `${s.facility} (${s.district}, ${s.province}): ${t(`problem.${s.problem}` as MessageKey)}${s.uptime !== null ? ` – ${pct(s.uptime)}` : ''}`;
+      li.textContent = `${s.facility} (${s.place}): ${t(`problem.${s.problem}` as MessageKey)}${s.uptime !== null ? ` – ${pct(s.uptime)}` : ''}`;
     }
     return li;
   }));

@@ -7,7 +7,7 @@ import { ApiError, apiGet, apiJson } from '../api.js';
 import { errorText, formatDateTime, locale, t } from '../i18n.js';
 import { currentSession } from '../auth.js';
 import { PageShell } from '../page-shell.js';
-import type { PlacesTree } from '../Tree.js';
+import { facilitiesOf, type PlacesTree } from '../places.js';
 import { Watermark, watermarkText } from '../Watermark.js';
 
 
@@ -61,7 +61,7 @@ async function loadCameras(): Promise<void> {
   recorded = rec;
   const select = form.elements.namedItem('camera') as HTMLSelectElement;
   const options: HTMLOptionElement[] = [];
-  for (const p of tree.provinces) for (const d of p.districts) for (const f of d.facilities) {
+  for (const f of facilitiesOf(tree.units)) {
     for (const c of f.cameras) options.push(new Option(`${c.name} — ${f.name}`, c.id));
   }
   for (const c of tree.unassignedCameras) options.push(new Option(c.name, c.id));
