@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Gate } from '../util/Gate.js';
 
 /** Longest an image may take (a stuck ffmpeg must not hold an export). */
 const TIMEOUT_MS = 10_000;
@@ -14,19 +15,7 @@ const MAX_OUT = 8 * 1024 * 1024;
 
 /** ffmpeg runs at once for all exports together: parallel export requests queue, never fan out. */
 const MAX_RUNNING = 2;
-let running = 0;
-const queue: Array<() => void> = [];
-
-async function slot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => queue.push(resolve));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    queue.shift()?.();
-  }
-}
+const gate = new Gate(MAX_RUNNING);
 
 /** Escapes a path for a filter argument (':' and '\'' and '\\' are special there). */
 const filterPath = (p: string) => p.replace(/\\/g, '\\\\').replace(/:/g, '\\:').replace(/'/g, "\\'");
@@ -37,7 +26,7 @@ const filterPath = (p: string) => p.replace(/\\/g, '\\\\').replace(/:/g, '\\:').
  * or the image is not one. At most MAX_RUNNING ffmpeg processes run, whoever asks.
  */
 export function burnWatermark(ffmpeg: string, fontFile: string, image: Buffer, text: string): Promise<Buffer> {
-  return slot(() => mark(ffmpeg, fontFile, image, text));
+  return gate.run(() => mark(ffmpeg, fontFile, image, text));
 }
 
 async function mark(ffmpeg: string, fontFile: string, image: Buffer, text: string): Promise<Buffer> {
