@@ -60,8 +60,6 @@ export const configSchema = z.object({
    * never gets them unless asked for by this key.
    */
   demoAccounts: z.boolean().optional(),
-  /** Bearer token for the camera administration API; generated in dataDir if absent. */
-  adminToken: z.string().min(16).optional(),
   /** Bearer token a Prometheus server scrapes /metrics with; generated in dataDir if absent. People use an ops account instead. */
   metricsToken: z.string().min(16).optional(),
   /**
@@ -114,7 +112,6 @@ function fromEnv(): Record<string, unknown> {
   set(out, 'dataDir', process.env.DATA_DIR || undefined);
   set(out, 'databaseUrl', process.env.DATABASE_URL || undefined);
   set(out, 'credentialsKey', process.env.CREDENTIALS_KEY || undefined);
-  set(out, 'adminToken', process.env.ADMIN_TOKEN || undefined);
   set(out, 'metricsToken', process.env.METRICS_TOKEN || undefined);
   set(out, 'tokenSecret', process.env.TOKEN_SECRET || undefined);
   if (process.env.DEMO !== undefined) out.demo = !['0', 'false', 'no', 'off'].includes(process.env.DEMO);

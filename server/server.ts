@@ -24,6 +24,8 @@ import { incidentRoutes } from './http/incident-routes.js';
 import { IncidentRepository } from './incidents/incident.repository.js';
 import { IncidentService } from './incidents/IncidentService.js';
 import { opsApiRoutes, probeRoutes, type OpsDeps } from './http/ops-routes.js';
+import { cameraProbeRoute } from './http/camera-probe-route.js';
+import { cameraRoutes } from './http/camera-routes.js';
 import { placesRoutes } from './http/places-routes.js';
 import { pluginRoutes } from './http/plugin-routes.js';
 import { MediaStats } from './observability/media-stats.js';
@@ -34,6 +36,8 @@ import { withPluginVeto } from './plugin-host/view-veto.js';
 import { Metrics } from './observability/metrics.js';
 import { readiness } from './observability/readiness.js';
 import { UptimeRepository } from './observability/uptime.repository.js';
+import { FacilitiesRepository } from './places/facilities.repository.js';
+import { FacilityRegistry } from './places/FacilityRegistry.js';
 import { UnitRegistry } from './places/UnitRegistry.js';
 import { UnitsRepository } from './places/units.repository.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
@@ -50,16 +54,11 @@ export interface RunningServer {
   readonly cameras: CameraRegistry;
   readonly signaling: SignalingServer;
   readonly demo?: DemoSite;
-  readonly adminToken: string;
   readonly metrics: Metrics;
   readonly plugins: PluginHost;
   readonly access: AccessService;
   readonly audit: AuditLog;
   close(): Promise<void>;
-}
-
-function adminTokenFor(config: Config): string {
-  return config.adminToken ?? readOrCreateSecretFile(config.dataDir, 'admin.token', () => randomBytes(24).toString('base64url'));
 }
 
 function metricsTokenFor(config: Config): string {
@@ -114,7 +113,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (demo && demoAccounts) await placeDemoCameras(db.prisma);
 
 
-    const adminToken = adminTokenFor(config);
+    // Cameras are administered by people (scope administrators, installers) since the unit
+    // registry: an operator token from an older configuration no longer opens anything.
+    if (process.env.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is no longer used: cameras are administered by scope administrators and installers, signed in');
     const stats = new MediaStats(media);
     // The signaling server needs the HTTP server, which needs the app: the ops routes read
     // the live views through this late-bound door.
@@ -157,9 +158,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
       cameraName: (id) => (cameras.has(id) ? cameras.get(id).name : undefined),
     });
     const app = createApp({
-      cameras, adminToken, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), audit, demo: demoPresent,
+      clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), demo: demoPresent,
+      cameraRoutes: cameraRoutes(access, cameras, audit),
       probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents, { ffmpegPath: media.ffmpeg.path }),
-      placesRoutes: placesRoutes(access, units),
+      cameraProbeRoute: cameraProbeRoute(access, audit, media.ffmpeg.path),
+      placesRoutes: placesRoutes(access, units, new FacilityRegistry(new FacilitiesRepository(db.prisma), audit, access)),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);
@@ -188,7 +191,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log.info({ listen: url, workers: media.pool.slots.length, cameras: cameras.list().length, database: db.embedded ? 'embedded' : 'postgresql' }, 'server ready');
     let closing: Promise<void> | undefined;
     return {
-      url, port, db, media, cameras, signaling, demo, adminToken, access, audit, metrics, plugins,
+      url, port, db, media, cameras, signaling, demo, access, audit, metrics, plugins,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

@@ -13,7 +13,7 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, pagesFor, requiresSecondFactor, type Place, type Subject } from './policy.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, type Place, type Subject } from './policy.js';
 import type { Duty } from './roles.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
 import type { SecretBox } from '../util/SecretBox.js';
@@ -260,8 +260,30 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
 
   /** Is the person an active scope administrator over `place` ({} = the nation)? */
   async administers(userId: string, place: Place): Promise<boolean> {
+    return (await this.authorityOf(userId)).administers(place);
+  }
+
+  /** A facility's place (and whether it is retired), for administration; undefined for unknown ids. */
+  placeOfFacility(facilityId: string): Promise<(Place & { retired: boolean }) | undefined> {
+    return this.repo.placeOfFacility(facilityId);
+  }
+
+  /** Does the person administer cameras anywhere (a live scope administrator or installer role)? */
+  async administersCameras(userId: string): Promise<boolean> {
     const subject = await this.repo.subject(userId);
-    return subject !== undefined && decideAuthority(subject, place, new Date()).allow;
+    const now = new Date();
+    return subject !== undefined && subject.status === 'ACTIVE'
+      && subject.assignments.some((a) => isActive(a, now) && a.effect === 'ALLOW' && (a.role === 'SCOPE_ADMIN' || a.role === 'INSTALLER'));
+  }
+
+  /** The person's standing over places (administrator, installer), read once for many places. */
+  async authorityOf(userId: string): Promise<{ administers(place: Place): boolean; installs(place: Place): boolean }> {
+    const subject = await this.repo.subject(userId);
+    const now = new Date();
+    return {
+      administers: (place) => subject !== undefined && decideAuthority(subject, place, now).allow,
+      installs: (place) => subject !== undefined && holdsRoleAt(subject, 'INSTALLER', place, now),
+    };
   }
 
   async #granter(actorId: string): Promise<Subject> {

@@ -74,6 +74,12 @@ export class AccessRepository {
     }
   }
 
+  /** A facility's place, and whether it is retired; undefined when the id does not exist. */
+  async placeOfFacility(id: string): Promise<(Place & { retired: boolean }) | undefined> {
+    const f = await this.#prisma.facility.findUnique({ where: { id }, select: { id: true, kind: true, retiredAt: true, unit: { select: { path: true } } } });
+    return f ? { units: f.unit.path, facilityId: f.id, facilityKind: f.kind, retired: f.retiredAt !== null } : undefined;
+  }
+
   createAssignment(data: { userId: string; role: Role; scopeType: ScopeType; scopeId: string | null; effect: 'ALLOW' | 'DENY'; grantedById: string; expiresAt: Date | null }) {
     return this.#prisma.roleAssignment.create({ data });
   }

@@ -117,6 +117,17 @@ export function decideAuthority(admin: Subject, place: Place, now: Date, targetU
   return denied || !holds ? { allow: false, reason: 'outside-own-scope' } : { allow: true };
 }
 
+/**
+ * Does `subject` hold `role` (allowed, live) over `place`, with no deny over it? For roles that
+ * act on places rather than watch them (installers on the facilities they connect).
+ */
+export function holdsRoleAt(subject: Subject, role: Role, place: Place, now: Date): boolean {
+  if (subject.status !== 'ACTIVE') return false;
+  const live = subject.assignments.filter((a) => isActive(a, now));
+  if (live.some((a) => a.effect === 'DENY' && inScope(a.scopeType, a.scopeId, place))) return false;
+  return live.some((a) => a.effect === 'ALLOW' && a.role === role && inScope(a.scopeType, a.scopeId, place));
+}
+
 /** May the role be granted at that scope type? (Any viewing role also fits a single camera.) */
 export function roleFitsScope(role: Role, scopeType: ScopeType): boolean {
   return ROLE_RULES[role].scopes.includes(scopeType) || (scopeType === 'CAMERA' && role !== 'SCOPE_ADMIN' && ROLE_RULES[role].views);
@@ -151,10 +162,11 @@ export function requiresSecondFactor(subject: Subject, now: Date): boolean {
 }
 
 /**
- * The pages of the web client: the video wall, incidents, recordings, operations, the places
+ * The pages of the web client: the video wall, incidents, recordings, operations, the
+ * connection drive (whoever reads the connection report), the places
  * registry (units, facilities, organizations: scope administrators), the person's own account.
  */
-export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'places' | 'account';
+export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'account';
 
 /**
  * The pages a person may use, and the one they land on: the wall for those who watch (roles
@@ -167,8 +179,10 @@ export function pagesFor(subject: Subject, now: Date): { pages: Page[]; home: Pa
   const live = subject.status === 'ACTIVE' ? subject.assignments.filter((a) => isActive(a, now) && a.effect === 'ALLOW') : [];
   const watches = live.some((a) => ROLE_RULES[a.role].views || a.role === 'INSPECTOR');
   const ops = live.some((a) => ROLE_RULES[a.role].duties.length > 0);
-  const admin = live.some((a) => a.role === 'SCOPE_ADMIN');
-  const pages: Page[] = [...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), ...(admin ? ['places'] as const : []), 'account'];
+  const drive = live.some((a) => ROLE_RULES[a.role].duties.includes('uptime-report'));
+  // Places: scope administrators keep the registry; installers their facilities' survey.
+  const admin = live.some((a) => a.role === 'SCOPE_ADMIN' || a.role === 'INSTALLER');
+  const pages: Page[] = [...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), ...(drive ? ['drive'] as const : []), ...(admin ? ['places'] as const : []), 'account'];
   // A scope administrator lands on the account page: what waits for their decision.
   return { pages, home: pages[0] === 'places' ? 'account' : pages[0]!, rolesEnded: live.length === 0 };
 }

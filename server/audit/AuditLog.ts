@@ -16,6 +16,8 @@ export type AuditAction =
   | 'login.success' | 'login.failure' | 'login.throttled' | 'token.refresh' | 'logout'
   | 'grant.create' | 'grant.revoke' | 'user.status' | 'request.submit' | 'request.approve' | 'request.reject'
   | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.delete'
+  /** "Test this camera": a camera address probed from the server (host only, never credentials). */
+  | 'camera.probe'
   | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll'
   /** A national administrator created from the command line (`npm run admin:create`). */
   | 'admin.create'

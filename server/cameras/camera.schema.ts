@@ -23,32 +23,48 @@ export const transcodeMode = z.enum(['auto', 'always', 'never']);
 export const ingestPath = z.enum(['auto', 'ffmpeg']);
 export const rtspTransport = z.enum(['tcp', 'udp']);
 
-export const cameraInputSchema = z.object({
+/** The fields of a camera, without defaults (a patch names only what changes). */
+const cameraFields = {
   name: z.string().trim().min(1).max(200),
   location: z.string().trim().max(200).optional(),
   mainUrl: rtspUrl,
   subUrl: rtspUrl.optional(),
-  /** The facility the camera belongs to (decides who may watch it). */
+  /** The facility the camera belongs to (decides who may watch it and who administers it). */
   facilityId: z.string().uuid().optional(),
   /** Keep ingest running with no viewers (e.g. for recording). */
-  alwaysOn: z.boolean().default(false),
+  alwaysOn: z.boolean(),
   /**
    * auto: copy H.264, transcode anything else; always: re-encode to Constrained Baseline;
    * never: no re-encoding — H.265 is then passed through (for viewers that decode it), other
    * codecs are refused.
    */
-  transcode: transcodeMode.default('auto'),
+  transcode: transcodeMode,
   /** Which ingest pulls the camera (auto: the relay whenever it can). */
-  ingest: ingestPath.default('auto'),
+  ingest: ingestPath,
   /** RTP over the RTSP connection (tcp) or over UDP. */
-  rtspTransport: rtspTransport.default('tcp'),
+  rtspTransport: rtspTransport,
   /**
    * The camera's ONVIF device service (e.g. http://user:pass@10.0.0.5/onvif/device_service;
    * without user info the RTSP URL's credentials are used): keyframe requests then also go
    * out as ONVIF SetSynchronizationPoint. null removes it.
    */
   onvifUrl: onvifUrl.nullable().optional(),
+};
+
+/** A new camera (the API, the config file): unnamed options take their defaults. */
+export const cameraInputSchema = z.object({
+  ...cameraFields,
+  alwaysOn: cameraFields.alwaysOn.default(false),
+  transcode: cameraFields.transcode.default('auto'),
+  ingest: cameraFields.ingest.default('auto'),
+  rtspTransport: cameraFields.rtspTransport.default('tcp'),
 });
+
+/**
+ * A change: only the fields given. Built without defaults, since zod fills a default even
+ * inside an optional field (a patch of the name would otherwise turn alwaysOn off).
+ */
+export const cameraPatchSchema = z.object(cameraFields).partial();
 
 export type CameraInput = z.infer<typeof cameraInputSchema>;
 export type TranscodeMode = z.infer<typeof transcodeMode>;

@@ -1,26 +1,16 @@
-// The express application: health, the camera API and the static web client.
+// The express application: health, the API's routers, the OpenAPI document and the static web client.
 import path from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { CameraRegistry } from '../cameras/CameraRegistry.js';
-import { cameraInputSchema } from '../cameras/camera.schema.js';
 import { AppError, ErrorCode, toErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import { openApiDocument } from './openapi.js';
 import { requestLogger } from './request-logger.js';
-import { parse, pathId } from './validate.js';
-import type { AuditLog } from '../audit/AuditLog.js';
 
 const log = moduleLogger('http');
 
 export interface HttpDeps {
-  cameras: CameraRegistry;
   /** Account routes (login, grants, audit), mounted under /api. */
   accessRoutes: express.Router;
-  /** Camera configuration changes are audited. */
-  audit: AuditLog;
-  /** Bearer token that may change cameras (until account-based roles guard these routes). */
-  adminToken: string;
   /** Directory of the built web client. */
   clientDir: string;
   /** Accounts with published passwords exist (the demo): every page says so. */
@@ -33,21 +23,12 @@ export interface HttpDeps {
   incidentRoutes: express.Router;
   /** The places registry (administrative units, facilities, organizations), under /api. */
   placesRoutes: express.Router;
+  /** "Test this camera", under /api (before the camera routes, whose /cameras/:id would take it). */
+  cameraProbeRoute: express.Router;
+  /** Camera administration by scope administrators and installers, under /api. */
+  cameraRoutes: express.Router;
   /** Routes plugins declared, under /plugins/<name>. */
   pluginRoutes: express.Router;
-}
-
-
-function requireAdmin(token: string) {
-  const expected = Buffer.from(token);
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const given = Buffer.from(/^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      next(new AppError(ErrorCode.Unauthenticated, 'a valid administrator token is required'));
-      return;
-    }
-    next();
-  };
 }
 
 
@@ -75,37 +56,8 @@ export function createApp(deps: HttpDeps): express.Express {
   api.use(deps.opsRoutes);
   api.use(deps.incidentRoutes);
   api.use(deps.placesRoutes);
-  const admin = requireAdmin(deps.adminToken);
-
-  // Reads are administrative too: camera names and locations describe sensitive sites. The
-  // web client gets its (filtered) list over signaling instead.
-  api.get('/cameras', admin, (_req, res) => {
-    res.json(deps.cameras.list());
-  });
-  api.get('/cameras/:id', admin, (req, res) => {
-    const id = pathId(req, 'no such camera');
-    res.json(deps.cameras.get(id));
-  });
-  api.post('/cameras', admin, async (req, res) => {
-    const input = parse(cameraInputSchema.strict(), req.body);
-    const camera = await deps.cameras.add(input);
-    await deps.audit.append({ action: 'camera.create', target: `camera:${camera.id}`, address: req.ip ?? null, details: { name: camera.name, facilityId: input.facilityId ?? null } });
-    res.status(201).json(camera);
-  });
-  api.patch('/cameras/:id', admin, async (req, res) => {
-    const id = pathId(req, 'no such camera');
-    const patch = parse(cameraInputSchema.partial().strict(), req.body);
-    const camera = await deps.cameras.update(id, patch);
-    // Which fields changed, never their values (URLs carry credentials).
-    await deps.audit.append({ action: 'camera.update', target: `camera:${camera.id}`, address: req.ip ?? null, details: { fields: Object.keys(patch).sort() } });
-    res.json(camera);
-  });
-  api.delete('/cameras/:id', admin, async (req, res) => {
-    const id = pathId(req, 'no such camera');
-    await deps.cameras.remove(id);
-    await deps.audit.append({ action: 'camera.delete', target: `camera:${id}`, address: req.ip ?? null });
-    res.status(204).end();
-  });
+  api.use(deps.cameraProbeRoute);
+  api.use(deps.cameraRoutes);
   api.use((_req, _res, next) => next(new AppError(ErrorCode.NotFound, 'no such route')));
   app.use('/api', api);
   app.use(deps.pluginRoutes);

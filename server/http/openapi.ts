@@ -2,15 +2,17 @@
 // validate the requests (z.toJSONSchema), so the document cannot drift from the code.
 // Served at /api/openapi.json.
 import { z } from 'zod';
-import { cameraInputSchema } from '../cameras/camera.schema.js';
+import { cameraInputSchema, cameraPatchSchema } from '../cameras/camera.schema.js';
 import { commentBody, incidentBody, resolveBody } from './incident-routes.js';
+import { probeBody } from './camera-probe-route.js';
+import { facilityBody, facilityPatch, organizationBody, organizationPatch, surveyBody } from '../places/facility.schema.js';
 import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody, wallBody } from './access-routes.js';
 
 interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
-  auth: 'none' | 'user' | 'admin-token';
+  auth: 'none' | 'user';
   body?: z.ZodType;
   query?: Record<string, string>;
   ok: number;
@@ -40,7 +42,22 @@ export const OPERATIONS: Operation[] = [
   { method: 'patch', path: '/api/users/{id}/status', summary: 'Suspend, reactivate or revoke an account', auth: 'user', body: statusBody, ok: 204 },
   { method: 'post', path: '/api/spot-checks', summary: 'Open a time-limited spot check for an inspector on a facility or cameras', auth: 'user', body: spotCheckBody, ok: 201 },
   { method: 'delete', path: '/api/spot-checks/{id}', summary: 'End a spot check early; the inspector\'s views stop within 2 s', auth: 'user', ok: 204 },
-  { method: 'get', path: '/api/places', summary: 'The facility tree (province > district > facility > cameras) holding only what the caller may watch', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/places', summary: 'The facility tree (administrative units of every level > facility > cameras) holding only what the caller may watch', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/units', summary: 'The administrative units under a unit (or the top level), with their sub-units, facilities and organizations counted; retired units last', auth: 'user', query: { parentId: 'uuid (optional)' }, ok: 200 },
+  { method: 'get', path: '/api/units/search', summary: 'Units whose code starts with, or name contains, q', auth: 'user', query: { q: 'text', within: 'uuid (optional)', limit: '1-100' }, ok: 200 },
+  { method: 'get', path: '/api/units/export', summary: 'The registry as a unit list (CSV: code, name, parent_code, level), to edit and import again', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/units/{id}', summary: 'One unit with its ancestors', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/units/import', summary: 'Import the official unit list (body: text/csv, at most 8 MB), all or nothing; ?dryRun=1 says what would change. National administrators', auth: 'user', query: { dryRun: '0|1' }, ok: 200 },
+  { method: 'get', path: '/api/facilities', summary: 'Facilities the caller administers or installs, in a unit (at any depth) or everywhere', auth: 'user', query: { within: 'uuid (optional)', retired: '0|1' }, ok: 200 },
+  { method: 'get', path: '/api/facilities/{id}', summary: 'One facility the caller administers or installs', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/facilities', summary: 'Create a facility in a unit the caller administers', auth: 'user', body: facilityBody, ok: 201 },
+  { method: 'patch', path: '/api/facilities/{id}', summary: 'Change a facility (audited with the names of the fields changed)', auth: 'user', body: facilityPatch, ok: 200 },
+  { method: 'put', path: '/api/facilities/{id}/survey', summary: 'Set the survey status and note (the facility\'s installers and administrators)', auth: 'user', body: surveyBody, ok: 200 },
+  { method: 'post', path: '/api/facilities/{id}/retire', summary: 'Retire a facility that holds no camera', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/organizations', summary: 'Organizations in the caller\'s administrative scope', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/organizations', summary: 'Create an organization at a unit the caller administers (no unit: a national body)', auth: 'user', body: organizationBody, ok: 201 },
+  { method: 'patch', path: '/api/organizations/{id}', summary: 'Rename an organization or change its kind', auth: 'user', body: organizationPatch, ok: 200 },
+  { method: 'post', path: '/api/organizations/{id}/retire', summary: 'Retire an organization', auth: 'user', ok: 200 },
   { method: 'post', path: '/api/account-requests', summary: 'Submit a named person for an account (the caller\'s organization requests it)', auth: 'user', body: requestBody, ok: 201 },
   { method: 'get', path: '/api/account-requests', summary: 'Pending requests the caller may decide', auth: 'user', ok: 200 },
   { method: 'post', path: '/api/account-requests/{id}/approve', summary: 'Approve: creates or reactivates the account with the role; returns a one-time activation token', auth: 'user', body: decisionBody.partial(), ok: 200 },
@@ -48,12 +65,13 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/audit/views', summary: 'Who watched camera X, or what person U watched, between two times (scope administrators, their scope only)', auth: 'user', query: { cameraId: 'uuid', userId: 'uuid', from: 'date-time', to: 'date-time' }, ok: 200 },
   { method: 'get', path: '/api/audit/verify', summary: 'Verify the audit hash chain (national administrators)', auth: 'user', ok: 200 },
   { method: 'get', path: '/api/ops/overview', summary: 'The ops dashboard at this moment: workers, delivery quality, totals, cameras in scope with health, 24 h uptime, last error and viewers (names only with audit authority)', auth: 'user', ok: 200 },
-  { method: 'get', path: '/api/reports/uptime', summary: 'The 24/7 connection report for the caller\'s scope: uptime per camera, facility, district and province, and the facilities with no camera, never connected or below the threshold (percent); JSON or CSV', auth: 'user', query: { from: 'date-time', to: 'date-time', threshold: 'number', format: 'json|csv' }, ok: 200 },
-  { method: 'get', path: '/api/cameras', summary: 'List cameras (administration; never returns URLs)', auth: 'admin-token', ok: 200 },
-  { method: 'post', path: '/api/cameras', summary: 'Add a camera', auth: 'admin-token', body: cameraInputSchema.strict(), ok: 201 },
-  { method: 'get', path: '/api/cameras/{id}', summary: 'One camera with its health', auth: 'admin-token', ok: 200 },
-  { method: 'patch', path: '/api/cameras/{id}', summary: 'Change a camera', auth: 'admin-token', body: cameraInputSchema.partial().strict(), ok: 200 },
-  { method: 'delete', path: '/api/cameras/{id}', summary: 'Remove a camera', auth: 'admin-token', ok: 204 },
+  { method: 'get', path: '/api/reports/uptime', summary: 'The 24/7 connection report for the caller\'s scope: uptime per camera, facility and administrative unit of every level, and the facilities with no camera, never connected or below the threshold (percent); JSON or CSV', auth: 'user', query: { from: 'date-time', to: 'date-time', threshold: 'number', format: 'json|csv' }, ok: 200 },
+  { method: 'post', path: '/api/cameras/probe', summary: 'Test a camera address from the server within 10 s: reachable or why not (refused, timeout, 401 with the realm, 404), codec, profile, resolution, frame rate, keyframe interval, bitrate, audio, one JPEG frame (scope administrators, installers)', auth: 'user', body: probeBody, ok: 200 },
+  { method: 'get', path: '/api/cameras', summary: 'The cameras the caller administers (scope administrators over their facilities, installers of them; never returns URLs)', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/cameras', summary: 'Register a camera in a facility the caller administers or installs (without a facility: national administrators)', auth: 'user', body: cameraInputSchema.strict(), ok: 201 },
+  { method: 'get', path: '/api/cameras/{id}', summary: 'One camera with its health', auth: 'user', ok: 200 },
+  { method: 'patch', path: '/api/cameras/{id}', summary: 'Change a camera (audited with the names of the fields changed)', auth: 'user', body: cameraPatchSchema.strict(), ok: 200 },
+  { method: 'delete', path: '/api/cameras/{id}', summary: 'Remove a camera', auth: 'user', ok: 204 },
 ];
 
 export function openApiDocument(): Record<string, unknown> {
@@ -65,7 +83,7 @@ export function openApiDocument(): Record<string, unknown> {
     ];
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
-      ...(op.auth === 'none' ? { security: [] } : { security: [{ [op.auth === 'user' ? 'accessToken' : 'adminToken']: [] }] }),
+      ...(op.auth === 'none' ? { security: [] } : { security: [{ accessToken: [] }] }),
       ...(params.length ? { parameters: params } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
       responses: {
@@ -81,7 +99,6 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: {
         accessToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'the operator token (ADMIN_TOKEN or DATA_DIR/admin.token)' },
       },
       schemas: {
         Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } },

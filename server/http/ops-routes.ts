@@ -12,6 +12,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { buildOverview, type ActiveView } from '../observability/ops-overview.js';
 import type { Readiness } from '../observability/readiness.js';
 import type { PluginStatus } from '../plugin-host/PluginHost.js';
+import { buildConnectionDrive } from '../observability/connection-drive.js';
 import { buildUptimeReport, uptimeCsv, type UptimeReport } from '../observability/uptime-report.js';
 import type { Place } from '../access/policy.js';
 import type { UptimeRepository } from '../observability/uptime.repository.js';
@@ -44,6 +45,11 @@ export const reportQuery = z.object({
   threshold: z.coerce.number().min(0).max(100).default(95),
   format: z.enum(['json', 'csv']).default('json'),
 }).strict().refine((q) => (q.to ?? new Date()).getTime() > q.from.getTime(), { message: '"to" must be after "from"' })
+  .refine((q) => (q.to ?? new Date()).getTime() - q.from.getTime() <= MAX_PERIOD_MS, { message: 'the period may span at most 366 days' });
+
+/** The connection drive's period. */
+export const driveQuery = z.object({ from: z.coerce.date(), to: z.coerce.date().optional() }).strict()
+  .refine((q) => (q.to ?? new Date()).getTime() > q.from.getTime(), { message: '"to" must be after "from"' })
   .refine((q) => (q.to ?? new Date()).getTime() - q.from.getTime() <= MAX_PERIOD_MS, { message: 'the period may span at most 366 days' });
 
 function sameSecret(given: string | undefined, expected: string): boolean {
@@ -133,6 +139,13 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
       return;
     }
     res.json(report);
+  }));
+  // The connection drive: the same duty and scope as the connection report.
+  r.get('/reports/connection', wrap(async (req, res) => {
+    const scope = await d.access.dutyScope(await callerOf(d.access, req), 'uptime-report');
+    const q = parse(driveQuery, req.query);
+    const liveNow = (id: string) => d.cameras.has(id) && d.cameras.get(id).health.state === 'live';
+    res.json(await buildConnectionDrive(d.uptime, { from: q.from, to: q.to ?? new Date(), covers: scope.covers, liveNow, now: new Date() }));
   }));
   return r;
 }

@@ -1,10 +1,12 @@
 // The places registry API: administrative units (browse, search, import the official list,
-// export it again). Reading needs a signed-in person (unit names are public data, but the
-// API is not); importing needs a national administrator.
+// export it again), facilities and organizations. Reading needs a signed-in person (unit
+// names are public data, but the API is not); changes need authority over the place.
 import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { AccessService, Caller } from '../access/AccessService.js';
 import { AppError, ErrorCode } from '../errors.js';
+import type { FacilityRegistry } from '../places/FacilityRegistry.js';
+import { facilitiesQuery, facilityBody, facilityPatch, organizationBody, organizationPatch, siteTypeFits, surveyBody } from '../places/facility.schema.js';
 import type { UnitRegistry } from '../places/UnitRegistry.js';
 import { MAX_LIST_BYTES } from '../places/unit-list.js';
 import { toCsv } from '../util/csv.js';
@@ -15,7 +17,7 @@ export const unitsQuery = z.object({ parentId: uuid.optional() }).strict();
 export const unitSearchQuery = z.object({ q: z.string().trim().min(1).max(100), within: uuid.optional(), limit: z.coerce.number().int().min(1).max(100).default(20) }).strict();
 export const importQuery = z.object({ dryRun: z.enum(['0', '1', 'true', 'false']).optional() }).strict();
 
-export function placesRoutes(access: AccessService, units: UnitRegistry): express.Router {
+export function placesRoutes(access: AccessService, units: UnitRegistry, facilities: FacilityRegistry): express.Router {
   const r = express.Router();
   const caller = (req: Request): Promise<Caller> => callerOf(access, req);
 
@@ -44,6 +46,58 @@ export function placesRoutes(access: AccessService, units: UnitRegistry): expres
     if (typeof req.body !== 'string') throw new AppError(ErrorCode.BadRequest, 'send the unit list as text/csv (columns: code, name, parent_code, level)');
     const dryRun = q.dryRun === '1' || q.dryRun === 'true';
     res.json({ dryRun, ...(await units.import({ csv: req.body, dryRun, source: 'page', actorId: who.userId, address: who.address })) });
+  }));
+
+  r.get('/facilities', wrap(async (req, res) => {
+    const who = await caller(req);
+    const q = parse(facilitiesQuery, req.query);
+    res.json(await facilities.list(who.userId, { within: q.within, includeRetired: q.retired === '1' }));
+  }));
+  r.get('/facilities/:id', wrap(async (req, res) => {
+    const who = await caller(req);
+    res.json(await facilities.get(who.userId, pathId(req, 'no such facility')));
+  }));
+  r.post('/facilities', wrap(async (req, res) => {
+    const who = await caller(req);
+    res.status(201).json(await facilities.create(who, parse(facilityBody, req.body)));
+  }));
+  r.patch('/facilities/:id', wrap(async (req, res) => {
+    const who = await caller(req);
+    const id = pathId(req, 'no such facility');
+    const patch = parse(facilityPatch, req.body);
+    if (patch.kind !== undefined || patch.siteType !== undefined) {
+      // The kind and the site type are judged together, against what is stored.
+      const stored = await facilities.get(who.userId, id);
+      const kind = patch.kind ?? stored.kind;
+      const siteType = patch.siteType !== undefined ? patch.siteType : stored.siteType;
+      if (!siteTypeFits({ kind, siteType })) throw new AppError(ErrorCode.BadRequest, 'siteType: required for a civilian quarantine site, absent for the other kinds');
+    }
+    res.json(await facilities.update(who, id, patch));
+  }));
+  r.put('/facilities/:id/survey', wrap(async (req, res) => {
+    const who = await caller(req);
+    res.json(await facilities.setSurvey(who, pathId(req, 'no such facility'), parse(surveyBody, req.body)));
+  }));
+  r.post('/facilities/:id/retire', wrap(async (req, res) => {
+    const who = await caller(req);
+    res.json(await facilities.retire(who, pathId(req, 'no such facility')));
+  }));
+
+  r.get('/organizations', wrap(async (req, res) => {
+    const who = await caller(req);
+    res.json(await facilities.organizations(who.userId, req.query.retired === '1'));
+  }));
+  r.post('/organizations', wrap(async (req, res) => {
+    const who = await caller(req);
+    res.status(201).json(await facilities.createOrganization(who, parse(organizationBody, req.body)));
+  }));
+  r.patch('/organizations/:id', wrap(async (req, res) => {
+    const who = await caller(req);
+    res.json(await facilities.updateOrganization(who, pathId(req, 'no such organization'), parse(organizationPatch, req.body)));
+  }));
+  r.post('/organizations/:id/retire', wrap(async (req, res) => {
+    const who = await caller(req);
+    res.json(await facilities.retireOrganization(who, pathId(req, 'no such organization')));
   }));
   return r;
 }

@@ -60,6 +60,35 @@ export class UptimeRepository {
       ORDER BY "cameraId", "at" DESC, "id" DESC`;
   }
 
+  /** Facilities with what the connection drive tracks: expected cameras, deadline, survey. */
+  driveFacilities() {
+    return this.#prisma.facility.findMany({
+      where: { retiredAt: null },
+      select: {
+        id: true, name: true, kind: true, camerasExpected: true, connectBy: true, surveyStatus: true, surveyNote: true, surveySetAt: true,
+        unit: { select: { path: true } },
+        cameras: { select: { id: true } },
+      },
+      orderBy: { name: 'asc' },
+    });
+  }
+
+  /** Live installer roles (who connects which facility or unit), with the person's name and phone. */
+  installers() {
+    return this.#prisma.roleAssignment.findMany({
+      where: { role: 'INSTALLER', effect: 'ALLOW', revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }], user: { status: 'ACTIVE' } },
+      select: { scopeType: true, scopeId: true, user: { select: { fullName: true, phone: true, organization: { select: { name: true } } } } },
+    });
+  }
+
+  /** When each camera first went live (main stream), for the drive's progress per day. */
+  async firstLive(): Promise<Map<string, Date>> {
+    const rows = await this.#prisma.$queryRaw<Array<{ cameraId: string; at: Date }>>`
+      SELECT "cameraId"::text AS "cameraId", min("at") AS "at" FROM "CameraHealthEvent"
+      WHERE "stream" = 'main' AND "state" = 'live' GROUP BY "cameraId"`;
+    return new Map(rows.map((r) => [r.cameraId, r.at]));
+  }
+
   /** Main-stream transitions in (from, to), in time order. */
   transitions(from: Date, to: Date): Promise<Transition[]> {
     return this.#prisma.cameraHealthEvent.findMany({

@@ -28,9 +28,9 @@ export interface ImportRequest {
 export class UnitRegistry {
   readonly #repo: UnitsRepository;
   readonly #audit: AuditLog;
-  readonly #access: PlacesAccess;
+  readonly #access: Pick<PlacesAccess, 'administers' | 'placesChanged'>;
 
-  constructor(repo: UnitsRepository, audit: AuditLog, access: PlacesAccess) {
+  constructor(repo: UnitsRepository, audit: AuditLog, access: Pick<PlacesAccess, 'administers' | 'placesChanged'>) {
     this.#repo = repo;
     this.#audit = audit;
     this.#access = access;

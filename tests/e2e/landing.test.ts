@@ -11,10 +11,10 @@ import { en, vi } from '../../client/src/messages.js';
 import { launchBrowser, screenshot } from '../support/browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-type Page_ = 'wall' | 'incidents' | 'recordings' | 'ops' | 'places' | 'account';
-const PATH: Record<Page_, string> = { wall: '/', incidents: '/incidents.html', recordings: '/recordings.html', ops: '/ops.html', places: '/places.html', account: '/account.html' };
+type Page_ = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'account';
+const PATH: Record<Page_, string> = { wall: '/', incidents: '/incidents.html', recordings: '/recordings.html', ops: '/ops.html', drive: '/drive.html', places: '/places.html', account: '/account.html' };
 const WATCHER: Page_[] = ['wall', 'incidents', 'recordings', 'account'];
-const MONITOR: Page_[] = ['wall', 'incidents', 'recordings', 'ops', 'account'];
+const MONITOR: Page_[] = ['wall', 'incidents', 'recordings', 'ops', 'drive', 'account'];
 
 /** The written expectation: where each person lands and which links their header holds. */
 const EXPECTED: Array<{ username: string; lands: Page_; links: Page_[]; needsCode: boolean }> = [
@@ -25,8 +25,8 @@ const EXPECTED: Array<{ username: string; lands: Page_; links: Page_[]; needsCod
   { username: 'soyte-chan', lands: 'wall', links: MONITOR, needsCode: true },
   { username: 'khachsan', lands: 'wall', links: WATCHER, needsCode: false },
   { username: 'thanhtra', lands: 'wall', links: WATCHER, needsCode: true },
-  { username: 'kythuat', lands: 'ops', links: ['ops', 'account'], needsCode: true },
-  { username: 'vanhanh', lands: 'ops', links: ['ops', 'account'], needsCode: true },
+  { username: 'kythuat', lands: 'ops', links: ['ops', 'drive', 'places', 'account'], needsCode: true },
+  { username: 'vanhanh', lands: 'ops', links: ['ops', 'drive', 'account'], needsCode: true },
   { username: 'quantri', lands: 'account', links: ['places', 'account'], needsCode: true },
   { username: 'quantri-tw', lands: 'account', links: ['places', 'account'], needsCode: true },
   { username: 'soyte-hethan', lands: 'account', links: ['account'], needsCode: false },
@@ -97,7 +97,7 @@ describe('each demo person lands on their own page', { timeout: 600_000 }, () =>
           await page.waitForURL((u) => u.pathname === PATH[link]);
           await page.locator(`#pages a[data-page="${link}"][aria-current="page"]`).waitFor();
           // The page is the person's: its content shows, no refusal, no English.
-          const content = { wall: '#grid', incidents: '#incidents', recordings: '#recordings', ops: '#ops', places: '#places', account: '#account' }[link];
+          const content = { wall: '#grid', incidents: '#incidents', recordings: '#recordings', ops: '#ops', drive: '#drive', places: '#places', account: '#account' }[link];
           await page.locator(content).waitFor({ state: 'visible' });
           if (link === 'ops') await page.locator('#dashboard:not([hidden]), #report:not([hidden])').first().waitFor();
           if (link === 'recordings') await page.locator('#recorded:not(:empty)').waitFor();

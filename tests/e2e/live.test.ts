@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { expectFrames, launchBrowser, openClient, screenshot } from '../support/browser.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
-import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
+import { addCamera, adminBearer, login, startTestServer, type TestServer } from '../support/server.js';
 
 describe('live view in Chromium', { timeout: 180_000 }, () => {
   let server: TestServer;
@@ -42,7 +42,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       const tile = page.locator(`.tile[data-camera-id="${json.id}"]`);
       await tile.locator('.badge.state-live').waitFor({ timeout: 5000 });
       await page.waitForFunction((id) => Number(document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)?.dataset.fps) > 10, json.id, { timeout: 5000 });
-      const profileName = (await fetch(`${server.url}/api/cameras/${json.id}`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json())).health.profile;
+      const profileName = (await fetch(`${server.url}/api/cameras/${json.id}`, { headers: { authorization: `Bearer ${await adminBearer(server)}` } }).then((r) => r.json())).health.profile;
       assert.equal(profileName, profile === 'high' ? 'High' : 'Constrained Baseline');
       // Camera-to-screen latency from RTP timing, once the camera's first sender report (GStreamer
       // sends one within ~5 s) has reached the tile. Camera and browser share this machine's

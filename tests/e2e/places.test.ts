@@ -10,6 +10,8 @@ import type { Browser, Page } from 'playwright-core';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { DEFAULT_UNIT_LIST } from '../../server/places/UnitRegistry.js';
 import { launchBrowser, screenshot, tmp } from '../support/browser.js';
+import { startCamera } from '../support/camera.js';
+import { freePort } from '../support/net.js';
 import { login, startTestServer, type TestServer } from '../support/server.js';
 
 describe('the places page', { timeout: 180_000 }, () => {
@@ -92,6 +94,108 @@ describe('the places page', { timeout: 180_000 }, () => {
     assert.ok(overflow <= 0, `no horizontal overflow (${overflow}px)`);
     await screenshot(page, 'phone-places');
     await page.context().close();
+  });
+
+  test('a provincial administrator adds an organization and a facility in a district; an installer sets the survey on a phone', async () => {
+    const page = await open('quantri');
+    assert.equal(await page.locator('#import').isVisible(), false);
+    await page.locator(`#unit-list tr[data-unit-id="${DEMO_IDS.gialai}"] a`).click();
+    await page.locator(`#unit-list tr[data-unit-id="${DEMO_IDS.chuSe}"]`).waitFor();
+    // An organization at the province.
+    await page.fill('#organization-form input[name=name]', 'Viettel Gia Lai');
+    await page.selectOption('#organization-form select[name=kind]', 'TELECOM_INSTALLER');
+    await page.click('#organization-save');
+    await page.locator('#organization-list td:has-text("Viettel Gia Lai")').waitFor();
+    // Into the district: a hotel managed by it, with its deadline.
+    await page.locator(`#unit-list tr[data-unit-id="${DEMO_IDS.chuSe}"] a`).click();
+    await page.locator('#facility-form-title:has-text("Huyện Chư Sê")').waitFor();
+    await page.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.school}"]`).waitFor();
+    assert.deepEqual(await page.locator('#crumbs a').allTextContents(), ['Toàn quốc', 'Tỉnh Gia Lai', 'Huyện Chư Sê']);
+    assert.equal(await page.locator('#facility-form-title').textContent(), 'Thêm cơ sở vào Huyện Chư Sê');
+    await page.fill('#facility-form input[name=name]', 'Khách sạn Phố Núi (cách ly)');
+    await page.selectOption('#facility-form select[name=kind]', 'HOTEL');
+    await page.selectOption('#facility-form select[name=managingOrgId]', { label: 'Viettel Gia Lai' });
+    await page.fill('#facility-form input[name=address]', '12 Hùng Vương');
+    await page.fill('#facility-form input[name=capacity]', '120');
+    await page.fill('#facility-form input[name=leaderName]', 'Phan Văn Tài');
+    await page.fill('#facility-form input[name=leaderPhone]', '0269 3811 222');
+    await page.fill('#facility-form input[name=camerasExpected]', '6');
+    await page.fill('#facility-form input[name=connectBy]', '2021-08-20');
+    await page.click('#facility-save');
+    await page.locator('#facility-list td:has-text("Khách sạn Phố Núi (cách ly)")').waitFor();
+    const stored = await server.db.prisma.facility.findFirstOrThrow({ where: { name: 'Khách sạn Phố Núi (cách ly)' }, include: { managingOrg: true } });
+    assert.equal(stored.unitId, DEMO_IDS.chuSe, 'added to the open unit');
+    assert.equal(stored.siteType, 'HOTEL');
+    assert.equal(stored.managingOrg?.name, 'Viettel Gia Lai');
+    assert.equal(stored.camerasExpected, 6);
+    const row = page.locator(`#facility-list tr[data-facility-id="${stored.id}"]`);
+    assert.match(await row.locator('td:nth-child(5)').textContent() ?? '', /^2021-08-20 \(quá hạn \d+ ngày\)$/);
+    assert.equal(await row.locator('td:nth-child(4)').textContent(), '0/6');
+    await screenshot(page, 'places-facilities');
+    // A bad phone is refused, naming the field; nothing is stored.
+    await row.locator('button:has-text("Sửa")').click();
+    await page.fill('#facility-form input[name=leaderPhone]', 'gọi tôi');
+    await page.click('#facility-save');
+    await page.locator('#facility-error:has-text("leaderPhone")').waitFor();
+    assert.equal((await server.db.prisma.facility.findUniqueOrThrow({ where: { id: stored.id } })).leaderPhone, '0269 3811 222');
+    await page.context().close();
+
+    // The installer of the hotel, on site with a phone: the survey of their facility only.
+    const phone = await open('kythuat', { width: 390, height: 844 });
+    await phone.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.hotel}"]`).waitFor();
+    assert.equal(await phone.locator('#facility-list tbody tr').count(), 1);
+    assert.equal(await phone.locator('#organizations-section').isVisible(), false);
+    await phone.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.hotel}"] button:has-text("Sửa")`).click();
+    assert.equal(await phone.locator('#facility-form input[name=name]').isDisabled(), true, 'installers do not edit the facility itself');
+    await phone.selectOption('#facility-form select[name=surveyStatus]', 'INSTALLING');
+    await phone.fill('#facility-form input[name=surveyNote]', 'Đã kéo cáp tầng 2');
+    await phone.click('#facility-save');
+    await phone.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.hotel}"] td:has-text("Đang lắp đặt")`).waitFor();
+    const hotel = await server.db.prisma.facility.findUniqueOrThrow({ where: { id: DEMO_IDS.hotel } });
+    assert.equal(hotel.surveyStatus, 'INSTALLING');
+    assert.equal(hotel.surveyNote, 'Đã kéo cáp tầng 2');
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no horizontal overflow (${overflow}px)`);
+    await screenshot(phone, 'phone-installer-survey');
+    await phone.context().close();
+  });
+
+  test('the installer on site tests a camera (an unreachable one, then the real one) and registers it from a phone', async () => {
+    const cam = await startCamera({ profile: 'high', width: 640, height: 360, fps: 15, gop: 15, kbps: 500 });
+    try {
+      const phone = await open('kythuat', { width: 390, height: 844 });
+      await phone.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.hotel}"] button:has-text("Camera")`).click();
+      await phone.locator('#cameras-section:not([hidden])').waitFor();
+      assert.equal(await phone.locator('#cameras-title').textContent(), 'Camera của Khách sạn Hoàng Anh (cách ly)');
+      await phone.fill('#camera-form input[name=name]', 'Sảnh tầng 1');
+      await phone.fill('#camera-form input[name=mainUrl]', `rtsp://127.0.0.1:${await freePort()}/khong-co`);
+      await phone.click('#camera-probe');
+      await phone.locator('#probe-result.failed').waitFor({ timeout: 15_000 });
+      assert.match(await phone.locator('#probe-summary').textContent() ?? '', /^Không đọc được camera: máy chủ camera từ chối kết nối/);
+      await phone.fill('#camera-form input[name=mainUrl]', cam.url);
+      await phone.click('#camera-probe');
+      await phone.locator('#probe-result.ok').waitFor({ timeout: 15_000 });
+      const facts = await phone.locator('#probe-facts dd').allTextContents();
+      assert.equal(facts[0], 'H264 (High)');
+      assert.equal(facts[1], '640×360');
+      assert.equal(facts[5], 'không có');
+      await phone.locator('#probe-frame:not([hidden])').waitFor();
+      assert.ok(await phone.locator('#probe-frame').evaluate((img) => (img as HTMLImageElement).naturalWidth) > 0, 'the frame is a picture');
+      await phone.locator('#probe-result').scrollIntoViewIfNeeded();
+      await screenshot(phone, 'phone-installer-probe');
+      await phone.click('#camera-save');
+      await phone.locator('#camera-admin-list td:has-text("Sảnh tầng 1")').waitFor();
+      const stored = await server.db.prisma.camera.findUniqueOrThrow({ where: { name: 'Sảnh tầng 1' } });
+      assert.equal(stored.facilityId, DEMO_IDS.hotel);
+      const entry = await server.db.prisma.auditEntry.findFirstOrThrow({ where: { action: 'camera.create', target: `camera:${stored.id}` } });
+      assert.equal(entry.actorId, (await server.db.prisma.user.findUniqueOrThrow({ where: { username: 'kythuat' } })).id);
+      assert.equal(await phone.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.hotel}"] td:nth-child(4)`).textContent(), '1/0');
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `no horizontal overflow (${overflow}px)`);
+      await phone.context().close();
+    } finally {
+      await cam.stop();
+    }
   });
 
   test('someone without an administrator role is sent to their own page', async () => {

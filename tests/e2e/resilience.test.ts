@@ -15,6 +15,7 @@ import { expectFrames, launchBrowser, openClient, screenshot, tileStates } from 
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { freePort } from '../support/net.js';
 import { startServerProcess } from '../support/server-process.js';
+import { login as signIn } from '../support/server.js';
 
 describe('the supervision page survives server restarts and network loss', { timeout: 300_000 }, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-resilience-'));
@@ -50,12 +51,12 @@ describe('the supervision page survives server restarts and network loss', { tim
     for (let i = 0; i < 4; i++) cams.push(await startCamera({ width: 320, height: 180, fps: 10, gop: 20, kbps: 150, path: `/r${i}` }));
     const configFile = path.join(dataDir, 'config.json');
     fs.writeFileSync(configFile, JSON.stringify({
-      demoAccounts: true,
+      demoAccounts: true, auth: { totp: 'off' },
       cameras: cams.map((c, i) => ({ name: `Phòng ${i + 1}`, mainUrl: c.url, facilityId: DEMO_IDS.hotel })),
     }));
     env = {
       PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0', MEDIA_WORKERS: '1',
-      GIAMSAT_CONFIG: configFile, ADMIN_TOKEN: 'test-admin-token-0123456789', LOG_LEVEL: 'info', INGEST_GRACE_MS: '2000',
+      GIAMSAT_CONFIG: configFile, LOG_LEVEL: 'info', INGEST_GRACE_MS: '2000',
     };
     [browser] = await Promise.all([launchBrowser(), start()]);
     const res = await fetch(`${server.url}/api/auth/login`, {
@@ -64,7 +65,7 @@ describe('the supervision page survives server restarts and network loss', { tim
     });
     const json = await res.json() as { accessToken: string; refreshToken: string; user: { fullName: string } };
     assert.equal(res.status, 200, JSON.stringify(json));
-    const list = await (await fetch(`${server.url}/api/cameras`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })).json() as Array<{ id: string }>;
+    const list = await (await fetch(`${server.url}/api/cameras`, { headers: { authorization: `Bearer ${(await signIn(server, 'quantri-tw')).accessToken}` } })).json() as Array<{ id: string }>;
     cameraIds = list.map((c) => c.id);
     assert.equal(cameraIds.length, 4);
     page = await openClient(browser, `${server.url}/`, { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName });

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { expectFrames, launchBrowser, openClient, screenshot, tileStates } from '../support/browser.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
-import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
+import { addCamera, adminBearer, login, startTestServer, type TestServer } from '../support/server.js';
 
 /** Resolves once `check` holds, polling a server-side figure that has no event of its own. */
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -92,7 +92,7 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     await rebuilt;
     await page.locator(`li.unit.depth-2[data-place-id="${DEMO_IDS.pleiku}"]`).waitFor();
     assert.equal(await page.locator(`li.unit.depth-2[data-place-id="${DEMO_IDS.pleiku}"] > details`).getAttribute('open'), null, 'still folded after the rebuild');
-    await fetch(`${server.url}/api/cameras/${other.json.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.adminToken}` } });
+    await fetch(`${server.url}/api/cameras/${other.json.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${await adminBearer(server)}` } });
     await page.context().close();
   });
 

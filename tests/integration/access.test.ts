@@ -11,7 +11,7 @@ import { io, type Socket } from 'socket.io-client';
 import { DEMO_IDS, DEMO_USERS } from '../../server/demo/demo-province.js';
 import { CAMERA_COLUMNS as COLUMNS, EXPECTED_VIEW } from '../support/access-expectations.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
-import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
+import { addCamera, adminBearer, login, startTestServer, type TestServer } from '../support/server.js';
 
 type Ack = { ok: boolean; data?: any; error?: { code: string; message: string } };
 
@@ -314,7 +314,7 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     seen.push(JSON.stringify(r));
     socket.close();
     for (const p of ['/api/cameras', `/api/cameras/${cameraIds.hotel}`]) {
-      seen.push(await (await fetch(`${server.url}${p}`, { headers: { authorization: `Bearer ${server.adminToken}` } })).text());
+      seen.push(await (await fetch(`${server.url}${p}`, { headers: { authorization: `Bearer ${await adminBearer(server)}` } })).text());
     }
     seen.push(await (await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${session.accessToken}` } })).text());
     const all = seen.join('\n');

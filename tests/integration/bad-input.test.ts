@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink, type RtpSink } from '../support/rtp-sink.js';
-import { addCamera, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+import { addCamera, adminBearer, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
 type AckBody = { ok: boolean; data?: any; error?: { code: string; message: string } };
 
@@ -19,10 +19,10 @@ describe('bad input', { timeout: 180_000 }, () => {
   const closers: Array<() => unknown> = [];
 
   const ask = (event: string, ...args: unknown[]): Promise<AckBody> => socket.timeout(15_000).emitWithAck(event, ...args);
-  const api = (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
+  const api = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}`, ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminBearer(server)}`, ...headers },
       body,
     });
 

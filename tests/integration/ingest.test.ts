@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
-import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+import { addCamera, adminBearer, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
 for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path === 'auto' ? 'the RTSP relay' : 'ffmpeg'}`, { timeout: 120_000 }, () => {
   // What a passthrough H.264 camera runs on with this setting.
@@ -77,7 +77,7 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
 
     const res = await fetch(`${server.url}/api/cameras/${json.id}`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminBearer(server)}` },
       body: JSON.stringify({ alwaysOn: true }),
     });
     assert.equal(res.status, 200);

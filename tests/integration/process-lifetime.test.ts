@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { freePort } from '../support/net.js';
 import { startServerProcess } from '../support/server-process.js';
+import { login as signIn } from '../support/server.js';
 
 /** Processes whose command line mentions `needle` (from /proc, as ps would show them). */
 function processesWith(needle: string, name: string): number[] {
@@ -76,13 +77,13 @@ for (const ingest of ['auto', 'ffmpeg'] as const) describe(`server process lifet
     const withCredentials = cam.url.replace('rtsp://', 'rtsp://operator:Mat-Khau-9x7@');
     // A second one that fails (nothing listens there), so ffmpeg's error output is logged too.
     const refused = `rtsp://operator:Mat-Khau-9x7@127.0.0.1:${await freePort()}/nothing`;
-    fs.writeFileSync(configFile, JSON.stringify({ cameras: [
+    fs.writeFileSync(configFile, JSON.stringify({ demoAccounts: true, auth: { totp: 'off' }, cameras: [
       { name: 'Always on', mainUrl: withCredentials, alwaysOn: true, ingest },
       { name: 'Unreachable', mainUrl: refused, alwaysOn: true, ingest },
     ] }));
     const env = {
       PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0', MEDIA_WORKERS: '1',
-      GIAMSAT_CONFIG: configFile, ADMIN_TOKEN: 'test-admin-token-0123456789',
+      GIAMSAT_CONFIG: configFile,
     };
     const first = await startServerProcess(env, output);
     procs.push(first.proc);
@@ -98,7 +99,7 @@ for (const ingest of ['auto', 'ffmpeg'] as const) describe(`server process lifet
 
     const second = await startServerProcess(env, output);
     procs.push(second.proc);
-    const res = await fetch(`${second.url}/api/cameras`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+    const res = await fetch(`${second.url}/api/cameras`, { headers: { authorization: `Bearer ${(await signIn(second, 'quantri-tw')).accessToken}` } });
     const list = (await res.json()) as Array<{ name: string }>;
     assert.equal(list.filter((c) => c.name === 'Always on').length, 1, 'the configured camera is not duplicated');
     await until(() => connectionsTo(cam.port) >= 1, 30_000, 'the ingest to reconnect');

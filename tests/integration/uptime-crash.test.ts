@@ -13,6 +13,7 @@ import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { freePort } from '../support/net.js';
 import { startServerProcess } from '../support/server-process.js';
+import { login as signIn } from '../support/server.js';
 
 describe('the connection report across a server crash', { timeout: 180_000 }, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-crash-'));
@@ -36,13 +37,14 @@ describe('the connection report across a server crash', { timeout: 180_000 }, ()
     }));
     const env = {
       PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0', MEDIA_WORKERS: '1',
-      GIAMSAT_CONFIG: configFile, ADMIN_TOKEN: 'test-admin-token-0123456789', LOG_LEVEL: 'info',
+      GIAMSAT_CONFIG: configFile, LOG_LEVEL: 'info',
     };
-    const admin = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
+    const admin = async (url: string) => ({ authorization: `Bearer ${(await signIn({ url }, 'quantri-tw')).accessToken}` });
     /** Resolves once the camera is live (polled: the process is another program). */
     const live = async (url: string) => {
+      const headers = await admin(url);
       for (const t0 = Date.now(); Date.now() - t0 < 30_000; await new Promise((r) => setTimeout(r, 100))) {
-        const [c] = await (await fetch(`${url}/api/cameras`, { headers: admin })).json() as Array<{ id: string; health: { state: string } }>;
+        const [c] = await (await fetch(`${url}/api/cameras`, { headers })).json() as Array<{ id: string; health: { state: string } }>;
         if (c?.health.state === 'live') return c.id;
       }
       throw new Error('the camera did not go live');

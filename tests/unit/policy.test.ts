@@ -147,7 +147,7 @@ test('pages: each person lands where their work is, and is offered only what the
     const p = pagesFor(subjectOf(username), NOW);
     return `${p.home}: ${p.pages.join(' ')}${p.rolesEnded ? ' (roles ended)' : ''}`;
   };
-  const monitor = 'wall: wall incidents recordings ops account';
+  const monitor = 'wall: wall incidents recordings ops drive account';
   assert.equal(pages('quocgia'), monitor);
   assert.equal(pages('soyte'), monitor);
   assert.equal(pages('quansu'), monitor);
@@ -155,8 +155,8 @@ test('pages: each person lands where their work is, and is offered only what the
   assert.equal(pages('soyte-chan'), monitor);
   assert.equal(pages('khachsan'), 'wall: wall incidents recordings account');
   assert.equal(pages('thanhtra'), 'wall: wall incidents recordings account', 'inspectors watch through spot checks');
-  assert.equal(pages('kythuat'), 'ops: ops account');
-  assert.equal(pages('vanhanh'), 'ops: ops account');
+  assert.equal(pages('kythuat'), 'ops: ops drive places account');
+  assert.equal(pages('vanhanh'), 'ops: ops drive account');
   assert.equal(pages('quantri'), 'account: places account');
   assert.equal(pages('quantri-tw'), 'account: places account');
   assert.equal(pages('soyte-hethan'), 'account: account (roles ended)');

@@ -6,6 +6,8 @@ import { ApiError, apiGet, apiJson, apiSend } from '../api.js';
 import { errorText, t, type MessageKey } from '../i18n.js';
 import type { Me } from '../nav.js';
 import { PageShell } from '../page-shell.js';
+import { CamerasPanel } from './cameras.js';
+import { FacilitiesPanel } from './facilities.js';
 import type { ImportOutcome as Outcome } from '../../../server/places/units.repository.js';
 
 /** POST /api/units/import's answer. */
@@ -57,12 +59,11 @@ function render(): void {
     const tr = document.createElement('tr');
     tr.dataset.unitId = u.id;
     if (u.retiredAt) tr.className = 'retired';
+    // Every unit opens: to its sub-units, and to its facilities (a leaf unit has only those).
     const name = document.createElement('td');
-    if (u.children > 0) {
-      const a = Object.assign(document.createElement('a'), { href: '#', textContent: u.name });
-      a.onclick = (e) => { e.preventDefault(); trail.push({ id: u.id, name: u.name }); void load(); };
-      name.append(a);
-    } else name.textContent = u.name;
+    const a = Object.assign(document.createElement('a'), { href: '#', textContent: u.name });
+    a.onclick = (e) => { e.preventDefault(); trail.push({ id: u.id, name: u.name }); void load(); };
+    name.append(a);
     tr.append(cell(u.code), name, cell(u.level), cell(String(u.children)), cell(String(u.facilities)), cell(u.retiredAt ? t('places.retired') : t('places.current')));
     return tr;
   }));
@@ -77,16 +78,20 @@ function render(): void {
     textContent: t('places.problem', { line: p.line, column: p.column, message: p.message }),
   })));
   $<HTMLButtonElement>('import-run').disabled = !(outcome?.dryRun && checkedText !== undefined);
+  facilities.render();
+  cameras.render();
 }
 
 async function load(): Promise<void> {
-  const parent = trail.at(-1)?.id;
-  units = await apiJson<UnitRow[]>(`/api/units${parent ? `?parentId=${parent}` : ''}`);
+  const parent = trail.at(-1);
+  units = await apiJson<UnitRow[]>(`/api/units${parent ? `?parentId=${parent.id}` : ''}`);
   render();
+  await facilities.show(parent);
 }
 
 async function open(index: number): Promise<void> {
   trail = trail.slice(0, index + 1);
+  cameras.close();
   await load();
 }
 
@@ -135,9 +140,13 @@ $('import-file').onchange = () => {
 };
 $('export-units').onclick = () => void downloadList().catch((err: unknown) => shell.showError(err));
 
+const cameras = new CamerasPanel((err) => shell.showError(err), () => void facilities.refresh().catch((err: unknown) => shell.showError(err)));
+const facilities = new FacilitiesPanel((err) => shell.showError(err), (f) => void cameras.open(f).catch((err: unknown) => shell.showError(err)));
+
 const shell = new PageShell({
   page: 'places', title: 'places.title', content: $('places'), render,
   onSignedIn: (m: Me) => {
+    facilities.admin = m.assignments.some((a) => a.state === 'active' && a.effect === 'ALLOW' && a.role === 'SCOPE_ADMIN');
     // Importing the list is the nation's: only a national administrator sees the form.
     $('import').hidden = !m.assignments.some((a) => a.state === 'active' && a.effect === 'ALLOW' && a.role === 'SCOPE_ADMIN' && a.scopeType === 'NATION');
     void load().catch((err: unknown) => shell.showError(err));

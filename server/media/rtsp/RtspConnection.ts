@@ -12,7 +12,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const USER_AGENT = 'giamsat-relay/1';
 
 export class RtspError extends Error {
-  constructor(message: string, readonly status?: number) {
+  /** `realm`: what a 401's challenge named (the camera's own label, for the technician). */
+  constructor(message: string, readonly status?: number, readonly realm?: string) {
     super(message);
     this.name = 'RtspError';
   }
@@ -139,7 +140,10 @@ export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
         res = await this.#send(method, uri, headers);
       }
     }
-    if (res.status === 401) throw new RtspError('camera refused the credentials (401 Unauthorized)', 401);
+    if (res.status === 401) {
+      const realm = parseChallenges(res.headers.get('www-authenticate') ?? []).find((c) => c.params.realm)?.params.realm;
+      throw new RtspError(this.#username === undefined ? 'camera asks for credentials (401 Unauthorized)' : 'camera refused the credentials (401 Unauthorized)', 401, realm);
+    }
     if (res.status === 404) throw new RtspError('camera has no stream at that path (404 Not Found)', 404);
     if (res.status >= 300 && res.status < 400) return res; // the caller follows redirects
     if (res.status < 200 || res.status >= 300) throw new RtspError(`camera answered ${res.status} ${res.reason}`.trim(), res.status);

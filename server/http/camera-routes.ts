@@ -1,0 +1,80 @@
+// The camera administration API, for people: scope administrators over the camera's facility
+// and the installers assigned to it register, edit and remove cameras; a camera outside any
+// facility is the nation's (national administrators). Each change is audited with the person
+// and the names of the fields changed, never their values (URLs carry credentials). Anything
+// outside the caller's standing is "not found". Reads never return URLs.
+import express, { type Request } from 'express';
+import type { AccessService, Caller } from '../access/AccessService.js';
+import type { Place } from '../access/policy.js';
+import type { AuditLog } from '../audit/AuditLog.js';
+import type { CameraRegistry } from '../cameras/CameraRegistry.js';
+import { cameraInputSchema, cameraPatchSchema } from '../cameras/camera.schema.js';
+import { AppError, ErrorCode } from '../errors.js';
+import { callerOf, wrap } from './handler.js';
+import { parse, pathId } from './validate.js';
+
+export function cameraRoutes(access: AccessService, cameras: CameraRegistry, audit: AuditLog): express.Router {
+  const r = express.Router();
+
+  /** The caller and a judge of places: administers or installs there. */
+  async function standing(req: Request): Promise<{ who: Caller; may: (place: Place) => boolean }> {
+    const who = await callerOf(access, req);
+    const authority = await access.authorityOf(who.userId);
+    return { who, may: (place) => authority.administers(place) || authority.installs(place) };
+  }
+
+  /** Where a camera is to go: its facility (which must exist, live, in the caller's standing), or nowhere (the nation). */
+  async function target(may: (place: Place) => boolean, facilityId: string | null | undefined): Promise<void> {
+    const place: (Place & { retired?: boolean }) | undefined = facilityId ? await access.placeOfFacility(facilityId) : {};
+    if (!place || !may(place)) throw new AppError(ErrorCode.NotFound, facilityId ? 'no such facility' : 'no such route');
+    if (place.retired) throw new AppError(ErrorCode.BadRequest, 'facilityId: the facility is retired');
+  }
+
+  /** A camera the caller may administer (NotFound otherwise, also for unknown ids). */
+  async function camera(may: (place: Place) => boolean, id: string) {
+    const place = cameras.has(id) ? await access.placeOfCamera(id) : undefined;
+    if (!place || !may(place)) throw new AppError(ErrorCode.NotFound, 'no such camera');
+    return { summary: cameras.get(id), facilityId: cameras.record(id).facilityId };
+  }
+
+  // Reads are administrative too: camera names and locations describe sensitive sites. The
+  // web client's wall gets its (filtered) list over signaling instead.
+  r.get('/cameras', wrap(async (req, res) => {
+    const { may } = await standing(req);
+    const all = cameras.list();
+    const places = await Promise.all(all.map((c) => access.placeOfCamera(c.id)));
+    res.json(all.flatMap((c, i) => (places[i] && may(places[i]) ? [{ ...c, facilityId: cameras.record(c.id).facilityId }] : [])));
+  }));
+  r.get('/cameras/:id', wrap(async (req, res) => {
+    const { may } = await standing(req);
+    const c = await camera(may, pathId(req, 'no such camera'));
+    res.json({ ...c.summary, facilityId: c.facilityId });
+  }));
+  r.post('/cameras', wrap(async (req, res) => {
+    const { who, may } = await standing(req);
+    const input = parse(cameraInputSchema.strict(), req.body);
+    await target(may, input.facilityId);
+    const created = await cameras.add(input);
+    await audit.append({ actorId: who.userId, action: 'camera.create', target: `camera:${created.id}`, address: who.address, details: { name: created.name, facilityId: input.facilityId ?? null, fields: Object.keys(input).sort() } });
+    res.status(201).json({ ...created, facilityId: input.facilityId ?? null });
+  }));
+  r.patch('/cameras/:id', wrap(async (req, res) => {
+    const { who, may } = await standing(req);
+    const id = pathId(req, 'no such camera');
+    const patch = parse(cameraPatchSchema.strict(), req.body);
+    const before = await camera(may, id);
+    if (patch.facilityId !== undefined && patch.facilityId !== before.facilityId) await target(may, patch.facilityId);
+    const updated = await cameras.update(id, patch);
+    await audit.append({ actorId: who.userId, action: 'camera.update', target: `camera:${id}`, address: who.address, details: { fields: Object.keys(patch).sort() } });
+    res.json({ ...updated, facilityId: cameras.record(id).facilityId });
+  }));
+  r.delete('/cameras/:id', wrap(async (req, res) => {
+    const { who, may } = await standing(req);
+    const id = pathId(req, 'no such camera');
+    const before = await camera(may, id);
+    await cameras.remove(id);
+    await audit.append({ actorId: who.userId, action: 'camera.delete', target: `camera:${id}`, address: who.address, details: { name: before.summary.name, facilityId: before.facilityId } });
+    res.status(204).end();
+  }));
+  return r;
+}
