@@ -136,7 +136,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Closed before the cameras and media they tap (closers run in reverse).
     closers.push(() => plugins.close());
     const ops: OpsDeps = {
-      access, cameras, stats, metrics, live, uptime: new UptimeRepository(db.prisma), metricsToken: metricsTokenFor(config),
+      access, audit, cameras, stats, metrics, live, uptime: new UptimeRepository(db.prisma), metricsToken: metricsTokenFor(config),
       ready: () => readiness(db, media, config.media.workers),
       plugins: () => plugins.list(),
     };

@@ -26,7 +26,9 @@ export type AuditAction =
   | 'facility.create' | 'facility.update' | 'facility.retire' | 'organization.create' | 'organization.update' | 'organization.retire'
   /** Camera material other than live video served to a person (a snapshot, a recording), by a plugin. */
   | 'media.access'
-  | 'incident.create' | 'incident.snapshot' | 'incident.comment' | 'incident.resolve' | 'incident.export';
+  | 'incident.create' | 'incident.snapshot' | 'incident.comment' | 'incident.resolve' | 'incident.export'
+  /** A report file (the connection drive as XLSX or PDF) taken out of the system. */
+  | 'report.export';
 
 export interface AuditInput {
   actorId?: string | null;

@@ -13,6 +13,8 @@ import { buildOverview, type ActiveView } from '../observability/ops-overview.js
 import type { Readiness } from '../observability/readiness.js';
 import type { PluginStatus } from '../plugin-host/PluginHost.js';
 import { buildConnectionDrive } from '../observability/connection-drive.js';
+import { connectionDrivePdf, connectionDriveXlsx } from '../observability/connection-drive-export.js';
+import type { AuditLog } from '../audit/AuditLog.js';
 import { buildUptimeReport, uptimeCsv, type UptimeReport } from '../observability/uptime-report.js';
 import type { Place } from '../access/policy.js';
 import type { UptimeRepository } from '../observability/uptime.repository.js';
@@ -21,6 +23,8 @@ import { parse } from './validate.js';
 
 export interface OpsDeps {
   access: AccessService;
+  /** Report exports are audited. */
+  audit: AuditLog;
   cameras: CameraRegistry;
   stats: MediaStats;
   metrics: Metrics;
@@ -47,8 +51,11 @@ export const reportQuery = z.object({
 }).strict().refine((q) => (q.to ?? new Date()).getTime() > q.from.getTime(), { message: '"to" must be after "from"' })
   .refine((q) => (q.to ?? new Date()).getTime() - q.from.getTime() <= MAX_PERIOD_MS, { message: 'the period may span at most 366 days' });
 
-/** The connection drive's period. */
-export const driveQuery = z.object({ from: z.coerce.date(), to: z.coerce.date().optional() }).strict()
+/** The connection drive's period, and the file it is wanted as. */
+export const driveQuery = z.object({
+  from: z.coerce.date(), to: z.coerce.date().optional(),
+  format: z.enum(['json', 'xlsx', 'pdf']).default('json'), lang: z.enum(['vi', 'en']).default('vi'),
+}).strict()
   .refine((q) => (q.to ?? new Date()).getTime() > q.from.getTime(), { message: '"to" must be after "from"' })
   .refine((q) => (q.to ?? new Date()).getTime() - q.from.getTime() <= MAX_PERIOD_MS, { message: 'the period may span at most 366 days' });
 
@@ -145,7 +152,18 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
     const scope = await d.access.dutyScope(await callerOf(d.access, req), 'uptime-report');
     const q = parse(driveQuery, req.query);
     const liveNow = (id: string) => d.cameras.has(id) && d.cameras.get(id).health.state === 'live';
-    res.json(await buildConnectionDrive(d.uptime, { from: q.from, to: q.to ?? new Date(), covers: scope.covers, liveNow, now: new Date() }));
+    const drive = await buildConnectionDrive(d.uptime, { from: q.from, to: q.to ?? new Date(), covers: scope.covers, liveNow, now: new Date() });
+    if (q.format === 'json') {
+      res.json(drive);
+      return;
+    }
+    // A file leaves the system with names and phones in it: who took it is recorded.
+    const who = await d.access.caller(bearer(req));
+    const options = { lang: q.lang, exportedBy: who.fullName, exportedAt: new Date() };
+    const file = q.format === 'xlsx' ? await connectionDriveXlsx(drive, options) : await connectionDrivePdf(drive, options);
+    await d.audit.append({ actorId: who.userId, action: 'report.export', target: null, address: req.ip ?? null, details: { report: 'connection-drive', format: q.format, lang: q.lang, from: drive.from, to: drive.to, facilities: drive.facilities.length } });
+    const name = `ket-noi_${drive.from.slice(0, 10)}_${drive.to.slice(0, 10)}.${q.format}`;
+    res.type(q.format === 'xlsx' ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'application/pdf').attachment(name).send(file);
   }));
   return r;
 }

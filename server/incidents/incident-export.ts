@@ -2,6 +2,7 @@
 // sign and file), in Vietnamese or English, with times in the reader's time zone.
 import fs from 'node:fs';
 import PDFDocument from 'pdfkit';
+import { PDF_FONT } from '../util/pdf-font.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { toCsv } from '../util/csv.js';
 import type { IncidentView } from './IncidentService.js';
@@ -94,8 +95,6 @@ export function incidentsCsv(rows: IncidentView[], o: ExportOptions): string {
   ]);
 }
 
-/** A font with Vietnamese glyphs (PDF's built-in fonts have none). */
-export const PDF_FONT = process.env.PDF_FONT ?? '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 
 /**
  * The report as a PDF: a header naming who exported it and when, then one block per incident

@@ -3,13 +3,20 @@
 // the demo installer with their phone; each monitor sees their scope only; the page in
 // Chromium at 1366x768.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import ExcelJS from 'exceljs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
-import { launchBrowser, screenshot } from '../support/browser.js';
+import { ARTIFACTS, launchBrowser, screenshot } from '../support/browser.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { addCamera, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
+const run = promisify(execFile);
 const DAY = 86_400_000;
 /** A calendar day in Vietnam, `days` from today. */
 const vnDay = (days: number) => new Date(Date.now() + 7 * 3_600_000 + days * DAY).toISOString().slice(0, 10);
@@ -77,6 +84,59 @@ describe('the connection drive', { timeout: 180_000 }, () => {
       const r = await report('soyte', q);
       assert.equal(r.status, 400, q);
     }
+  });
+
+  test('the exports: an XLSX a real reader reads back with the figures on screen, a PDF whose Vietnamese renders', async () => {
+    const token = (await login(server, 'soyte')).accessToken;
+    const from = new Date(Date.now() - 6 * DAY).toISOString();
+    const get = async (q: string) => {
+      const res = await fetch(`${server.url}/api/reports/connection?from=${from}&${q}`, { headers: { authorization: `Bearer ${token}` } });
+      return { res, body: Buffer.from(await res.arrayBuffer()) };
+    };
+    const { json } = await report('soyte');
+    const xlsx = await get('format=xlsx&lang=vi');
+    assert.equal(xlsx.res.status, 200);
+    assert.match(xlsx.res.headers.get('content-disposition') ?? '', /attachment; filename="?ket-noi_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.xlsx"?/);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+    assert.deepEqual(wb.worksheets.map((w) => w.name), ['Theo địa bàn', 'Chưa kết nối', 'Cơ sở', 'Theo ngày']);
+    const values = (ws: ExcelJS.Worksheet, row: number) => (ws.getRow(row).values as unknown[]).slice(1);
+    const byUnit = wb.getWorksheet('Theo địa bàn')!;
+    assert.match(String(values(byUnit, 3)[0]), /^Người xuất: Trần Thị Bình/);
+    const gialai = json.units.find((u: { id: string }) => u.id === DEMO_IDS.gialai);
+    assert.deepEqual(values(byUnit, 5).slice(0, 7), ['Tỉnh Gia Lai', 'Tỉnh', gialai.facilities, gialai.connectedFacilities, gialai.camerasExpected, gialai.camerasRegistered, gialai.camerasLive]);
+    const late = wb.getWorksheet('Chưa kết nối')!;
+    assert.deepEqual([values(late, 5)[0], values(late, 5)[9], values(late, 6)[0], values(late, 6)[9]], ['Khu cách ly Trường Quân sự tỉnh', -10, 'Ký túc xá Trường THPT Chư Sê', -3]);
+    assert.equal(values(late, 6)[6], 'Không hợp tác');
+    const perDay = wb.getWorksheet('Theo ngày')!;
+    assert.deepEqual(json.perDay.map((_d: unknown, i: number) => values(perDay, 5 + i)[1]), json.perDay.map((d: { connected: number }) => d.connected));
+    const en = await get('format=xlsx&lang=en');
+    const wbEn = new ExcelJS.Workbook();
+    await wbEn.xlsx.load(en.body as unknown as ArrayBuffer);
+    assert.deepEqual(wbEn.worksheets.map((w) => w.name), ['By place', 'Not connected', 'Facilities', 'Per day']);
+
+    const pdf = await get('format=pdf&lang=vi');
+    assert.equal(pdf.res.status, 200);
+    assert.equal(pdf.body.subarray(0, 5).toString(), '%PDF-');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-drive-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'drive.pdf'), pdf.body);
+      // In drawing order, line breaks inside a table cell as spaces.
+      const text = (await run('pdftotext', ['-raw', path.join(dir, 'drive.pdf'), '-'])).stdout.replace(/\s+/g, ' ');
+      for (const s of ['Tiến độ kết nối camera', 'Người xuất: Trần Thị Bình', 'Khu cách ly Trường Quân sự tỉnh', 'quá hạn 10 ngày', 'Không hợp tác – Ban giám hiệu chưa cho khảo sát', 'Đặng Văn Giang']) {
+        assert.ok(text.includes(s), `the PDF says "${s}"`);
+      }
+      await run('pdftoppm', ['-png', '-r', '80', '-f', '1', '-l', '1', path.join(dir, 'drive.pdf'), path.join(dir, 'page')]);
+      const png = fs.readdirSync(dir).find((f) => f.endsWith('.png'))!;
+      assert.deepEqual([...fs.readFileSync(path.join(dir, png)).subarray(1, 4)], [0x50, 0x4e, 0x47], 'rendered to PNG');
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      fs.copyFileSync(path.join(dir, png), path.join(ARTIFACTS, 'drive-pdf.png'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const entries = await server.db.prisma.auditEntry.findMany({ where: { action: 'report.export' } });
+    assert.equal(entries.length, 3, 'each file taken out is recorded');
+    assert.equal(entries[0]!.actorId, (await server.db.prisma.user.findUniqueOrThrow({ where: { username: 'soyte' } })).id);
   });
 
   test('the page: tables by place, the overdue list and the bars, at 1366x768', async () => {
