@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AccessService, Caller } from '../access/AccessService.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { exportMark, incidentsCsv, incidentsPdf } from '../incidents/incident-export.js';
-import { PDF_FONT } from '../util/pdf-font.js';
+import { PDF_FONT } from '../util/pdf.js';
 import { burnWatermark } from '../incidents/frame-watermark.js';
 import { INCIDENT_CATEGORIES, MAX_SNAPSHOT_BYTES, type IncidentService } from '../incidents/IncidentService.js';
 import { bearer, callerOf, wrap } from './handler.js';

@@ -1,10 +1,7 @@
 // Incident reports for a facility and period, as CSV (for spreadsheets) and PDF (to print,
 // sign and file), in Vietnamese or English, with times in the reader's time zone.
-import fs from 'node:fs';
-import PDFDocument from 'pdfkit';
-import { PDF_FONT } from '../util/pdf-font.js';
-import { AppError, ErrorCode } from '../errors.js';
 import { toCsv } from '../util/csv.js';
+import { pdfDocument } from '../util/pdf.js';
 import type { IncidentView } from './IncidentService.js';
 
 export type ExportLang = 'vi' | 'en';
@@ -101,18 +98,9 @@ export function incidentsCsv(rows: IncidentView[], o: ExportOptions): string {
  * with its snapshot when there is one (the caller passes frames already watermarked).
  */
 export function incidentsPdf(rows: IncidentView[], snapshots: Map<string, Buffer>, o: ExportOptions): Promise<Buffer> {
-  if (!fs.existsSync(PDF_FONT)) throw new AppError(ErrorCode.Internal, `PDF export needs a Unicode font at ${PDF_FONT} (Debian: fonts-dejavu-core)`);
   const tx = TEXT[o.lang];
   const when = formatter(o);
-  const doc = new PDFDocument({ size: 'A4', margin: 48, info: { Title: tx.title, Producer: 'giamsat' } });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  doc.registerFont('body', PDF_FONT);
-  doc.font('body');
+  const { doc, done } = pdfDocument({ size: 'A4', margin: 48, info: { Title: tx.title } });
   doc.fontSize(16).text(tx.title);
   doc.moveDown(0.3).fontSize(10)
     .text(`${tx.facility}: ${o.facilityName ?? tx.all}`)

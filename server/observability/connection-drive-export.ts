@@ -1,11 +1,8 @@
 // The connection drive as files for the report to the provincial People's Committee: an
 // XLSX workbook (by place, not yet connected, every facility, per day) and a PDF, in
 // Vietnamese or English, each naming who exported it and when. The same figures as the page.
-import fs from 'node:fs';
 import ExcelJS from 'exceljs';
-import PDFDocument from 'pdfkit';
-import { AppError, ErrorCode } from '../errors.js';
-import { PDF_FONT } from '../util/pdf-font.js';
+import { pdfDocument } from '../util/pdf.js';
 import type { ConnectionDrive, DriveFacility } from './connection-drive.js';
 
 export type Lang = 'vi' | 'en';
@@ -84,17 +81,8 @@ export async function connectionDriveXlsx(d: ConnectionDrive, o: DriveExportOpti
 }
 
 export function connectionDrivePdf(d: ConnectionDrive, o: DriveExportOptions): Promise<Buffer> {
-  if (!fs.existsSync(PDF_FONT)) throw new AppError(ErrorCode.Internal, `PDF export needs a Unicode font at ${PDF_FONT} (Debian: fonts-dejavu-core)`);
   const tx = TEXT[o.lang];
-  const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: 36, info: { Title: tx.title, Producer: 'giamsat' } });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  doc.registerFont('body', PDF_FONT);
-  doc.font('body');
+  const { doc, done } = pdfDocument({ size: 'A4', layout: 'landscape', margin: 36, info: { Title: tx.title } });
   doc.fontSize(16).text(tx.title);
   doc.moveDown(0.2).fontSize(9)
     .text(`${tx.period}: ${vnTime(new Date(d.from))} – ${vnTime(new Date(d.to))}`)
