@@ -35,7 +35,17 @@ export class FacilityRegistry {
     this.#access = access;
   }
 
-  #present(f: FacilityRow, who: PlaceAuthority, units: ReadonlyMap<string, string>) {
+  /** Names of the units and of the people who set the survey, for presenting `rows`. */
+  async #names(rows: FacilityRow[]) {
+    const [units, people] = await Promise.all([
+      this.#repo.unitNames(rows.flatMap((f) => f.unit.path)),
+      this.#repo.personNames(rows.flatMap((f) => (f.surveySetById ? [f.surveySetById] : []))),
+    ]);
+    return { units, people };
+  }
+
+  #present(f: FacilityRow, who: PlaceAuthority, names: { units: ReadonlyMap<string, string>; people: ReadonlyMap<string, string> }) {
+    const units = names.units;
     const place = { units: f.unit.path, facilityId: f.id, facilityKind: f.kind };
     const { unit, managingOrg, _count, ...rest } = f;
     return {
@@ -45,6 +55,8 @@ export class FacilityRegistry {
       /** The units holding it, most local first ("TP. Pleiku, Tỉnh Gia Lai"). */
       place: [...unit.path].reverse().map((id) => units.get(id) ?? '').join(', '),
       managingOrgName: managingOrg?.name ?? null,
+      /** Who set the survey status (with surveySetAt: when). */
+      surveySetBy: f.surveySetById ? names.people.get(f.surveySetById) ?? null : null,
       cameras: _count.cameras,
       /** What the caller may do with it. */
       may: { edit: who.administers(place), survey: who.administers(place) || who.installs(place) },
@@ -58,14 +70,14 @@ export class FacilityRegistry {
       const place = { units: f.unit.path, facilityId: f.id, facilityKind: f.kind };
       return who.administers(place) || who.installs(place);
     });
-    const units = await this.#repo.unitNames(rows.flatMap((f) => f.unit.path));
-    return rows.map((f) => this.#present(f, who, units));
+    const names = await this.#names(rows);
+    return rows.map((f) => this.#present(f, who, names));
   }
 
   async get(userId: string, id: string) {
     const who = await this.#access.authorityOf(userId);
     const f = await this.#visible(who, id);
-    return this.#present(f, who, await this.#repo.unitNames(f.unit.path));
+    return this.#present(f, who, await this.#names([f]));
   }
 
   async #visible(who: PlaceAuthority, id: string, need: 'read' | 'edit' = 'read'): Promise<FacilityRow> {
@@ -98,7 +110,7 @@ export class FacilityRegistry {
     if (await this.#repo.nameTaken(fields.unitId, fields.name)) throw new AppError(ErrorCode.Conflict, 'name: a facility of that name exists in this unit');
     const f = await this.#repo.createFacility(fields);
     await this.#audit.append({ actorId: actor.userId, action: 'facility.create', target: `facility:${f.id}`, address: actor.address, details: { unitId: f.unitId, name: f.name, kind: f.kind } });
-    return this.#present(f, who, await this.#repo.unitNames(f.unit.path));
+    return this.#present(f, who, await this.#names([f]));
   }
 
   async update(actor: Actor, id: string, patch: Partial<FacilityFields>) {
@@ -118,7 +130,7 @@ export class FacilityRegistry {
       // Its cameras now sit elsewhere (or watch other kinds): views and lists are judged again.
       if (moved || fields.includes('kind')) this.#access.placesChanged();
     }
-    return this.#present(f, who, await this.#repo.unitNames(f.unit.path));
+    return this.#present(f, who, await this.#names([f]));
   }
 
   /** The survey status, set by the facility's installers or its administrators. */
@@ -128,7 +140,7 @@ export class FacilityRegistry {
     if (before.retiredAt) throw new AppError(ErrorCode.InvalidState, 'the facility is retired');
     const f = await this.#repo.updateFacility(id, { surveyStatus: survey.status, surveyNote: survey.note, surveySetById: actor.userId, surveySetAt: new Date() });
     await this.#audit.append({ actorId: actor.userId, action: 'facility.update', target: `facility:${id}`, address: actor.address, details: { fields: ['surveyStatus', 'surveyNote'], surveyStatus: survey.status } });
-    return this.#present(f, who, await this.#repo.unitNames(f.unit.path));
+    return this.#present(f, who, await this.#names([f]));
   }
 
   /** Retires a facility that no longer holds cameras (quarantine ended); its history stays. */
@@ -139,7 +151,7 @@ export class FacilityRegistry {
     if (before._count.cameras > 0) throw new AppError(ErrorCode.Conflict, `the facility still has ${before._count.cameras} camera(s): remove them first`);
     const f = await this.#repo.updateFacility(id, { retiredAt: new Date() });
     await this.#audit.append({ actorId: actor.userId, action: 'facility.retire', target: `facility:${id}`, address: actor.address, details: { name: f.name } });
-    return this.#present(f, who, await this.#repo.unitNames(f.unit.path));
+    return this.#present(f, who, await this.#names([f]));
   }
 
   // ---- organizations --------------------------------------------------------------------

@@ -77,6 +77,12 @@ export class FacilitiesRepository {
     return new Map(rows.map((r) => [r.id, r.name]));
   }
 
+  /** Full names of people by id (who set a survey status). */
+  async personNames(ids: string[]): Promise<Map<string, string>> {
+    const rows = ids.length ? await this.#prisma.user.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, fullName: true } }) : [];
+    return new Map(rows.map((r) => [r.id, r.fullName]));
+  }
+
   organizations(includeRetired = false) {
     return this.#prisma.organization.findMany({
       where: includeRetired ? {} : { retiredAt: null },

@@ -15,10 +15,16 @@ export interface UnitRow {
   level: string;
 }
 
+/** What is wrong, as a stable code the page translates (with `params`); `message` is the English. */
+export type ProblemCode = 'too-large' | 'not-csv' | 'empty-file' | 'missing-column' | 'no-units' | 'too-many' | 'bad-code' | 'empty'
+  | 'duplicate' | 'too-long' | 'self-parent' | 'unknown-parent' | 'loop' | 'too-deep';
+
 /** A problem of one line and column, for the person fixing the file. */
 export interface ListProblem {
   line: number;
   column: string;
+  code: ProblemCode;
+  params?: Record<string, string | number>;
   message: string;
 }
 
@@ -55,25 +61,25 @@ const CODE = /^[0-9A-Za-z._-]{1,20}$/;
  * list, a cycle. Parents may come after their children in the file.
  */
 export function parseUnitList(text: string): UnitRow[] {
-  if (Buffer.byteLength(text) > MAX_LIST_BYTES) throw new UnitListError([{ line: 0, column: 'file', message: `larger than ${MAX_LIST_BYTES / 1024 / 1024} MB` }]);
+  if (Buffer.byteLength(text) > MAX_LIST_BYTES) throw new UnitListError([{ line: 0, column: 'file', code: 'too-large', params: { mb: MAX_LIST_BYTES / 1024 / 1024 }, message: `larger than ${MAX_LIST_BYTES / 1024 / 1024} MB` }]);
   let records: string[][];
   try {
     records = parse(text.replace(/^\ufeff/, ''), { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, delimiter: [',', ';', '\t'] });
   } catch (err) {
-    throw new UnitListError([{ line: (err as { lines?: number }).lines ?? 0, column: 'file', message: `not a CSV file (${(err as Error).message})` }]);
+    throw new UnitListError([{ line: (err as { lines?: number }).lines ?? 0, column: 'file', code: 'not-csv', message: `not a CSV file (${(err as Error).message})` }]);
   }
   const [header, ...body] = records;
-  if (!header) throw new UnitListError([{ line: 1, column: 'file', message: 'the file is empty' }]);
+  if (!header) throw new UnitListError([{ line: 1, column: 'file', code: 'empty-file', message: 'the file is empty' }]);
   const names = header.map((h) => h.toLowerCase().trim());
   const index = {} as Record<keyof typeof COLUMNS, number>;
   const missing: ListProblem[] = [];
   for (const [key, accepted] of Object.entries(COLUMNS) as Array<[keyof typeof COLUMNS, readonly string[]]>) {
     index[key] = names.findIndex((n) => accepted.includes(n));
-    if (index[key] < 0) missing.push({ line: 1, column: accepted[0]!, message: `missing column (accepted names: ${accepted.join(', ')})` });
+    if (index[key] < 0) missing.push({ line: 1, column: accepted[0]!, code: 'missing-column', params: { names: accepted.join(', ') }, message: `missing column (accepted names: ${accepted.join(', ')})` });
   }
   if (missing.length) throw new UnitListError(missing);
-  if (body.length === 0) throw new UnitListError([{ line: 2, column: 'file', message: 'the list has no units' }]);
-  if (body.length > MAX_UNITS) throw new UnitListError([{ line: MAX_UNITS + 2, column: 'file', message: `more than ${MAX_UNITS} units` }]);
+  if (body.length === 0) throw new UnitListError([{ line: 2, column: 'file', code: 'no-units', message: 'the list has no units' }]);
+  if (body.length > MAX_UNITS) throw new UnitListError([{ line: MAX_UNITS + 2, column: 'file', code: 'too-many', params: { max: MAX_UNITS }, message: `more than ${MAX_UNITS} units` }]);
 
   const problems: ListProblem[] = [];
   const rows: UnitRow[] = body.map((r, i) => ({
@@ -85,18 +91,20 @@ export function parseUnitList(text: string): UnitRow[] {
   }));
   const byCode = new Map<string, UnitRow>();
   for (const row of rows) {
-    if (!CODE.test(row.code)) problems.push({ line: row.line, column: 'code', message: row.code ? `"${row.code}" is not a unit code (letters, digits, . _ -; at most 20)` : 'empty' });
-    else if (byCode.has(row.code)) problems.push({ line: row.line, column: 'code', message: `duplicate code "${row.code}" (first on line ${byCode.get(row.code)!.line})` });
+    if (!CODE.test(row.code)) problems.push(row.code
+      ? { line: row.line, column: 'code', code: 'bad-code', params: { value: row.code }, message: `"${row.code}" is not a unit code (letters, digits, . _ -; at most 20)` }
+      : { line: row.line, column: 'code', code: 'empty', message: 'empty' });
+    else if (byCode.has(row.code)) problems.push({ line: row.line, column: 'code', code: 'duplicate', params: { value: row.code, first: byCode.get(row.code)!.line }, message: `duplicate code "${row.code}" (first on line ${byCode.get(row.code)!.line})` });
     else byCode.set(row.code, row);
-    if (!row.name) problems.push({ line: row.line, column: 'name', message: 'empty' });
-    else if (row.name.length > 200) problems.push({ line: row.line, column: 'name', message: 'longer than 200 characters' });
-    if (!row.level) problems.push({ line: row.line, column: 'level', message: 'empty' });
-    else if (row.level.length > 60) problems.push({ line: row.line, column: 'level', message: 'longer than 60 characters' });
-    if (row.parentCode && row.parentCode === row.code) problems.push({ line: row.line, column: 'parent_code', message: 'a unit cannot be its own parent' });
+    if (!row.name) problems.push({ line: row.line, column: 'name', code: 'empty', message: 'empty' });
+    else if (row.name.length > 200) problems.push({ line: row.line, column: 'name', code: 'too-long', params: { max: 200 }, message: 'longer than 200 characters' });
+    if (!row.level) problems.push({ line: row.line, column: 'level', code: 'empty', message: 'empty' });
+    else if (row.level.length > 60) problems.push({ line: row.line, column: 'level', code: 'too-long', params: { max: 60 }, message: 'longer than 60 characters' });
+    if (row.parentCode && row.parentCode === row.code) problems.push({ line: row.line, column: 'parent_code', code: 'self-parent', message: 'a unit cannot be its own parent' });
   }
   for (const row of rows) {
     if (row.parentCode && row.parentCode !== row.code && !byCode.has(row.parentCode)) {
-      problems.push({ line: row.line, column: 'parent_code', message: `unknown parent code "${row.parentCode}"` });
+      problems.push({ line: row.line, column: 'parent_code', code: 'unknown-parent', params: { value: row.parentCode }, message: `unknown parent code "${row.parentCode}"` });
     }
   }
   if (problems.length === 0) {
@@ -105,11 +113,11 @@ export function parseUnitList(text: string): UnitRow[] {
       const seen = new Set<string>();
       for (let u: UnitRow | undefined = row; u?.parentCode; u = byCode.get(u.parentCode)) {
         if (seen.has(u.code)) {
-          problems.push({ line: row.line, column: 'parent_code', message: `the parent chain loops (${[...seen].join(' → ')})` });
+          problems.push({ line: row.line, column: 'parent_code', code: 'loop', params: { chain: [...seen].join(' → ') }, message: `the parent chain loops (${[...seen].join(' → ')})` });
           break;
         }
         if (seen.size >= MAX_DEPTH) {
-          problems.push({ line: row.line, column: 'parent_code', message: `more than ${MAX_DEPTH} levels deep` });
+          problems.push({ line: row.line, column: 'parent_code', code: 'too-deep', params: { max: MAX_DEPTH }, message: `more than ${MAX_DEPTH} levels deep` });
           break;
         }
         seen.add(u.code);

@@ -57,8 +57,8 @@ describe('the places page', { timeout: 180_000 }, () => {
     await page.click('#import-check');
     await page.locator('#import-problems li').nth(1).waitFor();
     assert.deepEqual(await page.locator('#import-problems li').allTextContents(), [
-      'Dòng 3, cột code: duplicate code "64" (first on line 2)',
-      'Dòng 4, cột parent_code: unknown parent code "999"',
+      'Dòng 3, cột code: mã "64" trùng (đã có ở dòng 2)',
+      'Dòng 4, cột parent_code: không có mã cấp trên "999" trong danh sách',
     ]);
     assert.match(await page.locator('#import-result').textContent() ?? '', /bị từ chối, không có gì thay đổi: 2 lỗi/);
     assert.equal(await page.locator('#import-run').isDisabled(), true);

@@ -116,6 +116,7 @@ for (const kind of ['embedded', 'postgresql'] as const) {
       assert.equal(row.surveyNote, 'Đã kéo cáp tầng 2');
       assert.equal(row.surveySetById, (await server.db.prisma.user.findUniqueOrThrow({ where: { username: 'kythuat' } })).id);
       assert.ok(row.surveySetAt);
+      assert.equal(s.json.surveySetBy, 'Đặng Văn Giang', 'who set it, by name');
       assert.equal((await call('kythuat', 'PUT', `/api/facilities/${DEMO_IDS.military}/survey`, { status: 'CONNECTED' })).status, 404, 'not their facility');
       assert.equal((await call('kythuat', 'PUT', `/api/facilities/${DEMO_IDS.hotel}/survey`, { status: 'DONE' })).status, 400);
       assert.equal((await call('kythuat', 'PATCH', `/api/facilities/${DEMO_IDS.hotel}`, { capacity: 5 })).status, 404, 'installers do not edit facilities');

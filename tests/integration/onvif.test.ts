@@ -117,9 +117,11 @@ describe('ONVIF keyframe requests', { timeout: 120_000 }, () => {
     try {
       await first.waitForPackets(20, 10_000);
       const stream = server.cameras.stream(json.id, 'main');
-      // A stall restart (the watchdog: no frame counted for ingest.restartStalledMs) starts a new
-      // ffmpeg run, whose output begins with an IDR of its own. That is not what this control
-      // measures: a window with a restart in it is tried again (seen in CI at ~8.5 s).
+      // An IDR can reach a viewer by chance: the camera's own GOP boundary (every 40 s) or a
+      // stall restart (a new ffmpeg run opens with an IDR; seen in CI at ~8.5 s). Neither can
+      // land in three windows in a row, while a keyframe request that worked would land in
+      // every one: the control holds when any of three 3 s windows passes without an IDR.
+      const windows: string[] = [];
       for (let attempt = 1; ; attempt++) {
         const pid = stream.ingestPid;
         const second = await openRtpSink(server, json.id);
@@ -129,8 +131,8 @@ describe('ONVIF keyframe requests', { timeout: 120_000 }, () => {
             return false;
           });
           if (!gotIdr) break;
-          assert.notEqual(stream.ingestPid, pid, 'an IDR reached the second viewer although the ingest did not restart');
-          assert.ok(attempt < 3, 'the ingest kept restarting');
+          windows.push(`window ${attempt}: IDR after ${second.firstIdrMs} ms, ingest ${stream.ingestPid === pid ? 'not restarted' : 'restarted'}`);
+          assert.ok(attempt < 3, `an IDR reached the second viewer in every window: ${windows.join('; ')}`);
         } finally {
           await second.close();
         }

@@ -24,6 +24,7 @@ interface Facility {
   surveyStatus: string;
   surveyNote: string | null;
   surveySetAt: string | null;
+  surveySetBy: string | null;
   retiredAt: string | null;
   place: string;
   may: { edit: boolean; survey: boolean };
@@ -177,7 +178,7 @@ export class FacilitiesPanel {
       const d = daysLeft(f.connectBy);
       deadline = `${f.connectBy} (${d >= 0 ? t('facilities.daysLeft', { count: d }) : t('facilities.daysOverdue', { count: -d })})`;
     }
-    const survey = t(`survey.${f.surveyStatus}` as MessageKey) + (f.surveyNote ? ` – ${f.surveyNote}` : '') + (f.surveySetAt ? ` (${formatDateTime(f.surveySetAt)})` : '');
+    const survey = t(`survey.${f.surveyStatus}` as MessageKey) + (f.surveyNote ? ` – ${f.surveyNote}` : '') + (f.surveySetAt ? ` (${[f.surveySetBy, formatDateTime(f.surveySetAt)].filter(Boolean).join(', ')})` : '');
     const actions = document.createElement('td');
     actions.className = 'actions';
     if (f.may.survey && !f.retiredAt) {

@@ -3,7 +3,7 @@
 // national administrator, the import of the official list: checked first (a dry run that
 // says what would change, or every problem with its line and column), then imported.
 import { ApiError, apiGet, apiJson, apiSend } from '../api.js';
-import { errorText, t, type MessageKey } from '../i18n.js';
+import { errorText, hasMessage, t, type MessageKey } from '../i18n.js';
 import type { Me } from '../nav.js';
 import { PageShell } from '../page-shell.js';
 import { CamerasPanel } from './cameras.js';
@@ -32,7 +32,7 @@ const cell = (text: string) => Object.assign(document.createElement('td'), { tex
 let trail: Array<{ id: string; name: string }> = [];
 let units: UnitRow[] | undefined;
 let outcome: ImportOutcome | undefined;
-let problems: Array<{ line: number; column: string; message: string }> = [];
+let problems: Array<{ line: number; column: string; code: string; params?: Record<string, string | number>; message: string }> = [];
 let importError = '';
 let checkedText: string | undefined;
 
@@ -74,8 +74,9 @@ function render(): void {
     total: outcome.total, created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged,
     restored: outcome.restored, retired: outcome.retired, deleted: outcome.deleted,
   }) : '');
+  // Each problem in the page's language (the server's English is the fallback).
   $('import-problems').replaceChildren(...problems.map((p) => Object.assign(document.createElement('li'), {
-    textContent: t('places.problem', { line: p.line, column: p.column, message: p.message }),
+    textContent: t('places.problem', { line: p.line, column: p.column, message: hasMessage(`listProblem.${p.code}`) ? t(`listProblem.${p.code}` as MessageKey, p.params ?? {}) : p.message }),
   })));
   $<HTMLButtonElement>('import-run').disabled = !(outcome?.dryRun && checkedText !== undefined);
   facilities.render();
