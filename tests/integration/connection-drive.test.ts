@@ -141,7 +141,9 @@ describe('the connection drive', { timeout: 180_000 }, () => {
 
   test('the page: tables by place, the overdue list and the bars, at 1366x768', async () => {
     const session = await login(server, 'soyte');
-    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    // A supervisor in Vietnam: the page's dates are local days, and the drive counts Vietnamese
+    // calendar days (in UTC, between 17:00 and midnight, "today" is already tomorrow there).
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: 'Asia/Ho_Chi_Minh' });
     const page = await context.newPage();
     await page.addInitScript(`sessionStorage.setItem('giamsat.session', ${JSON.stringify(JSON.stringify(session))});`);
     await page.goto(`${server.url}/drive.html`);
