@@ -16,6 +16,8 @@ import { moduleLogger } from './logger.js';
 import { MediaService } from './media/MediaService.js';
 import { AccessRepository } from './access/access.repository.js';
 import { AccessService } from './access/AccessService.js';
+import { PeopleAdmin } from './access/PeopleAdmin.js';
+import { PeopleRepository } from './access/people.repository.js';
 import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { hasDemoAccounts, placeDemoCameras, seedDemoAccess } from './demo/seed-access.js';
@@ -27,6 +29,7 @@ import { opsApiRoutes, probeRoutes, type OpsDeps } from './http/ops-routes.js';
 import { cameraProbeRoute } from './http/camera-probe-route.js';
 import { cameraRoutes } from './http/camera-routes.js';
 import { placesRoutes } from './http/places-routes.js';
+import { peopleRoutes } from './http/people-routes.js';
 import { pluginRoutes } from './http/plugin-routes.js';
 import { MediaStats } from './observability/media-stats.js';
 import { pluginAccess } from './plugin-host/access-facade.js';
@@ -163,6 +166,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents, { ffmpegPath: media.ffmpeg.path }),
       cameraProbeRoute: cameraProbeRoute(access, audit, media.ffmpeg.path),
       placesRoutes: placesRoutes(access, units, new FacilityRegistry(new FacilitiesRepository(db.prisma), audit, access)),
+      peopleRoutes: peopleRoutes(access, new PeopleAdmin(new PeopleRepository(db.prisma), access.repo, audit)),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);

@@ -1,6 +1,6 @@
 // What each role is: whether it watches video, at which scope types it may be granted, and
 // which facilities inside its scope it covers. The one table the policy reads.
-import type { FacilityKind, Role, ScopeType } from '../db/generated/enums.js';
+import type { FacilityKind, OrganizationKind, Role, ScopeType } from '../db/generated/enums.js';
 
 /**
  * uptime-report: the 24/7 connection report of facilities in scope (provincial and national
@@ -15,6 +15,8 @@ export interface RoleRule {
   facilityKinds?: readonly FacilityKind[];
   /** Scope types it may be granted at. */
   scopes: readonly ScopeType[];
+  /** Kinds of organization whose people may hold it; undefined = any kind. */
+  organizationKinds?: readonly OrganizationKind[];
   /**
    * When it needs a TOTP second factor at sign-in: 'always' for roles that administer cameras
    * or see the whole node's camera names (installers, ops); 'above-facility' for the others,
@@ -42,7 +44,7 @@ export const ROLE_RULES: Record<Role, RoleRule> = {
   INSPECTOR: { views: false, scopes: ['NATION', 'UNIT'], duties: [], secondFactor: 'above-facility', labelVi: 'Thanh tra (CDC)', labelEn: 'Inspector' },
   // Installers (the telecom operators who connect each facility) follow the connection
   // report of their scope: it is how their progress against the deadlines is tracked.
-  INSTALLER: { views: false, scopes: ['UNIT', 'FACILITY'], duties: ['uptime-report'], secondFactor: 'always', labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
+  INSTALLER: { views: false, scopes: ['UNIT', 'FACILITY'], organizationKinds: ['TELECOM_INSTALLER'], duties: ['uptime-report'], secondFactor: 'always', labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
   OPS: { views: false, scopes: ['NATION', 'UNIT'], duties: ['uptime-report', 'operations'], secondFactor: 'always', labelVi: 'Vận hành', labelEn: 'Operations' },
   SCOPE_ADMIN: { views: false, scopes: ['NATION', 'UNIT', 'FACILITY'], duties: [], secondFactor: 'above-facility', labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
 };

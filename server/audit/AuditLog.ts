@@ -21,6 +21,8 @@ export type AuditAction =
   | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll'
   /** A national administrator created from the command line (`npm run admin:create`). */
   | 'admin.create'
+  /** An account made by a scope administrator for a person of an organization in their scope. */
+  | 'account.create'
   /** The administrative unit list imported (from a page, the command line, the default list or the demo). */
   | 'units.import'
   | 'facility.create' | 'facility.update' | 'facility.retire' | 'organization.create' | 'organization.update' | 'organization.retire'

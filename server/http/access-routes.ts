@@ -10,8 +10,8 @@ import { callerOf, wrap } from './handler.js';
 import { parse, pathId, uuid } from './validate.js';
 
 // The roles and scope types as the access room defines them (one list, not a copy).
-const role = z.enum(Object.keys(ROLE_RULES) as [keyof typeof ROLE_RULES, ...Array<keyof typeof ROLE_RULES>]);
-const scopeType = z.enum(Object.keys(SCOPE_RANK) as [keyof typeof SCOPE_RANK, ...Array<keyof typeof SCOPE_RANK>]);
+export const role = z.enum(Object.keys(ROLE_RULES) as [keyof typeof ROLE_RULES, ...Array<keyof typeof ROLE_RULES>]);
+export const scopeType = z.enum(Object.keys(SCOPE_RANK) as [keyof typeof SCOPE_RANK, ...Array<keyof typeof SCOPE_RANK>]);
 const isoDate = z.coerce.date();
 
 export const loginBody = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200), totp: z.string().max(12).optional() }).strict();

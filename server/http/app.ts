@@ -23,6 +23,8 @@ export interface HttpDeps {
   incidentRoutes: express.Router;
   /** The places registry (administrative units, facilities, organizations), under /api. */
   placesRoutes: express.Router;
+  /** People administered by scope administrators (members, new accounts, role holders), under /api. */
+  peopleRoutes: express.Router;
   /** "Test this camera", under /api (before the camera routes, whose /cameras/:id would take it). */
   cameraProbeRoute: express.Router;
   /** Camera administration by scope administrators and installers, under /api. */
@@ -56,6 +58,7 @@ export function createApp(deps: HttpDeps): express.Express {
   api.use(deps.opsRoutes);
   api.use(deps.incidentRoutes);
   api.use(deps.placesRoutes);
+  api.use(deps.peopleRoutes);
   api.use(deps.cameraProbeRoute);
   api.use(deps.cameraRoutes);
   api.use((_req, _res, next) => next(new AppError(ErrorCode.NotFound, 'no such route')));

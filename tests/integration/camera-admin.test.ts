@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
-import { login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+import { apiCall, login, startTestServer, type TestServer, waitForHealth } from '../support/server.js';
 
 describe('camera administration by role', { timeout: 180_000 }, () => {
   let server: TestServer;
@@ -24,14 +24,7 @@ describe('camera administration by role', { timeout: 180_000 }, () => {
     await server?.stop();
   });
 
-  const call = async (who: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${tokens.get(who) ?? who}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, json: res.status === 204 ? undefined : await res.json() as any };
-  };
+  const call = (who: string, method: string, url: string, body?: unknown) => apiCall(server, tokens.get(who) ?? who, method, url, body);
   const withSecret = () => cam.url.replace('rtsp://', `rtsp://ky-thuat:${SECRET}@`);
   const userId = async (username: string) => (await server.db.prisma.user.findUniqueOrThrow({ where: { username } })).id;
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
-import { login, startTestServer, type TestServer } from '../support/server.js';
+import { apiCall, login, startTestServer, type TestServer } from '../support/server.js';
 
 for (const kind of ['embedded', 'postgresql'] as const) {
   describe(`facilities and organizations (${kind})`, { timeout: 180_000 }, () => {
@@ -25,14 +25,7 @@ for (const kind of ['embedded', 'postgresql'] as const) {
       await pg?.drop();
     });
 
-    const call = async (who: string, method: string, url: string, body?: unknown) => {
-      const res = await fetch(`${server.url}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${tokens.get(who)}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, json: await res.json() as any };
-    };
+    const call = (who: string, method: string, url: string, body?: unknown) => apiCall(server, tokens.get(who), method, url, body);
     const kontumUnit = async () => (await server.db.prisma.adminUnit.findUniqueOrThrow({ where: { code: '608' } })).id;
     const hanoi = async () => (await server.db.prisma.adminUnit.findUniqueOrThrow({ where: { code: '01' } })).id;
     const facilityRow = (id: string) => server.db.prisma.facility.findUniqueOrThrow({ where: { id } });

@@ -110,3 +110,13 @@ export async function login(server: { url: string }, username: string, password 
   if (!res.ok) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(json)}`);
   return { accessToken: json.accessToken, refreshToken: json.refreshToken, fullName: json.user.fullName, username: json.user.username, userId: json.user.id };
 }
+
+/** A JSON API call with `token` as the bearer (none when undefined): the status and the parsed body (undefined for 204). */
+export async function apiCall(server: { url: string }, token: string | undefined, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${server.url}${url}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: res.status === 204 ? undefined : await res.json() };
+}
