@@ -17,7 +17,7 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-const FRAME_COUNTER = `
+export const FRAME_COUNTER = `
 (() => {
   const counts = {};
   window.__frames = counts;

@@ -3,8 +3,9 @@
 // technician needs: reachable or why not, codec, resolution, frame rate, keyframe interval,
 // bitrate, audio, one frame), and registering, editing and removing cameras. URLs are never
 // shown back (the server never returns them): an edit that leaves an address empty keeps it.
-import { ApiError, apiJson, apiSend } from '../api.js';
-import { errorText, t, type MessageKey } from '../i18n.js';
+import { apiJson, apiSend } from '../api.js';
+import { t, type MessageKey } from '../i18n.js';
+import { $, cell, formErrorText } from './dom.js';
 
 interface AdminCamera {
   id: string;
@@ -24,8 +25,6 @@ interface ProbeResult {
   elapsedMs: number;
 }
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const cell = (text: string) => Object.assign(document.createElement('td'), { textContent: text });
 
 export class CamerasPanel {
   #facility: { id: string; name: string } | undefined;
@@ -156,7 +155,7 @@ export class CamerasPanel {
       this.#probe = await apiSend<ProbeResult>('POST', '/api/cameras/probe', { url: f.mainUrl, rtspTransport: f.rtspTransport });
     } catch (err) {
       this.#probe = undefined;
-      $('camera-error').textContent = err instanceof ApiError ? `${errorText(err)} (${err.message})` : errorText(err);
+      $('camera-error').textContent = formErrorText(err);
     } finally {
       $('camera-probe').removeAttribute('disabled');
     }
@@ -184,7 +183,7 @@ export class CamerasPanel {
       await this.#load();
       this.#changed();
     } catch (err) {
-      $('camera-error').textContent = err instanceof ApiError ? `${errorText(err)} (${err.message})` : errorText(err);
+      $('camera-error').textContent = formErrorText(err);
     }
   }
 

@@ -3,8 +3,9 @@
 // survey; a form to add one to the open unit or edit one (scope administrators; installers
 // set the survey only), and the organizations of the caller's scope with a form to add one
 // at the open unit (or as a national body at the top).
-import { ApiError, apiJson, apiSend } from '../api.js';
-import { errorText, formatDateTime, t, type MessageKey } from '../i18n.js';
+import { apiJson, apiSend } from '../api.js';
+import { formatDateTime, t, type MessageKey } from '../i18n.js';
+import { $, actionButton, cell, emptyRow, formErrorText, head, options } from './dom.js';
 
 interface Facility {
   id: string;
@@ -50,23 +51,17 @@ const kindOf = (choice: string) => (choice === 'MILITARY_QUARANTINE' || choice =
   ? { kind: choice, siteType: null }
   : { kind: 'CIVILIAN_QUARANTINE', siteType: choice });
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const cell = (text: string) => Object.assign(document.createElement('td'), { textContent: text });
-function head(table: HTMLTableElement, keys: MessageKey[]): void {
-  const tr = document.createElement('tr');
-  for (const k of keys) tr.append(Object.assign(document.createElement('th'), { textContent: t(k) }));
-  table.tHead!.replaceChildren(tr);
-}
-function options(select: HTMLSelectElement, values: readonly string[], label: (v: string) => string, empty?: string): void {
-  const keep = select.value;
-  select.replaceChildren(...(empty !== undefined ? [new Option(empty, '')] : []), ...values.map((v) => new Option(label(v), v)));
-  if (keep) select.value = keep;
-}
-
 /** Days until (positive) or since (negative) a YYYY-MM-DD deadline, counted in whole days. */
 export function daysLeft(day: string, now = new Date()): number {
   const today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
   return Math.round((Date.parse(`${day}T00:00:00Z`) - today) / 86_400_000);
+}
+
+/** What the rows of this panel open. */
+export interface FacilityPanels {
+  cameras(f: { id: string; name: string }): void;
+  installers(f: { id: string; name: string }): void;
+  people(organizationId: string): void;
 }
 
 export class FacilitiesPanel {
@@ -77,12 +72,12 @@ export class FacilitiesPanel {
   #editing: Facility | undefined;
   #admin = false;
   readonly #onError: (err: unknown) => void;
-  readonly #openCameras: (f: { id: string; name: string }) => void;
+  readonly #open: FacilityPanels;
 
-  /** `openCameras`: the facility's camera work was asked for (installers, administrators). */
-  constructor(onError: (err: unknown) => void, openCameras: (f: { id: string; name: string }) => void) {
+  /** `open`: the panels a row leads to (a facility's cameras and installers, an organization's people). */
+  constructor(onError: (err: unknown) => void, open: FacilityPanels) {
     this.#onError = onError;
-    this.#openCameras = openCameras;
+    this.#open = open;
     $<HTMLFormElement>('facility-form').onsubmit = (e) => {
       e.preventDefault();
       void this.#save();
@@ -97,6 +92,11 @@ export class FacilitiesPanel {
   /** Whether the person administers anything (else the forms stay hidden). */
   set admin(value: boolean) {
     this.#admin = value;
+  }
+
+  /** The open unit and the facilities listed under it (where a new person's role may sit). */
+  get context(): { unit: { id: string; name: string } | undefined; facilities: Array<{ id: string; name: string }> } {
+    return { unit: this.#unit, facilities: this.#facilities.filter((f) => !f.retiredAt && f.may.edit).map((f) => ({ id: f.id, name: f.name })) };
   }
 
   /** Reads the list again (after cameras changed). */
@@ -125,7 +125,7 @@ export class FacilitiesPanel {
     $('facilities-hint').textContent = this.#unit ? t('facilities.in', { unit: this.#unit.name }) : t('facilities.openUnit');
     const table = $<HTMLTableElement>('facility-list');
     head(table, ['facilities.name', 'facilities.kind', 'facilities.place', 'facilities.cameras', 'facilities.connectBy', 'facilities.survey', 'facilities.leader', 'facilities.actions']);
-    table.tBodies[0]!.replaceChildren(...(this.#facilities.length ? this.#facilities.map((f) => this.#row(f)) : [this.#emptyRow(8, 'facilities.none')]));
+    table.tBodies[0]!.replaceChildren(...(this.#facilities.length ? this.#facilities.map((f) => this.#row(f)) : [emptyRow(8, 'facilities.none')]));
 
     const el = form.elements;
     options(el.namedItem('kind') as HTMLSelectElement, KIND_CHOICES, (v) => t(`facilityKind.${v}` as MessageKey));
@@ -147,26 +147,19 @@ export class FacilitiesPanel {
       tr.dataset.organizationId = o.id;
       if (o.retiredAt) tr.className = 'retired';
       const actions = document.createElement('td');
+      actions.className = 'actions';
+      actions.append(this.#button(t('orgs.peopleShort'), async () => this.#open.people(o.id)));
       if (!o.retiredAt) actions.append(this.#button(t('facilities.retire'), () => this.#retireOrganization(o)));
-      else actions.textContent = t('places.retiredShort');
+      else actions.append(t('places.retiredShort'));
       tr.append(cell(o.name), cell(t(`orgKind.${o.kind}` as MessageKey)), cell(o.unitName ?? t('places.nation')), cell(String(o.people)), actions);
       return tr;
-    }) : [this.#emptyRow(5, 'orgs.none')]));
+    }) : [emptyRow(5, 'orgs.none')]));
     options($<HTMLFormElement>('organization-form').elements.namedItem('kind') as HTMLSelectElement, ORG_KINDS, (v) => t(`orgKind.${v}` as MessageKey));
     $('organization-form-title').textContent = t('orgs.add', { unit: this.#unit?.name ?? t('places.nation') });
   }
 
-  #emptyRow(span: number, key: MessageKey): HTMLTableRowElement {
-    const tr = document.createElement('tr');
-    const td = Object.assign(document.createElement('td'), { colSpan: span, textContent: t(key) });
-    tr.append(td);
-    return tr;
-  }
-
   #button(label: string, action: () => Promise<void>): HTMLButtonElement {
-    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: label });
-    b.onclick = () => void action().catch((err: unknown) => this.#onError(err));
-    return b;
+    return actionButton(label, action, this.#onError);
   }
 
   #row(f: Facility): HTMLTableRowElement {
@@ -182,7 +175,8 @@ export class FacilitiesPanel {
     const actions = document.createElement('td');
     actions.className = 'actions';
     if (f.may.survey && !f.retiredAt) {
-      actions.append(this.#button(t('facilities.cameraWork'), async () => this.#openCameras({ id: f.id, name: f.name })));
+      actions.append(this.#button(t('facilities.cameraWork'), async () => this.#open.cameras({ id: f.id, name: f.name })));
+      if (f.may.edit) actions.append(this.#button(t('facilities.installers'), async () => this.#open.installers({ id: f.id, name: f.name })));
       actions.append(this.#button(t('facilities.editShort'), async () => this.#edit(f)));
     }
     if (f.may.edit && !f.retiredAt) actions.append(this.#button(t('facilities.retire'), () => this.#retire(f)));
@@ -239,7 +233,7 @@ export class FacilitiesPanel {
       form.reset();
       await this.show(this.#unit);
     } catch (err) {
-      $('facility-error').textContent = err instanceof ApiError ? `${errorText(err)} (${err.message})` : errorText(err);
+      $('facility-error').textContent = formErrorText(err);
     }
   }
 
@@ -258,7 +252,7 @@ export class FacilitiesPanel {
       form.reset();
       await this.show(this.#unit);
     } catch (err) {
-      $('organization-error').textContent = err instanceof ApiError ? `${errorText(err)} (${err.message})` : errorText(err);
+      $('organization-error').textContent = formErrorText(err);
     }
   }
 

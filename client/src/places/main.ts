@@ -7,7 +7,10 @@ import { errorText, hasMessage, t, type MessageKey } from '../i18n.js';
 import type { Me } from '../nav.js';
 import { PageShell } from '../page-shell.js';
 import { CamerasPanel } from './cameras.js';
+import { $, cell, head } from './dom.js';
 import { FacilitiesPanel } from './facilities.js';
+import { InstallersPanel } from './installers.js';
+import { PeoplePanel } from './people.js';
 import type { ImportOutcome as Outcome } from '../../../server/places/units.repository.js';
 
 /** POST /api/units/import's answer. */
@@ -25,8 +28,6 @@ interface UnitRow {
 }
 
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const cell = (text: string) => Object.assign(document.createElement('td'), { textContent: text });
 
 /** Where the person is in the tree: the top level, then each unit opened. */
 let trail: Array<{ id: string; name: string }> = [];
@@ -35,12 +36,6 @@ let outcome: ImportOutcome | undefined;
 let problems: Array<{ line: number; column: string; code: string; params?: Record<string, string | number>; message: string }> = [];
 let importError = '';
 let checkedText: string | undefined;
-
-function head(table: HTMLTableElement, keys: MessageKey[]): void {
-  const tr = document.createElement('tr');
-  for (const k of keys) tr.append(Object.assign(document.createElement('th'), { textContent: t(k) }));
-  table.tHead!.replaceChildren(tr);
-}
 
 function render(): void {
   const crumbs = $('crumbs');
@@ -81,6 +76,8 @@ function render(): void {
   $<HTMLButtonElement>('import-run').disabled = !(outcome?.dryRun && checkedText !== undefined);
   facilities.render();
   cameras.render();
+  installers.render();
+  people.render();
 }
 
 async function load(): Promise<void> {
@@ -93,6 +90,8 @@ async function load(): Promise<void> {
 async function open(index: number): Promise<void> {
   trail = trail.slice(0, index + 1);
   cameras.close();
+  installers.close();
+  people.close();
   await load();
 }
 
@@ -141,8 +140,16 @@ $('import-file').onchange = () => {
 };
 $('export-units').onclick = () => void downloadList().catch((err: unknown) => shell.showError(err));
 
-const cameras = new CamerasPanel((err) => shell.showError(err), () => void facilities.refresh().catch((err: unknown) => shell.showError(err)));
-const facilities = new FacilitiesPanel((err) => shell.showError(err), (f) => void cameras.open(f).catch((err: unknown) => shell.showError(err)));
+const showError = (err: unknown) => shell.showError(err);
+const refreshFacilities = () => void facilities.refresh().catch(showError);
+const cameras = new CamerasPanel(showError, refreshFacilities);
+const installers = new InstallersPanel(showError);
+const people = new PeoplePanel(showError, () => facilities.context, refreshFacilities);
+const facilities = new FacilitiesPanel(showError, {
+  cameras: (f) => void cameras.open(f).catch(showError),
+  installers: (f) => void installers.open(f).catch(showError),
+  people: (id) => void people.open(id).catch(showError),
+});
 
 const shell = new PageShell({
   page: 'places', title: 'places.title', content: $('places'), render,
