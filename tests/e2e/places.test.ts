@@ -138,6 +138,19 @@ describe('the places page', { timeout: 180_000 }, () => {
     await page.click('#facility-save');
     await page.locator('#facility-error:has-text("leaderPhone")').waitFor();
     assert.equal((await server.db.prisma.facility.findUniqueOrThrow({ where: { id: stored.id } })).leaderPhone, '0269 3811 222');
+    // The organization renamed: only the name changes, and the audit log says so.
+    const viettel = await server.db.prisma.organization.findUniqueOrThrow({ where: { name: 'Viettel Gia Lai' } });
+    await page.locator(`#organization-list tr[data-organization-id="${viettel.id}"] button:has-text("Sửa")`).click();
+    assert.equal(await page.locator('#organization-form-title').textContent(), 'Sửa tổ chức Viettel Gia Lai');
+    assert.equal(await page.inputValue('#organization-form input[name=name]'), 'Viettel Gia Lai');
+    await page.fill('#organization-form input[name=name]', 'Viettel Gia Lai (chi nhánh)');
+    await page.click('#organization-save');
+    await page.locator('#organization-list td:has-text("Viettel Gia Lai (chi nhánh)")').waitFor();
+    const renamed = await server.db.prisma.organization.findUniqueOrThrow({ where: { id: viettel.id } });
+    assert.deepEqual([renamed.name, renamed.kind], ['Viettel Gia Lai (chi nhánh)', 'TELECOM_INSTALLER']);
+    const update = await server.db.prisma.auditEntry.findFirstOrThrow({ where: { action: 'organization.update', target: `organization:${viettel.id}` } });
+    assert.deepEqual((update.details as { fields: string[] }).fields, ['name']);
+    assert.equal(await page.locator('#organization-form-title').textContent(), 'Thêm tổ chức tại Huyện Chư Sê', 'back to adding');
     await page.context().close();
 
     // The installer of the hotel, on site with a phone: the survey of their facility only.

@@ -68,6 +68,8 @@ export class FacilitiesPanel {
   #unit: { id: string; name: string } | undefined;
   #facilities: Facility[] = [];
   #orgs: Organization[] = [];
+  /** The organization being edited (undefined: the form adds one at the open unit). */
+  #editingOrg: Organization | undefined;
   /** The facility being edited (undefined: the form adds one to the open unit). */
   #editing: Facility | undefined;
   #admin = false;
@@ -83,6 +85,7 @@ export class FacilitiesPanel {
       void this.#save();
     };
     $('facility-cancel').onclick = () => this.#edit(undefined);
+    $('organization-cancel').onclick = () => this.#editOrganization(undefined);
     $<HTMLFormElement>('organization-form').onsubmit = (e) => {
       e.preventDefault();
       void this.#saveOrganization();
@@ -109,6 +112,7 @@ export class FacilitiesPanel {
     // The open unit changes at once (titles follow it); the lists when they arrive.
     this.#unit = unit;
     this.#editing = undefined;
+    this.#editingOrg = undefined;
     this.#facilities = [];
     this.render();
     const [facilities, orgs] = await Promise.all([
@@ -149,13 +153,28 @@ export class FacilitiesPanel {
       const actions = document.createElement('td');
       actions.className = 'actions';
       actions.append(this.#button(t('orgs.peopleShort'), async () => this.#open.people(o.id)));
-      if (!o.retiredAt) actions.append(this.#button(t('facilities.retire'), () => this.#retireOrganization(o)));
+      if (!o.retiredAt) actions.append(this.#button(t('facilities.editShort'), async () => this.#editOrganization(o)), this.#button(t('facilities.retire'), () => this.#retireOrganization(o)));
       else actions.append(t('places.retiredShort'));
       tr.append(cell(o.name), cell(t(`orgKind.${o.kind}` as MessageKey)), cell(o.unitName ?? t('places.nation')), cell(String(o.people)), actions);
       return tr;
     }) : [emptyRow(5, 'orgs.none')]));
     options($<HTMLFormElement>('organization-form').elements.namedItem('kind') as HTMLSelectElement, ORG_KINDS, (v) => t(`orgKind.${v}` as MessageKey));
-    $('organization-form-title').textContent = t('orgs.add', { unit: this.#unit?.name ?? t('places.nation') });
+    const org = this.#editingOrg;
+    $('organization-form-title').textContent = org ? t('orgs.edit', { name: org.name }) : t('orgs.add', { unit: this.#unit?.name ?? t('places.nation') });
+    $('organization-save').textContent = t(org ? 'facilities.save' : 'orgs.create');
+    $('organization-cancel').hidden = !org;
+  }
+
+  #editOrganization(o: Organization | undefined): void {
+    this.#editingOrg = o;
+    const form = $<HTMLFormElement>('organization-form');
+    form.reset();
+    $('organization-error').textContent = '';
+    this.render();
+    if (!o) return;
+    (form.elements.namedItem('name') as HTMLInputElement).value = o.name;
+    (form.elements.namedItem('kind') as HTMLSelectElement).value = o.kind;
+    form.scrollIntoView({ block: 'nearest' });
   }
 
   #button(label: string, action: () => Promise<void>): HTMLButtonElement {
@@ -248,7 +267,16 @@ export class FacilitiesPanel {
     const data = new FormData(form);
     $('organization-error').textContent = '';
     try {
-      await apiSend('POST', '/api/organizations', { name: String(data.get('name') ?? '').trim(), kind: String(data.get('kind')), unitId: this.#unit?.id ?? null });
+      const fields = { name: String(data.get('name') ?? '').trim(), kind: String(data.get('kind')) };
+      const o = this.#editingOrg;
+      if (o) {
+        // Only what changed: an unchanged name is not a rename in the audit log.
+        const patch = { ...(fields.name !== o.name ? { name: fields.name } : {}), ...(fields.kind !== o.kind ? { kind: fields.kind } : {}) };
+        if (Object.keys(patch).length) await apiSend('PATCH', `/api/organizations/${o.id}`, patch);
+      } else {
+        await apiSend('POST', '/api/organizations', { ...fields, unitId: this.#unit?.id ?? null });
+      }
+      this.#editingOrg = undefined;
       form.reset();
       await this.show(this.#unit);
     } catch (err) {
