@@ -19,7 +19,7 @@ import type { FastStart, Ingest, IngestEvents, IngestTarget } from './Ingest.js'
 import { header, RtspConnection, RtspError, splitCredentials, type RtspResponse } from './rtsp/RtspConnection.js';
 import { parseVideoSdp, resolveControl, sessionControl } from './sdp.js';
 import {
-  ABS_CAPTURE_TIME_URI, emptyReceiverReport, marker, msFromNtp, ntpFromMs, payloadType, pliPacket,
+  ABS_CAPTURE_TIME_URI, emptyReceiverReport, marker, msFromNtp, ntpFromMs, payloadType, pliPacket, senderClockMs,
   readRtcp, rewrite, rtpHeaderLength, senderReport, sequenceNumber, ssrc, timestamp, withAbsCaptureTime,
   type SenderReport,
 } from './rtp/rtp.js';
@@ -166,6 +166,8 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
       else throw new RtspError('camera offers no video stream the relay can read');
       return;
     }
+    // Every RTP-to-time conversion divides by it: 0 or an absurd rate is a broken camera.
+    if (!(desc.clockRate >= 1000 && desc.clockRate <= 1_000_000)) throw new RtspError(`camera announced an invalid RTP clock rate (${desc.clockRate})`);
     this.#codec = passthrough;
     this.#cameraPt = desc.payloadType;
     this.#clockRate = desc.clockRate;
@@ -383,8 +385,11 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     if (this.#finished) return;
     const { senderReport: sr } = readRtcp(b);
     if (!sr || (this.#cameraSsrc !== undefined && sr.ssrc !== this.#cameraSsrc)) return;
+    const ntpMs = senderClockMs(sr.ntp);
+    // A camera without a clock: no capture times, as for one that sends no reports.
+    if (ntpMs === undefined) return;
     this.#sr = sr;
-    this.emit('clock', { ntpMs: msFromNtp(sr.ntp), rtpTimestamp: sr.rtpTimestamp, clockRate: this.#clockRate });
+    this.emit('clock', { ntpMs, rtpTimestamp: sr.rtpTimestamp, clockRate: this.#clockRate });
     this.#outRtcp?.send(senderReport(this.#o.ssrc, sr, this.#packets, this.#bytes));
   }
 

@@ -275,6 +275,10 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
       const sdp = '\x00\x01garbage=\xff\r\nm=video x y z\r\n';
       s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nContent-Length: ${Buffer.byteLength(sdp, 'latin1')}\r\n\r\n${sdp}`, 'latin1');
     }, /no video stream/],
+    ['an SDP clock rate of 0', (r, s) => {
+      const sdp = SDP.replace('H264/90000', 'H264/0');
+      s.write(r.method === 'DESCRIBE' ? `RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}` : validAnswer(r.method, r.cseq));
+    }, /clock rate/],
     ['SETUP without a session', (r, s) => s.write(r.method === 'SETUP' ? `RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n` : validAnswer(r.method, r.cseq)), /without a session/],
     ['a 500 to PLAY', (r, s) => s.write(r.method === 'PLAY' ? `RTSP/1.0 500 Internal Server Error\r\nCSeq: ${r.cseq}\r\n\r\n` : validAnswer(r.method, r.cseq)), /500 Internal Server Error/],
     ['a redirect loop', (r, s) => s.write(`RTSP/1.0 301 Moved\r\nCSeq: ${r.cseq}\r\nLocation: rtsp://127.0.0.1:${(s.localPort)}/again\r\n\r\n`), /redirected too often/],
@@ -300,6 +304,54 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
       }
     });
   }
+
+  test('sender reports without a wall clock (NTP 0, as RFC 3550 allows, or a time before 2000) are no clock: video goes on, nothing throws', async () => {
+    const sr = (ntp: bigint, rtpTs: number) => {
+      const b = Buffer.alloc(28);
+      b[0] = 0x80; b[1] = 200; b.writeUInt16BE(6, 2); b.writeUInt32BE(7, 4); b.writeBigUInt64BE(ntp, 8); b.writeUInt32BE(rtpTs, 16);
+      return b;
+    };
+    const frame = (i: number) => {
+      const p = Buffer.alloc(12 + 20);
+      p[0] = 0x80; p[1] = 0x80 | 96; p.writeUInt16BE(i, 2); p.writeUInt32BE(i * 3600, 4); p.writeUInt32BE(7, 8); p[12] = i % 25 === 0 ? 0x65 : 0x41;
+      return p;
+    };
+    const timers: NodeJS.Timeout[] = [];
+    const srv = await hostileServer((r, s) => {
+      s.write(validAnswer(r.method, r.cseq));
+      if (r.method !== 'PLAY') return;
+      let i = 0;
+      timers.push(setInterval(() => {
+        if (s.destroyed) return;
+        s.write(interleaved(0, frame(i)));
+        if (i === 3) s.write(interleaved(1, sr(0n, 3 * 3600)));
+        if (i === 20) s.write(interleaved(1, sr(1n << 32n, 20 * 3600)));
+        i++;
+      }, 40));
+    });
+    let received = 0;
+    const count = () => { received++; };
+    sink.on('message', count);
+    const port = sink.address().port;
+    const relay = RtspRelayIngest.start({ url: srv.url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+    const clocks: unknown[] = [];
+    relay.on('clock', (c) => clocks.push(c));
+    try {
+      const exit = new Promise<IngestExit>((resolve) => relay.once('exit', resolve));
+      await new Promise((r) => setTimeout(r, 2500));
+      const before = received;
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(received > before, `video still flows after the clockless reports (${before} then ${received} packets)`);
+      await relay.stop();
+      const e = await exit;
+      assert.equal(e.requested, true, `the relay ran until stopped, not failed (${e.reason})`);
+      assert.deepEqual(clocks, [], 'no capture clock from a sender without one');
+    } finally {
+      sink.off('message', count);
+      for (const t of timers) clearInterval(t);
+      await srv.close();
+    }
+  });
 
   test('random mutations of a valid session never crash the relay', async () => {
     // A seeded generator, so a failure can be replayed.

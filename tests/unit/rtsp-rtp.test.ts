@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { authorizationFor, parseChallenges } from '../../server/media/rtsp/rtsp-auth.js';
 import { parseHead, splitCredentials } from '../../server/media/rtsp/RtspConnection.js';
 import {
-  h264Units, msFromNtp, ntpFromMs, parameterSetPacket, pliPacket, readRtcp, rewrite, rtpHeaderLength, senderReport, sequenceNumber,
+  h264Units, msFromNtp, ntpFromMs, parameterSetPacket, pliPacket, readRtcp, rewrite, rtpHeaderLength, senderClockMs, senderReport, sequenceNumber,
   spropParameterSets, ssrc, withAbsCaptureTime,
 } from '../../server/media/rtp/rtp.js';
 import { resolveControl, sessionControl } from '../../server/media/sdp.js';
@@ -103,6 +103,11 @@ test('abs-capture-time carries the NTP capture time in a one-byte extension', ()
   assert.equal(q[16]! >> 4, 3);
   assert.ok(Math.abs(msFromNtp(q.readBigUInt64BE(17)) - ms) < 0.001);
   assert.deepEqual([...q.subarray(28)], [0x65, 0x88], 'payload intact');
+  // A sender report's clock: NTP 0 (no wallclock, RFC 3550 6.4.1) and times before 2000 are none.
+  assert.equal(senderClockMs(0n), undefined);
+  assert.equal(senderClockMs(1n << 32n), undefined);
+  assert.equal(senderClockMs(ntpFromMs(Date.UTC(1999, 11, 31))), undefined);
+  assert.ok(Math.abs(senderClockMs(ntpFromMs(ms))! - ms) < 0.001);
 });
 
 test('RTCP: sender reports and keyframe requests are read; PLI and SR are written', () => {

@@ -115,6 +115,19 @@ export function msFromNtp(ntp: bigint): number {
   return (sec + frac) * 1000;
 }
 
+const YEAR_2000_MS = Date.UTC(2000, 0, 1);
+
+/**
+ * The wall-clock time (ms since the Unix epoch) a sender report gives, or undefined when the
+ * sender has no clock: RFC 3550 (6.4.1) lets a sender without wallclock time send NTP 0,
+ * and a camera whose clock was never set reports a time in 1900 or 1970. Either is no clock,
+ * not an error (and no capture time can be derived from it).
+ */
+export function senderClockMs(ntp: bigint): number | undefined {
+  const ms = msFromNtp(ntp);
+  return ms >= YEAR_2000_MS ? ms : undefined;
+}
+
 /**
  * A copy of `p` with a one-byte-header extension carrying abs-capture-time (64-bit NTP
  * capture time) as `id`. Only for packets without an extension of their own; the caller
