@@ -42,7 +42,7 @@ describe('H.265 passthrough through the RTSP relay', { timeout: 180_000 }, () =>
       await sink.waitForIdr(15_000);
       await sink.waitForPackets(150, 15_000); // > 2 GOPs at this bitrate
       assert.ok(sink.idr.total >= 1);
-      assert.equal(sink.idr.withParameterSets, sink.idr.total, 'every keyframe is preceded by VPS, SPS and PPS');
+      assert.equal(sink.idr.withParameterSets, sink.idr.total, `every keyframe is preceded by VPS, SPS and PPS: ${await sink.describe()}`);
       const health = await waitForHealth(server, cameraId, (h) => h.state === 'live');
       assert.equal(health.codec, 'hevc');
       assert.equal(health.transcoding, false, 'not re-encoded');

@@ -42,7 +42,7 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
         // The camera sends its parameter sets only in the SDP; the browser needs them in-band.
         await sink.waitForPackets(200); // > 1 GOP at 25 fps
         assert.ok(sink.idr.total >= 1, 'at least one IDR arrived');
-        assert.equal(sink.idr.withParameterSets, sink.idr.total, 'every IDR is preceded by SPS and PPS');
+        assert.equal(sink.idr.withParameterSets, sink.idr.total, `every IDR is preceded by SPS and PPS: ${await sink.describe()}`);
 
         const health = await waitForHealth(server, json.id, (h) => h.state === 'live');
         assert.equal(health.codec, 'h264');
@@ -134,7 +134,7 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
       assert.equal(health.codec, 'hevc');
       assert.equal(health.transcoding, true);
       assert.equal(health.ingest, 'ffmpeg', 'a camera that needs transcoding always goes through ffmpeg');
-      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total);
+      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total, await sink.describe());
     } finally {
       await sink.close();
     }

@@ -115,7 +115,8 @@ describe('ONVIF keyframe requests', { timeout: 120_000 }, () => {
     const { json } = await addCamera(server, { name: 'no-onvif', mainUrl: cam.url, ingest: 'ffmpeg' });
     const first = await openRtpSink(server, json.id);
     try {
-      await first.waitForPackets(20, 10_000);
+      // The stream runs (the first viewer itself may wait up to a GOP for its first picture).
+      await waitForHealth(server, json.id, (h) => h.state === 'live');
       const stream = server.cameras.stream(json.id, 'main');
       // An IDR can reach a viewer by chance: the camera's own GOP boundary (every 40 s) or a
       // stall restart (a new ffmpeg run opens with an IDR; seen in CI at ~8.5 s). Neither can

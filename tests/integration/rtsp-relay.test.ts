@@ -63,7 +63,7 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
     const sink = await openRtpSink(server, json.id);
     try {
       await sink.waitForPackets(100);
-      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total);
+      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total, await sink.describe());
       assert.equal((await waitForHealth(server, json.id, (h) => h.state === 'live')).ingest, 'relay');
     } finally {
       await sink.close();
@@ -92,7 +92,7 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
     const sink = await openRtpSink(server, json.id);
     try {
       await sink.waitForPackets(100, 15_000);
-      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total, 'SPS/PPS before every IDR');
+      assert.ok(sink.idr.total >= 1 && sink.idr.withParameterSets === sink.idr.total, `SPS/PPS before every IDR: ${await sink.describe()}`);
       assert.equal((await waitForHealth(server, json.id, (h) => h.state === 'live')).ingest, 'relay');
     } finally {
       await sink.close();

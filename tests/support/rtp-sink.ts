@@ -15,6 +15,11 @@ export interface RtpSink {
   readonly firstIdrMs: number | undefined;
   /** Capture times (ms since epoch) from abs-capture-time, with the arrival time of each. */
   readonly captureTimes: Array<{ capture: number; arrived: number }>;
+  /**
+   * What arrived, for a failure message: packets counted here against those the consumer
+   * sent (a difference is loss on the way to this socket), and the first NAL units seen.
+   */
+  describe(): Promise<string>;
   /** Resolves with firstIdrMs once the first IDR has arrived. */
   waitForIdr(timeoutMs?: number): Promise<number>;
   consumerStats(): Promise<{ packetCount: number; byteCount: number }>;
@@ -29,7 +34,9 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
   try {
     const producer = await stream.waitForProducer(20_000);
     const router = stream.slot!.router;
-    const sock = dgram.createSocket('udp4');
+    // A large receive buffer: this process also runs the server, and a busy event loop must
+    // not let the kernel drop the packet that carries a keyframe's parameter sets.
+    const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
     const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
     await transport.connect({ ip: '127.0.0.1', port: sock.address().port });
@@ -52,8 +59,12 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
     let vpsTs = -1;
     let lastIdrTs = -1;
     const h265 = consumer.rtpParameters.codecs[0]!.mimeType.toLowerCase() === 'video/h265';
+    const ssrc = consumer.rtpParameters.encodings![0]!.ssrc!;
     const waiters: Array<{ target: number; resolve: () => void }> = [];
+    // The first NAL units seen (type@timestamp#packet), for failure messages.
+    const log: string[] = [];
     const seen = (type: number, ts: number) => {
+      if (log.length < 60 && type !== 0) log.push(`${type}@${ts}#${packets}`);
       if (type === 7) spsTs = ts;
       else if (type === 8) ppsTs = ts;
       else if (type === 5 && ts !== lastIdrTs) {
@@ -71,6 +82,9 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
       if (b0 >> 6 !== 2) return;
       const pt = msg[1]! & 0x7f;
       if (pt >= 72 && pt <= 79) return; // RTCP on the muxed port
+      // Only the consumer's own stream: mediasoup also sends bandwidth-probation padding
+      // (SSRC 1234, payload type 127) on this transport, which is not video.
+      if (msg.readUInt32BE(8) !== ssrc) return;
       packets++;
       bytes += msg.length;
       const ts = msg.readUInt32BE(4);
@@ -144,6 +158,10 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
       },
       get bytes() { return bytes; },
       idr,
+      async describe() {
+        const [s] = (await consumer.getStats()) as Array<{ packetCount: number }>;
+        return `received ${packets} of ${s?.packetCount ?? '?'} packets sent; IDRs ${idr.withParameterSets}/${idr.total} with parameter sets; first NAL units ${log.join(' ')}`;
+      },
       async consumerStats() {
         const [s] = (await consumer.getStats()) as Array<{ packetCount: number; byteCount: number }>;
         return { packetCount: s?.packetCount ?? 0, byteCount: s?.byteCount ?? 0 };
