@@ -36,8 +36,11 @@ export function ffmpegArgs(o: FfmpegIngestOptions): string[] {
         '-x264-params', 'repeat-headers=1',
       ]
     // Cameras often announce SPS/PPS only in their SDP; dump_extra writes them in-band
-    // before every keyframe, which a browser joining mid-stream needs.
-    : ['-c:v', 'copy', '-bsf:v', 'dump_extra'];
+    // before every keyframe, which a browser joining mid-stream needs. -copyinkf: by default a
+    // stream copy drops everything before the first keyframe, so on a camera with a long GOP
+    // (40 s is common) the run counted no frames and the stall watchdog restarted it before
+    // its first IDR, again and again. Viewers still start at a keyframe (the SFU waits for one).
+    : ['-c:v', 'copy', '-copyinkf', '-bsf:v', 'dump_extra'];
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
     '-fflags', 'nobuffer', '-flags', 'low_delay',

@@ -64,7 +64,7 @@ test('ffmpeg copies H.264 with in-band parameter sets, and transcodes at low lat
   };
   const copy = ffmpegArgs(base).join(' ');
   assert.match(copy, /-rtsp_transport tcp/);
-  assert.match(copy, /-c:v copy -bsf:v dump_extra/);
+  assert.match(copy, /-c:v copy -copyinkf -bsf:v dump_extra/);
   assert.doesNotMatch(copy, /libx264/);
   assert.match(copy, /rtp:\/\/127\.0\.0\.1:1\?rtcpport=2&localrtpport=3&localrtcpport=4/);
   const tx = ffmpegArgs({ ...base, transcode: true }).join(' ');
