@@ -168,7 +168,12 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     if (!ingest?.openFastStart || ingest.honoursKeyframeRequests !== false || !transport || !params) return undefined;
     const ssrc = randomInt(1, 2 ** 31);
     const producer = await transport.produce({ kind: 'video', rtpParameters: { ...params, encodings: [{ ssrc }] }, appData: { streamId: this.id, fastStart: true } });
-    const feed = this.#ingest === ingest ? ingest.openFastStart(ssrc) : undefined;
+    // A feed that ends on its own (never started in time) takes its producer with it, so
+    // the viewer's fast-start consumer closes and the tile goes on with the shared stream.
+    const feed = this.#ingest === ingest ? ingest.openFastStart(ssrc, () => {
+      this.#log.info('a fast start was never started (or held back too much); closed');
+      close();
+    }) : undefined;
     if (!feed) {
       producer.close();
       return undefined;

@@ -78,27 +78,60 @@ export class GopCache {
   }
 }
 
+/**
+ * A feed whose viewer never starts it (never resumes its consumer) ends after this: until
+ * its start it holds every live packet, which must not grow without bound.
+ */
+export const FAST_START_START_TIMEOUT_MS = 10_000;
+/** What a feed may hold back (before its start, and during its replay) before it ends. */
+export const FAST_START_QUEUE_MAX_BYTES = GOP_CACHE_MAX_BYTES;
+
+export interface FastStartFeedOptions {
+  startTimeoutMs?: number;
+  maxQueuedBytes?: number;
+  /** Called once when the feed ends on its own (never started in time, or held back too much). */
+  onEnd?: (reason: 'not started' | 'queue full') => void;
+}
+
 /** One viewer's fast-start stream: the cached GOP, then live packets, under its own SSRC. */
 export class FastStartFeed {
   readonly ssrc: number;
   readonly #send: (p: Buffer) => void;
   readonly #payloadType: number;
+  readonly #maxQueued: number;
+  readonly #onEnd?: FastStartFeedOptions['onEnd'];
   #seq = randomInt(0, 0x8000);
   #replaying = true;
   #started = false;
   #queued: Buffer[] = [];
+  #queuedBytes = 0;
   #closed = false;
+  #startTimer: NodeJS.Timeout | undefined;
 
-  constructor(ssrc: number, payloadType: number, send: (p: Buffer) => void) {
+  constructor(ssrc: number, payloadType: number, send: (p: Buffer) => void, options: FastStartFeedOptions = {}) {
     this.ssrc = ssrc;
     this.#payloadType = payloadType;
     this.#send = send;
+    this.#maxQueued = options.maxQueuedBytes ?? FAST_START_QUEUE_MAX_BYTES;
+    this.#onEnd = options.onEnd;
+    this.#startTimer = setTimeout(() => this.#end('not started'), options.startTimeoutMs ?? FAST_START_START_TIMEOUT_MS);
+    this.#startTimer.unref();
+  }
+
+  /** Bytes held back, waiting for the start or the end of the replay. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Replays `cached` (paced, timestamps compressed), then sends what arrived meanwhile. Once. */
   start(cached: readonly Buffer[]): void {
     if (this.#started || this.#closed) return;
     this.#started = true;
+    clearTimeout(this.#startTimer);
     const frames = [...new Set(cached.map(timestamp))];
     const last = frames.at(-1);
     const mapped = new Map(frames.map((ts, i) => [ts, (last! - (frames.length - 1 - i) * REPLAY_TICKS_PER_FRAME) >>> 0]));
@@ -119,6 +152,7 @@ export class FastStartFeed {
       this.#replaying = false;
       for (const q of this.#queued) this.#emit(q);
       this.#queued = [];
+      this.#queuedBytes = 0;
     };
     burst();
   }
@@ -126,9 +160,22 @@ export class FastStartFeed {
   /** A live packet as forwarded on the shared stream. */
   live(p: Buffer): void {
     if (this.#closed) return;
-    const c = this.#copy(p);
-    if (this.#replaying) this.#queued.push(c);
-    else this.#emit(c);
+    if (!this.#replaying) {
+      this.#emit(this.#copy(p));
+      return;
+    }
+    if (this.#queuedBytes + p.length > this.#maxQueued) {
+      this.#end('queue full');
+      return;
+    }
+    this.#queued.push(this.#copy(p));
+    this.#queuedBytes += p.length;
+  }
+
+  #end(reason: 'not started' | 'queue full'): void {
+    if (this.#closed) return;
+    this.close();
+    this.#onEnd?.(reason);
   }
 
   #copy(p: Buffer): Buffer {
@@ -146,6 +193,8 @@ export class FastStartFeed {
 
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#startTimer);
     this.#queued = [];
+    this.#queuedBytes = 0;
   }
 }

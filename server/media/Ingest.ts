@@ -85,7 +85,7 @@ export interface Ingest extends EventEmitter<IngestEvents> {
   /** Whether the camera answers keyframe requests (undefined: not known yet, or not told by this path). */
   readonly honoursKeyframeRequests?: boolean | undefined;
   /** A stream of the cached GOP then live packets under `ssrc` (the relay only). */
-  openFastStart?(ssrc: number): FastStart | undefined;
+  openFastStart?(ssrc: number, onEnd?: () => void): FastStart | undefined;
   /** Ends the ingest; resolves once it is gone. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }

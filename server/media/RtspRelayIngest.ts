@@ -368,10 +368,18 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     return this.#honoursKeyframeRequests;
   }
 
-  /** A fast-start stream under `ssrc`, or undefined when no GOP is cached. */
-  openFastStart(ssrc: number): FastStart | undefined {
+  /**
+   * A fast-start stream under `ssrc`, or undefined when no GOP is cached. `onEnd`: the feed
+   * ended on its own (its viewer never started it, or it held back too much).
+   */
+  openFastStart(ssrc: number, onEnd?: () => void): FastStart | undefined {
     if (this.#finished || this.#gop.packets.length === 0) return undefined;
-    const feed = new FastStartFeed(ssrc, this.#o.payloadType, (b) => this.#out?.send(b));
+    const feed: FastStartFeed = new FastStartFeed(ssrc, this.#o.payloadType, (b) => this.#out?.send(b), {
+      onEnd: () => {
+        this.#fastStarts.delete(feed);
+        onEnd?.();
+      },
+    });
     this.#fastStarts.add(feed);
     // The GOP as it is now: the feed holds every later packet until the replay is done.
     const cached = [...this.#gop.packets];

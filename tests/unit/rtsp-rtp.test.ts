@@ -165,6 +165,41 @@ test('a fast-start feed replays the GOP with compressed timestamps, then live pa
   assert.equal(sent[200]!.readUInt32BE(4), 999, 'then what arrived meanwhile, unchanged');
 });
 
+test('a fast-start feed that is never started ends after its timeout; one that holds back too much ends at its cap', async () => {
+  const pkt = (seq: number, size = 1200) => {
+    const p = Buffer.alloc(size);
+    p[0] = 0x80; p[1] = 96; p.writeUInt16BE(seq, 2); p.writeUInt32BE(seq * 3600, 4); p.writeUInt32BE(1, 8);
+    return p;
+  };
+  // Never started (a viewer who never resumes): it holds live packets, then ends and lets go.
+  const ended: string[] = [];
+  const idle = new FastStartFeed(1, 96, () => assert.fail('nothing is sent before the start'), { startTimeoutMs: 60, onEnd: (r) => ended.push(r) });
+  for (let i = 0; i < 10; i++) idle.live(pkt(i));
+  assert.equal(idle.queuedBytes, 12_000);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.deepEqual(ended, ['not started']);
+  assert.equal(idle.closed, true);
+  for (let i = 0; i < 10; i++) idle.live(pkt(i));
+  assert.equal(idle.queuedBytes, 0, 'nothing is held after the end');
+  idle.start([pkt(0)]);
+  // Started in time: the timer never fires.
+  const sent: Buffer[] = [];
+  const ok = new FastStartFeed(2, 96, (p) => sent.push(p), { startTimeoutMs: 60, onEnd: (r) => ended.push(`ok: ${r}`) });
+  ok.start([pkt(0)]);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(ok.closed, false);
+  ok.live(pkt(1));
+  assert.equal(sent.length, 2);
+  ok.close();
+  // A cap on what is held back: the packet that would pass it ends the feed.
+  const full = new FastStartFeed(3, 96, () => undefined, { maxQueuedBytes: 5000, onEnd: (r) => ended.push(r) });
+  for (let i = 0; i < 4; i++) full.live(pkt(i));
+  assert.equal(full.queuedBytes, 4800);
+  full.live(pkt(4));
+  assert.deepEqual(ended, ['not started', 'queue full']);
+  assert.equal(full.queuedBytes, 0);
+});
+
 test('H.265 units (RFC 7798): IRAP starts in single NALs, APs and FUs; VPS/SPS/PPS found; a parameter-set AP', () => {
   // 2-byte NAL headers: type in bits 1-6 of the first byte, TID+1 = 1 in the second.
   const nal = (type: number, body = [0xaa, 0xbb]) => Buffer.from([type << 1, 1, ...body]);
