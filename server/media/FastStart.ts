@@ -15,9 +15,11 @@ const REPLAY_BURST = 48;
 const REPLAY_PAUSE_MS = 2;
 
 /**
- * The packets since the start of the last IDR access unit, as forwarded (views, not copies).
- * It begins with that access unit's parameter sets, which is what makes a receiver (and
- * mediasoup, which keys on SPS) treat it as a keyframe.
+ * The packets since the start of the last IDR access unit, as forwarded. It begins with that
+ * access unit's parameter sets, which is what makes a receiver (and mediasoup, which keys on
+ * SPS) treat it as a keyframe. Each packet is copied into memory of its own size: a packet
+ * read over RTSP/TCP is a view into the connection's read buffer, and keeping views would
+ * keep whole read buffers alive behind a cap that counts only the packets' bytes.
  */
 export class GopCache {
   #packets: Buffer[] = [];
@@ -48,7 +50,9 @@ export class GopCache {
       this.#keyed = false;
       return;
     }
-    this.#packets.push(p);
+    const own = Buffer.allocUnsafeSlow(p.length);
+    p.copy(own);
+    this.#packets.push(own);
     this.#bytes += p.length;
   }
 
