@@ -103,7 +103,14 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   readonly #fastStarts = new Set<() => void>();
   #ports?: { rtp: number; rtcp: number };
   readonly #ssrc = randomInt(1, 2 ** 31);
+  /** Failed runs in a row (the retry backoff). */
   #attempt = 0;
+  /**
+   * The current run is being stopped for a reason that is not the camera's failure (a switch
+   * to transcoding): the next run starts at once, with no backoff. A flag of its own, since a
+   * run that already counted frames resets #attempt.
+   */
+  #restartAtOnce = false;
   #needsTranscode = false;
   #retryTimer?: NodeJS.Timeout;
   #graceTimer?: NodeJS.Timeout;
@@ -357,7 +364,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     }
     this.#log.info({ codec: input.codec }, 'camera is not H.264: switching to low-latency transcoding');
     this.#needsTranscode = true;
-    this.#attempt = -1; // the switch is not a failure: restart at once
+    this.#restartAtOnce = true;
     void ingest.stop();
   }
 
@@ -476,8 +483,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#log.info({ reason, code: e.code, signal: e.signal }, 'ingest ended');
     // The ingest's own last words (credentials already removed), for whoever debugs a camera.
     this.#log.debug({ ingest: ingest.kind, log: ingest.recentLog.slice(-8) }, 'ingest log tail');
-    if (this.#attempt < 0 || !this.#transport) {
+    if (this.#restartAtOnce || !this.#transport) {
       // Not a camera failure (a switch to transcoding, a dead worker): start again at once.
+      this.#restartAtOnce = false;
       this.#attempt = 0;
       this.#respawn(reason);
       return;
@@ -520,6 +528,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#transport = undefined;
     this.#stopping = false;
     this.#attempt = 0;
+    this.#restartAtOnce = false;
     if (!this.#closed) this.#update({ phase: 'idle', reason, fps: 0, bitrateKbps: 0 });
     this.#log.info({ reason }, 'ingest stopped');
     // A viewer may have arrived while ffmpeg was shutting down: it is waiting for a producer.
