@@ -53,6 +53,11 @@ export class ViewerSession {
   readonly #deps: SessionDeps;
   readonly #transports = new Map<string, WebRtcTransport>();
   readonly #consumers = new Map<string, ConsumerEntry>();
+  /**
+   * Transports and consumers being made (between the limit check and the map): counted
+   * against the limits, so parallel requests cannot all pass the check before any lands.
+   */
+  readonly #pending = { transports: 0, consumers: 0 };
   /** Fast-start companions of open views (docs/media.md), by consumer id. */
   readonly #fastStarts = new Map<string, { consumer: Consumer; start(): void }>();
   #closed = false;
@@ -72,10 +77,16 @@ export class ViewerSession {
   }
 
   async createTransport(): Promise<TransportInfo> {
-    if (this.#transports.size >= SESSION_LIMITS.transports) {
+    if (this.#transports.size + this.#pending.transports >= SESSION_LIMITS.transports) {
       throw new AppError(ErrorCode.BadRequest, `at most ${SESSION_LIMITS.transports} transports per session`);
     }
-    const transport = await this.#deps.media.createViewerTransport();
+    this.#pending.transports++;
+    let transport: WebRtcTransport;
+    try {
+      transport = await this.#deps.media.createViewerTransport();
+    } finally {
+      this.#pending.transports--;
+    }
     if (this.#closed) {
       transport.close();
       throw new AppError(ErrorCode.InvalidState, 'session closed');
@@ -107,11 +118,27 @@ export class ViewerSession {
     return {};
   }
 
-  async consume({ transportId, cameraId, stream: kind, rtpCapabilities }: ParsedRequest<'consume'>): Promise<ConsumeResult> {
-    const transport = this.#transport(transportId);
-    if (this.#consumers.size >= SESSION_LIMITS.consumers) {
+  async consume(request: ParsedRequest<'consume'>): Promise<ConsumeResult> {
+    const transport = this.#transport(request.transportId);
+    if (this.#consumers.size + this.#pending.consumers >= SESSION_LIMITS.consumers) {
       throw new AppError(ErrorCode.BadRequest, `at most ${SESSION_LIMITS.consumers} consumers per session`);
     }
+    // The reservation turns into the map entry in the same step (`land`), so no parallel
+    // request ever sees one consumer counted twice.
+    this.#pending.consumers++;
+    let reserved = true;
+    const land = () => {
+      if (reserved) this.#pending.consumers--;
+      reserved = false;
+    };
+    try {
+      return await this.#consume(transport, request, land);
+    } finally {
+      land();
+    }
+  }
+
+  async #consume(transport: WebRtcTransport, { cameraId, stream: kind, rtpCapabilities }: ParsedRequest<'consume'>, land: () => void): Promise<ConsumeResult> {
     // Authorization happens here, at the moment media would flow, before any demand or consumer.
     await this.#deps.access.authorizeView(this.viewer, cameraId, kind);
     const camera = this.#deps.cameras.stream(cameraId, kind);
@@ -145,6 +172,7 @@ export class ViewerSession {
       if (tellClient) this.#deps.notify.consumerClosed(consumer.id, cameraId, reason);
       this.#deps.onView({ type: 'end', viewer: this.viewer, cameraId, stream: served, consumerId: consumer.id, reason });
     };
+    land();
     this.#consumers.set(consumer.id, { consumer, cameraId, stream: served, end });
     consumer.on('producerclose', () => end('camera stream restarted', true));
     consumer.on('transportclose', () => end('transport closed', true));

@@ -66,6 +66,24 @@ describe('bad input', { timeout: 180_000 }, () => {
     assert.equal(list.ok, true, 'the connection still works');
   });
 
+  test('per-session limits on transports and consumers hold under parallel requests', async () => {
+    const { accessToken } = await login(server, 'quocgia');
+    const other = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
+    await new Promise<void>((resolve, reject) => other.once('connect', () => resolve()).once('connect_error', reject));
+    try {
+      const send = (event: string, body: unknown): Promise<AckBody> => other.timeout(30_000).emitWithAck(event, body);
+      const transports = await Promise.all(Array.from({ length: 12 }, () => send('createTransport', {})));
+      assert.equal(transports.filter((r) => r.ok).length, 4, 'four transports, however the requests interleave');
+      for (const r of transports.filter((x) => !x.ok)) assert.match(r.error!.message, /at most 4 transports per session/);
+      const transportId = transports.find((r) => r.ok)!.data.id;
+      const consumes = await Promise.all(Array.from({ length: 80 }, () => send('consume', { transportId, cameraId: goodId, rtpCapabilities: server.media.rtpCapabilities })));
+      assert.equal(consumes.filter((r) => r.ok).length, 64, `64 consumers at most (${JSON.stringify(consumes.find((r) => !r.ok && !/at most 64/.test(r.error?.message ?? '')))})`);
+      for (const r of consumes.filter((x) => !x.ok)) assert.match(r.error!.message, /at most 64 consumers per session/);
+    } finally {
+      other.close();
+    }
+  });
+
   test('an unknown camera id is a NOT_FOUND and starts nothing', async () => {
     const t = await ask('createTransport', {});
     assert.equal(t.ok, true);
