@@ -132,7 +132,8 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
   async #run(): Promise<void> {
     const timeout = this.#o.ioTimeoutMs ?? 5000;
     const { url: bare, username, password } = splitCredentials(this.#o.url);
-    const credentials = { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+    const cameraCredentials = { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+    let credentials = cameraCredentials;
     let target = bare;
     let describe: RtspResponse;
     for (let hop = 0; ; hop++) {
@@ -150,8 +151,11 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
       if (!location || hop >= MAX_REDIRECTS) throw new RtspError(`camera redirected ${location ? 'too often' : 'without a Location'} (${describe.status})`);
       conn.removeAllListeners('close');
       conn.close();
-      target = new URL(location, target).toString();
-      this.#note(`redirected (${describe.status})`);
+      const next = redirectTarget(bare, location, target);
+      target = next.url;
+      // The camera's credentials go to its own host and port only, never where it points us.
+      credentials = next.samePort ? cameraCredentials : {};
+      this.#note(`redirected (${describe.status})${next.samePort ? '' : ' to another port, without the credentials'}`);
     }
     const conn = this.#conn!;
     const sdp = describe.body.toString('utf8');
@@ -462,4 +466,24 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     }
     await this.#exited;
   }
+}
+
+/**
+ * Where a camera's redirect leads, if the relay may follow it: RTSP on the camera's own host
+ * (a camera pointing elsewhere could hand its viewers, and its credentials, to anyone).
+ * `samePort`: the camera's own address, where its credentials may go.
+ */
+export function redirectTarget(cameraUrl: string, location: string, current: string): { url: string; samePort: boolean } {
+  let next: URL;
+  try {
+    next = new URL(location, current);
+  } catch {
+    throw new RtspError(`camera redirected to an invalid address (${location.slice(0, 100)})`);
+  }
+  const camera = new URL(cameraUrl);
+  if (next.protocol !== 'rtsp:') throw new RtspError(`camera redirected to a ${next.protocol.replace(':', '')} address; not followed`);
+  if (next.hostname !== camera.hostname) throw new RtspError(`camera redirected to another host (${next.hostname}); not followed`);
+  next.username = '';
+  next.password = '';
+  return { url: next.toString(), samePort: (next.port || '554') === (camera.port || '554') };
 }

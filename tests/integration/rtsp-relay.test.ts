@@ -305,6 +305,39 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
     });
   }
 
+  test('a redirect is followed only on the camera\'s host, and its credentials never leave the camera\'s own port', async () => {
+    // Elsewhere on the same host: followed, but the credentials stay behind (the 401 there is final).
+    const heard: string[] = [];
+    const elsewhere = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.on('data', (d) => {
+        const text = d.toString('latin1');
+        heard.push(text);
+        const cseq = /CSeq: (\d+)/i.exec(text)?.[1] ?? '1';
+        s.write(`RTSP/1.0 401 Unauthorized\r\nCSeq: ${cseq}\r\nWWW-Authenticate: Basic realm="elsewhere"\r\n\r\n`);
+      });
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => elsewhere.once('listening', r));
+    const port = (elsewhere.address() as net.AddressInfo).port;
+    const to = (location: string) => hostileServer((r, s) => s.write(`RTSP/1.0 302 Moved\r\nCSeq: ${r.cseq}\r\nLocation: ${location}\r\n\r\n`));
+    const samePortElsewhere = await to(`rtsp://127.0.0.1:${port}/cam`);
+    const otherHost = await to(`rtsp://localhost:${port}/cam`);
+    const notRtsp = await to('http://127.0.0.1/cam');
+    const withCredentials = (url: string) => url.replace('rtsp://', 'rtsp://ky-thuat:mat-khau-camera@');
+    try {
+      let e = await runRelay(withCredentials(samePortElsewhere.url), sink);
+      assert.match(e.reason, /asks for credentials/);
+      assert.ok(heard.length > 0, 'the other port was asked');
+      assert.ok(heard.every((h) => !/authorization/i.test(h) && !h.includes('mat-khau')), 'without the camera\'s credentials');
+      e = await runRelay(withCredentials(otherHost.url), sink);
+      assert.match(e.reason, /redirected to another host \(localhost\); not followed/);
+      e = await runRelay(withCredentials(notRtsp.url), sink);
+      assert.match(e.reason, /redirected to a http address; not followed/);
+    } finally {
+      await Promise.all([samePortElsewhere.close(), otherHost.close(), notRtsp.close(), new Promise((r) => elsewhere.close(r))]);
+    }
+  });
+
   test('sender reports without a wall clock (NTP 0, as RFC 3550 allows, or a time before 2000) are no clock: video goes on, nothing throws', async () => {
     const sr = (ntp: bigint, rtpTs: number) => {
       const b = Buffer.alloc(28);
