@@ -11,12 +11,18 @@ import { moduleLogger } from '../logger.js';
 import type { MediaService } from '../media/MediaService.js';
 import type { ViewAccess, Viewer } from './access-port.js';
 import { requestSchemas, type Ack, type ParsedRequest, type RequestName, type ResponseMap, type ServerEvents } from './protocol.js';
+import { TokenBucket } from '../util/TokenBucket.js';
 import { ViewerSession, type ViewEvent } from './ViewerSession.js';
 
 const log = moduleLogger('signaling');
 
 /** Largest accepted message; socket.io drops the connection of a client that sends more. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Signaling requests one socket may make: bursts of 100 (a 16-tile wall opening, switching
+ * streams and reading stats needs well under that), then 30 per second.
+ */
+export const SOCKET_REQUEST_RATE = { burst: 100, perSecond: 30 } as const;
 
 type ViewerSocket = Socket<Record<string, never>, ServerEvents, Record<string, never>, SocketData>;
 
@@ -183,8 +189,17 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     this.#sessions.set(socket.id, session);
     slog.debug('connected');
 
+    const bucket = new TokenBucket(SOCKET_REQUEST_RATE.burst, SOCKET_REQUEST_RATE.perSecond);
+    let refusedSince = 0;
     socket.onAny((event: unknown, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (res: Ack<unknown>) => void) : undefined;
+      if (!bucket.take()) {
+        // Refused before any work (parsing included); logged once per burst of refusals.
+        if (refusedSince++ === 0) slog.warn('too many signaling requests; refusing until the rate falls');
+        ack?.({ ok: false, error: { code: ErrorCode.TooManyRequests, message: `at most ${SOCKET_REQUEST_RATE.perSecond} requests per second (bursts of ${SOCKET_REQUEST_RATE.burst})` } });
+        return;
+      }
+      refusedSince = 0;
       void this.#dispatch({ session, socket }, event, args, slog).then((res) => {
         if (ack) ack(res);
         else if (!res.ok) slog.debug({ event: String(event).slice(0, 64), error: res.error.code }, 'request without acknowledgement refused');

@@ -84,6 +84,32 @@ describe('bad input', { timeout: 180_000 }, () => {
     }
   });
 
+  test('signaling requests are rate-limited per socket: a flood is refused before any work, the socket recovers, others are untouched', async () => {
+    const { accessToken } = await login(server, 'quocgia');
+    const flooder = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
+    await new Promise<void>((resolve, reject) => flooder.once('connect', () => resolve()).once('connect_error', reject));
+    try {
+      const send = (event: string, body: unknown): Promise<AckBody> => flooder.timeout(30_000).emitWithAck(event, body);
+      const answers = await Promise.all(Array.from({ length: 300 }, () => send('createTransport', { extra: true })));
+      const codes = answers.map((a) => a.error?.code);
+      const limited = codes.filter((c) => c === 'TOO_MANY_REQUESTS').length;
+      assert.ok(codes.filter((c) => c === 'BAD_REQUEST').length >= 100, 'a burst of 100 is served');
+      assert.ok(limited >= 150, `the rest is refused (${limited} of 300)`);
+      assert.match(answers.find((a) => a.error?.code === 'TOO_MANY_REQUESTS')!.error!.message, /at most 30 requests per second/);
+      // Another socket is not slowed by it.
+      assert.equal((await ask('noSuchEvent', {})).error?.code, 'UNKNOWN_EVENT');
+      // The flooder is served again once the rate allows (a token every 33 ms).
+      const t0 = Date.now();
+      const deadline = Date.now() + 3000;
+      let again: AckBody;
+      do again = await send('noSuchEvent', {}); while (again.error?.code === 'TOO_MANY_REQUESTS' && Date.now() < deadline);
+      console.log(`# served again after ${Date.now() - t0} ms`);
+      assert.equal(again.error?.code, 'UNKNOWN_EVENT');
+    } finally {
+      flooder.close();
+    }
+  });
+
   test('an unknown camera id is a NOT_FOUND and starts nothing', async () => {
     const t = await ask('createTransport', {});
     assert.equal(t.ok, true);
