@@ -218,6 +218,12 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     return cameras.filter((_, i) => allowed[i]);
   }
 
+  /** The wall is theirs: a live viewing role, or the inspector's (who watch through spot checks). */
+  async mayWatchAnything(viewer: Viewer): Promise<boolean> {
+    const subject = await this.subject(viewer.id);
+    return subject !== undefined && pagesFor(subject, new Date()).pages.includes('wall');
+  }
+
   /** Records view starts and ends (ViewSession rows and audit entries). */
   recordView(e: ViewEvent): void {
     if (e.type === 'start') {

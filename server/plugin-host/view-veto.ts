@@ -12,6 +12,7 @@ export function withPluginVeto(access: ViewAccess, plugins: PluginHost, audit: A
     mayStillView: (viewer, cameraId) => access.mayStillView(viewer, cameraId),
     isActive: (viewer) => access.isActive(viewer),
     visibleCameras: (viewer, cameras) => access.visibleCameras(viewer, cameras),
+    mayWatchAnything: (viewer) => access.mayWatchAnything(viewer),
     async authorizeView(viewer, cameraId, stream = 'main') {
       await access.authorizeView(viewer, cameraId, stream);
       const plugin = await plugins.vetoView({ cameraId, stream, userId: viewer.id, address: viewer.address });

@@ -83,6 +83,10 @@ export class ViewerSession {
     this.#pending.transports++;
     let transport: WebRtcTransport;
     try {
+      // Media ports and a DTLS handshake only for someone who can watch something.
+      if (!(await this.#deps.access.mayWatchAnything(this.viewer))) {
+        throw new AppError(ErrorCode.Forbidden, 'this account watches no camera, so it gets no media transport');
+      }
       transport = await this.#deps.media.createViewerTransport();
     } finally {
       this.#pending.transports--;

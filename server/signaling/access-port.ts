@@ -29,4 +29,6 @@ export interface ViewAccess {
   isActive(viewer: Viewer): Promise<boolean>;
   /** The subset of cameras the viewer may see. */
   visibleCameras(viewer: Viewer, cameras: CameraSummary[]): Promise<CameraSummary[]>;
+  /** Does the viewer hold anything that lets them watch video now (a media transport is for that only)? */
+  mayWatchAnything(viewer: Viewer): Promise<boolean>;
 }

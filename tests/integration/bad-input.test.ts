@@ -84,6 +84,20 @@ describe('bad input', { timeout: 180_000 }, () => {
     }
   });
 
+  test('an account that watches no camera (an installer) gets no media transport', async () => {
+    const { accessToken } = await login(server, 'kythuat');
+    const installer = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
+    await new Promise<void>((resolve, reject) => installer.once('connect', () => resolve()).once('connect_error', reject));
+    try {
+      const r: AckBody = await installer.timeout(15_000).emitWithAck('createTransport', {});
+      assert.equal(r.error?.code, 'FORBIDDEN');
+      assert.match(r.error!.message, /watches no camera/);
+      assert.equal((await ask('createTransport', {})).ok, true, 'a monitor still gets one');
+    } finally {
+      installer.close();
+    }
+  });
+
   test('signaling requests are rate-limited per socket: a flood is refused before any work, the socket recovers, others are untouched', async () => {
     const { accessToken } = await login(server, 'quocgia');
     const flooder = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
