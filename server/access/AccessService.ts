@@ -16,6 +16,7 @@ import { checkPassword, hashPassword } from './passwords.js';
 import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, type Place, type Subject } from './policy.js';
 import type { Duty } from './roles.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
+import { RepeatThrottle } from '../util/RepeatThrottle.js';
 import type { SecretBox } from '../util/SecretBox.js';
 import { hashRefresh, type TokenService } from './tokens.js';
 
@@ -66,6 +67,8 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   readonly #audit: AuditLog;
   readonly #subjects = new Map<string, { value: Promise<Subject | undefined>; at: number }>();
   readonly #places = new Map<string, { value: Promise<Place | undefined>; at: number }>();
+  /** Refused views are audited once per person and camera a minute, with the repeats counted. */
+  readonly #denials = new RepeatThrottle();
   /** consumerId -> ViewSession id, for closing the right row. */
   readonly #views = new Map<string, Promise<string | undefined>>();
 
@@ -195,7 +198,11 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   async authorizeView(viewer: Viewer, cameraId: string, _stream?: 'main' | 'sub', purpose?: string): Promise<void> {
     const d = await this.#mayView(viewer.id, cameraId);
     if (d.allow) return;
-    this.#audit.record({ actorId: viewer.id, action: 'access.denied', target: `camera:${cameraId}`, address: viewer.address, details: purpose ? { reason: d.reason, purpose } : { reason: d.reason } });
+    const repeated = this.#denials.note(`${viewer.id}:${cameraId}`);
+    if (repeated !== undefined) {
+      const details = { reason: d.reason, ...(purpose ? { purpose } : {}), ...(repeated > 0 ? { repeatedUnrecorded: repeated } : {}) };
+      this.#audit.record({ actorId: viewer.id, action: 'access.denied', target: `camera:${cameraId}`, address: viewer.address, details });
+    }
     // "Not allowed" looks exactly like "not found".
     throw new AppError(ErrorCode.NotFound, 'no such camera');
   }

@@ -75,6 +75,13 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
       const listed: Ack = await socket.timeout(10_000).emitWithAck('listCameras', {});
       const listedIds = new Set((listed.data as Array<{ id: string }>).map((c) => c.id));
       const transport: Ack = await socket.timeout(10_000).emitWithAck('createTransport', {});
+      if (!transport.ok) {
+        // Someone who can watch nothing gets no media transport at all.
+        assert.equal(transport.error?.code, 'FORBIDDEN', `${username}: ${JSON.stringify(transport.error)}`);
+        for (const col of COLUMNS) if (allowed[col] || listedIds.has(cameraIds[col]!)) mismatches.push(`${username} watches nothing, yet ${col} is allowed or listed`);
+        socket.close();
+        continue;
+      }
       for (const col of COLUMNS) {
         const expected = allowed[col];
         if (listedIds.has(cameraIds[col]!) !== expected) mismatches.push(`${username} lists ${col}: expected ${expected}`);
@@ -94,6 +101,24 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     // Each refusal was recorded.
     await server.audit.drain(); // denials are recorded off the consume's path
     assert.equal(await server.db.prisma.auditEntry.count({ where: { action: 'access.denied' } }), refusals);
+  });
+
+  test('refusals of one camera to one person are audited once a minute, the repeats counted in the next record', async () => {
+    const session = await login(server, 'soyte');
+    const socket = await connectSocket(server, session.accessToken);
+    sockets.push(socket);
+    const transport: Ack = await socket.timeout(10_000).emitWithAck('createTransport', {});
+    await server.audit.drain();
+    const where = { action: 'access.denied', target: `camera:${cameraIds.konTum}`, actorId: session.userId };
+    const before = await server.db.prisma.auditEntry.count({ where });
+    const answers: Ack[] = await Promise.all(Array.from({ length: 40 }, () => socket.timeout(15_000).emitWithAck('consume', {
+      transportId: transport.data.id, cameraId: cameraIds.konTum, rtpCapabilities: server.media.rtpCapabilities,
+    })));
+    assert.ok(answers.every((a) => a.error?.code === 'NOT_FOUND'), 'every one refused');
+    await server.audit.drain();
+    const after = await server.db.prisma.auditEntry.count({ where });
+    assert.ok(after - before <= 1, `at most one record for 40 refusals inside a minute (${after - before})`);
+    socket.close();
   });
 
   test('missing, forged, expired, alg:none and wrong-audience tokens are refused at the handshake and by the API', async () => {

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { publicUrl, redactCredentials, redactUrl } from '../../server/util/redact.js';
 import { SecretBox } from '../../server/util/SecretBox.js';
+import { RepeatThrottle } from '../../server/util/RepeatThrottle.js';
+import { TokenBucket } from '../../server/util/TokenBucket.js';
 
 test('credentials are removed from URLs in any text', () => {
   assert.equal(redactCredentials('open rtsp://admin:s3cret@10.0.0.5:554/ch1 failed'), 'open rtsp://***@10.0.0.5:554/ch1 failed');
@@ -42,4 +44,26 @@ test('SecretBox.load creates a private key file once and reuses it', () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('RepeatThrottle: the first of a key in a window is recorded, repeats are counted into the next record, and keys are bounded', () => {
+  const t = new RepeatThrottle(60_000, 3);
+  assert.equal(t.note('a', 0), 0, 'first: record');
+  assert.equal(t.note('a', 1000), undefined, 'a repeat inside the minute');
+  assert.equal(t.note('a', 59_999), undefined);
+  assert.equal(t.note('a', 60_000), 2, 'the next record carries the two unrecorded repeats');
+  assert.equal(t.note('a', 60_001), undefined);
+  // At most three keys: the oldest is forgotten, so it records again at once.
+  for (const k of ['b', 'c', 'd']) assert.equal(t.note(k, 61_000), 0);
+  assert.equal(t.note('a', 61_001), 0, 'a was forgotten (with its repeat)');
+  assert.equal(t.note('d', 61_002), undefined, 'd is still tracked');
+});
+
+test('TokenBucket: a burst, then the refill rate', () => {
+  const b = new TokenBucket(3, 10, 0);
+  assert.deepEqual([b.take(0), b.take(0), b.take(0), b.take(0)], [true, true, true, false]);
+  assert.equal(b.take(50), false, 'half a token after 50 ms');
+  assert.equal(b.take(100), true, 'one token after 100 ms');
+  assert.equal(b.take(100), false);
+  assert.deepEqual([b.take(10_000), b.take(10_000), b.take(10_000), b.take(10_000)], [true, true, true, false], 'never more than the burst');
 });
