@@ -62,6 +62,20 @@ describe('ONVIF keyframe requests', { timeout: 120_000 }, () => {
     await assert.rejects(wrong.profiles(media), /refused the credentials \(Sender not authorized: wrong password digest\)/);
     await assert.rejects(onvifClient(`http://127.0.0.1:${await freePort()}/onvif/device_service`, CREDS).clockOffsetMs(), /cannot reach the device \(ECONNREFUSED\)/);
 
+    // A device that reports its media service on another host (its LAN address behind NAT,
+    // or anyone's): the service is asked at the device's own address, never there.
+    const reportsElsewhere = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/soap+xml' }).end('<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body><tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>http://10.9.9.9:8080/onvif/Media?x=1</tt:XAddr></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse></s:Body></s:Envelope>');
+    });
+    await new Promise<void>((r) => reportsElsewhere.listen(0, '127.0.0.1', r));
+    try {
+      const port = (reportsElsewhere.address() as { port: number }).port;
+      assert.equal(await onvifClient(`http://127.0.0.1:${port}/onvif/device_service`, CREDS).mediaServiceUrl(), `http://127.0.0.1:${port}/onvif/Media?x=1`);
+    } finally {
+      reportsElsewhere.closeAllConnections();
+      reportsElsewhere.close();
+    }
+
     // Not an ONVIF device: an HTML page, then an answer that never ends.
     const garbage = http.createServer((req, res) => {
       if (req.url === '/slow') return; // never answers

@@ -139,7 +139,7 @@ export function onvifClient(deviceUrl: string, credentials: OnvifCredentials | u
       const body = await call(deviceUrl, DEVICE_NS, '<m:GetCapabilities><m:Category>Media</m:Category></m:GetCapabilities>');
       const xaddr = text(path(body, 'GetCapabilitiesResponse', 'Capabilities', 'Media', 'XAddr'));
       if (!xaddr) throw new OnvifError('ONVIF GetCapabilities: the device has no media service');
-      return xaddr;
+      return onDeviceHost(deviceUrl, xaddr);
     },
     async profiles(mediaUrl) {
       const body = await call(mediaUrl, MEDIA_NS, '<m:GetProfiles/>');
@@ -186,4 +186,20 @@ function faultSubcode(fault: unknown): string | undefined {
     code = child(code, 'Subcode');
   }
   return found ?? text(child(fault, 'faultcode'));
+}
+
+/**
+ * The media service at the device's own address: the path the device reports, on the host
+ * and port we reach the device at. A device may report another address (its own LAN address
+ * behind NAT, or any host at all); the credentials' digest must not go there.
+ */
+export function onDeviceHost(deviceUrl: string, reported: string): string {
+  let path: string;
+  try {
+    const u = new URL(reported, deviceUrl);
+    path = `${u.pathname}${u.search}`;
+  } catch {
+    throw new OnvifError(`ONVIF GetCapabilities: the device reported an invalid media service address (${reported.slice(0, 100)})`);
+  }
+  return new URL(path, new URL(deviceUrl).origin).toString();
 }
