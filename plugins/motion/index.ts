@@ -28,6 +28,8 @@ type Config = z.infer<typeof configSchema>;
 const WIDTH = 64;
 const HEIGHT = 36;
 const FRAME = WIDTH * HEIGHT;
+/** Frames an event waits for its first JPEG before it goes out without a picture. */
+const SNAPSHOT_WAIT_FRAMES = 10;
 
 /** One camera's analysis: a tap, an ffmpeg decoding to gray frames, the latest JPEG. */
 class Watcher {
@@ -99,23 +101,43 @@ export default definePlugin<Config>({
     worker.unref();
     worker.on('error', (err) => ctx.log.error({ err: err.message }, 'motion worker failed'));
 
+    // ffmpeg writes the gray frames and the JPEG from separate outputs, so the first motion
+    // can be seen before the first JPEG is on disk. Such an event waits for the camera's next
+    // frames (at most SNAPSHOT_WAIT_FRAMES) for its picture rather than going out without one.
+    const awaitingSnapshot = new Map<string, { at: number; share: number; framesLeft: number }>();
+    const record = (cameraId: string, at: number, share: number, snapshotRequired: boolean): boolean => {
+      const w = watchers.get(cameraId);
+      let snapshot: string | null = null;
+      if (w && fs.existsSync(w.latestJpeg)) {
+        const name = `${new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.jpg`;
+        fs.mkdirSync(path.join(root, cameraId, 'events'), { recursive: true });
+        fs.copyFileSync(w.latestJpeg, path.join(root, cameraId, 'events', name));
+        snapshot = `cameras/${cameraId}/events/${name}`;
+        prune(path.join(root, cameraId, 'events'));
+      } else if (snapshotRequired) {
+        return false;
+      }
+      void ctx.emit('motion', { score: Math.round(share * 1000) / 1000, threshold, snapshot }, cameraId)
+        .catch((err: Error) => ctx.log.error({ err: err.message }, 'cannot record motion'));
+      return true;
+    };
+    const onFrame = (cameraId: string, frame: Uint8Array) => {
+      const waiting = awaitingSnapshot.get(cameraId);
+      if (waiting) {
+        waiting.framesLeft--;
+        if (record(cameraId, waiting.at, waiting.share, waiting.framesLeft > 0)) awaitingSnapshot.delete(cameraId);
+      }
+      worker.postMessage({ cameraId, frame }, [frame.buffer as ArrayBuffer]);
+    };
+
     worker.on('message', (m: { cameraId: string; share: number }) => {
       ctx.log.debug({ camera: m.cameraId, share: m.share }, 'frame compared');
       if (m.share < threshold) return;
       const now = Date.now();
       if (now - (lastEvent.get(m.cameraId) ?? 0) < ctx.config.cooldownSeconds * 1000) return;
+      if (awaitingSnapshot.has(m.cameraId)) return;
       lastEvent.set(m.cameraId, now);
-      const w = watchers.get(m.cameraId);
-      const name = `${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.jpg`;
-      let snapshot: string | null = null;
-      if (w && fs.existsSync(w.latestJpeg)) {
-        fs.mkdirSync(path.join(root, m.cameraId, 'events'), { recursive: true });
-        fs.copyFileSync(w.latestJpeg, path.join(root, m.cameraId, 'events', name));
-        snapshot = `cameras/${m.cameraId}/events/${name}`;
-        prune(path.join(root, m.cameraId, 'events'));
-      }
-      void ctx.emit('motion', { score: Math.round(m.share * 1000) / 1000, threshold, snapshot }, m.cameraId)
-        .catch((err: Error) => ctx.log.error({ err: err.message }, 'cannot record motion'));
+      if (!record(m.cameraId, now, m.share, true)) awaitingSnapshot.set(m.cameraId, { at: now, share: m.share, framesLeft: SNAPSHOT_WAIT_FRAMES });
     });
 
     const prune = (dir: string) => {
@@ -133,6 +155,7 @@ export default definePlugin<Config>({
       for (const [id, w] of watchers) {
         if (!ids.has(id)) {
           watchers.delete(id);
+          awaitingSnapshot.delete(id);
           worker.postMessage({ forget: id });
           await w.stop();
         }
@@ -140,7 +163,7 @@ export default definePlugin<Config>({
       for (const id of ids) {
         let w = watchers.get(id);
         if (!w) {
-          w = new Watcher(ctx, id, path.join(root, id), (cameraId, frame) => worker.postMessage({ cameraId, frame }, [frame.buffer as ArrayBuffer]));
+          w = new Watcher(ctx, id, path.join(root, id), onFrame);
           watchers.set(id, w);
         }
         await w.ensure();
