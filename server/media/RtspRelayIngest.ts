@@ -58,6 +58,16 @@ const FIRST_PACKET_TIMEOUT_MS = 3000;
 const MAX_BAD_PACKETS = 100;
 /** A sequence jump larger than this is a renumbering (camera restart), not loss. */
 const MAX_SEQ_JUMP = 3000;
+/** Frames on interleaved channels the session did not set up, before the camera counts as broken. */
+const MAX_STRAY_FRAMES = 100;
+/** A frame-to-frame RTP timestamp step beyond this, either way, is a jump. */
+const TIMESTAMP_JUMP_MS = 5000;
+/**
+ * Jumps tolerated within TIMESTAMP_JUMP_WINDOW_MS: an encoder restart makes one, a camera
+ * whose clock jumps again and again gives viewers nothing they can play in time.
+ */
+const MAX_TIMESTAMP_JUMPS = 5;
+const TIMESTAMP_JUMP_WINDOW_MS = 60_000;
 const CODEC_NAMES: Record<string, string> = { H264: 'h264', H265: 'hevc', JPEG: 'mjpeg', MP4V_ES: 'mpeg4' };
 
 export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Ingest {
@@ -107,6 +117,13 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
   /** The camera's last sequence number (before our rewrite), for loss counting. */
   #lastSeqIn?: number;
   #bad = 0;
+  #strayFrames = 0;
+  /** When the recent timestamp jumps happened (at most MAX_TIMESTAMP_JUMPS + 1 kept). */
+  #jumps: number[] = [];
+  /** UDP datagrams dropped because they did not come from the camera's media ports. */
+  #foreign = 0;
+  /** The camera's RTP and RTCP source ports, once its SETUP answer named them (UDP). */
+  #cameraPorts?: { rtp: number; rtcp: number };
 
   private constructor(o: RtspRelayOptions) {
     super();
@@ -144,6 +161,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
       conn.on('interleaved', (channel, data) => {
         if (channel === this.#channels.rtp) this.#onCameraRtp(data);
         else if (channel === this.#channels.rtcp) this.#onCameraRtcp(data);
+        else if (++this.#strayFrames > MAX_STRAY_FRAMES) this.#finish(`camera sent data on interleaved channel ${channel}, which the session did not set up`);
       });
       describe = await conn.request('DESCRIBE', target, { Accept: 'application/sdp' });
       if (describe.status < 300) break;
@@ -198,7 +216,10 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     if (udp) {
       const ports = /server_port=(\d+)-(\d+)/.exec(answered);
       const source = /source=([^;]+)/.exec(answered)?.[1] ?? new URL(target).hostname;
-      if (ports) this.#camRtcpAddress = { host: source, port: Number(ports[2]) };
+      if (ports) {
+        this.#camRtcpAddress = { host: source, port: Number(ports[2]) };
+        this.#cameraPorts = { rtp: Number(ports[1]), rtcp: Number(ports[2]) };
+      }
     } else if (!interleaved && !/TCP/i.test(answered)) {
       throw new RtspError('camera refused RTP over TCP');
     }
@@ -267,9 +288,16 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
         continue;
       }
       if (this.#finished) { rtp.close(); rtcp.close(); throw new RtspError('stopped'); }
-      // Only the camera's host may feed the stream.
-      rtp.on('message', (msg, from) => { if (from.address === cameraHost) this.#onCameraRtp(msg); });
-      rtcp.on('message', (msg, from) => { if (from.address === cameraHost) this.#onCameraRtcp(msg); });
+      // Only the camera's host, and its media ports once SETUP named them, may feed the stream.
+      // Anything else is dropped, not held against the camera: a stranger who could make the
+      // relay give up on a camera could blind its supervisors at will.
+      const fromCamera = (from: dgram.RemoteInfo, port: 'rtp' | 'rtcp') => {
+        if (from.address === cameraHost && (this.#cameraPorts === undefined || from.port === this.#cameraPorts[port])) return true;
+        if (this.#foreign++ === 0) this.#note(`dropped UDP data from ${from.address}:${from.port}, not the camera's media ports`);
+        return false;
+      };
+      rtp.on('message', (msg, from) => { if (fromCamera(from, 'rtp')) this.#onCameraRtp(msg); });
+      rtcp.on('message', (msg, from) => { if (fromCamera(from, 'rtcp')) this.#onCameraRtcp(msg); });
       rtp.on('error', () => undefined);
       rtcp.on('error', () => undefined);
       this.#camRtp = rtp;
@@ -291,6 +319,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     this.#cameraSsrc = ssrc(p);
     const ts = timestamp(p);
     const frameStart = ts !== this.#lastTs;
+    if (frameStart && this.#lastTs !== undefined && this.#timestampJumped(ts, this.#lastTs)) return;
     this.#lastTs = ts;
     const codec = this.#codec;
     const units = codec.units(p.subarray(headerLen));
@@ -329,6 +358,22 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
       // The first whole frame: the stream is live now, not at the next progress tick.
       this.emit('progress', { frames: this.#frames, bytes: this.#bytes, packetsLost: this.#lost });
     }
+  }
+
+  /**
+   * Whether the step from `last` to `ts` is a jump that ends the run. A jump drops the sender
+   * report it followed (capture times computed across it would be hours off) until the next.
+   */
+  #timestampJumped(ts: number, last: number): boolean {
+    const stepMs = (((ts - last) | 0) * 1000) / this.#clockRate;
+    if (Math.abs(stepMs) <= TIMESTAMP_JUMP_MS) return false;
+    this.#sr = undefined;
+    const now = Date.now();
+    this.#jumps = this.#jumps.filter((at) => now - at < TIMESTAMP_JUMP_WINDOW_MS);
+    this.#jumps.push(now);
+    if (this.#jumps.length <= MAX_TIMESTAMP_JUMPS) return false;
+    this.#finish(`camera's RTP timestamps jumped ${this.#jumps.length} times within ${TIMESTAMP_JUMP_WINDOW_MS / 1000} s`);
+    return true;
   }
 
   /**

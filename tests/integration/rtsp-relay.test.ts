@@ -10,6 +10,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { RtspRelayIngest } from '../../server/media/RtspRelayIngest.js';
 import type { IngestExit, IngestProgress } from '../../server/media/Ingest.js';
+import { rtpHeaderLength } from '../../server/media/rtp/rtp.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
@@ -202,7 +203,7 @@ function validAnswer(method: string, cseq: string): string {
   return `${head}Session: 12345678\r\n\r\n`;
 }
 
-type Script = (req: { method: string; cseq: string }, sock: net.Socket) => void;
+type Script = (req: { method: string; cseq: string; head: string }, sock: net.Socket) => void;
 
 /** A hostile RTSP server: answers each request as `script` says. */
 async function hostileServer(script: Script): Promise<{ url: string; close: () => Promise<void> }> {
@@ -219,7 +220,7 @@ async function hostileServer(script: Script): Promise<{ url: string; close: () =
         buf = buf.slice(end + 4);
         const method = head.split(' ')[0]!;
         const cseq = /CSeq: (\d+)/i.exec(head)?.[1] ?? '0';
-        if (!s.destroyed) script({ method, cseq }, s);
+        if (!s.destroyed) script({ method, cseq, head }, s);
       }
     });
   }).listen(0, '127.0.0.1');
@@ -231,14 +232,66 @@ async function hostileServer(script: Script): Promise<{ url: string; close: () =
 }
 
 /** Runs the relay against `url` until it exits (or `ms` pass, then stops it). */
-async function runRelay(url: string, sink: dgram.Socket, ms = 4500): Promise<IngestExit> {
+async function runRelay(url: string, sink: dgram.Socket, ms = 4500, transport: 'tcp' | 'udp' = 'tcp'): Promise<IngestExit> {
   const port = sink.address().port;
-  const relay = RtspRelayIngest.start({ url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+  const relay = RtspRelayIngest.start({ url, transport, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
   const exit = new Promise<IngestExit>((resolve) => relay.once('exit', resolve));
   const timer = setTimeout(() => void relay.stop(), ms);
   const e = await exit;
   clearTimeout(timer);
   return e;
+}
+
+/** One H.264 packet, a whole frame (marker set): an IDR or a P slice. */
+const h264Packet = (seq: number, ts: number, idr: boolean, fill = 0) => {
+  const p = Buffer.alloc(12 + 20, fill);
+  p[0] = 0x80; p[1] = 0x80 | 96; p.writeUInt16BE(seq & 0xffff, 2); p.writeUInt32BE(ts >>> 0, 4); p.writeUInt32BE(7, 8); p[12] = idr ? 0x65 : 0x41;
+  return p;
+};
+
+/**
+ * A scripted camera whose media goes over UDP from its own server ports: `packet(i)` gives the
+ * i-th RTP packet (and an RTCP one if wanted), sent every 10 ms after PLAY. `playing`: the
+ * relay's client ports, once PLAY was answered.
+ */
+async function udpCamera(packet: (i: number) => { rtp: Buffer; rtcp?: Buffer | undefined } = (i) => ({ rtp: h264Packet(i, i * 3600, i % 25 === 0, 0x11) })) {
+  const rtp = dgram.createSocket('udp4');
+  const rtcp = dgram.createSocket('udp4');
+  await Promise.all([rtp, rtcp].map((u) => new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()))));
+  rtp.on('error', () => undefined);
+  rtcp.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  let clientPorts: { rtp: number; rtcp: number } | undefined;
+  let onPlaying!: (p: { rtp: number; rtcp: number }) => void;
+  const playing = new Promise<{ rtp: number; rtcp: number }>((r) => { onPlaying = r; });
+  const srv = await hostileServer((r, s) => {
+    if (r.method === 'SETUP') {
+      const ports = /client_port=(\d+)-(\d+)/.exec(r.head);
+      clientPorts = { rtp: Number(ports?.[1]), rtcp: Number(ports?.[2]) };
+      s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nSession: 12345678;timeout=60\r\nTransport: RTP/AVP;unicast;client_port=${ports?.[1]}-${ports?.[2]};server_port=${rtp.address().port}-${rtcp.address().port}\r\n\r\n`);
+      return;
+    }
+    s.write(validAnswer(r.method, r.cseq));
+    if (r.method !== 'PLAY' || !clientPorts) return;
+    const to = clientPorts;
+    let i = 0;
+    timer ??= setInterval(() => {
+      const p = packet(i++);
+      rtp.send(p.rtp, to.rtp, '127.0.0.1');
+      if (p.rtcp) rtcp.send(p.rtcp, to.rtcp, '127.0.0.1');
+    }, 10);
+    onPlaying(to);
+  });
+  return {
+    url: srv.url,
+    playing,
+    close: async () => {
+      clearInterval(timer);
+      rtp.close();
+      rtcp.close();
+      await srv.close();
+    },
+  };
 }
 
 const interleaved = (channel: number, data: Buffer) => Buffer.concat([Buffer.from([0x24, channel, data.length >> 8, data.length & 0xff]), data]);
@@ -286,6 +339,17 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
       s.write(validAnswer(r.method, r.cseq));
       if (r.method === 'PLAY') for (let i = 0; i < 150; i++) s.write(interleaved(0, Buffer.from('not rtp at all, just text')));
     }, /not a valid RTSP\/RTP/],
+    ['frames on an interleaved channel the session did not set up', (r, s) => {
+      s.write(validAnswer(r.method, r.cseq));
+      if (r.method !== 'PLAY') return;
+      for (let i = 0; i < 150; i++) s.write(Buffer.concat([interleaved(0, h264Packet(i, i * 3600, i === 0)), interleaved(6, Buffer.from('a channel nobody set up'))]));
+    }, /interleaved channel 6, which the session did not set up/],
+    ['RTP timestamps that jump again and again', (r, s) => {
+      s.write(validAnswer(r.method, r.cseq));
+      if (r.method !== 'PLAY') return;
+      // Each frame 40 s of clock after the last: an encoder restart makes one such jump, not ten.
+      for (let i = 0; i < 10; i++) s.write(interleaved(0, h264Packet(i, i * 3_600_000, i === 0)));
+    }, /timestamps jumped 6 times within 60 s/],
     ['PLAY answered, then no media at all', (r, s) => s.write(validAnswer(r.method, r.cseq)), /no video within 3 s of PLAY/],
     ['an interleaved frame cut short, then hang-up', (r, s) => {
       s.write(validAnswer(r.method, r.cseq));
@@ -384,6 +448,100 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
       for (const t of timers) clearInterval(t);
       await srv.close();
     }
+  });
+
+  test('RTP after TEARDOWN: the relay stops as asked and forwards nothing more', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    let tornDown = false;
+    const srv = await hostileServer((r, s) => {
+      s.write(validAnswer(r.method, r.cseq));
+      if (r.method === 'TEARDOWN') tornDown = true;
+      if (r.method !== 'PLAY') return;
+      // Media goes on regardless of TEARDOWN, and the connection stays open.
+      let i = 0;
+      timers.push(setInterval(() => { if (!s.destroyed) s.write(interleaved(0, h264Packet(i, i * 3600, i % 25 === 0))); i++; }, 10));
+    });
+    const port = sink.address().port;
+    const relay = RtspRelayIngest.start({ url: srv.url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+    let received = 0;
+    const count = () => { received++; };
+    sink.on('message', count);
+    try {
+      await new Promise<void>((resolve) => relay.on('progress', (p) => { if (p.frames > 20) resolve(); }));
+      const exit = new Promise<IngestExit>((resolve) => relay.once('exit', resolve));
+      await relay.stop();
+      const e = await exit;
+      assert.ok(tornDown, 'TEARDOWN was sent');
+      assert.equal(e.requested, true, e.reason);
+      const atExit = received;
+      // The sink is a UDP socket on this host: what was sent before the exit has arrived
+      // once a probe sent after it comes back.
+      await new Promise<void>((resolve) => {
+        const probe = dgram.createSocket('udp4');
+        sink.once('message', () => { probe.close(); resolve(); });
+        probe.send(Buffer.from('probe'), port, '127.0.0.1');
+      });
+      assert.equal(received, atExit + 1, 'nothing forwarded after the exit but the probe');
+    } finally {
+      sink.off('message', count);
+      for (const t of timers) clearInterval(t);
+      await srv.close();
+    }
+  });
+
+  test('over UDP, data from anyone but the camera\'s media ports is dropped, and the camera plays on', async () => {
+    const cam = await udpCamera();
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', () => r()));
+    const payloads: Buffer[] = [];
+    const keep = (m: Buffer) => { payloads.push(m.subarray(rtpHeaderLength(m) ?? 12)); };
+    sink.on('message', keep);
+    const port = sink.address().port;
+    const relay = RtspRelayIngest.start({ url: cam.url, transport: 'udp', rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+    try {
+      const clientPorts = await cam.playing;
+      // The stranger, on the camera's own host, sends RTP that looks like the camera's.
+      for (let i = 0; i < 50; i++) stranger.send(h264Packet(1000 + i, i * 3600, true, 0xee), clientPorts.rtp, '127.0.0.1');
+      await new Promise<void>((resolve) => relay.on('progress', (p) => { if (p.frames >= 60) resolve(); }));
+      assert.ok(payloads.some((b) => b[1] === 0x11), 'the camera\'s video arrives');
+      assert.equal(payloads.filter((b) => b[1] === 0xee).length, 0, 'nothing of the stranger\'s');
+      assert.match(relay.recentLog.join('\n'), /dropped UDP data from 127\.0\.0\.1:\d+, not the camera's media ports/);
+    } finally {
+      sink.off('message', keep);
+      await relay.stop();
+      stranger.close();
+      await cam.close();
+    }
+  });
+
+  test('random mutations of RTP and RTCP over UDP never crash the relay', async () => {
+    let seed = 0xfade;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const mutate = (b: Buffer) => {
+      const out = Buffer.from(b);
+      const kind = rand(3);
+      if (kind === 0) for (let i = 0; i < 1 + rand(8); i++) out[rand(out.length)] = rand(256);
+      if (kind === 1) return out.subarray(0, rand(out.length));
+      if (kind === 2) return Buffer.concat([out, Buffer.from(Array.from({ length: rand(1200) }, () => rand(256)))]);
+      return out;
+    };
+    const reasons = new Map<string, number>();
+    for (let round = 0; round < 12; round++) {
+      const cam = await udpCamera((i) => {
+        const rtp = h264Packet(i, (i * 3600) >>> 0, i % 10 === 0, 0x11);
+        const sr = Buffer.alloc(28);
+        sr[0] = 0x80; sr[1] = 200; sr.writeUInt16BE(6, 2); sr.writeUInt32BE(7, 4); sr.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000) + 2_208_988_800) << 32n, 8); sr.writeUInt32BE(i * 3600, 16);
+        return { rtp: rand(2) ? mutate(rtp) : rtp, rtcp: i % 5 === 0 ? mutate(sr) : undefined };
+      });
+      try {
+        const e = await runRelay(cam.url, sink, 800, 'udp');
+        assert.ok(e.reason.length > 0);
+        reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
+      } finally {
+        await cam.close();
+      }
+    }
+    console.log(`# UDP fuzz outcomes: ${JSON.stringify(Object.fromEntries(reasons))}`);
   });
 
   test('random mutations of a valid session never crash the relay', async () => {
