@@ -292,10 +292,12 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   async #ensureTransport(): Promise<PlainTransport> {
     if (this.#transport && !this.#transport.closed) return this.#transport;
     const slot = this.#pool.leastLoaded();
+    // Connected to the ingest's own source ports rather than comedia: with comedia the first
+    // local process to send would own the stream's tuple, and the ingest's media be ignored.
     const transport = await slot.router.createPlainTransport({
       listenIp: { ip: '127.0.0.1' },
       rtcpMux: false,
-      comedia: true,
+      comedia: false,
     });
     this.#slot = slot;
     this.#transport = transport;
@@ -311,6 +313,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       }
     });
     this.#ports ??= { rtp: await allocateUdpPort(), rtcp: await allocateUdpPort() };
+    await transport.connect({ ip: '127.0.0.1', port: this.#ports.rtp, rtcpPort: this.#ports.rtcp });
     return transport;
   }
 

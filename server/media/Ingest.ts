@@ -12,7 +12,7 @@ export interface IngestTarget {
   /** mediasoup PlainTransport's RTP and RTCP ports on 127.0.0.1. */
   rtpPort: number;
   rtcpPort: number;
-  /** Fixed source ports, so a restarted ingest reaches the same comedia transport tuple. */
+  /** Fixed source ports: the stream's transport is connected to them and takes media from nowhere else. */
   localRtpPort: number;
   localRtcpPort: number;
   ssrc: number;

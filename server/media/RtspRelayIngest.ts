@@ -247,7 +247,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     this.#timers.push(t);
   }
 
-  /** Our side toward mediasoup: fixed local ports (comedia), RTCP from the SFU read back. */
+  /** Our side toward mediasoup: the fixed local ports the transport is connected to; RTCP from the SFU read back. */
   async #openSfuSockets(): Promise<void> {
     // Connected sockets: a send to an address string resolves it every time (dns.lookup and a
     // tick per packet — a quarter of the relay's CPU in a profile at 50 cameras). Connected,
@@ -267,9 +267,6 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     this.#outRtcp.on('message', (msg) => {
       if (readRtcp(msg).keyframeRequest) this.#requestKeyframe();
     });
-    // Tell the transport our RTCP address now, so keyframe requests can reach us before the
-    // camera's first sender report does.
-    this.#outRtcp.send(emptyReceiverReport(this.#o.ssrc));
   }
 
   /** RTP/RTCP sockets toward the camera (UDP mode): an even/odd port pair. */

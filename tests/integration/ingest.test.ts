@@ -2,6 +2,7 @@
 // relay, and ffmpeg: every test runs against both paths), mediasoup, and a real RTP receiver
 // (a PlainTransport consumer sending to a UDP socket of the test).
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { startCamera, type TestCamera } from '../support/camera.js';
@@ -82,6 +83,41 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
     });
     assert.equal(res.status, 200);
     await waitForHealth(server, json.id, (h) => h.state === 'live' && h.viewers === 0);
+  });
+
+  test("a camera's transport takes media from its ingest only: a local process that sends first does not take the stream", async () => {
+    const cam = await startCamera({ gop: 25 });
+    cameras.push(cam);
+    const { json } = await add({ name: 'cam-rogue', mainUrl: cam.url });
+    // A rogue on this host blasts RTP at every camera transport the moment it exists, before
+    // the ingest has even reached the camera.
+    const rogue = dgram.createSocket('udp4');
+    await new Promise<void>((r) => rogue.bind(0, '127.0.0.1', () => r()));
+    const packet = Buffer.alloc(40);
+    packet[0] = 0x80; packet[1] = 96; packet.writeUInt32BE(0xbad, 8); packet[12] = 0x65;
+    const blasts: NodeJS.Timeout[] = [];
+    const onTransport = (t: { constructor: { name: string }; tuple?: { localPort: number } }) => {
+      if (t.constructor.name !== 'PlainTransport' || !t.tuple) return;
+      const port = t.tuple.localPort;
+      rogue.send(packet, port, '127.0.0.1');
+      blasts.push(setInterval(() => rogue.send(packet, port, '127.0.0.1'), 5));
+    };
+    const routers = server.media.pool.slots.map((slot) => slot.router);
+    for (const r of routers) r.observer.on('newtransport', onTransport);
+    try {
+      const sink = await openRtpSink(server, json.id);
+      try {
+        assert.ok(blasts.length > 0, 'the rogue reached the transport');
+        await sink.waitForPackets(50);
+        await waitForHealth(server, json.id, (h) => h.state === 'live');
+      } finally {
+        await sink.close();
+      }
+    } finally {
+      for (const r of routers) r.observer.off('newtransport', onTransport);
+      for (const b of blasts) clearInterval(b);
+      rogue.close();
+    }
   });
 
   test('a viewer who arrives while ingest is shutting down still gets a producer', async () => {
