@@ -174,6 +174,12 @@ function startApp(): void {
       void renew().then((session) => (session ? s.connect() : endSession(t('session.expired'))));
       return;
     }
+    if (code === 'TOO_MANY_REQUESTS') {
+      // The account's connection cap: a refusal by the server is not retried by socket.io.
+      showBanner(t('tooManyConnections'));
+      setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 15_000);
+      return;
+    }
     showBanner(t('disconnected'));
   });
   spotChecks.start();

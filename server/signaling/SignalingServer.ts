@@ -23,6 +23,12 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
  * streams and reading stats needs well under that), then 30 per second.
  */
 export const SOCKET_REQUEST_RATE = { burst: 100, perSecond: 30 } as const;
+/**
+ * Signaling connections one account may hold at once on this node: a supervisor's wall on
+ * two or three screens, a phone and the pages they open leave room under it; a script that
+ * opens sockets in a loop does not get far. (Per node until the cluster shares the count.)
+ */
+export const MAX_SOCKETS_PER_ACCOUNT = 10;
 
 type ViewerSocket = Socket<Record<string, never>, ServerEvents, Record<string, never>, SocketData>;
 
@@ -56,6 +62,8 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
   readonly io: Server<Record<string, never>, ServerEvents, Record<string, never>, SocketData>;
   readonly #deps: SignalingDeps;
   readonly #sessions = new Map<string, ViewerSession>();
+  /** Connections per account, counted from the handshake (before the session exists). */
+  readonly #socketsPerAccount = new Map<string, number>();
   readonly #handlers: Handlers;
   readonly #sweepTimer: NodeJS.Timeout;
 
@@ -82,6 +90,10 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
           userAgent: String(socket.handshake.headers['user-agent'] ?? '').slice(0, 300),
         })
         .then((viewer) => {
+          if (!this.#holdSocketSlot(socket, viewer.id)) {
+            log.warn({ viewer: viewer.id, max: MAX_SOCKETS_PER_ACCOUNT }, 'signaling connection refused: too many for the account');
+            throw new AppError(ErrorCode.TooManyRequests, `at most ${MAX_SOCKETS_PER_ACCOUNT} connections per account at once; close another window or tab`);
+          }
           socket.data.viewer = viewer;
           next();
         })
@@ -109,6 +121,28 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     deps.cameras.on('added', changed);
     deps.cameras.on('removed', changed);
     deps.cameras.on('updated', changed);
+  }
+
+  /**
+   * Counts the socket against its account's cap; false when the account is at the cap. The
+   * slot is given back when the socket disconnects or, if it never gets that far, when its
+   * connection closes.
+   */
+  #holdSocketSlot(socket: ViewerSocket, accountId: string): boolean {
+    const open = this.#socketsPerAccount.get(accountId) ?? 0;
+    if (open >= MAX_SOCKETS_PER_ACCOUNT) return false;
+    this.#socketsPerAccount.set(accountId, open + 1);
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      const left = (this.#socketsPerAccount.get(accountId) ?? 1) - 1;
+      if (left > 0) this.#socketsPerAccount.set(accountId, left);
+      else this.#socketsPerAccount.delete(accountId);
+    };
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
+    return true;
   }
 
   /**

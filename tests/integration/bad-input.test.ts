@@ -124,6 +124,36 @@ describe('bad input', { timeout: 180_000 }, () => {
     }
   });
 
+  test('an account holds at most 10 signaling connections at once, however many arrive together', async () => {
+    const { accessToken } = await login(server, 'khachsan');
+    const open = () => io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: accessToken } });
+    const outcome = (s: Socket) => new Promise<string>((resolve) => {
+      s.once('connect', () => resolve('connected'));
+      s.once('connect_error', (e: Error & { data?: { code?: string } }) => resolve(`${e.data?.code}: ${e.message}`));
+    });
+    const sockets = Array.from({ length: 14 }, open);
+    try {
+      const results = await Promise.all(sockets.map(outcome));
+      assert.equal(results.filter((r) => r === 'connected').length, 10, results.join('\n'));
+      for (const r of results.filter((x) => x !== 'connected')) assert.match(r, /^TOO_MANY_REQUESTS: at most 10 connections per account at once/);
+      // Another account is not affected.
+      assert.equal((await ask('listCameras', {})).ok, true);
+      // Closing one gives its place back.
+      const sessionsBefore = server.signaling.sessionCount;
+      sockets[results.indexOf('connected')]!.close();
+      const deadline = Date.now() + 5000;
+      while (server.signaling.sessionCount >= sessionsBefore && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      const again = open();
+      sockets.push(again);
+      assert.equal(await outcome(again), 'connected');
+      const over = open();
+      sockets.push(over);
+      assert.match(await outcome(over), /^TOO_MANY_REQUESTS/);
+    } finally {
+      for (const s of sockets) s.close();
+    }
+  });
+
   test('an unknown camera id is a NOT_FOUND and starts nothing', async () => {
     const t = await ask('createTransport', {});
     assert.equal(t.ok, true);
