@@ -26,6 +26,11 @@ const mediaSchema = z.object({
   workers: z.number().int().min(1).max(64).default(Math.max(1, os.cpus().length)),
   rtcMinPort: z.number().int().min(1024).max(65535).default(40000),
   rtcMaxPort: z.number().int().min(1024).max(65535).default(49999),
+  /**
+   * Viewers' WebRTC port: worker i listens on UDP and TCP port webRtcPort + i, which every
+   * viewer on it shares. Absent: each worker picks a free one in its share of rtcMinPort..rtcMaxPort.
+   */
+  webRtcPort: z.number().int().min(1024).max(65535).optional(),
   /** Address WebRTC transports listen on. */
   listenIp: z.string().default('0.0.0.0'),
   /** Address given to browsers in ICE candidates (the host's reachable address). */
@@ -117,6 +122,7 @@ function fromEnv(): Record<string, unknown> {
   if (process.env.DEMO !== undefined) out.demo = !['0', 'false', 'no', 'off'].includes(process.env.DEMO);
   set(media, 'workers', envNumber('MEDIA_WORKERS'));
   set(media, 'announcedIp', process.env.MEDIA_ANNOUNCED_IP || undefined);
+  set(media, 'webRtcPort', envNumber('WEBRTC_PORT'));
   set(media, 'listenIp', process.env.MEDIA_LISTEN_IP || undefined);
   set(media, 'rtcMinPort', envNumber('RTC_MIN_PORT'));
   set(media, 'rtcMaxPort', envNumber('RTC_MAX_PORT'));
@@ -155,6 +161,11 @@ export function loadConfig(overrides: Record<string, unknown> = {}): Config {
   }
   if (parsed.data.media.rtcMinPort > parsed.data.media.rtcMaxPort) {
     throw new Error('invalid configuration: media.rtcMinPort is above media.rtcMaxPort');
+  }
+  const { webRtcPort, workers, rtcMinPort, rtcMaxPort } = parsed.data.media;
+  // A replacement worker must find its port free: no camera transport may have taken it.
+  if (webRtcPort !== undefined && (webRtcPort + workers - 1 > 65535 || (webRtcPort <= rtcMaxPort && webRtcPort + workers - 1 >= rtcMinPort))) {
+    throw new Error(`invalid configuration: media.webRtcPort ${webRtcPort}..${webRtcPort + workers - 1} (one per worker) must lie outside media.rtcMinPort..rtcMaxPort and below 65536`);
   }
   return parsed.data;
 }

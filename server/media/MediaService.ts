@@ -85,11 +85,11 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
     await stream.close();
   }
 
-  /** A WebRTC receive transport on the least loaded worker. */
+  /** A WebRTC receive transport on the least loaded worker, on its WebRTC server's ports. */
   async createViewerTransport(): Promise<WebRtcTransport> {
-    const { router } = this.#pool.leastLoaded();
+    const { router, webRtcServer } = this.#pool.leastLoaded();
     return router.createWebRtcTransport({
-      listenIps: [{ ip: this.#config.listenIp, announcedIp: this.#config.announcedIp }],
+      webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,

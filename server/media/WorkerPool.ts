@@ -1,7 +1,7 @@
 // mediasoup workers, one router each; a dead worker is replaced in place.
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
-import type { Consumer, Producer, Router, RtpCodecCapability, Transport, Worker } from 'mediasoup/node/lib/types.js';
+import type { Consumer, Producer, Router, RtpCodecCapability, Transport, WebRtcServer, Worker } from 'mediasoup/node/lib/types.js';
 import type { MediaConfig } from '../config.js';
 import { moduleLogger } from '../logger.js';
 import { NEGOTIABLE_PROFILES } from './h264-profile.js';
@@ -37,19 +37,25 @@ export const MEDIA_CODECS: RtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
 ];
 
-/** One worker and its router, with the load the pool balances on. */
+/**
+ * One worker, its router and its WebRTC server, with the load the pool balances on. Viewers'
+ * transports share the WebRTC server's one UDP and one TCP port, so however many viewers come
+ * they take no ports from the worker's range, which stays for the cameras' PlainTransports.
+ */
 export class WorkerSlot {
   readonly index: number;
   readonly worker: Worker;
   readonly router: Router;
+  readonly webRtcServer: WebRtcServer;
   readonly #transports = new Set<Transport>();
   readonly #producers = new Set<Producer>();
   readonly #consumers = new Set<Consumer>();
 
-  constructor(index: number, worker: Worker, router: Router) {
+  constructor(index: number, worker: Worker, router: Router, webRtcServer: WebRtcServer) {
     this.index = index;
     this.worker = worker;
     this.router = router;
+    this.webRtcServer = webRtcServer;
     router.observer.on('newtransport', (transport) => {
       track(this.#transports, transport);
       transport.observer.on('newproducer', (p) => track(this.#producers, p));
@@ -149,7 +155,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       appData: { index },
     });
     const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    const slot = new WorkerSlot(index, worker, router);
+    // Without a configured port the worker picks a free one from its range (tests run several
+    // servers at once); a deployment names it, so that its firewall can open exactly it.
+    const port = this.#config.webRtcPort === undefined ? {} : { port: this.#config.webRtcPort + index };
+    const listen = { ip: this.#config.listenIp, announcedIp: this.#config.announcedIp, ...port };
+    const webRtcServer = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] });
+    const slot = new WorkerSlot(index, worker, router, webRtcServer);
     this.#slots[index] = slot;
     worker.once('died', (err) => void this.#onDied(slot, err));
     return slot;

@@ -176,3 +176,38 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
     }
   });
 });
+
+describe('ports: viewers cannot exhaust the ports cameras need', { timeout: 60_000 }, () => {
+  test('200 viewer transports share the worker\'s one WebRTC port; a camera still gets its transport from a 12-port range', async () => {
+    const cam = await startCamera({});
+    // A range of 12 ports for everything on one worker: the WebRTC server's, the camera's
+    // PlainTransport (RTP and RTCP) and the test sink's.
+    const first = 47_000 + Math.floor(Math.random() * 1000) * 12;
+    const server = await startTestServer({ media: { workers: 1, rtcMinPort: first, rtcMaxPort: first + 11 } });
+    const viewers: Array<{ close(): void }> = [];
+    try {
+      const ports = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const t = await server.media.createViewerTransport();
+        viewers.push(t);
+        for (const c of t.iceCandidates) ports.add(`${c.protocol}/${c.port}`);
+      }
+      assert.equal(ports.size, 2, `one UDP and one TCP port for all: ${[...ports].join(', ')}`);
+      for (const p of ports) {
+        const port = Number(p.split('/')[1]);
+        assert.ok(port >= first && port <= first + 11, `${p} in the worker's range`);
+      }
+      const { json } = await addCamera(server, { name: 'cam-ports', mainUrl: cam.url });
+      const sink = await openRtpSink(server, json.id);
+      try {
+        await sink.waitForPackets(30);
+      } finally {
+        await sink.close();
+      }
+    } finally {
+      for (const v of viewers) v.close();
+      await server.stop();
+      await cam.stop();
+    }
+  });
+});

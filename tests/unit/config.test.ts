@@ -44,6 +44,8 @@ test('invalid configuration fails with the offending path', () => {
   delete process.env.PORT;
   assert.throws(() => loadConfig({ media: { workers: 0 } }), /media\.workers/);
   assert.throws(() => loadConfig({ media: { rtcMinPort: 50000, rtcMaxPort: 40000 } }), /rtcMinPort/);
+  assert.throws(() => loadConfig({ media: { workers: 2, webRtcPort: 39999, rtcMinPort: 40000, rtcMaxPort: 49999 } }), /webRtcPort 39999\.\.40000 \(one per worker\) must lie outside/);
+  assert.equal(loadConfig({ media: { workers: 2, webRtcPort: 39998, rtcMinPort: 40000, rtcMaxPort: 49999 } }).media.webRtcPort, 39998);
   assert.throws(() => loadConfig({ cameras: [{ name: 'x', mainUrl: 'http://cam/x' }] }), /cameras/);
   process.env.GIAMSAT_CONFIG = '/nonexistent/giamsat.json';
   assert.throws(() => loadConfig(), /cannot read config file/);
