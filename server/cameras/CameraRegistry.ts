@@ -81,6 +81,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       transcode: record.transcode,
       ingestPath: record.ingest,
       rtspTransport: record.rtspTransport,
+      rtspBasicAuth: record.rtspBasicAuth,
       onvifUrl: record.onvifUrl,
       alwaysOn: record.alwaysOn && kind === 'main',
     };

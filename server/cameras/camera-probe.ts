@@ -7,7 +7,7 @@
 // seconds of the stream. The camera is hostile input: every output is bounded and the whole
 // probe is killed at its deadline.
 import { spawn } from 'node:child_process';
-import { RtspConnection, RtspError, splitCredentials } from '../media/rtsp/RtspConnection.js';
+import { BasicAuthRefused, RtspConnection, RtspError, splitCredentials } from '../media/rtsp/RtspConnection.js';
 import { Gate } from '../util/Gate.js';
 
 /** The whole probe's deadline, and how long the stream is sampled once it plays. */
@@ -20,7 +20,7 @@ const MAX_FRAME = 4 * 1024 * 1024;
 /** Probes of the whole node at once (each is an ffmpeg decoding a stream); more wait, up to a point. */
 const gate = new Gate(2, 8);
 
-export type ProbeFailure = 'refused' | 'timeout' | 'unauthorized' | 'not-found' | 'unresolvable' | 'unreachable' | 'no-video' | 'rtsp-error';
+export type ProbeFailure = 'refused' | 'timeout' | 'unauthorized' | 'basic-only' | 'not-found' | 'unresolvable' | 'unreachable' | 'no-video' | 'rtsp-error';
 
 export interface ProbeResult {
   reachable: boolean;
@@ -45,7 +45,8 @@ export interface ProbeResult {
 
 function classify(err: RtspError): NonNullable<ProbeResult['failure']> {
   const m = err.message;
-  const kind: ProbeFailure = err.status === 401 ? 'unauthorized'
+  const kind: ProbeFailure = err instanceof BasicAuthRefused ? 'basic-only'
+    : err.status === 401 ? 'unauthorized'
     : err.status === 404 ? 'not-found'
       : /refused/.test(m) ? 'refused'
         : /in time/.test(m) ? 'timeout'
@@ -55,11 +56,11 @@ function classify(err: RtspError): NonNullable<ProbeResult['failure']> {
 }
 
 /** DESCRIBE (with the URL's credentials): the failure, or the SDP's media lines. */
-async function describe(url: string): Promise<{ failure?: ProbeResult['failure']; sdp?: string }> {
+async function describe(url: string, allowBasic: boolean): Promise<{ failure?: ProbeResult['failure']; sdp?: string }> {
   const { url: bare, ...credentials } = splitCredentials(url);
   let conn: RtspConnection | undefined;
   try {
-    conn = await RtspConnection.connect(bare, CONNECT_MS, credentials);
+    conn = await RtspConnection.connect(bare, CONNECT_MS, { ...credentials, allowBasic });
     let target = bare;
     for (let hop = 0; hop < 3; hop++) {
       const res = await conn.request('DESCRIBE', target, { Accept: 'application/sdp' });
@@ -151,16 +152,19 @@ function ffmpegFailure(log: string): ProbeResult['failure'] {
 }
 
 /**
- * Probes `url` (rtsp:// or rtsps://, credentials inside) within PROBE_DEADLINE_MS. Never
+ * Probes `url` (rtsp:// or rtsps://, credentials inside) within PROBE_DEADLINE_MS; `allowBasic`:
+ * the camera's `rtspBasicAuth`. Never
  * throws for anything the camera does; rejects with GateFullError when too many probes wait.
  */
-export function probeCamera(ffmpeg: string, url: string, transport: 'tcp' | 'udp' = 'tcp'): Promise<ProbeResult> {
+export function probeCamera(ffmpeg: string, url: string, transport: 'tcp' | 'udp' = 'tcp', allowBasic = false): Promise<ProbeResult> {
   return gate.run(async () => {
     const started = Date.now();
     const deadline = started + PROBE_DEADLINE_MS - 250;
     const done = (r: Omit<ProbeResult, 'elapsedMs'>): ProbeResult => ({ ...r, elapsedMs: Date.now() - started });
     if (url.startsWith('rtsp://')) {
-      const d = await describe(url);
+      // The same rule as the stream's: Basic over plain RTSP only where the camera allows it
+      // (ffmpeg below would answer it unasked).
+      const d = await describe(url, allowBasic);
       if (d.failure) return done({ reachable: false, failure: d.failure, audio: null });
       if (d.sdp !== undefined && !/^m=video /m.test(d.sdp)) return done({ reachable: true, failure: { kind: 'no-video', message: 'the camera\'s stream has no video' }, audio: null });
     }

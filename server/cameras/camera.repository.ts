@@ -15,6 +15,7 @@ export interface CameraRecord {
   transcode: TranscodeMode;
   ingest: IngestPath;
   rtspTransport: RtspTransport;
+  rtspBasicAuth: boolean;
   onvifUrl: string | null;
 }
 
@@ -41,6 +42,7 @@ export class CameraRepository {
       transcode: row.transcode as TranscodeMode,
       ingest: row.ingest as IngestPath,
       rtspTransport: row.rtspTransport as RtspTransport,
+      rtspBasicAuth: row.rtspBasicAuth,
       onvifUrl: row.onvifUrlEnc ? this.#box.open(row.onvifUrlEnc) : null,
     };
   }
@@ -56,6 +58,7 @@ export class CameraRepository {
       ...(input.transcode !== undefined ? { transcode: input.transcode } : {}),
       ...(input.ingest !== undefined ? { ingest: input.ingest } : {}),
       ...(input.rtspTransport !== undefined ? { rtspTransport: input.rtspTransport } : {}),
+      ...(input.rtspBasicAuth !== undefined ? { rtspBasicAuth: input.rtspBasicAuth } : {}),
       ...(input.onvifUrl !== undefined ? { onvifUrlEnc: input.onvifUrl === null ? null : this.#box.seal(input.onvifUrl) } : {}),
     };
   }

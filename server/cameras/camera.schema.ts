@@ -44,6 +44,11 @@ const cameraFields = {
   /** RTP over the RTSP connection (tcp) or over UDP. */
   rtspTransport: rtspTransport,
   /**
+   * Answer the camera's Basic challenge over plain rtsp://, where the password travels
+   * readable. Off by default: a camera that offers only Basic is then refused with that reason.
+   */
+  rtspBasicAuth: z.boolean(),
+  /**
    * The camera's ONVIF device service (e.g. http://user:pass@10.0.0.5/onvif/device_service;
    * without user info the RTSP URL's credentials are used): keyframe requests then also go
    * out as ONVIF SetSynchronizationPoint. null removes it.
@@ -58,6 +63,7 @@ export const cameraInputSchema = z.object({
   transcode: cameraFields.transcode.default('auto'),
   ingest: cameraFields.ingest.default('auto'),
   rtspTransport: cameraFields.rtspTransport.default('tcp'),
+  rtspBasicAuth: cameraFields.rtspBasicAuth.default(false),
 });
 
 /**

@@ -33,7 +33,7 @@ export async function startDemoSite(ffmpeg: string, cameras: CameraRegistry, por
   for (const [i, feed] of DEMO_FEEDS.entries()) {
     await cameras.ensure({
       name: NAMES[i]!, location: 'Demo', mainUrl: simulator.url(feed.path), ...(feed.sub ? { subUrl: simulator.url(`${feed.path}/sub`) } : {}),
-      alwaysOn: false, transcode: 'auto', ingest: 'auto', rtspTransport: 'tcp',
+      alwaysOn: false, transcode: 'auto', ingest: 'auto', rtspTransport: 'tcp', rtspBasicAuth: false,
     });
   }
   return { simulator, close: () => simulator.close() };

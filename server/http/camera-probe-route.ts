@@ -21,6 +21,8 @@ export const probeBody = z.object({
     }
   }, 'an rtsp:// or rtsps:// address with a host'),
   rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
+  /** The camera's setting: answer a Basic challenge over plain rtsp://. */
+  rtspBasicAuth: z.boolean().default(false),
 }).strict();
 
 export function cameraProbeRoute(access: AccessService, audit: AuditLog, ffmpegPath: string): express.Router {
@@ -31,7 +33,7 @@ export function cameraProbeRoute(access: AccessService, audit: AuditLog, ffmpegP
     const body = parse(probeBody, req.body);
     let result;
     try {
-      result = await probeCamera(ffmpegPath, body.url, body.rtspTransport);
+      result = await probeCamera(ffmpegPath, body.url, body.rtspTransport, body.rtspBasicAuth);
     } catch (err) {
       if (err instanceof GateFullError) throw new AppError(ErrorCode.TooManyRequests, 'too many camera tests are running; try again in a few seconds');
       throw err;

@@ -37,18 +37,28 @@ export function cameraRoutes(access: AccessService, cameras: CameraRegistry, aud
     return { summary: cameras.get(id), facilityId: cameras.record(id).facilityId };
   }
 
+  /** What the administration pages see of a camera: its settings, never its URLs. */
+  function adminView(id: string) {
+    const record = cameras.record(id);
+    return {
+      ...cameras.get(id), facilityId: record.facilityId, transcode: record.transcode, ingest: record.ingest,
+      rtspTransport: record.rtspTransport, rtspBasicAuth: record.rtspBasicAuth, hasOnvif: record.onvifUrl !== null,
+    };
+  }
+
   // Reads are administrative too: camera names and locations describe sensitive sites. The
   // web client's wall gets its (filtered) list over signaling instead.
   r.get('/cameras', wrap(async (req, res) => {
     const { may } = await standing(req);
     const all = cameras.list();
     const places = await Promise.all(all.map((c) => access.placeOfCamera(c.id)));
-    res.json(all.flatMap((c, i) => (places[i] && may(places[i]) ? [{ ...c, facilityId: cameras.record(c.id).facilityId }] : [])));
+    res.json(all.flatMap((c, i) => (places[i] && may(places[i]) ? [adminView(c.id)] : [])));
   }));
   r.get('/cameras/:id', wrap(async (req, res) => {
     const { may } = await standing(req);
-    const c = await camera(may, pathId(req, 'no such camera'));
-    res.json({ ...c.summary, facilityId: c.facilityId });
+    const id = pathId(req, 'no such camera');
+    await camera(may, id);
+    res.json(adminView(id));
   }));
   r.post('/cameras', wrap(async (req, res) => {
     const { who, may } = await standing(req);
@@ -56,7 +66,7 @@ export function cameraRoutes(access: AccessService, cameras: CameraRegistry, aud
     await target(may, input.facilityId);
     const created = await cameras.add(input);
     await audit.append({ actorId: who.userId, action: 'camera.create', target: `camera:${created.id}`, address: who.address, details: { name: created.name, facilityId: input.facilityId ?? null, fields: Object.keys(input).sort() } });
-    res.status(201).json({ ...created, facilityId: input.facilityId ?? null });
+    res.status(201).json(adminView(created.id));
   }));
   r.patch('/cameras/:id', wrap(async (req, res) => {
     const { who, may } = await standing(req);
@@ -64,9 +74,9 @@ export function cameraRoutes(access: AccessService, cameras: CameraRegistry, aud
     const patch = parse(cameraPatchSchema.strict(), req.body);
     const before = await camera(may, id);
     if (patch.facilityId !== undefined && patch.facilityId !== before.facilityId) await target(may, patch.facilityId);
-    const updated = await cameras.update(id, patch);
+    await cameras.update(id, patch);
     await audit.append({ actorId: who.userId, action: 'camera.update', target: `camera:${id}`, address: who.address, details: { fields: Object.keys(patch).sort() } });
-    res.json({ ...updated, facilityId: cameras.record(id).facilityId });
+    res.json(adminView(id));
   }));
   r.delete('/cameras/:id', wrap(async (req, res) => {
     const { who, may } = await standing(req);

@@ -22,6 +22,7 @@ import { FfmpegIngest } from './FfmpegIngest.js';
 import type { CameraClock, Ingest, IngestExit, IngestInput, IngestKind, IngestProgress, IngestRtp } from './Ingest.js';
 import { OnvifKeyframes, type OnvifKeyframeStats } from './onvif/OnvifKeyframes.js';
 import { RtspRelayIngest } from './RtspRelayIngest.js';
+import { refuseBasicOnly } from './rtsp/RtspConnection.js';
 import { chooseAnnouncedProfile, type ProfileChoice } from './h264-profile.js';
 import { allocateUdpPort } from './udp-port.js';
 import type { WorkerPool, WorkerSlot } from './WorkerPool.js';
@@ -65,6 +66,8 @@ export interface CameraStreamOptions {
   /** auto: the relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
   ingestPath: IngestPath;
   rtspTransport: RtspTransport;
+  /** Answer a Basic challenge over plain rtsp:// (else a camera offering only Basic fails). */
+  rtspBasicAuth: boolean;
   /**
    * The camera's ONVIF device service, when it has one: each run starts with an ONVIF
    * SetSynchronizationPoint, and on passthrough runs the SFU's keyframe requests go out as
@@ -219,9 +222,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   }
 
   /** Changes alwaysOn/transcode/url/ingest path; restarts ingest if the source changed. */
-  reconfigure(options: Partial<Pick<CameraStreamOptions, 'url' | 'alwaysOn' | 'transcode' | 'ingestPath' | 'rtspTransport' | 'onvifUrl'>>): void {
+  reconfigure(options: Partial<Pick<CameraStreamOptions, 'url' | 'alwaysOn' | 'transcode' | 'ingestPath' | 'rtspTransport' | 'rtspBasicAuth' | 'onvifUrl'>>): void {
     const changed = (k: keyof typeof options) => options[k] !== undefined && options[k] !== this.#options[k];
-    const sourceChanged = changed('url') || changed('transcode') || changed('ingestPath') || changed('rtspTransport');
+    const sourceChanged = changed('url') || changed('transcode') || changed('ingestPath') || changed('rtspTransport') || changed('rtspBasicAuth');
     if (changed('url') || changed('onvifUrl')) {
       this.#onvif?.close();
       this.#onvif = undefined;
@@ -330,8 +333,13 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       payloadType: PAYLOAD_TYPE,
     };
     const relay = !transcode && this.#options.ingestPath === 'auto' && this.#options.url.startsWith('rtsp:');
+    // ffmpeg would answer a Basic challenge unasked: the camera is checked for it first.
+    if (!relay && !this.#options.rtspBasicAuth) {
+      await refuseBasicOnly(this.#options.url, this.#options.ingest.startTimeoutMs);
+      if (this.#closed) return;
+    }
     const ingest: Ingest = relay
-      ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: this.#options.transcode === 'never' })
+      ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: this.#options.transcode === 'never', allowBasic: this.#options.rtspBasicAuth })
       : FfmpegIngest.start({ ...target, ffmpegPath: this.#options.ffmpegPath, url: this.#options.url, transport: this.#options.rtspTransport, transcode });
     this.#ingest = ingest;
     this.#clock = undefined;

@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import { FastStartFeed, GopCache } from './FastStart.js';
 import type { FastStart, Ingest, IngestEvents, IngestTarget } from './Ingest.js';
-import { header, RtspConnection, RtspError, splitCredentials, type RtspResponse } from './rtsp/RtspConnection.js';
+import { header, RtspConnection, RtspError, splitCredentials, type RtspCredentials, type RtspResponse } from './rtsp/RtspConnection.js';
 import { parseVideoSdp, resolveControl, sessionControl } from './sdp.js';
 import {
   ABS_CAPTURE_TIME_URI, emptyReceiverReport, marker, msFromNtp, ntpFromMs, payloadType, pliPacket, senderClockMs,
@@ -38,6 +38,8 @@ export interface RtspRelayOptions extends IngestTarget {
    * Otherwise an H.265 camera is handed to ffmpeg for transcoding, like every other codec.
    */
   passH265?: boolean;
+  /** Answer a Basic challenge (the camera's `rtspBasicAuth`); otherwise only Digest. */
+  allowBasic?: boolean;
 }
 
 /** Header extension id used for abs-capture-time on the producer. */
@@ -149,8 +151,8 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
   async #run(): Promise<void> {
     const timeout = this.#o.ioTimeoutMs ?? 5000;
     const { url: bare, username, password } = splitCredentials(this.#o.url);
-    const cameraCredentials = { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
-    let credentials = cameraCredentials;
+    const cameraCredentials = { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}), allowBasic: this.#o.allowBasic === true };
+    let credentials: RtspCredentials = cameraCredentials;
     let target = bare;
     let describe: RtspResponse;
     for (let hop = 0; ; hop++) {

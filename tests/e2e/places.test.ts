@@ -211,6 +211,42 @@ describe('the places page', { timeout: 180_000 }, () => {
     }
   });
 
+  test('a camera that offers only Basic: the test says why the password was not sent; allowed, it registers with the setting, and an edit keeps it', async () => {
+    const cam = await startCamera({ auth: 'basic', user: 'viewer', password: 's3cret' });
+    try {
+      const page = await open('kythuat');
+      await page.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.hotel}"] button:has-text("Camera")`).click();
+      await page.locator('#cameras-section:not([hidden])').waitFor();
+      await page.fill('#camera-form input[name=name]', 'Cổng sau (Basic)');
+      await page.fill('#camera-form input[name=mainUrl]', cam.url.replace('rtsp://', 'rtsp://viewer:s3cret@'));
+      await page.selectOption('#camera-form select[name=rtspTransport]', 'udp');
+      await page.click('#camera-probe');
+      await page.locator('#probe-result.failed').waitFor({ timeout: 15_000 });
+      assert.match(await page.locator('#probe-summary').textContent() ?? '', /camera chỉ nhận xác thực Basic/);
+      await page.locator('#probe-result').scrollIntoViewIfNeeded();
+      await screenshot(page, 'installer-probe-basic-only');
+      await page.check('#camera-form input[name=rtspBasicAuth]');
+      await page.click('#camera-probe');
+      await page.locator('#probe-result.ok').waitFor({ timeout: 15_000 });
+      await page.click('#camera-save');
+      await page.locator('#camera-admin-list td:has-text("Cổng sau (Basic)")').waitFor();
+      const stored = await server.db.prisma.camera.findUniqueOrThrow({ where: { name: 'Cổng sau (Basic)' } });
+      assert.deepEqual([stored.rtspBasicAuth, stored.rtspTransport], [true, 'udp']);
+      // Editing another field keeps the settings the form was opened with.
+      await page.locator('#camera-admin-list tr:has-text("Cổng sau (Basic)") button').first().click();
+      assert.equal(await page.locator('#camera-form input[name=rtspBasicAuth]').isChecked(), true);
+      assert.equal(await page.locator('#camera-form select[name=rtspTransport]').inputValue(), 'udp');
+      await page.fill('#camera-form input[name=name]', 'Cổng sau');
+      await page.click('#camera-save');
+      await page.locator('#camera-admin-list td:has-text("Cổng sau")').waitFor();
+      const edited = await server.db.prisma.camera.findUniqueOrThrow({ where: { id: stored.id } });
+      assert.deepEqual([edited.name, edited.rtspBasicAuth, edited.rtspTransport], ['Cổng sau', true, 'udp']);
+      await page.context().close();
+    } finally {
+      await cam.stop();
+    }
+  });
+
   test('someone without an administrator role is sent to their own page', async () => {
     const session = await login(server, 'soyte');
     const context = await browser.newContext();

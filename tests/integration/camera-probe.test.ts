@@ -68,6 +68,23 @@ describe('test this camera', { timeout: 240_000 }, () => {
     assert.equal((entry.details as { host: string }).host, new URL(cam.url).host);
   });
 
+  test('a camera that offers only Basic over plain RTSP is not sent the password unless its settings allow it', async () => {
+    const basic = await startCamera({ auth: 'basic', user: 'viewer', password: 's3cret' });
+    try {
+      const url = withCredentials(basic.url, 's3cret');
+      const refused = await probe({ url });
+      assert.equal(refused.status, 200);
+      assert.equal(refused.json.failure.kind, 'basic-only');
+      assert.match(refused.json.failure.message, /only Basic authentication/);
+      assert.doesNotMatch(JSON.stringify(refused.json), /s3cret/);
+      const allowed = await probe({ url, rtspBasicAuth: true });
+      assert.equal(allowed.json.failure, undefined, JSON.stringify(allowed.json.failure));
+      assert.equal(allowed.json.video.codec, 'h264');
+    } finally {
+      await basic.stop();
+    }
+  });
+
   test('each failure says why, within the deadline, and never echoes the credentials', async () => {
     const cases: Array<[string, string, (j: any) => void]> = [
       ['no credentials', locked.url, (j) => {

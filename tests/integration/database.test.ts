@@ -31,7 +31,7 @@ for (const kind of ['embedded', 'postgresql'] as const) {
       let db = await open();
       assert.equal(db.embedded, kind === 'embedded');
       const repo = new CameraRepository(db.prisma, box);
-      const cam = await repo.create({ name: 'Cổng chính', mainUrl: SECRET_URL, alwaysOn: false, transcode: 'auto', ingest: 'auto', rtspTransport: 'tcp' });
+      const cam = await repo.create({ name: 'Cổng chính', mainUrl: SECRET_URL, alwaysOn: false, transcode: 'auto', ingest: 'auto', rtspTransport: 'tcp', rtspBasicAuth: false });
       await db.close();
 
       db = await open();
@@ -61,7 +61,7 @@ for (const kind of ['embedded', 'postgresql'] as const) {
       const db = await open();
       try {
         const repo = new CameraRepository(db.prisma, new SecretBox(Buffer.alloc(32, 1)));
-        await assert.rejects(repo.create({ name: 'Cổng chính', mainUrl: 'rtsp://other/x', alwaysOn: true, transcode: 'auto', ingest: 'auto', rtspTransport: 'tcp' }), { code: 'P2002' });
+        await assert.rejects(repo.create({ name: 'Cổng chính', mainUrl: 'rtsp://other/x', alwaysOn: true, transcode: 'auto', ingest: 'auto', rtspTransport: 'tcp', rtspBasicAuth: false }), { code: 'P2002' });
         const all = await repo.list();
         assert.equal(all.length, 1);
         assert.equal(all[0]!.mainUrl, SECRET_URL);

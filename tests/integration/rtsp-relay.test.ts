@@ -13,7 +13,7 @@ import type { IngestExit, IngestProgress } from '../../server/media/Ingest.js';
 import { rtpHeaderLength } from '../../server/media/rtp/rtp.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
-import { addCamera, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+import { addCamera, adminBearer, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 import { freePort } from '../support/net.js';
 
 const withCredentials = (url: string, user: string, password: string) => url.replace('rtsp://', `rtsp://${user}:${password}@`);
@@ -36,7 +36,7 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
     test(`a ${auth}-authenticated camera plays with the right password and is refused with a wrong one`, async () => {
       const cam = await startCamera({ auth });
       cameras.push(cam);
-      const good = await addCamera(server, { name: `auth-${auth}`, mainUrl: withCredentials(cam.url, 'viewer', 's3cret') });
+      const good = await addCamera(server, { name: `auth-${auth}`, mainUrl: withCredentials(cam.url, 'viewer', 's3cret'), ...(auth === 'basic' ? { rtspBasicAuth: true } : {}) });
       const sink = await openRtpSink(server, good.json.id);
       try {
         await sink.waitForPackets(30);
@@ -45,12 +45,37 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
       } finally {
         await sink.close();
       }
-      const bad = await addCamera(server, { name: `auth-${auth}-wrong`, mainUrl: withCredentials(cam.url, 'viewer', 'wr0ng-pw') });
+      const bad = await addCamera(server, { name: `auth-${auth}-wrong`, mainUrl: withCredentials(cam.url, 'viewer', 'wr0ng-pw'), ...(auth === 'basic' ? { rtspBasicAuth: true } : {}) });
       const release = server.cameras.stream(bad.json.id, 'main').acquire();
       try {
         const h = await waitForHealth(server, bad.json.id, (x) => x.state === 'offline');
         assert.match(h.reason, /401 Unauthorized/);
         assert.doesNotMatch(JSON.stringify(h), /wr0ng-pw/);
+      } finally {
+        release();
+      }
+    });
+  }
+
+  for (const ingest of ['auto', 'ffmpeg'] as const) {
+    test(`a Basic-only camera is not sent its password unless its settings allow it (${ingest === 'auto' ? 'relay' : 'ffmpeg'})`, async () => {
+      const cam = await startCamera({ auth: 'basic' });
+      cameras.push(cam);
+      const { json } = await addCamera(server, { name: `basic-only-${ingest}`, mainUrl: withCredentials(cam.url, 'viewer', 's3cret'), ingest });
+      assert.equal(json.rtspBasicAuth, false, 'off unless asked for');
+      const release = server.cameras.stream(json.id, 'main').acquire();
+      try {
+        const h = await waitForHealth(server, json.id, (x) => x.state === 'offline');
+        assert.match(h.reason, /only Basic authentication, which would send the password readable over plain RTSP/);
+        // Allowed in the camera's settings, it plays (the edit restarts the ingest).
+        const res = await fetch(`${server.url}/api/cameras/${json.id}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminBearer(server)}` },
+          body: JSON.stringify({ rtspBasicAuth: true }),
+        });
+        assert.equal(res.status, 200);
+        assert.equal((await res.json()).rtspBasicAuth, true);
+        await waitForHealth(server, json.id, (x) => x.state === 'live', 30_000);
       } finally {
         release();
       }
@@ -446,6 +471,32 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
     } finally {
       sink.off('message', count);
       for (const t of timers) clearInterval(t);
+      await srv.close();
+    }
+  });
+
+  test('a Basic challenge over plain RTSP is answered only when the camera\'s settings allow it', async () => {
+    const heard: string[] = [];
+    const srv = await hostileServer((r, s) => {
+      heard.push(r.head);
+      const auth = /^Authorization: (.*)$/im.exec(r.head)?.[1];
+      if (auth) s.write(`RTSP/1.0 403 Forbidden\r\nCSeq: ${r.cseq}\r\n\r\n`);
+      else s.write(`RTSP/1.0 401 Unauthorized\r\nCSeq: ${r.cseq}\r\nWWW-Authenticate: Basic realm="cam"\r\n\r\n`);
+    });
+    const url = srv.url.replace('rtsp://', 'rtsp://viewer:s3cret@');
+    try {
+      const port = sink.address().port;
+      const run = (allowBasic: boolean) => {
+        const relay = RtspRelayIngest.start({ url, allowBasic, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+        return new Promise<IngestExit>((resolve) => relay.once('exit', resolve));
+      };
+      let e = await run(false);
+      assert.match(e.reason, /only Basic authentication/);
+      assert.ok(heard.length > 0 && heard.every((h) => !/authorization/i.test(h)), 'no Authorization header was sent');
+      e = await run(true);
+      assert.match(e.reason, /403 Forbidden/, 'allowed, the password was sent');
+      assert.ok(heard.some((h) => h.includes(`Authorization: Basic ${Buffer.from('viewer:s3cret').toString('base64')}`)));
+    } finally {
       await srv.close();
     }
   });

@@ -12,6 +12,8 @@ interface AdminCamera {
   name: string;
   facilityId: string | null;
   alwaysOn: boolean;
+  rtspTransport: 'tcp' | 'udp';
+  rtspBasicAuth: boolean;
   hasSubStream: boolean;
   health: { state: string; reason?: string };
 }
@@ -101,6 +103,8 @@ export class CamerasPanel {
     form.reset();
     (form.elements.namedItem('name') as HTMLInputElement).value = c.name;
     (form.elements.namedItem('alwaysOn') as HTMLInputElement).checked = c.alwaysOn;
+    (form.elements.namedItem('rtspBasicAuth') as HTMLInputElement).checked = c.rtspBasicAuth;
+    (form.elements.namedItem('rtspTransport') as HTMLSelectElement).value = c.rtspTransport;
     this.render();
   }
 
@@ -138,6 +142,7 @@ export class CamerasPanel {
     return {
       name: text('name'), mainUrl: text('mainUrl'), subUrl: text('subUrl'), onvifUrl: text('onvifUrl'),
       rtspTransport: text('rtspTransport') as 'tcp' | 'udp', alwaysOn: data.get('alwaysOn') === 'on',
+      rtspBasicAuth: data.get('rtspBasicAuth') === 'on',
     };
   }
 
@@ -152,7 +157,7 @@ export class CamerasPanel {
     $('probe-summary').textContent = t('probe.running');
     $('probe-result').hidden = false;
     try {
-      this.#probe = await apiSend<ProbeResult>('POST', '/api/cameras/probe', { url: f.mainUrl, rtspTransport: f.rtspTransport });
+      this.#probe = await apiSend<ProbeResult>('POST', '/api/cameras/probe', { url: f.mainUrl, rtspTransport: f.rtspTransport, rtspBasicAuth: f.rtspBasicAuth });
     } catch (err) {
       this.#probe = undefined;
       $('camera-error').textContent = formErrorText(err);
@@ -168,12 +173,12 @@ export class CamerasPanel {
     try {
       if (this.#editing) {
         await apiSend('PATCH', `/api/cameras/${this.#editing.id}`, {
-          name: f.name, alwaysOn: f.alwaysOn, rtspTransport: f.rtspTransport,
+          name: f.name, alwaysOn: f.alwaysOn, rtspTransport: f.rtspTransport, rtspBasicAuth: f.rtspBasicAuth,
           ...(f.mainUrl ? { mainUrl: f.mainUrl } : {}), ...(f.subUrl ? { subUrl: f.subUrl } : {}), ...(f.onvifUrl ? { onvifUrl: f.onvifUrl } : {}),
         });
       } else {
         await apiSend('POST', '/api/cameras', {
-          name: f.name, mainUrl: f.mainUrl, facilityId: this.#facility!.id, alwaysOn: f.alwaysOn, rtspTransport: f.rtspTransport,
+          name: f.name, mainUrl: f.mainUrl, facilityId: this.#facility!.id, alwaysOn: f.alwaysOn, rtspTransport: f.rtspTransport, rtspBasicAuth: f.rtspBasicAuth,
           ...(f.subUrl ? { subUrl: f.subUrl } : {}), ...(f.onvifUrl ? { onvifUrl: f.onvifUrl } : {}),
         });
       }

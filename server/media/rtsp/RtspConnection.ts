@@ -19,6 +19,24 @@ export class RtspError extends Error {
   }
 }
 
+/**
+ * The camera offers only Basic authentication over plain RTSP and the camera's settings do not
+ * allow it: the password would travel readable, so it is not sent.
+ */
+export class BasicAuthRefused extends RtspError {
+  constructor(realm?: string) {
+    super('camera offers only Basic authentication, which would send the password readable over plain RTSP; not answered (allow Basic in the camera\'s settings only on a trusted network)', 401, realm);
+    this.name = 'BasicAuthRefused';
+  }
+}
+
+/** Who the connection authenticates as; Basic is answered only when `allowBasic` says so. */
+export interface RtspCredentials {
+  username?: string;
+  password?: string;
+  allowBasic?: boolean;
+}
+
 export interface RtspResponse {
   status: number;
   reason: string;
@@ -54,6 +72,25 @@ export function splitCredentials(url: string): { url: string; username?: string;
   return { url: u.toString(), ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
 }
 
+/**
+ * For an ingest that answers challenges itself (ffmpeg answers Basic without asking): throws
+ * BasicAuthRefused when the rtsp:// camera at `url` offers only Basic. Any other outcome is
+ * left to the ingest, which reports its own failures.
+ */
+export async function refuseBasicOnly(url: string, timeoutMs: number): Promise<void> {
+  const { url: bare, username, password } = splitCredentials(url);
+  if (username === undefined || !bare.startsWith('rtsp:')) return;
+  let conn: RtspConnection | undefined;
+  try {
+    conn = await RtspConnection.connect(bare, timeoutMs, { username, ...(password !== undefined ? { password } : {}) });
+    await conn.request('DESCRIBE', bare, { Accept: 'application/sdp' });
+  } catch (err) {
+    if (err instanceof BasicAuthRefused) throw err;
+  } finally {
+    conn?.close();
+  }
+}
+
 /** Maps a socket error to a reason a person can act on. */
 export function socketErrorReason(err: NodeJS.ErrnoException): string {
   switch (err.code) {
@@ -75,17 +112,19 @@ export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
   #closed = false;
   #username?: string;
   #password?: string;
+  readonly #allowBasic: boolean;
   #challenge?: Challenge;
   #nonceCount = 0;
   /** Session header value once SETUP answered (sent with every later request). */
   session?: string;
 
-  private constructor(socket: net.Socket, timeoutMs: number, credentials: { username?: string; password?: string }) {
+  private constructor(socket: net.Socket, timeoutMs: number, credentials: RtspCredentials) {
     super();
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
     this.#username = credentials.username;
     this.#password = credentials.password;
+    this.#allowBasic = credentials.allowBasic === true;
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.#onData(chunk));
     socket.on('error', (err) => this.#fail(new RtspError(socketErrorReason(err))));
@@ -93,7 +132,7 @@ export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
   }
 
   /** Opens the TCP connection to the URL's host (default port 554). */
-  static connect(url: string, timeoutMs: number, credentials: { username?: string; password?: string }): Promise<RtspConnection> {
+  static connect(url: string, timeoutMs: number, credentials: RtspCredentials): Promise<RtspConnection> {
     const u = new URL(url);
     if (u.protocol !== 'rtsp:') return Promise.reject(new RtspError(`the relay speaks rtsp:// only, not ${u.protocol}`));
     return new Promise((resolve, reject) => {
@@ -125,7 +164,8 @@ export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
 
   /**
    * Sends a request and resolves with its response. A 401 is answered once with the
-   * credentials (Digest preferred over Basic); any other non-2xx rejects with the status.
+   * credentials (Digest preferred; Basic only where allowed, else BasicAuthRefused); any other
+   * non-2xx rejects with the status.
    */
   async request(method: string, uri: string, headers: Record<string, string> = {}): Promise<RtspResponse> {
     let res = await this.#send(method, uri, headers);
@@ -133,7 +173,10 @@ export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
     // one went stale mid-session.
     if (res.status === 401 && this.#username !== undefined) {
       const challenges = parseChallenges(res.headers.get('www-authenticate') ?? []);
-      const next = challenges.find((c) => c.scheme === 'digest') ?? challenges.find((c) => c.scheme === 'basic');
+      const digest = challenges.find((c) => c.scheme === 'digest');
+      const basic = challenges.find((c) => c.scheme === 'basic');
+      if (!digest && basic && !this.#allowBasic) throw new BasicAuthRefused(basic.params.realm);
+      const next = digest ?? basic;
       if (next) {
         this.#challenge = next;
         this.#nonceCount = 0;

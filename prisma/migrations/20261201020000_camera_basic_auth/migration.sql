@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Camera" ADD COLUMN "rtspBasicAuth" BOOLEAN NOT NULL DEFAULT false;
