@@ -35,7 +35,7 @@ import { MediaStats } from './observability/media-stats.js';
 import { pluginAccess } from './plugin-host/access-facade.js';
 import { PluginEventRepository } from './plugin-host/plugin-event.repository.js';
 import { PluginHost } from './plugin-host/PluginHost.js';
-import { withPluginVeto } from './plugin-host/view-veto.js';
+import { withPluginVeto } from './view-veto.js';
 import { Metrics } from './observability/metrics.js';
 import { readiness } from './observability/readiness.js';
 import { UptimeRepository } from './observability/uptime.repository.js';

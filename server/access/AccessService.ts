@@ -13,7 +13,8 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, type Place, type Subject } from './policy.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, type Subject } from './policy.js';
+import type { DutyScope, Place } from '../places/place.js';
 import type { Duty } from './roles.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
 import { RepeatThrottle } from '../util/RepeatThrottle.js';
@@ -49,13 +50,6 @@ export interface AccessServiceEvents {
 }
 
 /** Who is calling the API, and from where (for the audit trail). */
-export interface DutyScope {
-  /** Does the caller's duty cover this place? */
-  covers(place: Place): boolean;
-  /** May the caller see who watches cameras at this place (audit authority)? */
-  audits(place: Place): boolean;
-}
-
 export interface Caller {
   userId: string;
   address: string;

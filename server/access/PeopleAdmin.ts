@@ -11,7 +11,8 @@ import { AppError, ErrorCode } from '../errors.js';
 import type { AccessRepository } from './access.repository.js';
 import type { Caller as Actor } from './AccessService.js';
 import type { PeopleRepository } from './people.repository.js';
-import { decideAuthority, decideGrant, isActive, type Place, type Subject } from './policy.js';
+import { decideAuthority, decideGrant, isActive, type Subject } from './policy.js';
+import type { Place } from '../places/place.js';
 import { ROLE_RULES, SCOPE_RANK } from './roles.js';
 import { hashRefresh } from './tokens.js';
 

@@ -2,7 +2,8 @@
 // tokens and view sessions.
 import type { PrismaClient } from '../db/generated/client.js';
 import type { Role, ScopeType, UserStatus } from '../db/generated/enums.js';
-import type { Place, Subject } from './policy.js';
+import type { Place } from '../places/place.js';
+import type { Subject } from './policy.js';
 
 export interface UserRecord {
   id: string;

@@ -3,7 +3,7 @@
 // account made by a scope administrator (person, first role and activation token at once).
 import type { PrismaClient } from '../db/generated/client.js';
 import type { OrganizationKind, Role, ScopeType } from '../db/generated/enums.js';
-import type { Place } from './policy.js';
+import type { Place } from '../places/place.js';
 
 const personSelect = {
   id: true, username: true, fullName: true, position: true, phone: true, email: true, status: true,

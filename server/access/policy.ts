@@ -1,20 +1,10 @@
 // The one place that decides who may watch what and who may grant what. Pure functions over
 // plain data (a person's assignments and spot checks, a camera's place in the hierarchy), so
 // the rules are tested exhaustively without a database and reused by every caller.
-import type { Effect, FacilityKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
+import type { Effect, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
+import type { Place } from '../places/place.js';
 import { ROLE_RULES, SCOPE_RANK, type Duty } from './roles.js';
 
-/**
- * Where a camera (or a scope) sits: nation > administrative units (as many levels as the
- * imported list has) > facility > camera. `units` holds the ids of every unit containing the
- * place, top level first.
- */
-export interface Place {
-  units?: readonly string[];
-  facilityId?: string;
-  facilityKind?: FacilityKind;
-  cameraId?: string;
-}
 
 export interface Assignment {
   id: string;

@@ -5,7 +5,7 @@
 // outside the caller's standing is "not found". Reads never return URLs.
 import express, { type Request } from 'express';
 import type { AccessService, Caller } from '../access/AccessService.js';
-import type { Place } from '../access/policy.js';
+import type { Place } from '../places/place.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { cameraInputSchema, cameraPatchSchema } from '../cameras/camera.schema.js';

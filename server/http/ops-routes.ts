@@ -16,7 +16,7 @@ import { buildConnectionDrive } from '../observability/connection-drive.js';
 import { connectionDrivePdf, connectionDriveXlsx } from '../observability/connection-drive-export.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import { buildUptimeReport, uptimeCsv, type UptimeReport } from '../observability/uptime-report.js';
-import type { Place } from '../access/policy.js';
+import type { Place } from '../places/place.js';
 import type { UptimeRepository } from '../observability/uptime.repository.js';
 import { bearer, callerOf, wrap } from './handler.js';
 import { parse } from './validate.js';

@@ -4,7 +4,7 @@
 // survey status, days left or overdue against its connect-by date, and its installers; the
 // same summed per administrative unit (every level); the facilities not yet connected, most
 // overdue first; and how many facilities were connected on each day of the period.
-import type { Place } from '../access/policy.js';
+import type { Place } from '../places/place.js';
 import { buildUptimeReport } from './uptime-report.js';
 import type { UptimeRepository } from './uptime.repository.js';
 

@@ -1,8 +1,7 @@
 // What the ops dashboard shows at one moment: the SFU's workers and delivery quality, the
 // bitrate in and out, and the cameras in the caller's scope with health, 24-hour uptime, last
 // error and who watches (names only for those with audit authority over the camera).
-import type { DutyScope } from '../access/AccessService.js';
-import type { Place } from '../access/policy.js';
+import type { DutyScope, Place } from '../places/place.js';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import type { CameraHealth } from '../cameras/camera-health.js';
 import type { MediaSample } from './media-stats.js';

@@ -3,7 +3,7 @@
 // period, and the facilities that are not connected (no camera, never live in the period, or
 // below a threshold). The caller's scope is a predicate over places; nothing outside it is
 // read into the answer.
-import type { Place } from '../access/policy.js';
+import type { Place } from '../places/place.js';
 import { streamUptime, sumUptime, type Transition, type UptimeFigures } from './uptime.js';
 import type { ReportFacility, UptimeRepository } from './uptime.repository.js';
 import { toCsv } from '../util/csv.js';

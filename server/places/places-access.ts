@@ -1,7 +1,7 @@
 // What the places room asks of access: authority over a place, and telling access that
 // places moved (so cached camera places are read again). A port, so places never reach into
 // access's internals; main.ts hands in the AccessService.
-import type { Place } from '../access/policy.js';
+import type { Place } from './place.js';
 
 /** One person's standing over places, read once for a whole list. */
 export interface PlaceAuthority {

@@ -1,10 +1,11 @@
-// The access port signaling uses, with the plugins' veto after the access policy: a view the
-// policy allows is still refused when an active plugin denies it (any deny wins). The veto
-// runs when a subscription is made, not on the once-a-second re-checks of open views.
-import type { AuditLog } from '../audit/AuditLog.js';
-import { AppError, ErrorCode } from '../errors.js';
-import type { ViewAccess } from '../signaling/access-port.js';
-import type { PluginHost } from './PluginHost.js';
+// Composition, beside server.ts: the access port signaling uses, with the plugins' veto after
+// the access policy. A view the policy allows is still refused when an active plugin denies it
+// (any deny wins). The veto runs when a subscription is made, not on the once-a-second
+// re-checks of open views. It joins three rooms, so it lives outside them.
+import type { AuditLog } from './audit/AuditLog.js';
+import { AppError, ErrorCode } from './errors.js';
+import type { ViewAccess } from './signaling/access-port.js';
+import type { PluginHost } from './plugin-host/PluginHost.js';
 
 export function withPluginVeto(access: ViewAccess, plugins: PluginHost, audit: AuditLog): ViewAccess {
   return {
