@@ -9,7 +9,7 @@ import { z } from 'zod';
 export { z };
 
 /** The version of this API. Minor: additions; major: breaking changes. */
-export const HOST_API_VERSION = '1.1.0'; // 1.1: access.visible()
+export const HOST_API_VERSION = '1.2.0'; // 1.1: access.visible(); 1.2: the 'restarting' health state
 
 /** What a plugin may ask the host for; context members of a capability not declared throw. */
 export type Capability = 'stream-tap' | 'http' | 'storage' | 'notify';
@@ -33,7 +33,8 @@ export interface PluginManifest<Config = unknown> {
 
 // ---- events the host publishes ------------------------------------------------------------
 
-export type HealthState = 'idle' | 'connecting' | 'live' | 'stalled' | 'offline';
+/** 'restarting': a new run after a settings change, a restart or a switch to transcoding (not a camera fault). */
+export type HealthState = 'idle' | 'connecting' | 'restarting' | 'live' | 'stalled' | 'offline';
 export type StreamKind = 'main' | 'sub';
 
 export interface CameraInfo {

@@ -15,7 +15,7 @@ const GENESIS = '0'.repeat(64);
 export type AuditAction =
   | 'login.success' | 'login.failure' | 'login.throttled' | 'token.refresh' | 'logout'
   | 'grant.create' | 'grant.revoke' | 'user.status' | 'request.submit' | 'request.approve' | 'request.reject'
-  | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.delete'
+  | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.restart' | 'camera.delete'
   /** "Test this camera": a camera address probed from the server (host only, never credentials). */
   | 'camera.probe'
   | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll'

@@ -185,6 +185,17 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     return this.#replace(record);
   }
 
+  /**
+   * A person's restart of the camera's streams: a running one gets a new run at once (not an
+   * outage in the report), one waiting after a failure tries again now, an idle one stays idle.
+   */
+  restart(id: string): CameraSummary {
+    const entry = this.#entry(id);
+    entry.main.restart();
+    entry.sub?.restart();
+    return this.#summary(entry);
+  }
+
   async #replace(record: CameraRecord): Promise<CameraSummary> {
     const old = this.#entries.get(record.id);
     if (!old) {

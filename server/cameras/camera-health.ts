@@ -1,8 +1,12 @@
 // The public health of a camera stream, derived from the ingest's phase.
 import type { IngestStatus } from '../media/CameraStream.js';
 
-/** idle: nobody watches and it is not always-on, so it is not pulled (not a fault). */
-export type HealthState = 'idle' | 'connecting' | 'live' | 'stalled' | 'offline';
+/**
+ * idle: nobody watches and it is not always-on, so it is not pulled (not a fault).
+ * restarting: a new run replaces one ended by a settings change, a person's restart, a switch
+ * to transcoding or a lost media worker (not a camera fault either).
+ */
+export type HealthState = 'idle' | 'connecting' | 'restarting' | 'live' | 'stalled' | 'offline';
 
 export interface CameraHealth {
   state: HealthState;
@@ -28,6 +32,7 @@ export interface CameraHealth {
 const stateOf: Record<IngestStatus['phase'], HealthState> = {
   idle: 'idle',
   starting: 'connecting',
+  restarting: 'restarting',
   running: 'live',
   stalled: 'stalled',
   retrying: 'offline',

@@ -1,5 +1,6 @@
 // What a camera is, as the API and the config file accept it.
 import { z } from 'zod';
+import type { IngestPath, RtspTransport, TranscodeMode } from '../media/ingest-plan.js';
 
 /** A URL of one of `protocols` (e.g. "rtsp:") with a host. */
 const urlOf = (protocols: string[], message: string) =>
@@ -18,10 +19,11 @@ export const rtspUrl = urlOf(['rtsp:', 'rtsps:'], 'must be an rtsp:// or rtsps:/
 /** An ONVIF device service: http:// or https:// with a host. */
 export const onvifUrl = urlOf(['http:', 'https:'], "must be an http:// or https:// URL with a host (the camera's ONVIF device service)");
 
-export const transcodeMode = z.enum(['auto', 'always', 'never']);
+// The ingest options are media's types (media/ingest-plan.ts); these are their validators.
+export const transcodeMode = z.enum(['auto', 'always', 'never']) satisfies z.ZodType<TranscodeMode>;
 /** auto: the in-process RTSP relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
-export const ingestPath = z.enum(['auto', 'ffmpeg']);
-export const rtspTransport = z.enum(['tcp', 'udp']);
+export const ingestPath = z.enum(['auto', 'ffmpeg']) satisfies z.ZodType<IngestPath>;
+export const rtspTransport = z.enum(['tcp', 'udp']) satisfies z.ZodType<RtspTransport>;
 
 /** The fields of a camera, without defaults (a patch names only what changes). */
 const cameraFields = {
@@ -73,6 +75,4 @@ export const cameraInputSchema = z.object({
 export const cameraPatchSchema = z.object(cameraFields).partial();
 
 export type CameraInput = z.infer<typeof cameraInputSchema>;
-export type TranscodeMode = z.infer<typeof transcodeMode>;
-export type IngestPath = z.infer<typeof ingestPath>;
-export type RtspTransport = z.infer<typeof rtspTransport>;
+export type { IngestPath, RtspTransport, TranscodeMode };

@@ -78,6 +78,14 @@ export function cameraRoutes(access: AccessService, cameras: CameraRegistry, aud
     await audit.append({ actorId: who.userId, action: 'camera.update', target: `camera:${id}`, address: who.address, details: { fields: Object.keys(patch).sort() } });
     res.json(adminView(id));
   }));
+  r.post('/cameras/:id/restart', wrap(async (req, res) => {
+    const { who, may } = await standing(req);
+    const id = pathId(req, 'no such camera');
+    await camera(may, id);
+    cameras.restart(id);
+    await audit.append({ actorId: who.userId, action: 'camera.restart', target: `camera:${id}`, address: who.address, details: {} });
+    res.json(adminView(id));
+  }));
   r.delete('/cameras/:id', wrap(async (req, res) => {
     const { who, may } = await standing(req);
     const id = pathId(req, 'no such camera');

@@ -77,6 +77,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/cameras/{id}', summary: 'One camera with its health', auth: 'user', ok: 200 },
   { method: 'patch', path: '/api/cameras/{id}', summary: 'Change a camera (audited with the names of the fields changed)', auth: 'user', body: cameraPatchSchema.strict(), ok: 200 },
   { method: 'delete', path: '/api/cameras/{id}', summary: 'Remove a camera', auth: 'user', ok: 204 },
+  { method: 'post', path: '/api/cameras/{id}/restart', summary: 'Restart the camera\'s streams now (a person\'s restart: not an outage in the connection report; audited)', auth: 'user', ok: 200 },
 ];
 
 export function openApiDocument(): Record<string, unknown> {

@@ -16,9 +16,9 @@ import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import type { PlainTransport, Producer, RtpParameters } from 'mediasoup/node/lib/types.js';
 import type { IngestConfig } from '../config.js';
-import type { IngestPath, RtspTransport, TranscodeMode } from '../cameras/camera.schema.js';
 import { moduleLogger, type Logger } from '../logger.js';
 import { FfmpegIngest } from './FfmpegIngest.js';
+import { afterCodec, codecOfEncoding, planIngest, type IngestPath, type IngestPlan, type RtspTransport, type TranscodeMode } from './ingest-plan.js';
 import type { CameraClock, Ingest, IngestExit, IngestInput, IngestKind, IngestProgress, IngestRtp } from './Ingest.js';
 import { OnvifKeyframes, type OnvifKeyframeStats } from './onvif/OnvifKeyframes.js';
 import { RtspRelayIngest } from './RtspRelayIngest.js';
@@ -28,7 +28,38 @@ import { allocateUdpPort } from './udp-port.js';
 import type { WorkerPool, WorkerSlot } from './WorkerPool.js';
 import { RateWindow } from '../util/RateWindow.js';
 
-export type IngestPhase = 'idle' | 'starting' | 'running' | 'stalled' | 'retrying' | 'closed';
+/**
+ * The stream's phases:
+ *
+ * | phase      | what                                               | health     |
+ * |------------|----------------------------------------------------|------------|
+ * | idle       | nobody watches and it is not always on              | idle       |
+ * | starting   | the first run, or one after a camera failure        | connecting |
+ * | restarting | a run replacing one that ended for another cause    | restarting |
+ * | running    | frames flow                                         | live       |
+ * | stalled    | no frame for stallMs                                | stalled    |
+ * | retrying   | waiting out the backoff after a camera failure      | offline    |
+ * | closed     | the camera was removed or the server stops          | offline    |
+ *
+ * What follows the end of a run is decided by its cause alone (AFTER_RUN below).
+ */
+export type IngestPhase = 'idle' | 'starting' | 'restarting' | 'running' | 'stalled' | 'retrying' | 'closed';
+
+/**
+ * Why a run ended. Only a camera failure backs off and counts as the camera being down; the
+ * others (settings changed, a person's restart, a switch to transcoding, a dead media worker)
+ * start the next run at once, as 'restarting', which the uptime report does not count.
+ */
+export type StopCause = 'requested' | 'reconfigured' | 'camera-failure' | 'worker-lost' | 'codec-switch';
+
+/** The phase table's exits: what follows a run that ended for each cause. */
+const AFTER_RUN: Record<StopCause, 'retry' | 'restart'> = {
+  'camera-failure': 'retry',
+  requested: 'restart',
+  reconfigured: 'restart',
+  'worker-lost': 'restart',
+  'codec-switch': 'restart',
+};
 
 export interface IngestStatus {
   phase: IngestPhase;
@@ -108,13 +139,10 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   readonly #ssrc = randomInt(1, 2 ** 31);
   /** Failed runs in a row (the retry backoff). */
   #attempt = 0;
-  /**
-   * The current run is being stopped for a reason that is not the camera's failure (a switch
-   * to transcoding): the next run starts at once, with no backoff. A flag of its own, since a
-   * run that already counted frames resets #attempt.
-   */
-  #restartAtOnce = false;
-  #needsTranscode = false;
+  /** The codec a run found the camera sending, when it called for another plan. */
+  #learnedCodec?: string;
+  /** The current (or last) run's plan. */
+  #plan?: IngestPlan;
   #retryTimer?: NodeJS.Timeout;
   #graceTimer?: NodeJS.Timeout;
   #watchdog?: NodeJS.Timeout;
@@ -128,8 +156,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #closed = false;
   /** Set while #stop() runs, so the requested exit is not taken for a failure. */
   #stopping = false;
-  /** Why the current ingest is being stopped, when we stop it for a failure of our own finding. */
-  #retryReason?: string;
+  /** Why the current run is being ended by the stream itself (absent: the ingest ended on its own). */
+  #runEnd?: { cause: StopCause; reason: string };
 
   constructor(pool: WorkerPool, options: CameraStreamOptions) {
     super();
@@ -230,9 +258,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       this.#onvif = undefined;
     }
     this.#options = { ...this.#options, ...options };
-    this.#needsTranscode = false;
+    this.#learnedCodec = undefined;
     if (this.#options.alwaysOn && this.#status.phase === 'idle') this.#start();
-    else if (sourceChanged && this.#ingest) void this.#ingest.stop();
+    else if (sourceChanged) this.#endRun('reconfigured', 'camera settings changed');
     this.#maybeScheduleStop();
   }
 
@@ -257,12 +285,6 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       this.on('producer', onProducer);
       this.on('status', onStatus);
     });
-  }
-
-  /** Restarts the ingest process now (operator action, tests). */
-  restart(reason: string): void {
-    this.#log.info({ reason }, 'restart requested');
-    void this.#ingest?.stop();
   }
 
   #maybeScheduleStop(): void {
@@ -311,8 +333,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       this.#producer = undefined;
       if (slot.router.closed && !this.#closed) {
         this.#log.warn({ worker: slot.index }, 'worker gone; moving stream to a live worker');
-        this.#retryReason = 'media worker died; moving to a live worker';
-        void this.#ingest?.stop();
+        this.#endRun('worker-lost', 'media worker died; moving to a live worker');
       }
     });
     this.#ports ??= { rtp: await allocateUdpPort(), rtcp: await allocateUdpPort() };
@@ -323,7 +344,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   async #spawnIngest(): Promise<void> {
     const transport = await this.#ensureTransport();
     if (this.#closed) return;
-    const transcode = this.#options.transcode === 'always' || (this.#options.transcode === 'auto' && this.#needsTranscode);
+    const plan = planIngest(this.#options, this.#learnedCodec);
+    const { transcode } = plan;
     const target = {
       rtpPort: transport.tuple.localPort,
       rtcpPort: transport.rtcpTuple!.localPort,
@@ -332,22 +354,23 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       ssrc: this.#ssrc,
       payloadType: PAYLOAD_TYPE,
     };
-    const relay = !transcode && this.#options.ingestPath === 'auto' && this.#options.url.startsWith('rtsp:');
+    const relay = plan.path === 'relay';
     // ffmpeg would answer a Basic challenge unasked: the camera is checked for it first.
     if (!relay && !this.#options.rtspBasicAuth) {
       await refuseBasicOnly(this.#options.url, this.#options.ingest.startTimeoutMs);
       if (this.#closed) return;
     }
     const ingest: Ingest = relay
-      ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: this.#options.transcode === 'never', allowBasic: this.#options.rtspBasicAuth })
+      ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: plan.passH265, allowBasic: this.#options.rtspBasicAuth })
       : FfmpegIngest.start({ ...target, ffmpegPath: this.#options.ffmpegPath, url: this.#options.url, transport: this.#options.rtspTransport, transcode });
     this.#ingest = ingest;
+    this.#plan = plan;
     this.#clock = undefined;
     this.#startedAt = Date.now();
     this.#framesSeen = 0;
     this.#runBase = { ...this.#totals };
     this.#update({ transcoding: transcode, ingest: ingest.kind });
-    ingest.on('input', (input) => this.#onInput(ingest, input, transcode));
+    ingest.on('input', (input) => this.#onInput(plan, input));
     ingest.on('rtp', (desc) => void this.#onRtp(transport, desc).catch((err: Error) => {
       this.#log.error({ err: err.message }, 'cannot create producer');
       void ingest.stop();
@@ -361,35 +384,28 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     ingest.once('exit', (e) => this.#onExit(ingest, e));
   }
 
-  #onInput(ingest: Ingest, input: IngestInput, transcoding: boolean): void {
+  #onInput(plan: IngestPlan, input: IngestInput): void {
     this.#update({ inputCodec: input.codec });
     // The camera is about to play: a keyframe now starts the run without waiting for the
     // camera's next IDR (ffmpeg sends nothing before one, nor does a decoder start without).
     this.#onvifKeyframes()?.request();
-    if (input.codec === 'h264' || transcoding) return;
-    // `never` on an H.265 camera: its viewers decode H.265, the relay passes it through.
-    if (input.codec === 'hevc' && ingest.kind === 'relay' && this.#options.transcode === 'never') return;
-    if (this.#options.transcode === 'never') {
+    const verdict = afterCodec(this.#options, plan, input.codec);
+    if (verdict.action === 'fail') {
+      // #onRtp ends the run once the stream is described.
       this.#log.warn({ codec: input.codec }, 'camera codec needs transcoding, which is disabled for it');
-      return;
+    } else if (verdict.action === 'switch') {
+      this.#log.info({ codec: input.codec }, 'camera is not H.264: switching to low-latency transcoding');
+      this.#learnedCodec = input.codec;
+      this.#endRun('codec-switch', `camera sends ${input.codec}: switching to transcoding`);
     }
-    this.#log.info({ codec: input.codec }, 'camera is not H.264: switching to low-latency transcoding');
-    this.#needsTranscode = true;
-    this.#restartAtOnce = true;
-    void ingest.stop();
   }
 
   async #onRtp(transport: PlainTransport, desc: IngestRtp): Promise<void> {
-    const h265 = desc.encoding === 'H265' && this.#ingest?.kind === 'relay' && this.#options.transcode === 'never';
-    if (desc.encoding !== 'H264' && !h265) {
-      if (this.#options.transcode === 'never') {
-        this.#retryReason = desc.encoding === 'H265'
-          ? 'camera sends H265, which only the RTSP relay passes through (ingest is \'ffmpeg\' and transcode is \'never\')'
-          : `camera sends ${desc.encoding}, which browsers cannot play without transcoding (transcode is 'never')`;
-        void this.#ingest?.stop();
-      }
-      return; // #onInput switches to transcoding
-    }
+    // A transcoding run's output is H.264 whatever the camera sends.
+    const verdict = afterCodec(this.#options, this.#plan!, codecOfEncoding(desc.encoding));
+    if (verdict.action === 'fail') return this.#endRun('camera-failure', verdict.reason);
+    if (verdict.action === 'switch') return; // #onInput switches to transcoding
+    const h265 = desc.encoding === 'H265';
     const feedback = [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
     let profile: ProfileChoice | undefined;
     let codec: RtpParameters['codecs'][number];
@@ -475,9 +491,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     }
     if (idleFor > restartStalledMs) {
       this.#log.warn({ idleFor }, 'no frames; restarting ingest');
-      this.#retryReason = `no frames for ${Math.round(idleFor / 1000)} s`;
       this.#startedAt = now; // one restart per window
-      void this.#ingest.stop();
+      this.#endRun('camera-failure', `no frames for ${Math.round(idleFor / 1000)} s`);
     }
   }
 
@@ -488,25 +503,45 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     for (const close of [...this.#fastStarts]) close();
     this.#producer?.close();
     this.#producer = undefined;
-    const reason = this.#retryReason ?? e.reason;
-    this.#retryReason = undefined;
+    const end = this.#runEnd ?? { cause: this.#transport ? 'camera-failure' as const : 'worker-lost' as const, reason: e.reason };
+    this.#runEnd = undefined;
     if (this.#closed || this.#stopping) return;
-    this.#log.info({ reason, code: e.code, signal: e.signal }, 'ingest ended');
+    const { cause, reason } = end;
+    this.#log.info({ reason, cause, code: e.code, signal: e.signal }, 'ingest ended');
     // The ingest's own last words (credentials already removed), for whoever debugs a camera.
     this.#log.debug({ ingest: ingest.kind, log: ingest.recentLog.slice(-8) }, 'ingest log tail');
-    if (this.#restartAtOnce || !this.#transport) {
-      // Not a camera failure (a switch to transcoding, a dead worker): start again at once.
-      this.#restartAtOnce = false;
+    if (AFTER_RUN[cause] === 'restart') {
       this.#attempt = 0;
-      this.#respawn(reason);
+      this.#respawn(reason, 'restarting');
       return;
     }
     this.#scheduleRetry(reason);
   }
 
-  /** Starts the ingest again now, staying in 'starting'. */
-  #respawn(reason: string): void {
-    this.#update({ phase: 'starting', reason, restarts: this.#status.restarts + 1 });
+  /** Ends the current run for `cause`; #onExit then does what the phase table says. */
+  #endRun(cause: StopCause, reason: string): void {
+    if (!this.#ingest) return;
+    this.#runEnd ??= { cause, reason };
+    void this.#ingest.stop();
+  }
+
+  /**
+   * A person's restart: a running stream gets a new run at once (not an outage); one waiting
+   * out a failure's backoff tries again now.
+   */
+  restart(): void {
+    if (this.#closed) return;
+    if (this.#ingest) return this.#endRun('requested', 'restarted on request');
+    if (this.#retryTimer) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      this.#respawn(this.#status.reason ?? 'restarted on request');
+    }
+  }
+
+  /** Starts the ingest again now: 'starting' after a camera failure, 'restarting' otherwise. */
+  #respawn(reason: string, phase: 'starting' | 'restarting' = 'starting'): void {
+    this.#update({ phase, reason, restarts: this.#status.restarts + 1 });
     void this.#spawnIngest().catch((err: Error) => this.#scheduleRetry(`cannot start ingest: ${err.message}`));
   }
 
@@ -539,7 +574,6 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#transport = undefined;
     this.#stopping = false;
     this.#attempt = 0;
-    this.#restartAtOnce = false;
     if (!this.#closed) this.#update({ phase: 'idle', reason, fps: 0, bitrateKbps: 0 });
     this.#log.info({ reason }, 'ingest stopped');
     // A viewer may have arrived while ffmpeg was shutting down: it is waiting for a producer.

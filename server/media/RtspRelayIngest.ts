@@ -15,6 +15,7 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import { FastStartFeed, GopCache } from './FastStart.js';
+import { codecOfEncoding } from './ingest-plan.js';
 import type { FastStart, Ingest, IngestEvents, IngestTarget } from './Ingest.js';
 import { header, RtspConnection, RtspError, splitCredentials, type RtspCredentials, type RtspResponse } from './rtsp/RtspConnection.js';
 import { parseVideoSdp, resolveControl, sessionControl } from './sdp.js';
@@ -70,7 +71,6 @@ const TIMESTAMP_JUMP_MS = 5000;
  */
 const MAX_TIMESTAMP_JUMPS = 5;
 const TIMESTAMP_JUMP_WINDOW_MS = 60_000;
-const CODEC_NAMES: Record<string, string> = { H264: 'h264', H265: 'hevc', JPEG: 'mjpeg', MP4V_ES: 'mpeg4' };
 
 export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Ingest {
   readonly kind = 'relay';
@@ -181,7 +181,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     const sdp = describe.body.toString('utf8');
     const desc = parseVideoSdp(sdp);
     const staticPt = Number(/^m=video \d+ [^ ]+ (\d+)/m.exec(sdp)?.[1]);
-    const codec = desc ? (CODEC_NAMES[desc.encoding] ?? desc.encoding.toLowerCase()) : staticPt === 26 ? 'mjpeg' : 'unknown';
+    const codec = desc ? codecOfEncoding(desc.encoding) : staticPt === 26 ? 'mjpeg' : 'unknown';
     this.emit('input', { codec });
     const passthrough = desc ? nalCodec(desc.encoding) : undefined;
     if (!desc || !passthrough || (passthrough === H265 && !this.#o.passH265)) {

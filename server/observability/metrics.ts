@@ -15,7 +15,7 @@ export interface MetricsSources {
   sockets(): number;
 }
 
-const STATES: readonly HealthState[] = ['idle', 'connecting', 'live', 'stalled', 'offline'];
+const STATES: readonly HealthState[] = ['idle', 'connecting', 'restarting', 'live', 'stalled', 'offline'];
 
 export class Metrics {
   readonly registry = new Registry();

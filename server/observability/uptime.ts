@@ -4,10 +4,11 @@
 //
 // What counts: a camera's main stream is UP while live, DOWN while connecting, stalled or
 // offline; time it is idle (on-demand and nobody watching: not pulled, so nothing is known),
+// restarting (a new run after a settings change or a person's restart: not the camera's doing),
 // before its first record, or while the server was stopped ('unknown', written at shutdown)
 // is UNMONITORED and left out of the percentage. uptime = up / (up + down).
 
-export type RecordedState = 'idle' | 'connecting' | 'live' | 'stalled' | 'offline' | 'unknown';
+export type RecordedState = 'idle' | 'connecting' | 'restarting' | 'live' | 'stalled' | 'offline' | 'unknown';
 
 export interface Transition {
   cameraId: string;

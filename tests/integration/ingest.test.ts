@@ -5,9 +5,20 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
+import { streamUptime } from '../../server/observability/uptime.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, adminBearer, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+
+/** The camera's recorded main-stream health since `from`, once `ready` holds for it (writes are asynchronous). */
+async function recordedSince(server: TestServer, cameraId: string, from: Date, ready: (rows: Array<{ state: string; at: Date }>) => boolean): Promise<Array<{ state: string; at: Date }>> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const rows = await server.db.prisma.cameraHealthEvent.findMany({ where: { cameraId, stream: 'main', at: { gte: from } }, orderBy: { id: 'asc' }, select: { state: true, at: true } });
+    if (ready(rows) || Date.now() > deadline) return rows;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path === 'auto' ? 'the RTSP relay' : 'ffmpeg'}`, { timeout: 120_000 }, () => {
   // What a passthrough H.264 camera runs on with this setting.
@@ -117,6 +128,40 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
       for (const r of routers) r.observer.off('newtransport', onTransport);
       for (const b of blasts) clearInterval(b);
       rogue.close();
+    }
+  });
+
+  test("editing a live camera's address, or restarting it, records no outage; the camera failing does", async () => {
+    const [first, second] = await Promise.all([startCamera({ gop: 25 }), startCamera({ gop: 25 })]);
+    cameras.push(first, second);
+    const { json } = await add({ name: 'cam-edit-restart', mainUrl: first.url });
+    const release = server.cameras.stream(json.id, 'main').acquire();
+    const admin = { 'content-type': 'application/json', authorization: `Bearer ${await adminBearer(server)}` };
+    try {
+      await waitForHealth(server, json.id, (h) => h.state === 'live');
+      await recordedSince(server, json.id, new Date(0), (rows) => rows.at(-1)?.state === 'live');
+      const from = new Date();
+      let res = await fetch(`${server.url}/api/cameras/${json.id}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ mainUrl: second.url }) });
+      assert.equal(res.status, 200);
+      await waitForHealth(server, json.id, (h) => h.state === 'live' && h.restarts >= 1);
+      assert.equal(second.clients, 1, 'the new address is pulled');
+      res = await fetch(`${server.url}/api/cameras/${json.id}/restart`, { method: 'POST', headers: admin });
+      assert.equal(res.status, 200);
+      await waitForHealth(server, json.id, (h) => h.state === 'live' && h.restarts >= 2);
+      const history = await recordedSince(server, json.id, from, (rows) => rows.filter((r) => r.state === 'restarting').length >= 2 && rows.at(-1)?.state === 'live');
+      assert.deepEqual(history.map((r) => r.state), ['restarting', 'live', 'restarting', 'live']);
+      const figures = streamUptime('live', history, from, new Date());
+      assert.deepEqual([figures.outages, figures.downMs], [0, 0], 'no outage, no down time');
+      const audit = await server.db.prisma.auditEntry.findFirst({ where: { action: 'camera.restart', target: `camera:${json.id}` } });
+      assert.ok(audit, 'the restart is audited');
+
+      // The same measure does see a real failure.
+      await second.stop();
+      await waitForHealth(server, json.id, (h) => h.state === 'offline', 20_000);
+      const withFailure = await recordedSince(server, json.id, from, (rows) => rows.some((r) => r.state === 'offline'));
+      assert.equal(streamUptime('live', withFailure, from, new Date()).outages, 1);
+    } finally {
+      release();
     }
   });
 

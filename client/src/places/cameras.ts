@@ -86,7 +86,9 @@ export class CamerasPanel {
       edit.onclick = () => this.#edit(c);
       const remove = Object.assign(document.createElement('button'), { type: 'button', textContent: t('cameras.remove') });
       remove.onclick = () => void this.#remove(c).catch((err: unknown) => this.#onError(err));
-      actions.append(edit, remove);
+      const restart = Object.assign(document.createElement('button'), { type: 'button', textContent: t('cameras.restart'), title: t('cameras.restartHint') });
+      restart.onclick = () => void apiSend('POST', `/api/cameras/${c.id}/restart`, {}).then(() => this.#load()).catch((err: unknown) => this.#onError(err));
+      actions.append(edit, restart, remove);
       row.append(cell(c.name), cell(t(`state.${c.health.state}` as MessageKey)), cell(c.hasSubStream ? '✓' : '–'), cell(c.alwaysOn ? '✓' : '–'), actions);
       return row;
     }) : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="5"></td>' })]));
