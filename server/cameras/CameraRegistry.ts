@@ -77,6 +77,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   static #streamOptions(record: CameraRecord, kind: StreamKind) {
     return {
       id: `${record.id}:${kind}`,
+      kind,
       url: kind === 'main' ? record.mainUrl : record.subUrl!,
       transcode: record.transcode,
       ingestPath: record.ingest,

@@ -92,6 +92,8 @@ export interface StreamTotals {
 export interface CameraStreamOptions {
   /** Unique id of this stream, e.g. "<cameraId>:main". */
   id: string;
+  /** Which of its camera's streams this is. */
+  kind: 'main' | 'sub';
   url: string;
   transcode: TranscodeMode;
   /** auto: the relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
@@ -122,6 +124,7 @@ const PAYLOAD_TYPE = 96;
 
 export class CameraStream extends EventEmitter<CameraStreamEvents> {
   readonly id: string;
+  readonly kind: 'main' | 'sub';
   readonly #pool: WorkerPool;
   readonly #log: Logger;
   #options: CameraStreamOptions;
@@ -162,6 +165,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   constructor(pool: WorkerPool, options: CameraStreamOptions) {
     super();
     this.id = options.id;
+    this.kind = options.kind;
     this.#pool = pool;
     this.#options = options;
     this.#log = moduleLogger('media:stream', { stream: options.id });

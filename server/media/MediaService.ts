@@ -8,6 +8,7 @@ import type { IngestConfig, MediaConfig } from '../config.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import { CameraStream, type CameraStreamOptions } from './CameraStream.js';
+import { FAST_START_HANDOVER_MS, type FastStartView, type View, type ViewOptions } from './View.js';
 import { resolveFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
 import { WorkerPool, type WorkerSlot } from './WorkerPool.js';
 
@@ -107,10 +108,80 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   }
 
   /**
+   * A view of `stream` on `transport` for a viewer the caller has authorized: the stream's
+   * demand is held (a cold camera starts), a paused consumer of its producer, and a fast start
+   * where the camera needs one. Nothing is sent until the client resumes.
+   */
+  async openView(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities, options: ViewOptions = {}): Promise<View> {
+    const releaseDemand = stream.acquire();
+    let consumer: Consumer;
+    try {
+      consumer = await this.#consume(transport, stream, rtpCapabilities);
+    } catch (err) {
+      releaseDemand();
+      if (err instanceof TypeError) throw new AppError(ErrorCode.BadRequest, `invalid rtpCapabilities: ${err.message}`);
+      throw err;
+    }
+    let released = false;
+    const fastStart = await this.#openFastStart(transport, stream, rtpCapabilities, consumer, (id) => {
+      if (!released) options.onFastStartEnded?.(id);
+    });
+    return {
+      consumer,
+      served: stream.kind,
+      ...(stream.clock ? { clock: stream.clock } : {}),
+      ...(fastStart ? { fastStart } : {}),
+      release: () => {
+        if (released) return;
+        released = true;
+        if (fastStart && !fastStart.consumer.closed) fastStart.consumer.close();
+        if (!consumer.closed) consumer.close();
+        releaseDemand();
+      },
+    };
+  }
+
+  /**
+   * The fast-start companion of a new view of a camera that ignores keyframe requests: a
+   * consumer of a producer of the viewer's own that begins with the cached GOP. It ends a
+   * moment after the shared consumer has sent its first keyframe (the client switches to
+   * the shared one when that renders), or with the view.
+   */
+  async #openFastStart(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities, shared: Consumer, ended: (consumerId: string) => void): Promise<FastStartView | undefined> {
+    const feed = await stream.openFastStart().catch(() => undefined);
+    if (!feed) return undefined;
+    let consumer: Consumer;
+    try {
+      consumer = await this.#consumeProducer(transport, stream, feed.producer, rtpCapabilities);
+    } catch {
+      feed.close();
+      return undefined;
+    }
+    let done = false;
+    const finish = (early: boolean) => {
+      if (done) return;
+      done = true;
+      feed.close();
+      if (!consumer.closed) consumer.close();
+      if (early) ended(consumer.id);
+    };
+    consumer.observer.once('close', () => finish(false));
+    consumer.on('producerclose', () => finish(true));
+    consumer.on('transportclose', () => finish(false));
+    void shared.enableTraceEvent(['keyframe']).catch(() => undefined);
+    shared.on('trace', (t) => {
+      if (t.type !== 'keyframe' || t.direction !== 'out') return;
+      void shared.enableTraceEvent([]).catch(() => undefined);
+      setTimeout(() => finish(true), FAST_START_HANDOVER_MS).unref();
+    });
+    return { consumer, start: feed.start };
+  }
+
+  /**
    * A paused consumer of `stream` on `transport`, after waiting for a cold stream to start.
    * The caller must have authorized the viewer already; nothing is sent until resume.
    */
-  async consume(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
+  async #consume(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
     // A producer can close under us (its ffmpeg run ended, its worker died) between the wait
     // and the consume: then wait for the next one, a few times.
     for (let attempt = 1; ; attempt++) {
@@ -121,7 +192,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
         throw new AppError(ErrorCode.CameraUnavailable, `camera unavailable: ${(err as Error).message}`);
       }
       try {
-        return await this.consumeProducer(transport, stream, producer, rtpCapabilities);
+        return await this.#consumeProducer(transport, stream, producer, rtpCapabilities);
       } catch (err) {
         if (!producer.closed || attempt >= 3) throw err;
       }
@@ -129,7 +200,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   }
 
   /** A paused consumer of one producer of `stream` (its own, or a fast-start one) on `transport`. */
-  async consumeProducer(transport: WebRtcTransport, stream: CameraStream, producer: Producer, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
+  async #consumeProducer(transport: WebRtcTransport, stream: CameraStream, producer: Producer, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
     if (transport.closed) throw new AppError(ErrorCode.InvalidState, 'transport closed');
     const router = this.#routerOf(transport);
     await this.#pipe(producer, stream, router);

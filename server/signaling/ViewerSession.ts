@@ -1,11 +1,11 @@
 // One connected viewer: its receive transports and consumers, and the camera demand its
 // consumers hold. Closing the session closes them all and releases the demand.
-import type { Consumer, WebRtcTransport } from 'mediasoup/node/lib/types.js';
+import type { Consumer, RtpCapabilities, WebRtcTransport } from 'mediasoup/node/lib/types.js';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MediaService } from '../media/MediaService.js';
-import type { CameraStream } from '../media/CameraStream.js';
+import { FAST_START_ENDED, type FastStartView } from '../media/View.js';
 import type { ViewAccess, Viewer } from './access-port.js';
 import type { ConsumeResult, ParsedRequest, TransportInfo } from './protocol.js';
 
@@ -43,10 +43,6 @@ interface ConsumerEntry {
 
 /** The reason given to a client whose view was taken away. */
 export const REVOKED = 'access revoked';
-/** The reason given when a fast-start consumer ends because the shared one took over. */
-export const FAST_START_ENDED = 'fast start ended';
-/** How long a fast-start consumer outlives the shared consumer's first keyframe (the client's switch). */
-const FAST_START_HANDOVER_MS = 1500;
 
 export class ViewerSession {
   readonly viewer: Viewer;
@@ -59,7 +55,7 @@ export class ViewerSession {
    */
   readonly #pending = { transports: 0, consumers: 0 };
   /** Fast-start companions of open views (docs/media.md), by consumer id. */
-  readonly #fastStarts = new Map<string, { consumer: Consumer; start(): void }>();
+  readonly #fastStarts = new Map<string, FastStartView>();
   #closed = false;
 
   constructor(viewer: Viewer, deps: SessionDeps) {
@@ -145,39 +141,31 @@ export class ViewerSession {
   async #consume(transport: WebRtcTransport, { cameraId, stream: kind, rtpCapabilities }: ParsedRequest<'consume'>, land: () => void): Promise<ConsumeResult> {
     // Authorization happens here, at the moment media would flow, before any demand or consumer.
     await this.#deps.access.authorizeView(this.viewer, cameraId, kind);
-    const camera = this.#deps.cameras.stream(cameraId, kind);
-    const served = camera.id.endsWith(':sub') ? 'sub' : 'main';
-    const release = camera.acquire();
-    let consumer: Consumer;
-    try {
-      consumer = await this.#deps.media.consume(transport, camera, rtpCapabilities as Parameters<MediaService['consume']>[2]);
-    } catch (err) {
-      release();
-      if (err instanceof TypeError) throw new AppError(ErrorCode.BadRequest, `invalid rtpCapabilities: ${err.message}`);
-      throw err;
-    }
+    const view = await this.#deps.media.openView(transport, this.#deps.cameras.stream(cameraId, kind), rtpCapabilities as RtpCapabilities, {
+      onFastStartEnded: (consumerId) => this.#deps.notify.consumerClosed(consumerId, cameraId, FAST_START_ENDED),
+    });
     if (this.#closed) {
-      consumer.close();
-      release();
+      view.release();
       throw new AppError(ErrorCode.InvalidState, 'session closed');
     }
     // A cold camera can take seconds to start: access may have been taken away meanwhile.
     if (!(await this.#deps.access.mayStillView(this.viewer, cameraId))) {
-      consumer.close();
-      release();
+      view.release();
       throw new AppError(ErrorCode.NotFound, 'no such camera');
     }
-    const fastStart = await this.#openFastStart(transport, camera, rtpCapabilities as Parameters<MediaService['consume']>[2], cameraId, consumer);
+    const { consumer, served, fastStart } = view;
     const end = (reason: string, tellClient: boolean) => {
       if (!this.#consumers.delete(consumer.id)) return;
-      fastStart?.close();
-      release();
-      if (!consumer.closed) consumer.close();
+      view.release();
       if (tellClient) this.#deps.notify.consumerClosed(consumer.id, cameraId, reason);
       this.#deps.onView({ type: 'end', viewer: this.viewer, cameraId, stream: served, consumerId: consumer.id, reason });
     };
     land();
     this.#consumers.set(consumer.id, { consumer, cameraId, stream: served, end });
+    if (fastStart) {
+      this.#fastStarts.set(fastStart.consumer.id, fastStart);
+      fastStart.consumer.observer.once('close', () => this.#fastStarts.delete(fastStart.consumer.id));
+    }
     consumer.on('producerclose', () => end('camera stream restarted', true));
     consumer.on('transportclose', () => end('transport closed', true));
     consumer.observer.once('close', () => end('closed', false));
@@ -189,45 +177,9 @@ export class ViewerSession {
       rtpParameters: consumer.rtpParameters,
       cameraId,
       stream: served,
-      ...(camera.clock ? { clock: camera.clock } : {}),
-      ...(fastStart ? { fastStart: { consumerId: fastStart.id, producerId: fastStart.producerId, rtpParameters: fastStart.rtpParameters } } : {}),
+      ...(view.clock ? { clock: view.clock } : {}),
+      ...(fastStart ? { fastStart: { consumerId: fastStart.consumer.id, producerId: fastStart.consumer.producerId, rtpParameters: fastStart.consumer.rtpParameters } } : {}),
     };
-  }
-
-  /**
-   * The fast-start companion of a new view of a camera that ignores keyframe requests: a
-   * consumer of a producer of the viewer's own that begins with the cached GOP. It ends a
-   * moment after the shared consumer has sent its first keyframe (the client switches to
-   * the shared one when that renders), or with the view.
-   */
-  async #openFastStart(transport: WebRtcTransport, camera: CameraStream, rtpCapabilities: Parameters<MediaService['consume']>[2], cameraId: string, shared: Consumer): Promise<Consumer | undefined> {
-    const feed = await camera.openFastStart().catch(() => undefined);
-    if (!feed) return undefined;
-    let consumer: Consumer;
-    try {
-      consumer = await this.#deps.media.consumeProducer(transport, camera, feed.producer, rtpCapabilities);
-    } catch {
-      feed.close();
-      return undefined;
-    }
-    // The replay starts when the client resumes it: earlier packets would reach no one.
-    this.#fastStarts.set(consumer.id, { consumer, start: feed.start });
-    const finished = (tellClient: boolean) => {
-      if (!this.#fastStarts.delete(consumer.id)) return;
-      feed.close();
-      if (!consumer.closed) consumer.close();
-      if (tellClient) this.#deps.notify.consumerClosed(consumer.id, cameraId, FAST_START_ENDED);
-    };
-    consumer.observer.once('close', () => finished(false));
-    consumer.on('producerclose', () => finished(true));
-    consumer.on('transportclose', () => finished(false));
-    void shared.enableTraceEvent(['keyframe']).catch(() => undefined);
-    shared.on('trace', (t) => {
-      if (t.type !== 'keyframe' || t.direction !== 'out') return;
-      void shared.enableTraceEvent([]).catch(() => undefined);
-      setTimeout(() => finished(true), FAST_START_HANDOVER_MS).unref();
-    });
-    return consumer;
   }
 
   #consumer(id: string): { consumer: Consumer } {

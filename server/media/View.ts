@@ -1,0 +1,38 @@
+// A viewer's view of one camera stream: what media hands signaling when asked to let a
+// (already authorized) person watch. Demand counting and the fast start are media's business;
+// signaling only routes client requests to the consumers it is given.
+import type { Consumer } from 'mediasoup/node/lib/types.js';
+import type { CameraClock } from './Ingest.js';
+
+/** The reason a client is given when its fast-start consumer ends because the shared one took over. */
+export const FAST_START_ENDED = 'fast start ended';
+/** How long a fast-start consumer outlives the shared consumer's first keyframe (the client's switch). */
+export const FAST_START_HANDOVER_MS = 1500;
+
+export interface FastStartView {
+  /** A consumer of a producer of the viewer's own that begins with the cached GOP. */
+  readonly consumer: Consumer;
+  /** Begins the replay: call when the client resumes the consumer (earlier packets reach no one). */
+  start(): void;
+}
+
+export interface View {
+  /** The shared stream's consumer, paused until the client resumes it. */
+  readonly consumer: Consumer;
+  /** The stream served: a camera without a sub stream serves its main one. */
+  readonly served: 'main' | 'sub';
+  /** The camera's clock mapping for the current run, if known yet. */
+  readonly clock?: CameraClock;
+  /** For a camera that ignores keyframe requests, when a GOP is cached. */
+  readonly fastStart?: FastStartView;
+  /** Ends the view: closes its consumers and gives back its demand on the stream. Idempotent. */
+  release(): void;
+}
+
+export interface ViewOptions {
+  /**
+   * The fast start ended while the view goes on (handed over to the shared consumer, or its
+   * feed ended): the client should drop it.
+   */
+  onFastStartEnded?(consumerId: string): void;
+}
