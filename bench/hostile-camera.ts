@@ -184,7 +184,8 @@ const total = (s: { heapMiB: number; externalMiB: number }) => s.heapMiB + s.ext
 // Buffers come and go in whole GOPs and fast-start queues (each bounded), so single samples
 // swing by tens of MiB: a leak shows as the highest values rising. The peak of the last third
 // of the run is compared with the peak of the first third after the first minute.
-const settled = samples.filter((s) => s.minute >= 1);
+// (A run shorter than a few minutes has no settled part: all its samples are used.)
+const settled = samples.filter((s) => s.minute >= 1).length >= 3 ? samples.filter((s) => s.minute >= 1) : samples;
 const third = Math.max(1, Math.floor(settled.length / 3));
 const peak = (list: typeof samples, f: (s: (typeof samples)[number]) => number) => Math.max(...list.map(f));
 const early = settled.slice(0, third);
