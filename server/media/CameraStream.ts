@@ -264,7 +264,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#options = { ...this.#options, ...options };
     this.#learnedCodec = undefined;
     if (this.#options.alwaysOn && this.#status.phase === 'idle') this.#start();
-    else if (sourceChanged) this.#endRun('reconfigured', 'camera settings changed');
+    else if (sourceChanged) this.#renew('reconfigured', 'camera settings changed');
     this.#maybeScheduleStop();
   }
 
@@ -534,12 +534,22 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
    * out a failure's backoff tries again now.
    */
   restart(): void {
+    this.#renew('requested', 'restarted on request');
+  }
+
+  /**
+   * A new run now, for `cause`: the current run is ended (the phase table starts the next), or
+   * a stream waiting out a failure's backoff tries again at once, with the backoff reset (new
+   * settings, or a person asking, deserve a fresh try).
+   */
+  #renew(cause: 'requested' | 'reconfigured', reason: string): void {
     if (this.#closed) return;
-    if (this.#ingest) return this.#endRun('requested', 'restarted on request');
+    if (this.#ingest) return this.#endRun(cause, reason);
     if (this.#retryTimer) {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
-      this.#respawn(this.#status.reason ?? 'restarted on request');
+      this.#attempt = 0;
+      this.#respawn(reason);
     }
   }
 

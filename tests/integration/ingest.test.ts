@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { streamUptime } from '../../server/observability/uptime.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
+import { freePort } from '../support/net.js';
 import { addCamera, adminBearer, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
 /** The camera's recorded main-stream health since `from`, once `ready` holds for it (writes are asynchronous). */
@@ -160,6 +161,28 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
       await waitForHealth(server, json.id, (h) => h.state === 'offline', 20_000);
       const withFailure = await recordedSince(server, json.id, from, (rows) => rows.some((r) => r.state === 'offline'));
       assert.equal(streamUptime('live', withFailure, from, new Date()).outages, 1);
+    } finally {
+      release();
+    }
+  });
+
+  test("correcting a failing camera's address tries it at once, not after the grown backoff", async () => {
+    const cam = await startCamera({ gop: 25 });
+    cameras.push(cam);
+    const { json } = await add({ name: 'cam-wrong-address', mainUrl: `rtsp://127.0.0.1:${await freePort()}/sai-dia-chi` });
+    const release = server.cameras.stream(json.id, 'main').acquire();
+    try {
+      // Four failures in a row: the next try waits 8 s (0.5 s doubling).
+      await waitForHealth(server, json.id, (h) => h.state === 'offline' && h.restarts >= 4, 20_000);
+      const patched = Date.now();
+      const res = await fetch(`${server.url}/api/cameras/${json.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminBearer(server)}` },
+        body: JSON.stringify({ mainUrl: cam.url }),
+      });
+      assert.equal(res.status, 200);
+      await waitForHealth(server, json.id, (h) => h.state === 'live', 5000);
+      console.log(`# ${path}: live ${Date.now() - patched} ms after the address was corrected`);
     } finally {
       release();
     }
