@@ -123,7 +123,8 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     forwarder.on('firstFrame', () => this.#progress());
 
     const udp = this.#o.transport === 'udp';
-    const { sessionTimeoutS } = await session.setup(resolveControl(base, desc.control), udp ? 'udp' : 'tcp');
+    const { sessionTimeoutS, cameraSsrc } = await session.setup(resolveControl(base, desc.control), udp ? 'udp' : 'tcp');
+    if (cameraSsrc !== undefined) forwarder.announceCameraSsrc(cameraSsrc);
     // The producer is created from this while PLAY is on its way.
     this.emit('rtp', { ...desc, payloadType: this.#o.payloadType, headerExtensions: [{ uri: ABS_CAPTURE_TIME_URI, id: ABS_CAPTURE_TIME_ID }] });
     await session.play(sdp, base, sessionTimeoutS);

@@ -8,7 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { RtspRelayIngest } from '../../server/media/RtspRelayIngest.js';
+import { RtspRelayIngest, type RtspRelayOptions } from '../../server/media/RtspRelayIngest.js';
+import { allocateUdpPort } from '../../server/media/udp-port.js';
+import { pliPacket } from '../../server/media/rtp/rtp.js';
 import type { IngestExit, IngestProgress } from '../../server/media/Ingest.js';
 import { rtpHeaderLength } from '../../server/media/rtp/rtp.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
@@ -256,10 +258,12 @@ async function hostileServer(script: Script): Promise<{ url: string; close: () =
   };
 }
 
-/** Runs the relay against `url` until it exits (or `ms` pass, then stops it). */
-async function runRelay(url: string, sink: dgram.Socket, ms = 4500, transport: 'tcp' | 'udp' = 'tcp'): Promise<IngestExit> {
+/** Runs the relay against `url` until it exits (or `ms` pass, then stops it); `options` go to the relay. */
+async function runRelay(url: string, sink: dgram.Socket, ms = 4500, options: Partial<RtspRelayOptions> = {}): Promise<IngestExit> {
   const port = sink.address().port;
-  const relay = RtspRelayIngest.start({ url, transport, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+  const relay = RtspRelayIngest.start({
+    url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort: 0, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500, ...options,
+  });
   const exit = new Promise<IngestExit>((resolve) => relay.once('exit', resolve));
   const timer = setTimeout(() => void relay.stop(), ms);
   const e = await exit;
@@ -565,6 +569,43 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
     }
   });
 
+  test('a camera that names its SSRC in SETUP is asked for a keyframe before its first packet', async () => {
+    // The camera sends nothing until it is asked for a keyframe for the SSRC it announced
+    // (as a viewer arriving with the producer asks before any media): before, the request
+    // was dropped for want of an SSRC, and the camera was given up as silent.
+    const localRtcpPort = await allocateUdpPort();
+    const asked: number[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const srv = await hostileServer((r, s) => {
+      if (r.method === 'SETUP') {
+        s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nSession: 12345678;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;ssrc=0000BEEF\r\n\r\n`);
+        s.on('data', (d: Buffer) => {
+          for (let at = d.indexOf(Buffer.from([0x81, 206, 0, 2])); at >= 0 && at + 12 <= d.length; at = d.indexOf(Buffer.from([0x81, 206, 0, 2]), at + 1)) {
+            asked.push(d.readUInt32BE(at + 8));
+          }
+          if (asked.includes(0xbeef) && !timer) {
+            let i = 0;
+            timer = setInterval(() => { if (!s.destroyed) s.write(interleaved(0, h264Packet(i, i * 3600, i++ % 25 === 0, 0x11))); }, 10);
+          }
+        });
+        return;
+      }
+      if (['DESCRIBE', 'PLAY', 'OPTIONS', 'GET_PARAMETER', 'TEARDOWN'].includes(r.method)) s.write(validAnswer(r.method, r.cseq));
+    });
+    // mediasoup's side: the consumer's keyframe request, from the moment the relay starts.
+    const pli = pliPacket(1, 1234);
+    const asking = setInterval(() => sink.send(pli, localRtcpPort, '127.0.0.1'), 50);
+    try {
+      const e = await runRelay(srv.url, sink, 4000, { localRtcpPort });
+      assert.equal(e.reason, 'stopped', `the camera played: ${e.reason}`);
+      assert.equal(asked[0], 0xbeef, `the first request named the announced SSRC: ${asked.map((a) => a.toString(16))}`);
+    } finally {
+      clearInterval(asking);
+      clearInterval(timer);
+      await srv.close();
+    }
+  });
+
   test('random mutations of RTP and RTCP over UDP never crash the relay', async () => {
     let seed = 0xfade;
     const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
@@ -585,7 +626,7 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
         return { rtp: rand(2) ? mutate(rtp) : rtp, rtcp: i % 5 === 0 ? mutate(sr) : undefined };
       });
       try {
-        const e = await runRelay(cam.url, sink, 800, 'udp');
+        const e = await runRelay(cam.url, sink, 800, { transport: 'udp' });
         assert.ok(e.reason.length > 0);
         reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
       } finally {

@@ -75,9 +75,14 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
   readonly #o: RtpForwarderOptions;
   readonly #out: dgram.Socket;
   readonly #outRtcp: dgram.Socket;
+  /** The report interval (one entry: the keyframe timer is kept apart, it comes and goes). */
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #receiverSsrc = randomInt(1, 2 ** 31);
   #cameraSsrc?: number;
+  /** Receiver reports and keyframe requests go to the camera only once it plays. */
+  #playing = false;
+  /** A keyframe request that came before PLAY, sent when it plays. */
+  #keyframeWanted = false;
   /** The parameter sets in force (SDP first, then the last in-band ones). */
   readonly #sets: ParameterSets;
   /** RTP timestamp of the last in-band parameter sets. */
@@ -117,7 +122,9 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
 
   /** Starts the receiver reports to the camera (once it plays: nothing goes to it before). */
   startReports(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#playing) return;
+    this.#playing = true;
+    if (this.#keyframeWanted) this.#requestKeyframe();
     const t = setInterval(() => this.#o.toCamera(emptyReceiverReport(this.#receiverSsrc)), RECEIVER_REPORT_INTERVAL_MS);
     t.unref();
     this.#timers.push(t);
@@ -148,6 +155,15 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
     }
   }
 
+  /**
+   * The SSRC the camera announced in its SETUP answer: keyframe requests can be addressed
+   * before its first packet (a viewer who arrives with the producer asks at once). Its
+   * packets, once they come, decide (see rtp()).
+   */
+  announceCameraSsrc(cameraSsrc: number): void {
+    this.#cameraSsrc ??= cameraSsrc >>> 0;
+  }
+
   get stats(): ForwarderStats {
     return { frames: this.#frames, bytes: this.#bytes, packets: this.#packets, packetsLost: this.#lost };
   }
@@ -169,6 +185,7 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
     // Some cameras change SSRC on a new keyframe or encoder restart: keyframe requests and
     // sender reports follow the one the media really carries.
     this.#cameraSsrc = ssrc(p);
+    if (this.#keyframeWanted && this.#playing) this.#requestKeyframe();
     const ts = timestamp(p);
     const frameStart = ts !== this.#lastTs;
     if (frameStart && this.#lastTs !== undefined && this.#timestampJumped(ts, this.#lastTs)) return;
@@ -302,7 +319,13 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
    */
   #requestKeyframe(): void {
     const now = Date.now();
-    if (this.#cameraSsrc === undefined || this.#closed) return;
+    if (this.#closed) return;
+    if (this.#cameraSsrc === undefined || !this.#playing) {
+      // Asked before the camera plays or named its SSRC: sent once it does (startReports, rtp).
+      this.#keyframeWanted = true;
+      return;
+    }
+    this.#keyframeWanted = false;
     const wait = this.#lastKeyframeRequest + KEYFRAME_REQUEST_MIN_INTERVAL_MS - now;
     if (wait > 0) {
       if (!this.#keyframeTimer) {
@@ -310,7 +333,6 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
           this.#keyframeTimer = undefined;
           this.#requestKeyframe();
         }, wait);
-        this.#timers.push(this.#keyframeTimer);
       }
       return;
     }
@@ -329,6 +351,7 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);
+    clearTimeout(this.#keyframeTimer);
     for (const feed of this.#fastStarts) feed.close();
     this.#fastStarts.clear();
     this.#gop.clear();
