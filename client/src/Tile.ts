@@ -1,6 +1,7 @@
-// One video tile: keeps its camera subscribed (re-subscribing by itself when the server
-// closes the consumer or the connection comes back), and shows the camera's health and
-// its own measured fps, decode delay and camera-to-screen latency.
+// One video tile: its DOM (the <video>s, name, health badge, figures, notices) over a
+// TileSubscription, which keeps its camera subscribed (retries, fast start, main/sub switch).
+// It shows the camera's health and its own measured fps, decode delay and camera-to-screen
+// latency.
 //
 // Switching streams (sub in a grid, main when maximized) never shows a black frame: the new
 // stream starts in a second <video> beneath the one playing, and the old subscription ends
@@ -21,12 +22,14 @@ import { Watermark, watermarkText } from './Watermark.js';
 import { errorText, t } from './i18n.js';
 import type { MediaClient, Subscription } from './MediaClient.js';
 import { RequestError } from './signaling.js';
+import { markPhase } from './page-timing.js';
+import { TileSubscription, type TileStatus, type TileSurface } from './TileSubscription.js';
 
 export class Tile {
   readonly el: HTMLElement;
-  /** Plays #sub. */
+  /** Plays the current subscription. */
   #video: HTMLVideoElement;
-  /** Plays #outgoing during a stream switch (on top of #video), else empty. */
+  /** Plays the outgoing subscription during a stream switch (on top of #video), else empty. */
   #spare: HTMLVideoElement;
   /** Shows a fast-start consumer on top of #video until #video renders (see MediaClient). */
   readonly #fastVideo: HTMLVideoElement;
@@ -34,17 +37,11 @@ export class Tile {
   readonly #badge: HTMLElement;
   readonly #stats: HTMLElement;
   readonly #notice: HTMLElement;
-  readonly #media: MediaClient;
+  readonly #life: TileSubscription;
   #camera?: CameraSummary;
   #health?: CameraHealth;
-  #sub?: Subscription;
-  /** The stream being replaced, shown until #sub renders. */
-  #outgoing?: Subscription;
-  #wanted: 'main' | 'sub';
-  #active = true;
-  #generation = 0;
-  #retryTimer?: number;
-  #attempt = 0;
+  /** A switch is under way: the old picture shows on top, so no spinner over it. */
+  #switching = false;
   #frames = 0;
   #fps = 0;
   #decodeMs?: number;
@@ -55,8 +52,6 @@ export class Tile {
   #lastStats?: { consumerId: string; decodeTime: number; framesDecoded: number; jbDelay: number; jbEmitted: number };
 
   constructor(media: MediaClient, stream: 'main' | 'sub' = 'main') {
-    this.#media = media;
-    this.#wanted = stream;
     this.el = document.createElement('div');
     this.el.className = 'tile empty';
     this.el.innerHTML = '<video class="live" muted playsinline autoplay></video><video class="live" muted playsinline autoplay></video><video class="fast-start" muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span><button type="button" class="report" hidden>⚑</button></div><div class="overlay bottom stats"></div><div class="notice"></div>';
@@ -75,6 +70,10 @@ export class Tile {
       this.onReport?.(this);
     };
     this.#report.ondblclick = (e) => e.stopPropagation();
+    this.#life = new TileSubscription(media, this.#surface(), stream, {
+      setTimeout: (fn, ms) => window.setTimeout(fn, ms),
+      clearTimeout: (id) => window.clearTimeout(id),
+    });
     this.#countFrames();
     this.el.append(new Watermark(watermarkText(currentSession())).el);
   }
@@ -100,11 +99,7 @@ export class Tile {
 
   /** The stream this tile shows (or will show): main for a camera without a sub stream. */
   get stream(): 'main' | 'sub' {
-    return this.#sub?.stream ?? this.#served(this.#wanted);
-  }
-
-  #served(kind: 'main' | 'sub'): 'main' | 'sub' {
-    return kind === 'sub' && this.#camera && !this.#camera.hasSubStream ? 'main' : kind;
+    return this.#life.stream;
   }
 
   get cameraId(): string | undefined {
@@ -112,7 +107,7 @@ export class Tile {
   }
 
   get active(): boolean {
-    return this.#active;
+    return this.#life.active;
   }
 
   /**
@@ -120,58 +115,96 @@ export class Tile {
    * playing stays until the other stream renders.
    */
   setStream(kind: 'main' | 'sub'): void {
-    if (kind === this.#wanted) return;
-    this.#wanted = kind;
-    if (!this.#camera || !this.#active) return;
-    const playing = this.#sub?.stream;
-    if (playing === this.#served(kind)) return;
-    if (this.#sub) this.#beginHandover(this.#sub);
-    this.#attempt = 0;
-    window.clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    void this.#subscribe();
+    this.#life.setStream(kind);
   }
 
   /** Pauses (consumes nothing, keeps its camera) or resumes the tile. */
   setActive(active: boolean): void {
-    if (active === this.#active) return;
-    this.#active = active;
+    if (active === this.#life.active) return;
     this.el.classList.toggle('paused', !active);
+    this.#life.setActive(active);
     if (!this.#camera) return;
     if (!active) {
-      void this.#stop();
       this.#notice.textContent = t('paused');
       this.setHealth(this.#health ?? this.#camera.health);
     } else {
       this.#notice.textContent = '';
-      void this.#subscribe();
     }
   }
 
-  /** The playing subscription moves to the spare <video>, on top; #video gets the next one. */
-  #beginHandover(sub: Subscription): void {
-    this.#endHandover();
-    this.#endFastStart(sub);
-    this.#sub = undefined;
-    this.#outgoing = sub;
-    const old = this.#video;
-    this.#video = this.#spare;
-    this.#spare = old;
-    old.classList.add('outgoing');
-    old.classList.remove('current');
-    this.#video.classList.add('current');
-    this.#lastStats = undefined;
-    this.#latencies.length = 0;
+  /** The DOM side of the lifecycle. */
+  #surface(): TileSurface {
+    return {
+      play: async (sub: Subscription) => {
+        this.#video.srcObject = new MediaStream([sub.track]);
+        if (sub.fast) {
+          // The shared stream shows nothing before the camera's next IDR: the fast start plays.
+          this.#fastVideo.srcObject = new MediaStream([sub.fast.track]);
+          this.el.classList.add('fast-starting');
+          void this.#video.play().catch(() => undefined);
+          await this.#fastVideo.play().catch(() => undefined);
+        } else {
+          await this.#video.play().catch(() => undefined);
+        }
+        this.#statsTimer ??= window.setInterval(() => void this.#sampleStats(), 1000);
+      },
+      swap: () => {
+        const old = this.#video;
+        this.#video = this.#spare;
+        this.#spare = old;
+        old.classList.add('outgoing');
+        old.classList.remove('current');
+        this.#video.classList.add('current');
+        this.#switching = true;
+        this.#lastStats = undefined;
+        this.#latencies.length = 0;
+      },
+      releaseOutgoing: () => {
+        this.#switching = false;
+        this.#spare.classList.remove('outgoing');
+        this.#spare.srcObject = null;
+      },
+      releaseFastStart: () => {
+        this.el.classList.remove('fast-starting');
+        this.#fastVideo.srcObject = null;
+      },
+      clearPicture: () => {
+        this.#video.srcObject = null;
+      },
+      status: (status) => this.#showStatus(status),
+    };
   }
 
-  /** The new stream renders (or the switch was abandoned): the old one ends. */
-  #endHandover(): void {
-    const out = this.#outgoing;
-    if (!out) return;
-    this.#outgoing = undefined;
-    this.#spare.classList.remove('outgoing');
-    this.#spare.srcObject = null;
-    void this.#media.unsubscribe(out);
+  #showStatus(status: TileStatus): void {
+    const spinner = status.kind === 'connecting' && !this.#switching;
+    this.el.classList.toggle('connecting', spinner);
+    switch (status.kind) {
+      case 'connecting':
+        // The server's reason in the person's language; a transport failure (no code) needs none.
+        if (status.error !== undefined) {
+          this.#notice.textContent = status.error instanceof RequestError ? `${t('reconnecting')} ${errorText(status.error)}` : t('reconnecting');
+        }
+        break;
+      case 'subscribed':
+        this.#notice.textContent = '';
+        break;
+      case 'noAccess':
+        this.#notice.textContent = t('noAccess');
+        break;
+      case 'cannotDecode':
+        this.#notice.textContent = t('cannotDecode');
+        break;
+      case 'revoked':
+        this.#notice.textContent = t('revoked');
+        this.el.classList.add('revoked');
+        break;
+      case 'idle':
+        delete this.el.dataset.playing;
+        this.#lastStats = undefined;
+        this.#latencies.length = 0;
+        delete this.el.dataset.latencyMs;
+        break;
+    }
   }
 
   /** Frames rendered since the tile was created (also read by tests and benchmarks). */
@@ -182,17 +215,17 @@ export class Tile {
   #countFrames(): void {
     let windowStart = performance.now();
     let windowFrames = 0;
-    // Both live <video>s take turns playing #sub; only the one that does counts.
+    // Both live <video>s take turns playing the current subscription; only the one that does counts.
     for (const video of [this.#video, this.#spare]) {
       const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
         video.requestVideoFrameCallback(onFrame);
-        if (video !== this.#video || !this.#sub) return;
+        const sub = this.#life.current;
+        if (video !== this.#video || !sub) return;
         this.#frames++;
-        this.#measureLatency(meta);
-        // The shared stream renders: the fast start (if any) and the old stream have done their job.
-        if (this.#sub.fast) this.#endFastStart(this.#sub);
-        this.#endHandover();
-        this.el.dataset.playing = this.#sub.stream;
+        markPhase('first-frame');
+        this.#measureLatency(sub, meta);
+        this.#life.rendered();
+        this.el.dataset.playing = sub.stream;
         windowFrames++;
         const now = performance.now();
         if (now - windowStart >= 1000) {
@@ -205,13 +238,13 @@ export class Tile {
     }
     const onFastFrame = () => {
       this.#fastVideo.requestVideoFrameCallback(onFastFrame);
-      if (this.#sub?.fast) this.#endHandover();
+      this.#life.fastRendered();
     };
     this.#fastVideo.requestVideoFrameCallback(onFastFrame);
   }
 
-  #measureLatency(meta: VideoFrameCallbackMetadata): void {
-    const clock = this.#sub?.clock;
+  #measureLatency(sub: Subscription, meta: VideoFrameCallbackMetadata): void {
+    const clock = sub.clock;
     if (!clock || meta.rtpTimestamp === undefined) return;
     const ticks = (meta.rtpTimestamp - clock.rtpTimestamp) | 0; // signed: wraps at 2^32
     const captured = clock.ntpMs + (ticks * 1000) / clock.clockRate;
@@ -223,7 +256,8 @@ export class Tile {
 
   /** The camera's clock mapping changed (a new sender report): later frames use it. */
   setClock(cameraId: string, stream: 'main' | 'sub', clock: CameraClock): void {
-    if (this.#sub && this.#camera?.id === cameraId && this.#sub.stream === stream) this.#sub.clock = clock;
+    const sub = this.#life.current;
+    if (sub && this.#camera?.id === cameraId && sub.stream === stream) sub.clock = clock;
   }
 
   /** True while the tile shows that access to its camera was withdrawn. */
@@ -235,7 +269,6 @@ export class Tile {
   show(camera: CameraSummary | undefined): void {
     if (camera?.id === this.#camera?.id) return;
     const wasRevoked = this.revoked;
-    void this.#stop();
     this.#camera = camera;
     this.el.classList.remove('revoked');
     this.el.classList.toggle('empty', !camera);
@@ -247,14 +280,14 @@ export class Tile {
     void this.#setPoster(camera);
     if (camera) {
       this.setHealth(camera.health);
-      if (!this.#active) this.#notice.textContent = t('paused');
-      void this.#subscribe();
+      if (!this.#life.active) this.#notice.textContent = t('paused');
     } else {
       this.#health = undefined;
       this.#badge.textContent = '';
       this.#badge.className = 'badge';
       this.#stats.textContent = '';
     }
+    this.#life.show(camera);
   }
 
   #posterUrl?: string;
@@ -283,132 +316,22 @@ export class Tile {
     this.#badge.textContent = t(`state.${health.state}`) + (health.transcoding ? ` · ${t('transcoding')}` : '');
     this.#badge.className = `badge state-${health.state}`;
     this.#badge.title = health.reason ?? '';
-    if (health.state === 'live' && !this.#sub && this.#camera && this.#active && this.#retryTimer !== undefined) {
-      // The camera came back: retry at once instead of waiting for the backoff.
-      window.clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
-      void this.#subscribe();
-    }
-  }
-
-  #endFastStart(sub: Subscription): void {
-    this.el.classList.remove('fast-starting');
-    this.#fastVideo.srcObject = null;
-    void this.#media.endFastStart(sub);
+    // The camera came back: a waiting retry goes at once instead of after its backoff.
+    if (health.state === 'live') this.#life.cameraLive();
   }
 
   /** Called when the server closed this tile's consumer. */
   onConsumerClosed(consumerId: string, reason: string): void {
-    if (this.#outgoing && [this.#outgoing.consumer.id, this.#outgoing.fast?.consumer.id].includes(consumerId)) {
-      this.#endHandover();
-      if (reason !== 'access revoked') return;
-    }
-    if (this.#sub?.fast?.consumer.id === consumerId) {
-      this.#endFastStart(this.#sub);
-      return;
-    }
-    if (this.#sub?.consumer.id !== consumerId) return;
-    this.#endFastStart(this.#sub);
-    this.#sub.consumer.close();
-    this.#sub = undefined;
-    if (reason === 'access revoked') {
-      // Not a fault to retry: the person may no longer watch this camera.
-      this.#endHandover();
-      this.#video.srcObject = null;
-      this.#notice.textContent = t('revoked');
-      this.el.classList.add('revoked');
-      return;
-    }
-    this.#scheduleRetry(250);
+    this.#life.consumerClosed(consumerId, reason);
   }
 
   /** Called after the signaling connection came back: everything must be re-subscribed. */
   resubscribe(): void {
-    if (!this.#camera) return;
-    this.#endHandover();
-    if (this.#sub) this.#endFastStart(this.#sub);
-    this.#sub?.consumer.close();
-    this.#sub = undefined;
-    this.#attempt = 0;
-    window.clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    void this.#subscribe();
-  }
-
-  async #subscribe(): Promise<void> {
-    const camera = this.#camera;
-    if (!camera || !this.#active) return;
-    const gen = ++this.#generation;
-    // During a stream switch the old picture plays on: no spinner over it.
-    if (!this.#outgoing) this.el.classList.add('connecting');
-    // Time to first frame is measured from here (bench/latency.ts reads this mark).
-    performance.mark('giamsat:subscribe', { detail: { cameraId: camera.id } });
-    try {
-      const sub = await this.#media.subscribe(camera.id, this.#served(this.#wanted));
-      if (gen !== this.#generation) {
-        await this.#media.unsubscribe(sub);
-        return;
-      }
-      this.#sub = sub;
-      this.#attempt = 0;
-      this.#notice.textContent = '';
-      this.#video.srcObject = new MediaStream([sub.track]);
-      if (sub.fast) {
-        // The shared stream shows nothing before the camera's next IDR: the fast start plays.
-        this.#fastVideo.srcObject = new MediaStream([sub.fast.track]);
-        this.el.classList.add('fast-starting');
-        void this.#video.play().catch(() => undefined);
-        await this.#fastVideo.play().catch(() => undefined);
-      } else {
-        await this.#video.play().catch(() => undefined);
-      }
-      sub.consumer.on('transportclose', () => {
-        if (this.#sub === sub) {
-          this.#sub = undefined;
-          this.#scheduleRetry(250);
-        }
-      });
-      this.#statsTimer ??= window.setInterval(() => void this.#sampleStats(), 1000);
-    } catch (err) {
-      if (gen !== this.#generation) return;
-      if (err instanceof RequestError && err.code === 'NOT_FOUND') {
-        this.#endHandover();
-        this.#video.srcObject = null;
-        this.#notice.textContent = t('noAccess');
-        return;
-      }
-      if (err instanceof RequestError && err.code === 'CANNOT_CONSUME') {
-        // Not a passing fault: retrying soon would not help. Looked at again now and then,
-        // for when the camera is switched to transcoding.
-        this.#endHandover();
-        this.#video.srcObject = null;
-        this.#notice.textContent = t('cannotDecode');
-        this.#scheduleRetry(30_000);
-        this.el.classList.remove('connecting'); // a notice, not a spinner
-        return;
-      }
-      // The server's reason in the person's language; a transport failure (no code) needs none.
-      this.#notice.textContent = err instanceof RequestError ? `${t('reconnecting')} ${errorText(err)}` : t('reconnecting');
-      this.#scheduleRetry();
-    } finally {
-      // A scheduled retry keeps the spinner (the tile is still reconnecting): removing it here
-      // left the tile without one between attempts, e.g. while its camera is down.
-      if (gen === this.#generation && this.#retryTimer === undefined) this.el.classList.remove('connecting');
-    }
-  }
-
-  #scheduleRetry(delayMs?: number): void {
-    if (!this.#camera || !this.#active || this.#retryTimer !== undefined) return;
-    const delay = delayMs ?? Math.min(5000, 500 * 2 ** this.#attempt++);
-    this.el.classList.add('connecting');
-    this.#retryTimer = window.setTimeout(() => {
-      this.#retryTimer = undefined;
-      void this.#subscribe();
-    }, delay);
+    this.#life.resubscribe();
   }
 
   async #sampleStats(): Promise<void> {
-    const sub = this.#sub;
+    const sub = this.#life.current;
     if (!sub || sub.consumer.closed) {
       this.#stats.textContent = '';
       return;
@@ -458,29 +381,11 @@ export class Tile {
     this.el.dataset.fps = String(Math.round(this.#fps));
   }
 
-  async #stop(): Promise<void> {
-    this.#generation++;
-    window.clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    this.#endHandover();
-    const sub = this.#sub;
-    this.#sub = undefined;
-    this.#video.srcObject = null;
-    this.#fastVideo.srcObject = null;
-    this.el.classList.remove('connecting');
-    delete this.el.dataset.playing;
-    this.el.classList.remove('fast-starting');
-    this.#lastStats = undefined;
-    this.#latencies.length = 0;
-    delete this.el.dataset.latencyMs;
-    if (sub) await this.#media.unsubscribe(sub);
-  }
-
   /** Relabels after a language change. */
   relabel(): void {
     this.#report.title = t('incident.report');
     if (this.#health && this.#camera) this.setHealth(this.#health);
     if (!this.#camera) this.#notice.textContent = this.revoked ? t('revoked') : t('emptyTile');
-    else if (!this.#active) this.#notice.textContent = t('paused');
+    else if (!this.#life.active) this.#notice.textContent = t('paused');
   }
 }

@@ -1,0 +1,28 @@
+// The supervision page's way to its first picture, as performance marks (`giamsat:page:<phase>`,
+// the first of each per page load): bench/latency.ts reads them to say where the time from
+// navigation to the first decoded frame goes. The tile's own `giamsat:subscribe` mark stays.
+export type PagePhase =
+  /** GET /api/me answered (the page is the person's). */
+  | 'me'
+  /** The signaling socket is connected. */
+  | 'connected'
+  /** The router's capabilities are loaded into the device. */
+  | 'device'
+  /** The receive transport exists on the server. */
+  | 'transport'
+  /** The camera list arrived. */
+  | 'cameras'
+  /** The saved wall is laid out (its tiles subscribe). */
+  | 'wall'
+  /** The server answered the first consume. */
+  | 'consumed'
+  /** A tile rendered its first frame. */
+  | 'first-frame';
+
+const seen = new Set<PagePhase>();
+
+export function markPhase(phase: PagePhase): void {
+  if (seen.has(phase)) return;
+  seen.add(phase);
+  performance.mark(`giamsat:page:${phase}`);
+}
