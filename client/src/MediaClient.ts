@@ -2,6 +2,7 @@
 // recreated when the server says it is gone (worker restart) or after a reconnect.
 import { Device, type types } from 'mediasoup-client';
 import type { CameraClock } from '../../server/media/Ingest.js';
+import { markPhase } from './page-timing.js';
 import { request, type ClientSocket } from './signaling.js';
 
 export interface Subscription {
@@ -16,7 +17,7 @@ export interface Subscription {
 
 export class MediaClient {
   readonly socket: ClientSocket;
-  #device?: Device;
+  #device?: Promise<Device>;
   #transport?: Promise<types.Transport>;
 
   constructor(socket: ClientSocket) {
@@ -26,13 +27,29 @@ export class MediaClient {
     socket.on('connect', () => this.#dropTransport());
   }
 
-  async #loadDevice(): Promise<Device> {
-    if (this.#device) return this.#device;
-    const device = new Device();
-    const caps = await request(this.socket, 'getRouterRtpCapabilities', {});
-    await device.load({ routerRtpCapabilities: caps as types.RtpCapabilities });
-    this.#device = device;
-    return device;
+  /** The device, loaded once (a failure is tried again by the next caller). */
+  #loadDevice(): Promise<Device> {
+    this.#device ??= (async () => {
+      const device = new Device();
+      const caps = await request(this.socket, 'getRouterRtpCapabilities', {});
+      await device.load({ routerRtpCapabilities: caps as types.RtpCapabilities });
+      markPhase('device');
+      return device;
+    })().catch((err: unknown) => {
+      this.#device = undefined;
+      throw err;
+    });
+    return this.#device;
+  }
+
+  /**
+   * Loads the router's capabilities and creates the receive transport now, while the page
+   * fetches its camera list and wall, so the first subscribe finds both ready. A failure
+   * (e.g. an account that watches nothing gets no transport) is met again, and reported, by
+   * the subscribe that needs them.
+   */
+  prepare(): void {
+    void this.#recvTransport().catch(() => undefined);
   }
 
   #dropTransport(id?: string): void {
@@ -54,6 +71,7 @@ export class MediaClient {
       const device = await this.#loadDevice();
       const info = await request(this.socket, 'createTransport', {});
       const transport = device.createRecvTransport(info as unknown as types.TransportOptions);
+      markPhase('transport');
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
         request(this.socket, 'connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as never })
           .then(() => callback(), errback);
@@ -82,6 +100,7 @@ export class MediaClient {
       stream,
       rtpCapabilities: device.recvRtpCapabilities as never,
     });
+    markPhase('consumed');
     const consumer = await transport.consume({
       id: res.consumerId,
       producerId: res.producerId,

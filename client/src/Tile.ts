@@ -27,12 +27,16 @@ import { TileSubscription, type TileStatus, type TileSurface } from './TileSubsc
 
 export class Tile {
   readonly el: HTMLElement;
+  // The <video>s and the watermark are made when the tile first shows a camera (#build): a
+  // page opens with 16 tiles, most of them empty, and made up front they cost the first
+  // picture about 100 ms here.
+  #built = false;
   /** Plays the current subscription. */
-  #video: HTMLVideoElement;
+  #video!: HTMLVideoElement;
   /** Plays the outgoing subscription during a stream switch (on top of #video), else empty. */
-  #spare: HTMLVideoElement;
+  #spare!: HTMLVideoElement;
   /** Shows a fast-start consumer on top of #video until #video renders (see MediaClient). */
-  readonly #fastVideo: HTMLVideoElement;
+  #fastVideo!: HTMLVideoElement;
   readonly #name: HTMLElement;
   readonly #badge: HTMLElement;
   readonly #stats: HTMLElement;
@@ -54,10 +58,7 @@ export class Tile {
   constructor(media: MediaClient, stream: 'main' | 'sub' = 'main') {
     this.el = document.createElement('div');
     this.el.className = 'tile empty';
-    this.el.innerHTML = '<video class="live" muted playsinline autoplay></video><video class="live" muted playsinline autoplay></video><video class="fast-start" muted playsinline autoplay></video><div class="overlay top"><span class="name"></span><span class="badge"></span><button type="button" class="report" hidden>⚑</button></div><div class="overlay bottom stats"></div><div class="notice"></div>';
-    [this.#video, this.#spare] = [...this.el.querySelectorAll<HTMLVideoElement>('video.live')] as [HTMLVideoElement, HTMLVideoElement];
-    this.#video.classList.add('current');
-    this.#fastVideo = this.el.querySelector('video.fast-start')!;
+    this.el.innerHTML = '<div class="overlay top"><span class="name"></span><span class="badge"></span><button type="button" class="report" hidden>⚑</button></div><div class="overlay bottom stats"></div><div class="notice"></div>';
     this.#name = this.el.querySelector('.name')!;
     this.#badge = this.el.querySelector('.badge')!;
     this.#stats = this.el.querySelector('.stats')!;
@@ -74,8 +75,19 @@ export class Tile {
       setTimeout: (fn, ms) => window.setTimeout(fn, ms),
       clearTimeout: (id) => window.clearTimeout(id),
     });
-    this.#countFrames();
+  }
+
+  /** The <video>s (beneath the overlays) and the watermark, once. */
+  #build(): void {
+    if (this.#built) return;
+    this.#built = true;
+    const video = (className: string) => Object.assign(document.createElement('video'), { className, muted: true, playsInline: true, autoplay: true });
+    this.#video = video('live current');
+    this.#spare = video('live');
+    this.#fastVideo = video('fast-start');
+    this.el.prepend(this.#video, this.#spare, this.#fastVideo);
     this.el.append(new Watermark(watermarkText(currentSession())).el);
+    this.#countFrames();
   }
 
   /** Called when the person asks to report an incident from this tile (the ⚑ button). */
@@ -89,7 +101,7 @@ export class Tile {
   /** The picture on screen now as a JPEG (undefined before the first frame). */
   async captureFrame(): Promise<Blob | undefined> {
     const video = this.#video;
-    if (!video.videoWidth) return undefined;
+    if (!this.#built || !video.videoWidth) return undefined;
     const canvas = document.createElement('canvas');
     canvas.width = video.videoWidth;
     canvas.height = video.videoHeight;
@@ -161,15 +173,16 @@ export class Tile {
       },
       releaseOutgoing: () => {
         this.#switching = false;
+        if (!this.#built) return;
         this.#spare.classList.remove('outgoing');
         this.#spare.srcObject = null;
       },
       releaseFastStart: () => {
         this.el.classList.remove('fast-starting');
-        this.#fastVideo.srcObject = null;
+        if (this.#built) this.#fastVideo.srcObject = null;
       },
       clearPicture: () => {
-        this.#video.srcObject = null;
+        if (this.#built) this.#video.srcObject = null;
       },
       status: (status) => this.#showStatus(status),
     };
@@ -277,6 +290,7 @@ export class Tile {
     this.#report.hidden = !camera;
     this.#notice.textContent = camera ? '' : wasRevoked ? t('revoked') : t('emptyTile');
     if (!camera && wasRevoked) this.el.classList.add('revoked');
+    if (camera) this.#build();
     void this.#setPoster(camera);
     if (camera) {
       this.setHealth(camera.health);
@@ -299,6 +313,7 @@ export class Tile {
   async #setPoster(camera: CameraSummary | undefined): Promise<void> {
     if (this.#posterUrl) URL.revokeObjectURL(this.#posterUrl);
     this.#posterUrl = undefined;
+    if (!this.#built) return;
     this.#video.removeAttribute('poster');
     if (!camera?.poster) return;
     try {

@@ -55,13 +55,31 @@ export function locale(): string {
   return LOCALES[lang];
 }
 
+/**
+ * One formatter per locale and style, made once: toLocaleString builds a new one on every
+ * call, a few milliseconds each, and every tile's watermark formats the time every second.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(style: 'dateTime' | 'time'): Intl.DateTimeFormat {
+  const key = `${locale()} ${style}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale(), style === 'time'
+      ? { hour: '2-digit', minute: '2-digit' }
+      // What toLocaleString shows by default: the date and the time to the second.
+      : { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** Date and time as people of the chosen language write it. */
 export function formatDateTime(d: Date | string | number): string {
-  return new Date(d).toLocaleString(locale());
+  return formatter('dateTime').format(new Date(d));
 }
 
 export function formatTime(d: Date | string | number): string {
-  return new Date(d).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
+  return formatter('time').format(new Date(d));
 }
 
 /** A remaining time as h:mm:ss or m:ss. */

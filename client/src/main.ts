@@ -10,6 +10,7 @@ import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
 import { enterPage, hidePages, relabelNav, setupMenu, showDemoNotice, type Me } from './nav.js';
 import { connect, request, type ClientSocket } from './signaling.js';
+import { markPhase } from './page-timing.js';
 import { SpotChecks, spotCheckPlace } from './SpotChecks.js';
 import type { PlacesTree } from './places.js';
 import { Tree } from './Tree.js';
@@ -102,8 +103,13 @@ function saveWall(state: WallState): void {
   }, 500);
 }
 
-async function restoreWall(w: Wall): Promise<void> {
-  const saved = await apiJson<WallState & { updatedAt: string | null }>('/api/me/wall').catch(() => undefined);
+type SavedWall = WallState & { updatedAt: string | null };
+
+/** The saved wall, asked for as the page starts (alongside the socket and the camera list). */
+const fetchWall = () => apiJson<SavedWall>('/api/me/wall').catch(() => undefined);
+
+async function restoreWall(w: Wall, savedWall: Promise<SavedWall | undefined>): Promise<void> {
+  const saved = await savedWall;
   // The person was quicker than the restore (e.g. opened a spot check as the page came up):
   // what they did stands; the saved wall or an automatic fill would overwrite it.
   if (w.arranged) return;
@@ -118,19 +124,25 @@ async function restoreWall(w: Wall): Promise<void> {
 
 // ---- the camera list and the tree ------------------------------------------------------------
 
+/**
+ * The camera list (over the socket) and the places tree: the wall goes on as soon as the list
+ * is in; the tree is drawn when its places arrive as well.
+ */
 async function refreshCameras(s: ClientSocket): Promise<void> {
-  const [list, places] = await Promise.all([
-    request(s, 'listCameras', {}),
-    apiJson<PlacesTree>('/api/places').catch(() => ({ units: [], unassignedCameras: [] })),
-  ]);
+  const places = apiJson<PlacesTree>('/api/places').catch(() => ({ units: [], unassignedCameras: [] }));
+  const list = await request(s, 'listCameras', {});
   cameras = list;
+  markPhase('cameras');
   camerasLoaded();
-  wall?.keepOnly(new Set(cameras.map((c) => c.id)));
-  tree.render(places, cameras);
+  wall?.keepOnly(new Set(list.map((c) => c.id)));
+  void places.then((p) => {
+    if (cameras === list) tree.render(p, list);
+  });
 }
 
 /** Connects once signed in: the socket's handshake carries the access token. */
 function startApp(): void {
+  const savedWall = fetchWall();
   const s = connect(() => currentSession()?.accessToken);
   socket = s;
   const media = new MediaClient(s);
@@ -156,10 +168,15 @@ function startApp(): void {
   s.on('sessionEnded', () => endSession(t('session.ended')));
   let everConnected = false;
   s.on('connect', () => {
+    markPhase('connected');
     banner.hidden = true;
+    media.prepare();
     void refreshCameras(s).then(async () => {
       if (everConnected) for (const tile of w.tiles) tile.resubscribe();
-      else await restoreWall(w);
+      else {
+        await restoreWall(w, savedWall);
+        markPhase('wall');
+      }
       everConnected = true;
     });
   });
@@ -211,18 +228,21 @@ function showApp(fullName: string): void {
   loginForm.hide();
   who.textContent = fullName;
   signOutButton.hidden = false;
-  // The wall is for those who watch: anyone else goes to their own page first.
+  // The socket, the camera list and the saved wall are asked for alongside /api/me, not after
+  // it: the first picture waits on none of them in turn. The wall is for those who watch:
+  // anyone else is sent to their own page by enterPage, and the socket leaves with the page.
+  // The wall shows at once (a hidden <video> renders nothing): a session that turns out to
+  // have ended brings the sign-in back (endSession).
+  document.body.classList.remove('signed-out');
+  if (!socket) startApp();
   enterPage('wall').then((me) => {
     if (!me) return;
-    document.body.classList.remove('signed-out');
+    markPhase('me');
     showFigures(figuresWanted(me));
-    if (!socket) startApp();
   }, (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return endSession(t('session.expired'));
-    // The server is not reachable now: the wall starts and comes back with it.
-    document.body.classList.remove('signed-out');
+    // The server is not reachable now: the wall goes on and comes back with it.
     showBanner(errorText(err));
-    if (!socket) startApp();
   });
 }
 
