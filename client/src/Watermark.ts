@@ -12,8 +12,11 @@ export class Watermark {
   readonly #who: string;
   #clock?: number;
   #mover?: number;
+  #resize?: ResizeObserver;
   /** A position sequence that differs per viewer, so two viewers' marks do not coincide. */
   #seed: number;
+  /** The current place, as fractions of the room the mark leaves in its frame. */
+  #at = { x: 0, y: 0 };
 
   constructor(who: string) {
     this.#who = who;
@@ -22,16 +25,20 @@ export class Watermark {
     this.el.setAttribute('aria-hidden', 'true');
     this.#seed = [...who].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
     this.#tick();
-    this.#move();
-    // Placed again once it is in the page and has a size, without gliding there.
+    this.#next();
+    // Placed once it is in the page and has a size, without gliding there; placed again
+    // whenever its frame changes size (a layout change, maximizing, a phone turning).
     requestAnimationFrame(() => {
-      this.el.style.transition = 'none';
-      this.#move();
-      void this.el.offsetWidth; // apply the place before the transition comes back
-      this.el.style.transition = '';
+      const frame = this.el.parentElement;
+      if (!frame) return;
+      this.#resize = new ResizeObserver(() => this.#place(false));
+      this.#resize.observe(frame);
     });
     this.#clock = window.setInterval(() => this.#tick(), 1000);
-    this.#mover = window.setInterval(() => this.#move(), MOVE_EVERY_MS);
+    this.#mover = window.setInterval(() => {
+      this.#next();
+      this.#place(true);
+    }, MOVE_EVERY_MS);
   }
 
   #tick(): void {
@@ -40,23 +47,34 @@ export class Watermark {
     this.el.textContent = `${this.#who} · ${time}`;
   }
 
-  /**
-   * Next place, kept inside the frame whatever its size: a fraction of the room the mark
-   * leaves (the frame's size minus the mark's), so it follows the tile when it resizes.
-   */
-  #move(): void {
+  #next(): void {
     this.#seed = (this.#seed * 1103515245 + 12345) >>> 0;
-    const fx = (this.#seed % 1000) / 1000;
-    const fy = 0.1 + (((this.#seed >>> 10) % 1000) / 1000) * 0.8;
-    const w = this.el.offsetWidth;
-    const h = this.el.offsetHeight;
-    this.el.style.left = `calc((100% - ${w}px) * ${fx.toFixed(3)})`;
-    this.el.style.top = `calc((100% - ${h}px) * ${fy.toFixed(3)})`;
+    this.#at = { x: (this.#seed % 1000) / 1000, y: 0.1 + (((this.#seed >>> 10) % 1000) / 1000) * 0.8 };
+  }
+
+  /**
+   * Moves the mark to its place: a fraction of the room it leaves (the frame's size minus the
+   * mark's), so it stays inside whatever the frame's size. It moves by transform, which the
+   * compositor animates alone: animating left/top laid out and repainted the page on every
+   * frame, over the live video.
+   */
+  #place(glide: boolean): void {
+    const frame = this.el.parentElement;
+    if (!frame) return;
+    const x = Math.max(0, frame.clientWidth - this.el.offsetWidth) * this.#at.x;
+    const y = Math.max(0, frame.clientHeight - this.el.offsetHeight) * this.#at.y;
+    this.el.style.transition = glide ? '' : 'none';
+    this.el.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px) rotate(-12deg)`;
+    if (!glide) {
+      void this.el.offsetWidth; // apply the place before the transition comes back
+      this.el.style.transition = '';
+    }
   }
 
   dispose(): void {
     clearInterval(this.#clock);
     clearInterval(this.#mover);
+    this.#resize?.disconnect();
     this.el.remove();
   }
 }

@@ -78,16 +78,20 @@ describe('grid layouts and the watermark', { timeout: 120_000 }, () => {
     assert.match(text, /^Nguyễn Văn An \(quocgia\) · \d{1,2}:\d{2}:\d{2} \d{1,2}\/\d{1,2}\/\d{4}$/, text);
     const style = await mark.evaluate((el) => {
       const s = getComputedStyle(el);
-      return { color: s.color, pointerEvents: s.pointerEvents, position: `${el.style.left},${el.style.top}` };
+      return { color: s.color, pointerEvents: s.pointerEvents, position: el.style.transform };
     });
     assert.equal(style.pointerEvents, 'none', 'it never blocks the tile');
     assert.match(style.color, /rgba\(255, 255, 255, 0\.\d+\)/, 'semi-transparent');
     // It drifts to a new place every few seconds, and its clock runs.
     await page.waitForFunction(([sel, before]) => {
       const el = document.querySelector<HTMLElement>(`${sel} .watermark`)!;
-      return `${el.style.left},${el.style.top}` !== before;
+      return el.style.transform !== before;
     }, [tile, style.position] as const, { timeout: 12_000 });
     assert.notEqual(await mark.textContent(), text, 'the time moved on');
+    // Inside its tile wherever it is (its rotation may reach a few pixels past the corners).
+    const [m, t] = [await mark.boundingBox(), await page.locator(tile).boundingBox()];
+    assert.ok(m && t && m.x >= t.x - 8 && m.y >= t.y - 8 && m.x + m.width <= t.x + t.width + 8 && m.y + m.height <= t.y + t.height + 8,
+      `the mark ${JSON.stringify(m)} lies inside the tile ${JSON.stringify(t)}`);
     await screenshot(page, 'watermark');
   });
 });
