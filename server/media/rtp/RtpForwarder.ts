@@ -89,6 +89,8 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
   #paramsTs?: number;
   #inserted = 0;
   #lastTs?: number;
+  /** RTP timestamp of the last IDR seen. */
+  #lastIdrTs?: number;
   #sr?: SenderReport;
   #lastAbsAt = 0;
   #lastKeyframeRequest = 0;
@@ -202,7 +204,12 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
     const seqIn = sequenceNumber(p);
     this.#countLoss(seqIn);
     const idrStart = units.keyframeStart;
-    if (idrStart && frameStart) this.#keyframeArrived();
+    // The IDR's first packet, which need not be its access unit's first: cameras often send
+    // SPS and PPS as packets of their own ahead of it, under the same timestamp.
+    if (idrStart && ts !== this.#lastIdrTs) {
+      this.#lastIdrTs = ts;
+      this.#keyframeArrived();
+    }
     if (idrStart && this.#paramsTs !== ts) {
       const sets = codec.setNames.map((n) => this.#sets[n]);
       if (sets.every((s): s is Buffer => s !== undefined)) {
