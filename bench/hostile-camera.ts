@@ -18,6 +18,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { RtspRelayIngest } from '../server/media/RtspRelayIngest.js';
+import { hostileServer, interleaved, validAnswer } from '../tests/support/hostile-rtsp.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,14 +33,8 @@ const SAMPLE_MS = Number(args['sample-seconds']) * 1000;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npm run bench:hostile-camera does)');
 
-const SDP = [
-  'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=hostile', 't=0 0', 'a=control:*', 'm=video 0 RTP/AVP 96',
-  'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1;sprop-parameter-sets=Z0LAHtkDxWhAAAADAEAAAAwDxYuS,aMuMsg==', 'a=control:track1', '',
-].join('\r\n');
-
 let seed = 0xbad5eed;
 const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
-const interleaved = (channel: number, data: Buffer) => Buffer.concat([Buffer.from([0x24, channel, data.length >> 8, data.length & 0xff]), data]);
 
 function rtp(seq: number, ts: number, payload: Buffer, mark: boolean): Buffer {
   const h = Buffer.alloc(12);
@@ -73,57 +68,28 @@ function* burst(state: { seq: number; ts: number; n: number }): Generator<Buffer
   if (state.n % 20_000 === 0) for (let i = 0; i < 150; i++) yield interleaved(5, Buffer.alloc(200, 7));
 }
 
-async function hostileCamera(): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
-    let buf = '';
-    const state = { seq: 0, ts: 0, n: 0 };
-    let playing = false;
+/** The hostile camera: valid answers, then bursts of the worst from PLAY to TEARDOWN. */
+function hostileCamera(): Promise<{ url: string; close(): Promise<void> }> {
+  const sessions = new WeakMap<net.Socket, { state: { seq: number; ts: number; n: number }; playing: boolean }>();
+  return hostileServer((r, s) => {
+    let session = sessions.get(s);
+    if (!session) sessions.set(s, session = { state: { seq: 0, ts: 0, n: 0 }, playing: false });
+    const sess = session;
     const pump = () => {
       // As fast as the relay reads: write until the socket pushes back, go on when it drains.
-      while (playing && !s.destroyed) {
+      while (sess.playing && !s.destroyed) {
         let ok = true;
-        for (const b of burst(state)) ok = s.write(b) && ok;
+        for (const b of burst(sess.state)) ok = s.write(b) && ok;
         if (!ok) return void s.once('drain', pump);
       }
     };
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (;;) {
-        // The relay's RTCP comes interleaved on the same connection: skipped.
-        if (buf.startsWith('$')) {
-          if (buf.length < 4) break;
-          const len = (buf.charCodeAt(2) << 8) | buf.charCodeAt(3);
-          if (buf.length < 4 + len) break;
-          buf = buf.slice(4 + len);
-          continue;
-        }
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) break;
-        const head = buf.slice(0, end);
-        buf = buf.slice(end + 4);
-        const method = head.split(' ')[0]!;
-        const cseq = /CSeq: (\d+)/i.exec(head)?.[1] ?? '0';
-        const ok = `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n`;
-        if (method === 'DESCRIBE') s.write(`${ok}Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`);
-        else if (method === 'SETUP') s.write(`${ok}Session: 1;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`);
-        else s.write(`${ok}Session: 1\r\n\r\n`);
-        if (method === 'PLAY' && !playing) {
-          playing = true;
-          setImmediate(pump);
-        }
-        if (method === 'TEARDOWN') playing = false;
-      }
-    });
-  }).listen(0, '127.0.0.1');
-  await new Promise((r) => srv.once('listening', r));
-  return {
-    url: `rtsp://127.0.0.1:${(srv.address() as net.AddressInfo).port}/cam`,
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }),
-  };
+    s.write(validAnswer(r.method, r.cseq));
+    if (r.method === 'PLAY' && !sess.playing) {
+      sess.playing = true;
+      setImmediate(pump);
+    }
+    if (r.method === 'TEARDOWN') sess.playing = false;
+  });
 }
 
 const camera = await hostileCamera();

@@ -17,6 +17,7 @@ import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, adminBearer, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 import { freePort } from '../support/net.js';
+import { hostileServer, interleaved, SDP, validAnswer, type Script } from '../support/hostile-rtsp.js';
 
 const withCredentials = (url: string, user: string, password: string) => url.replace('rtsp://', `rtsp://${user}:${password}@`);
 
@@ -217,47 +218,6 @@ describe('RTSP relay', { timeout: 180_000 }, () => {
 
 // ---- fuzzing -------------------------------------------------------------------------------
 
-const SDP = [
-  'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=cam', 't=0 0', 'a=control:*', 'm=video 0 RTP/AVP 96',
-  'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1;sprop-parameter-sets=Z0LAHtkDxWhAAAADAEAAAAwDxYuS,aMuMsg==', 'a=control:track1', '',
-].join('\r\n');
-
-/** A valid exchange up to PLAY, as a function of the request (method, CSeq). */
-function validAnswer(method: string, cseq: string): string {
-  const head = `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\n`;
-  if (method === 'DESCRIBE') return `${head}Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(SDP)}\r\n\r\n${SDP}`;
-  if (method === 'SETUP') return `${head}Session: 12345678;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`;
-  return `${head}Session: 12345678\r\n\r\n`;
-}
-
-type Script = (req: { method: string; cseq: string; head: string }, sock: net.Socket) => void;
-
-/** A hostile RTSP server: answers each request as `script` says. */
-async function hostileServer(script: Script): Promise<{ url: string; close: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
-        const head = buf.slice(0, end);
-        buf = buf.slice(end + 4);
-        const method = head.split(' ')[0]!;
-        const cseq = /CSeq: (\d+)/i.exec(head)?.[1] ?? '0';
-        if (!s.destroyed) script({ method, cseq, head }, s);
-      }
-    });
-  }).listen(0, '127.0.0.1');
-  await new Promise((r) => srv.once('listening', r));
-  return {
-    url: `rtsp://127.0.0.1:${(srv.address() as net.AddressInfo).port}/cam`,
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); srv.close(() => r()); }),
-  };
-}
-
 /** Runs the relay against `url` until it exits (or `ms` pass, then stops it); `options` go to the relay. */
 async function runRelay(url: string, sink: dgram.Socket, ms = 4500, options: Partial<RtspRelayOptions> = {}): Promise<IngestExit> {
   const port = sink.address().port;
@@ -322,8 +282,6 @@ async function udpCamera(packet: (i: number) => { rtp: Buffer; rtcp?: Buffer | u
     },
   };
 }
-
-const interleaved = (channel: number, data: Buffer) => Buffer.concat([Buffer.from([0x24, channel, data.length >> 8, data.length & 0xff]), data]);
 
 describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () => {
   let sink: dgram.Socket;
@@ -602,6 +560,54 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
     } finally {
       clearInterval(asking);
       clearInterval(timer);
+      await srv.close();
+    }
+  });
+
+  test('a camera that answers a keyframe request with SPS and PPS packets ahead of its IDR is seen to answer it', async () => {
+    // Most cameras (GStreamer's too) send the parameter sets as packets of their own under
+    // the IDR's timestamp. Before, only an IDR that began its access unit counted, so such a
+    // camera was taken for one that ignores keyframe requests, and every viewer got a fast start.
+    const localRtcpPort = await allocateUdpPort();
+    let idrs = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const srv = await hostileServer((r, s) => {
+      s.write(validAnswer(r.method, r.cseq));
+      if (r.method !== 'PLAY' || timer) return;
+      let seq = 0;
+      let ts = 0;
+      const nal = (ts: number, type: number, marker: boolean) => {
+        const p = h264Packet(seq++, ts, false, 0x11);
+        p[1] = (marker ? 0x80 : 0) | 96;
+        p[12] = type;
+        return interleaved(0, p);
+      };
+      s.on('data', (d: Buffer) => {
+        // A PLI (anywhere in what the relay sent): SPS, PPS, then the IDR, one timestamp.
+        if (d.indexOf(Buffer.from([0x81, 206, 0, 2])) < 0) return;
+        ts += 3600;
+        s.write(Buffer.concat([nal(ts, 0x67, false), nal(ts, 0x68, false), nal(ts, 0x65, true)]));
+        idrs++;
+      });
+      timer = setInterval(() => {
+        ts += 3600;
+        if (!s.destroyed) s.write(nal(ts, 0x41, true));
+      }, 20);
+    });
+    const port = sink.address().port;
+    const relay = RtspRelayIngest.start({ url: srv.url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+    try {
+      await new Promise<void>((resolve) => relay.once('progress', () => resolve()));
+      sink.send(pliPacket(1, 1234), localRtcpPort, '127.0.0.1');
+      // Past the time an answer must come in (600 ms): undefined until asked, then decided.
+      const deadline = Date.now() + 5000;
+      while (idrs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 800));
+      assert.ok(idrs > 0, 'the camera was asked');
+      assert.equal(relay.honoursKeyframeRequests, true);
+    } finally {
+      clearInterval(timer);
+      await relay.stop();
       await srv.close();
     }
   });
