@@ -77,6 +77,7 @@ export class MediaClient {
           .then(() => callback(), errback);
       });
       transport.on('connectionstatechange', (state) => {
+        if (state === 'connected') markPhase('media');
         if (state === 'failed' || state === 'closed') this.#dropTransport(transport.id);
       });
       return transport;

@@ -31,6 +31,9 @@ const byId = (id: string) => cameras.find((c) => c.id === id);
 /** Resolves once the first camera list arrived (the spot-check list can come sooner, over HTTP). */
 let camerasLoaded!: () => void;
 const camerasReady = new Promise<void>((resolve) => { camerasLoaded = resolve; });
+/** Resolves once the first wall is laid out (or could not be). */
+let wallDone!: () => void;
+const wallLaidOut = new Promise<void>((resolve) => { wallDone = resolve; });
 /** ?layout=N opens the wall in that layout (not saved until the person changes something). */
 const layoutParam = asLayout(Number(new URLSearchParams(location.search).get('layout')));
 
@@ -135,7 +138,9 @@ async function refreshCameras(s: ClientSocket): Promise<void> {
   markPhase('cameras');
   camerasLoaded();
   wall?.keepOnly(new Set(list.map((c) => c.id)));
-  void places.then((p) => {
+  // Drawn after the wall is laid out: the tree of a whole province takes the page's main
+  // thread for a while, and the first picture should not wait behind it.
+  void Promise.all([places, wallLaidOut]).then(([p]) => {
     if (cameras === list) tree.render(p, list);
   });
 }
@@ -174,11 +179,11 @@ function startApp(): void {
     void refreshCameras(s).then(async () => {
       if (everConnected) for (const tile of w.tiles) tile.resubscribe();
       else {
-        await restoreWall(w, savedWall);
+        await restoreWall(w, savedWall).finally(wallDone);
         markPhase('wall');
       }
       everConnected = true;
-    });
+    }, wallDone); // no list, no wall yet: the tree need not wait for it
   });
   s.on('disconnect', (reason) => {
     if (reason === 'io server disconnect') return; // sessionEnded says why

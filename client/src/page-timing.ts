@@ -16,6 +16,8 @@ export type PagePhase =
   | 'wall'
   /** The server answered the first consume. */
   | 'consumed'
+  /** The receive transport is connected (ICE and DTLS done): media can flow. */
+  | 'media'
   /** A tile rendered its first frame. */
   | 'first-frame';
 
