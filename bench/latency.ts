@@ -2,14 +2,23 @@
 // the real client page, with the time-coded camera (capture wall-clock burnt into each
 // frame), and the same figures for Janus 1.1.2's streaming plugin on the same camera in the
 // same run (the reference peer; --peer none skips it).
-//   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus|none --ingest auto|ffmpeg]
+//   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus|none --ingest auto|ffmpeg
+//                              --transports tcp,udp --via gst|perl]
+// --transports: giamsat's glass-to-glass with the camera pulled over RTSP/TCP (interleaved, the
+// default) and over RTSP/UDP, one after the other in the same run.
+// --via perl: the camera is reached through a second, independent RTSP server (RTSP::Server,
+// Debian's rtsp-server-perl) that ffmpeg feeds from the time-coded camera (-c copy); Janus is
+// not run then (ffmpeg holds the camera's one client).
 // Prints one JSON line per measurement and a short human summary.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { TIMECODE_PROBE, summarize, type TimecodeSample } from './lib/timecode-probe.js';
 import { janusPage, startJanus, type RunningJanus } from './lib/janus.js';
 import { launchBrowser, openClient } from '../tests/support/browser.js';
 import { startCamera, type TestCamera } from '../tests/support/camera.js';
+import { freePort } from '../tests/support/net.js';
 import { addCamera, login, startTestServer } from '../tests/support/server.js';
 
 const { values: args } = parseArgs({
@@ -24,12 +33,16 @@ const { values: args } = parseArgs({
     ingest: { type: 'string', default: 'auto' },
     /** The camera ignores keyframe requests (IDRs only every GOP): measures the fast start. */
     'ignore-keyframe-requests': { type: 'boolean', default: false },
+    transports: { type: 'string', default: 'tcp,udp' },
+    via: { type: 'string', default: 'gst' },
   },
 });
+const TRANSPORTS = args.transports.split(',').filter((t): t is 'tcp' | 'udp' => t === 'tcp' || t === 'udp');
+const VIA_PERL = args.via === 'perl';
 const SECONDS = Number(args.seconds);
 const TRIALS = Number(args.trials);
 const GOP = 50; // 2 s at 25 fps
-const WITH_JANUS = args.peer === 'janus';
+const WITH_JANUS = args.peer === 'janus' && !VIA_PERL;
 const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
 const STUBBORN = args['ignore-keyframe-requests'];
 
@@ -58,7 +71,7 @@ async function openJanus(janus: RunningJanus): Promise<Page> {
 }
 
 /** Measures `SECONDS` of rendered frames of tile `id` on `page` once it plays. */
-async function glassToGlass(system: string, profile: string, page: Page, id: string): Promise<void> {
+async function glassToGlass(system: string, profile: string, page: Page, id: string, transport: 'tcp' | 'udp' = system === 'janus' ? 'udp' : 'tcp'): Promise<void> {
   await page.waitForFunction((i) => (window as any).__timecode.samples.some((s: { id: string }) => s.id === i), id, { timeout: 20_000 });
   await takeSamples(page); // drop the start-up frames
   const all: TimecodeSample[] = [];
@@ -80,7 +93,7 @@ async function glassToGlass(system: string, profile: string, page: Page, id: str
   };
   const withOverlay = all.filter((s) => s.overlay !== undefined);
   emit({
-    bench: 'glass-to-glass', system, ...(system === 'giamsat' ? { ingest: INGEST } : {}), profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
+    bench: 'glass-to-glass', system, ...(system === 'giamsat' ? { ingest: INGEST } : {}), transport, via: args.via, profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
     latencyMs: summarize(all.map(latency)),
     captureToReceivedMs: summarize(all.filter((s) => s.received).map((s) => s.received! - s.capture)),
     receivedToDisplayedMs: summarize(all.filter((s) => s.received).map((s) => s.displayed - s.received!)),
@@ -94,40 +107,146 @@ async function glassToGlass(system: string, profile: string, page: Page, id: str
   });
 }
 
+/**
+ * RTSP::Server fed by ffmpeg from the time-coded camera (copied, not re-encoded): a second
+ * RTSP server implementation in front of the same frames.
+ */
+async function perlRelay(cameraUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const [clientPort, sourcePort] = [await freePort(), await freePort()];
+  const perl = spawn('/usr/bin/rtsp-server-perl', ['-c', String(clientPort), '-s', String(sourcePort), '--rtp_start_port', String(26000 + (clientPort % 1000) * 4), '-l', '4'], { stdio: 'ignore' });
+  await Promise.all([waitForPort(clientPort), waitForPort(sourcePort)]);
+  const feed = spawn(server.media.ffmpeg.path, [
+    '-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', cameraUrl,
+    '-c:v', 'copy', '-an', '-f', 'rtsp', '-rtsp_transport', 'udp', `rtsp://127.0.0.1:${sourcePort}/cam`,
+  ], { stdio: 'ignore' });
+  const url = `rtsp://127.0.0.1:${clientPort}/cam`;
+  // The mount exists once ffmpeg has announced it.
+  for (let i = 0; ; i++) {
+    if (await describable(url)) break;
+    if (i > 100) throw new Error('RTSP::Server never offered the camera');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const stop = async (p: ReturnType<typeof spawn>) => {
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    const done = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await done;
+  };
+  return { url, stop: async () => { await stop(feed); await stop(perl); } };
+}
+
+/** Whether an RTSP server answers DESCRIBE for `url` with 200. */
+function describable(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(u.port), u.hostname, () => s.write(`DESCRIBE ${url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n`));
+    s.setTimeout(2000, () => { s.destroy(); resolve(false); });
+    s.on('error', () => resolve(false));
+    s.once('data', (d) => { resolve(/^RTSP\/1\.0 200/.test(d.toString())); s.destroy(); });
+  });
+}
+
+/** Resolves once something listens on the TCP port. */
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    })) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
 async function firstFrameMs(page: Page, id: string): Promise<number> {
+  return (await firstFrame(page, id)).fromSubscribe;
+}
+
+/**
+ * The first decoded frame of tile `id`: from the tile's subscribe mark, from navigation (the
+ * page's own figure: bundle, session, socket, camera list, wall, consume, first frame), and
+ * the page's phases (client/src/page-timing.ts) in ms from navigation.
+ */
+async function firstFrame(page: Page, id: string): Promise<{ fromSubscribe: number; fromNavigation: number; phases: Record<string, number> }> {
   await page.waitForFunction((i) => (window as any).__timecode.firstFrame[i] !== undefined, id, { timeout: 20_000 });
   return page.evaluate((i) => {
     const first = (window as any).__timecode.firstFrame[i] as number;
     const sub = performance.getEntriesByName('giamsat:subscribe').at(-1);
-    return sub ? first - (performance.timeOrigin + sub.startTime) : NaN;
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    const phases: Record<string, number> = {};
+    if (nav) {
+      phases.html = nav.responseEnd;
+      phases.domContentLoaded = nav.domContentLoadedEventEnd;
+    }
+    for (const m of performance.getEntriesByType('mark')) {
+      if (m.name.startsWith('giamsat:page:')) phases[m.name.slice('giamsat:page:'.length)] = m.startTime;
+    }
+    if (sub) phases.subscribe = sub.startTime;
+    for (const k of Object.keys(phases)) phases[k] = Math.round(phases[k]!);
+    return { fromSubscribe: sub ? first - (performance.timeOrigin + sub.startTime) : NaN, fromNavigation: first - performance.timeOrigin, phases };
   }, id);
+}
+
+/** The median of each phase over the trials. */
+function medianPhases(all: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of new Set(all.flatMap((p) => Object.keys(p)))) out[k] = summarize(all.map((p) => p[k]).filter((v): v is number => v !== undefined)).p50;
+  return Object.fromEntries(Object.entries(out).sort((a, b) => a[1] - b[1]));
 }
 
 try {
   // A fresh sign-in per page: a 10-minute run outlives the access token (10 min), and a page
   // that refreshed by itself has rotated the refresh token the others would share.
   const signIn = () => login(server, 'quocgia');
+  /** The wall the next page opens: layout 1 with this camera. */
+  const saveWall = async (cameraId: string) => {
+    const res = await fetch(`${server.url}/api/me/wall`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${(await signIn()).accessToken}` },
+      body: JSON.stringify({ layout: 1, tiles: [cameraId] }),
+    });
+    if (!res.ok) throw new Error(`saving the wall: ${res.status}`);
+  };
   for (const profile of args.profiles.split(',') as Array<'baseline' | 'high'>) {
     const cam = await startCamera({ pattern: 'timecode', profile, width: Number(args.width), height: Number(args.height), fps: 25, gop: GOP, kbps: 2500, ignoreKeyframeRequests: STUBBORN });
     cameras.push(cam);
-    const { json } = await addCamera(server, { name: `timecode-${profile}`, mainUrl: cam.url, ingest: INGEST });
+    const via = VIA_PERL ? await perlRelay(cam.url) : undefined;
+    const url = via?.url ?? cam.url;
+    const { json } = await addCamera(server, { name: `timecode-${profile}`, mainUrl: url, ingest: INGEST, rtspTransport: TRANSPORTS[0] ?? 'tcp' });
     // One system at a time on the camera: a second RTSP client on the test camera slows its
     // sending for every client (~17 ms measured), so Janus pulls only while it is measured
     // and giamsat's on-demand ingest has stopped by then.
     // ---- giamsat: glass-to-glass and drift ---------------------------------------------------
+    // The page opens on a saved wall of that camera alone: picking it from the list would pull
+    // whatever the wall showed first, and two clients at once leave gst-rtsp-server's shared
+    // media ~17 ms slower (capture -> received) for the rest of the camera's life.
+    await saveWall(json.id);
     const page = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
-    await page.locator(`li[data-camera-id="${json.id}"]`).click();
-    await glassToGlass('giamsat', profile, page, json.id);
+    await glassToGlass('giamsat', profile, page, json.id, TRANSPORTS[0]);
     await page.context().close();
-
-    // ---- giamsat: time to first frame, warm (ingest running) and cold (ingest stopped) ----
     const stream = server.cameras.stream(json.id, 'main');
     const idle = () => stream.status.phase === 'idle' ? Promise.resolve() : new Promise<void>((resolve) => {
       const on = (s: { phase: string }) => { if (s.phase === 'idle') { stream.off('status', on); resolve(); } };
       stream.on('status', on);
     });
+    // The other transports on a camera of their own (the list then holds two for a moment;
+    // the first-frame trials below need it to hold one), one RTSP client at a time.
+    for (const transport of TRANSPORTS.slice(1)) {
+      await idle();
+      const other = await addCamera(server, { name: `timecode-${profile}-${transport}`, mainUrl: url, ingest: INGEST, rtspTransport: transport });
+      await saveWall(other.json.id);
+      const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
+      await glassToGlass('giamsat', profile, p, other.json.id, transport);
+      await p.context().close();
+      await server.cameras.remove(other.json.id);
+    }
+    await saveWall(json.id);
+
+    // ---- giamsat: time to first frame, warm (ingest running) and cold (ingest stopped) ----
     for (const mode of ['warm', 'cold'] as const) {
       const times: number[] = [];
+      const fromNavigation: number[] = [];
+      const phases: Array<Record<string, number>> = [];
       const holder = mode === 'warm' ? stream.acquire() : undefined;
       try {
         if (mode === 'warm' && STUBBORN) {
@@ -142,13 +261,17 @@ try {
           else await stream.waitForProducer(20_000);
           // Layout 1 auto-fills the first camera (the list holds only this one per run).
           const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
-          times.push(await firstFrameMs(p, json.id));
+          const f = await firstFrame(p, json.id);
+          times.push(f.fromSubscribe);
+          fromNavigation.push(f.fromNavigation);
+          phases.push(f.phases);
           await p.context().close();
         }
       } finally {
         holder?.();
       }
       emit({ bench: 'time-to-first-frame', system: 'giamsat', ingest: INGEST, cameraAnswersKeyframeRequests: !STUBBORN, profile, mode, gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
+      emit({ bench: 'page-open-to-first-frame', system: 'giamsat', ingest: INGEST, profile, mode, trials: TRIALS, ms: summarize(fromNavigation), phasesP50Ms: medianPhases(phases) });
     }
     await idle();
 
@@ -172,6 +295,7 @@ try {
       }
     }
     await server.cameras.remove(json.id);
+    await via?.stop();
   }
 } finally {
   await browser.close();
@@ -191,7 +315,13 @@ for (const r of results) {
     const o = r.overlayMs as Summary;
     const e = r.overlayErrorMs as Summary;
     const peer = r.system === 'giamsat' ? (find('glass-to-glass', 'janus', r.profile)?.latencyMs as Summary | undefined) : undefined;
-    console.log(`  ${r.system} glass-to-glass ${r.profile}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+    const udp = r.system === 'giamsat' && r.transport === 'tcp' ? results.find((x) => x.bench === 'glass-to-glass' && x.system === 'giamsat' && x.profile === r.profile && x.transport === 'udp') : undefined;
+    if (udp) console.log(`  giamsat ${r.profile}: capture->received over TCP minus over UDP, p50 ${(n.p50 - (udp.captureToReceivedMs as Summary).p50).toFixed(1)} ms`);
+    console.log(`  ${r.system} glass-to-glass ${r.profile} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+  } else if (r.bench === 'page-open-to-first-frame') {
+    const m = r.ms as Summary;
+    const phases = Object.entries(r.phasesP50Ms as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ');
+    console.log(`  ${r.system} page open -> first frame ${r.profile} ${r.mode}: p50 ${m.p50} ms, p95 ${m.p95} ms (${m.n} trials; phases p50 from navigation: ${phases})`);
   } else {
     const m = r.ms as Summary;
     const peer = r.system === 'giamsat' ? (find('time-to-first-frame', 'janus', r.profile, 'warm')?.ms as Summary | undefined) : undefined;
