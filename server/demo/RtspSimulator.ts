@@ -81,6 +81,8 @@ export class RtspSimulator {
   readonly #feeds = new Map<string, Feed>();
   readonly #encoders: Encoder[] = [];
   readonly #server: net.Server;
+  /** Every client connection, playing or not: closing the server waits for them all. */
+  readonly #sockets = new Set<net.Socket>();
   readonly #ffmpeg: string;
   #port = 0;
   #closed = false;
@@ -165,8 +167,12 @@ export class RtspSimulator {
     let setupFeed: Feed | undefined;
     const session = Math.random().toString(16).slice(2, 10);
     sock.setNoDelay(true);
+    this.#sockets.add(sock);
     sock.on('error', () => undefined);
-    sock.on('close', () => playing?.clients.delete(sock));
+    sock.on('close', () => {
+      this.#sockets.delete(sock);
+      playing?.clients.delete(sock);
+    });
     sock.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       for (;;) {
@@ -243,11 +249,13 @@ export class RtspSimulator {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const f of this.#feeds.values()) {
-      for (const c of f.clients) c.destroy();
-      f.socket?.close();
-    }
+    // The clients' connections end first: server.close() waits for every one of them, and the
+    // server's own camera streams (always-on monitoring) close after the demo site, so
+    // waiting first hung the shutdown until its 10-second forced exit.
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const sock of this.#sockets) sock.destroy();
+    for (const f of this.#feeds.values()) f.socket?.close();
+    await closed;
     await Promise.all(this.#encoders.map(async (e) => {
       const p = e.proc;
       if (p && p.exitCode === null && p.signalCode === null) {

@@ -122,3 +122,26 @@ for (const ingest of ['auto', 'ffmpeg'] as const) describe(`server process lifet
     assert.ok(stored > 0);
   });
 });
+
+test('the demo server stops cleanly on SIGTERM while its streams hold RTSP sessions to the demo cameras', { timeout: 120_000 }, async () => {
+  // The demo site's RTSP server waited for its clients' connections to end before ending
+  // them, and the server's own streams close after it: every `npm start` stop hung until the
+  // 10-second forced exit (exit code 1).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-demo-stop-'));
+  const printed: string[] = [];
+  const { proc } = await startServerProcess({ PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dir, DEMO: '1', MEDIA_WORKERS: '1' }, printed);
+  try {
+    const port = Number(/"port":(\d+),"feeds":\d+,"msg":"demo RTSP cameras ready"/.exec(printed.join(''))?.[1]);
+    assert.ok(port > 0, 'the demo cameras said where they listen');
+    // Always-on monitoring pulls the demo cameras.
+    await until(() => connectionsTo(port) >= 1, 30_000, 'a stream to connect to a demo camera');
+    const t0 = Date.now();
+    proc.kill('SIGTERM');
+    const [code] = (await new Promise((r) => proc.once('exit', (...a) => r(a)))) as [number | null];
+    assert.equal(code, 0, `a clean stop, not the forced exit (after ${Date.now() - t0} ms)`);
+    assert.ok(Date.now() - t0 < 8000, `stopped in ${Date.now() - t0} ms`);
+  } finally {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
