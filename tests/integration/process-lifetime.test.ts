@@ -137,7 +137,7 @@ test('the demo server stops cleanly on SIGTERM while its streams hold RTSP sessi
     await until(() => connectionsTo(port) >= 1, 30_000, 'a stream to connect to a demo camera');
     const t0 = Date.now();
     proc.kill('SIGTERM');
-    const [code] = (await new Promise((r) => proc.once('exit', (...a) => r(a)))) as [number | null];
+    const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
     assert.equal(code, 0, `a clean stop, not the forced exit (after ${Date.now() - t0} ms)`);
     assert.ok(Date.now() - t0 < 8000, `stopped in ${Date.now() - t0} ms`);
   } finally {
