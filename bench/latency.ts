@@ -11,14 +11,13 @@
 // not run then (ffmpeg holds the camera's one client).
 // Prints one JSON line per measurement and a short human summary.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { TIMECODE_PROBE, summarize, type TimecodeSample } from './lib/timecode-probe.js';
 import { janusPage, startJanus, type RunningJanus } from './lib/janus.js';
 import { launchBrowser, openClient } from '../tests/support/browser.js';
 import { startCamera, type TestCamera } from '../tests/support/camera.js';
-import { freePort } from '../tests/support/net.js';
+import { freePort, untilDescribable, waitForPort } from '../tests/support/net.js';
 import { addCamera, login, startTestServer } from '../tests/support/server.js';
 
 const { values: args } = parseArgs({
@@ -121,11 +120,7 @@ async function perlRelay(cameraUrl: string): Promise<{ url: string; stop: () => 
   ], { stdio: 'ignore' });
   const url = `rtsp://127.0.0.1:${clientPort}/cam`;
   // The mount exists once ffmpeg has announced it.
-  for (let i = 0; ; i++) {
-    if (await describable(url)) break;
-    if (i > 100) throw new Error('RTSP::Server never offered the camera');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await untilDescribable(url, 20_000);
   const stop = async (p: ReturnType<typeof spawn>) => {
     if (p.exitCode !== null || p.signalCode !== null) return;
     const done = new Promise((r) => p.once('exit', r));
@@ -133,29 +128,6 @@ async function perlRelay(cameraUrl: string): Promise<{ url: string; stop: () => 
     await done;
   };
   return { url, stop: async () => { await stop(feed); await stop(perl); } };
-}
-
-/** Whether an RTSP server answers DESCRIBE for `url` with 200. */
-function describable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect(Number(u.port), u.hostname, () => s.write(`DESCRIBE ${url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n`));
-    s.setTimeout(2000, () => { s.destroy(); resolve(false); });
-    s.on('error', () => resolve(false));
-    s.once('data', (d) => { resolve(/^RTSP\/1\.0 200/.test(d.toString())); s.destroy(); });
-  });
-}
-
-/** Resolves once something listens on the TCP port. */
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    })) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on port ${port}`);
 }
 
 async function firstFrameMs(page: Page, id: string): Promise<number> {

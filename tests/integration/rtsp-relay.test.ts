@@ -16,7 +16,7 @@ import { rtpHeaderLength } from '../../server/media/rtp/rtp.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, adminBearer, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
-import { freePort } from '../support/net.js';
+import { freePort, untilDescribable, waitForPort } from '../support/net.js';
 import { hostileServer, interleaved, SDP, validAnswer, type Script } from '../support/hostile-rtsp.js';
 
 const withCredentials = (url: string, user: string, password: string) => url.replace('rtsp://', `rtsp://${user}:${password}@`);
@@ -715,34 +715,6 @@ test('the relay counts lost RTP packets from sequence gaps: wrap-around, late pa
 });
 
 // ---- helpers -------------------------------------------------------------------------------
-
-
-/** Polls DESCRIBE until the server answers 200 (a mount appears when its source announces). */
-async function untilDescribable(url: string): Promise<void> {
-  const { port } = new URL(url);
-  for (let i = 0; i < 100; i++) {
-    const status = await new Promise<string>((resolve) => {
-      const s = net.connect(Number(port), '127.0.0.1', () => s.write(`DESCRIBE ${url} RTSP/1.0\r\nCSeq: 1\r\n\r\n`));
-      s.once('data', (d) => { resolve(d.toString().split(' ')[1] ?? ''); s.destroy(); });
-      s.on('error', () => resolve('error'));
-    });
-    if (status === '200') return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became describable`);
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 async function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;

@@ -9,3 +9,35 @@ export function freePort(): Promise<number> {
     }).on('error', reject);
   });
 }
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once something listens on the TCP port of 127.0.0.1; rejects after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await pause(100)) {
+    const listening = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (listening) return;
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+/**
+ * Resolves once an RTSP server answers DESCRIBE for `url` with 200 (a mount of a server fed
+ * by a publisher appears only once the publisher has announced it); rejects after `timeoutMs`.
+ */
+export async function untilDescribable(url: string, timeoutMs = 10_000): Promise<void> {
+  const u = new URL(url);
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await pause(100)) {
+    const status = await new Promise<string>((resolve) => {
+      const s = net.connect(Number(u.port), u.hostname, () => s.write(`DESCRIBE ${url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n`));
+      s.setTimeout(2000, () => { s.destroy(); resolve('timeout'); });
+      s.on('error', () => resolve('error'));
+      s.once('data', (d) => { resolve(d.toString().split(' ')[1] ?? ''); s.destroy(); });
+    });
+    if (status === '200') return;
+  }
+  throw new Error(`${url} never became describable`);
+}
