@@ -44,8 +44,6 @@ export class Tile {
   readonly #life: TileSubscription;
   #camera?: CameraSummary;
   #health?: CameraHealth;
-  /** A switch is under way: the old picture shows on top, so no spinner over it. */
-  #switching = false;
   #frames = 0;
   #fps = 0;
   #decodeMs?: number;
@@ -167,12 +165,10 @@ export class Tile {
         old.classList.add('outgoing');
         old.classList.remove('current');
         this.#video.classList.add('current');
-        this.#switching = true;
         this.#lastStats = undefined;
         this.#latencies.length = 0;
       },
       releaseOutgoing: () => {
-        this.#switching = false;
         if (!this.#built) return;
         this.#spare.classList.remove('outgoing');
         this.#spare.srcObject = null;
@@ -189,7 +185,8 @@ export class Tile {
   }
 
   #showStatus(status: TileStatus): void {
-    const spinner = status.kind === 'connecting' && !this.#switching;
+    // During a main/sub switch the old picture stays on top: no spinner over it.
+    const spinner = status.kind === 'connecting' && !this.#life.switching;
     this.el.classList.toggle('connecting', spinner);
     switch (status.kind) {
       case 'connecting':

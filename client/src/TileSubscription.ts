@@ -96,6 +96,11 @@ export class TileSubscription {
     return this.#sub?.stream ?? this.#served(this.#wanted);
   }
 
+  /** Whether a main/sub switch is under way (the old stream still shows until the new renders). */
+  get switching(): boolean {
+    return this.#outgoing !== undefined;
+  }
+
   /** Whether a retry is waiting (the camera is down or the server refused for now). */
   get retrying(): boolean {
     return this.#retryTimer !== undefined;
