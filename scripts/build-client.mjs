@@ -25,6 +25,8 @@ export async function buildClient({ minify = true } = {}) {
       activate: path.join(root, 'client', 'src', 'activate', 'main.ts'),
     },
     bundle: true,
+    // mediasoup-client's loggers without `debug`'s colour detection at load (client/src/debug-lite.cjs).
+    alias: { debug: path.join(root, 'client', 'src', 'debug-lite.cjs') },
     format: 'esm',
     target: ['chrome110', 'firefox115', 'safari16'],
     outdir: out,

@@ -22,6 +22,7 @@ import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { hasDemoAccounts, placeDemoCameras, seedDemoAccess } from './demo/seed-access.js';
 import { accessRoutes } from './http/access-routes.js';
+import { wallRoutes } from './http/wall-routes.js';
 import { incidentRoutes } from './http/incident-routes.js';
 import { IncidentRepository } from './incidents/incident.repository.js';
 import { IncidentService } from './incidents/IncidentService.js';
@@ -162,6 +163,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     const app = createApp({
       clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), demo: demoPresent,
+      wallRoutes: wallRoutes({
+        access,
+        camera: (id) => (cameras.has(id) ? cameras.get(id) : undefined),
+        posterFor: (id) => plugins.cameraPoster(id),
+        rtpCapabilities: () => media.rtpCapabilities,
+      }),
       cameraRoutes: cameraRoutes(access, cameras, audit),
       probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents, { ffmpegPath: media.ffmpeg.path }),
       cameraProbeRoute: cameraProbeRoute(access, audit, media.ffmpeg.path),

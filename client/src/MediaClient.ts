@@ -15,23 +15,52 @@ export interface Subscription {
   fast?: { consumer: types.Consumer; track: MediaStreamTrack };
 }
 
+export interface MediaClientOptions {
+  /**
+   * The router's capabilities from elsewhere than the socket (GET /api/media/capabilities), so
+   * the device loads while the socket still connects; the socket's answer is the fallback.
+   */
+  routerCapabilities?: () => Promise<unknown>;
+}
+
 export class MediaClient {
   readonly socket: ClientSocket;
+  readonly #options: MediaClientOptions;
   #device?: Promise<Device>;
   #transport?: Promise<types.Transport>;
 
-  constructor(socket: ClientSocket) {
+  constructor(socket: ClientSocket, options: MediaClientOptions = {}) {
     this.socket = socket;
+    this.#options = options;
     socket.on('transportClosed', ({ transportId }) => this.#dropTransport(transportId));
-    // After a reconnect the server has a fresh session: nothing of the old one exists.
-    socket.on('connect', () => this.#dropTransport());
+    // After a reconnect the server has a fresh session: nothing of the old one exists. The
+    // first connection keeps what was asked for before it (requests wait in the socket's
+    // buffer and reach this session).
+    let connectedBefore = false;
+    socket.on('connect', () => {
+      if (connectedBefore) this.#dropTransport();
+      connectedBefore = true;
+    });
+  }
+
+  #routerCapabilities(): Promise<unknown> {
+    const fromSocket = () => request(this.socket, 'getRouterRtpCapabilities', {});
+    return this.#options.routerCapabilities ? this.#options.routerCapabilities().catch(fromSocket) : fromSocket();
+  }
+
+  /**
+   * Loads the device now (it builds a peer connection to learn the browser's codecs, which
+   * takes a while): a page calls it as it starts, before its socket is connected.
+   */
+  loadDevice(): void {
+    void this.#loadDevice().catch(() => undefined);
   }
 
   /** The device, loaded once (a failure is tried again by the next caller). */
   #loadDevice(): Promise<Device> {
     this.#device ??= (async () => {
       const device = new Device();
-      const caps = await request(this.socket, 'getRouterRtpCapabilities', {});
+      const caps = await this.#routerCapabilities();
       await device.load({ routerRtpCapabilities: caps as types.RtpCapabilities });
       markPhase('device');
       return device;

@@ -4,7 +4,7 @@
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import { ApiError, apiJson, apiSend } from './api.js';
 import { currentSession, keepSessionFresh, renew, signOut } from './auth.js';
-import { currentLang, errorText, setLang, t } from './i18n.js';
+import { currentLang, errorText, formatDateTime, setLang, t } from './i18n.js';
 import { IncidentDialog } from './IncidentDialog.js';
 import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
@@ -106,23 +106,33 @@ function saveWall(state: WallState): void {
   }, 500);
 }
 
-type SavedWall = WallState & { updatedAt: string | null };
+/** The saved wall, with the summaries of the cameras on it (those the person may still watch). */
+type SavedWall = WallState & { updatedAt: string | null; cameras: CameraSummary[] };
 
 /** The saved wall, asked for as the page starts (alongside the socket and the camera list). */
 const fetchWall = () => apiJson<SavedWall>('/api/me/wall').catch(() => undefined);
 
+/**
+ * Lays out the saved wall as soon as it is in: it describes its own cameras, so its tiles
+ * subscribe without waiting for the socket's camera list (their requests wait in the socket's
+ * buffer if it is still connecting). A person with nothing saved gets the first cameras of the
+ * list, once it is in.
+ */
 async function restoreWall(w: Wall, savedWall: Promise<SavedWall | undefined>): Promise<void> {
   const saved = await savedWall;
   // The person was quicker than the restore (e.g. opened a spot check as the page came up):
   // what they did stands; the saved wall or an automatic fill would overwrite it.
   if (w.arranged) return;
   if (saved?.updatedAt) {
-    w.restore({ layout: layoutParam ?? asLayout(saved.layout) ?? 4, tiles: saved.tiles }, byId);
-  } else {
-    // Nothing arranged yet: the first cameras of the list, in the layout asked for.
-    if (layoutParam) w.restore({ layout: layoutParam, tiles: [] }, byId);
-    w.fillEmpty(cameras);
+    const onWall = new Map(saved.cameras.map((c) => [c.id, c]));
+    w.restore({ layout: layoutParam ?? asLayout(saved.layout) ?? 4, tiles: saved.tiles }, (id) => byId(id) ?? onWall.get(id));
+    return;
   }
+  await camerasReady;
+  if (w.arranged) return;
+  // Nothing arranged yet: the first cameras of the list, in the layout asked for.
+  if (layoutParam) w.restore({ layout: layoutParam, tiles: [] }, byId);
+  w.fillEmpty(cameras);
 }
 
 // ---- the camera list and the tree ------------------------------------------------------------
@@ -132,7 +142,8 @@ async function restoreWall(w: Wall, savedWall: Promise<SavedWall | undefined>): 
  * is in; the tree is drawn when its places arrive as well.
  */
 async function refreshCameras(s: ClientSocket): Promise<void> {
-  const places = apiJson<PlacesTree>('/api/places').catch(() => ({ units: [], unassignedCameras: [] }));
+  // Asked for once the first wall is laid out: its queries would compete with the wall's.
+  const places = wallLaidOut.then(() => apiJson<PlacesTree>('/api/places')).catch(() => ({ units: [], unassignedCameras: [] }));
   const list = await request(s, 'listCameras', {});
   cameras = list;
   markPhase('cameras');
@@ -150,7 +161,12 @@ function startApp(): void {
   const savedWall = fetchWall();
   const s = connect(() => currentSession()?.accessToken);
   socket = s;
-  const media = new MediaClient(s);
+  const media = new MediaClient(s, { routerCapabilities: () => apiJson('/api/media/capabilities') });
+  media.loadDevice();
+  // Every tile's watermark shows the time, and a browser's first date formatter loads its
+  // locale's data (~100 ms on a slow machine): done now, while the requests above are out,
+  // rather than when the first tile is laid out, just before it subscribes.
+  formatDateTime(Date.now());
   const w = new Wall(grid, media, layoutParam ?? 4, saveWall);
   wall = w;
   w.onCameraDropped = (cameraId, index) => w.put(index, byId(cameraId));
@@ -171,19 +187,20 @@ function startApp(): void {
     for (const tile of w.tiles) tile.onConsumerClosed(consumerId, reason);
   });
   s.on('sessionEnded', () => endSession(t('session.ended')));
+  void restoreWall(w, savedWall).finally(() => {
+    wallDone();
+    markPhase('wall');
+  });
   let everConnected = false;
   s.on('connect', () => {
     markPhase('connected');
     banner.hidden = true;
     media.prepare();
-    void refreshCameras(s).then(async () => {
-      if (everConnected) for (const tile of w.tiles) tile.resubscribe();
-      else {
-        await restoreWall(w, savedWall).finally(wallDone);
-        markPhase('wall');
-      }
-      everConnected = true;
-    }, wallDone); // no list, no wall yet: the tree need not wait for it
+    const reconnected = everConnected;
+    everConnected = true;
+    void refreshCameras(s).then(() => {
+      if (reconnected) for (const tile of w.tiles) tile.resubscribe();
+    }, () => undefined); // the next connection asks again
   });
   s.on('disconnect', (reason) => {
     if (reason === 'io server disconnect') return; // sessionEnded says why
@@ -204,7 +221,6 @@ function startApp(): void {
     }
     showBanner(t('disconnected'));
   });
-  spotChecks.start();
   keepSessionFresh(() => endSession(t('session.expired')));
 }
 
@@ -244,6 +260,8 @@ function showApp(fullName: string): void {
     if (!me) return;
     markPhase('me');
     showFigures(figuresWanted(me));
+    // After the page's first requests, not beside them (most people have no spot checks).
+    spotChecks.start();
   }, (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return endSession(t('session.expired'));
     // The server is not reachable now: the wall goes on and comes back with it.

@@ -29,11 +29,6 @@ export const spotCheckBody = z.object({
 export const requestBody = z.object({ ...personFields, role, scopeType, scopeId: uuid.nullable().default(null) }).strict();
 export const decisionBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
 export const activateBody = z.object({ token: z.string().min(16).max(200), password: z.string().min(10).max(200) }).strict();
-/** The layouts the client offers; a saved wall holds at most one camera per tile of the largest. */
-export const wallBody = z.object({
-  layout: z.union([z.literal(1), z.literal(4), z.literal(9), z.literal(16)]),
-  tiles: z.array(uuid.nullable()).max(16),
-}).strict();
 export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
   .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
 
@@ -61,12 +56,6 @@ export function accessRoutes(access: AccessService): express.Router {
     res.json(await access.profile(await caller(req)));
   }));
 
-  r.get('/me/wall', wrap(async (req, res) => {
-    res.json(await access.wall(await caller(req)));
-  }));
-  r.put('/me/wall', wrap(async (req, res) => {
-    res.json(await access.saveWall(await caller(req), parse(wallBody, req.body)));
-  }));
   r.get('/me/spot-checks', wrap(async (req, res) => {
     res.json(await access.spotChecks(await caller(req)));
   }));

@@ -17,6 +17,8 @@ export interface HttpDeps {
   demo: boolean;
   /** /readyz and /metrics at the root. */
   probeRoutes: express.Router;
+  /** The supervision page's saved wall and the media capabilities, under /api. */
+  wallRoutes: express.Router;
   /** The ops overview and the connection report, under /api. */
   opsRoutes: express.Router;
   /** Incidents, under /api. */
@@ -55,6 +57,7 @@ export function createApp(deps: HttpDeps): express.Express {
     res.json({ demo: deps.demo });
   });
   api.use(deps.accessRoutes);
+  api.use(deps.wallRoutes);
   api.use(deps.opsRoutes);
   api.use(deps.incidentRoutes);
   api.use(deps.placesRoutes);

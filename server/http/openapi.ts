@@ -6,7 +6,8 @@ import { cameraInputSchema, cameraPatchSchema } from '../cameras/camera.schema.j
 import { commentBody, incidentBody, resolveBody } from './incident-routes.js';
 import { probeBody } from './camera-probe-route.js';
 import { facilityBody, facilityPatch, organizationBody, organizationPatch, surveyBody } from '../places/facility.schema.js';
-import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody, wallBody } from './access-routes.js';
+import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
+import { wallBody } from './wall-routes.js';
 
 interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -26,7 +27,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/auth/activate', summary: 'Set the password of an approved account with its one-time activation token', auth: 'none', body: activateBody, ok: 204 },
   { method: 'get', path: '/api/info', summary: 'What every page says about this deployment before sign-in: whether it is a demo (accounts with published passwords)', auth: 'none', ok: 200 },
   { method: 'get', path: '/api/me', summary: 'The signed-in person, organization and role assignments (with scope names and state), the pages they may use and the one they land on, and whom to ask when no role is live', auth: 'user', ok: 200 },
-  { method: 'get', path: '/api/me/wall', summary: 'The signed-in person\'s saved video wall (cameras they may no longer watch come back as empty tiles)', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/me/wall', summary: 'The signed-in person\'s saved video wall (cameras they may no longer watch come back as empty tiles), with the summaries of the cameras on it', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/media/capabilities', summary: 'The media routers\' RTP capabilities, which the browser\'s mediasoup Device loads (public: what any WebRTC offer of the server shows)', auth: 'none', ok: 200 },
   { method: 'put', path: '/api/me/wall', summary: 'Save the video wall: layout 1, 4, 9 or 16 and camera ids by tile', auth: 'user', body: wallBody, ok: 200 },
   { method: 'get', path: '/api/me/spot-checks', summary: 'The signed-in inspector\'s spot checks that have not ended, with their cameras', auth: 'user', ok: 200 },
   { method: 'post', path: '/api/incidents', summary: 'File an incident on a camera the caller may watch (category, note, time)', auth: 'user', body: incidentBody, ok: 201 },

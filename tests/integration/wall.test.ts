@@ -34,7 +34,7 @@ describe('saved walls and spot-check lists', { timeout: 60_000 }, () => {
     const soyte = await login(server, 'soyte');
     const empty = await call(soyte, 'GET', '/api/me/wall');
     assert.equal(empty.status, 200);
-    assert.deepEqual(empty.json, { layout: 4, tiles: [], updatedAt: null });
+    assert.deepEqual(empty.json, { layout: 4, tiles: [], updatedAt: null, cameras: [] });
     const tiles = [cam.hotel, null, cam.school, cam.military];
     const saved = await call(soyte, 'PUT', '/api/me/wall', { layout: 9, tiles });
     assert.equal(saved.status, 200);
@@ -42,6 +42,10 @@ describe('saved walls and spot-check lists', { timeout: 60_000 }, () => {
     assert.equal(read.json.layout, 9);
     assert.deepEqual(read.json.tiles, tiles);
     assert.ok(read.json.updatedAt);
+    // The wall describes its cameras, as the socket's list would: the page lays it out at once.
+    assert.deepEqual(read.json.cameras.map((c: { id: string; name: string }) => [c.id, c.name]), [[cam.hotel, 'cam-hotel'], [cam.school, 'cam-school'], [cam.military, 'cam-military']]);
+    assert.equal(read.json.cameras[0].hasSubStream, false);
+    assert.ok(read.json.cameras[0].health.state);
     // Someone else's wall is their own.
     assert.deepEqual((await call(await login(server, 'quocgia'), 'GET', '/api/me/wall')).json.tiles, []);
   });
@@ -73,7 +77,17 @@ describe('saved walls and spot-check lists', { timeout: 60_000 }, () => {
     // The facility leader of the hotel saves ids of cameras elsewhere (copied from somewhere).
     const leader = await login(server, 'khachsan');
     await call(leader, 'PUT', '/api/me/wall', { layout: 4, tiles: [cam.hotel, cam.school, cam.military, '00000000-0000-4000-8000-000000000000'] });
-    assert.deepEqual((await call(leader, 'GET', '/api/me/wall')).json.tiles, [cam.hotel, null, null, null]);
+    const wall = (await call(leader, 'GET', '/api/me/wall')).json;
+    assert.deepEqual(wall.tiles, [cam.hotel, null, null, null]);
+    assert.deepEqual(wall.cameras.map((c: { id: string }) => c.id), [cam.hotel]);
+    assert.doesNotMatch(JSON.stringify(wall), /cam-school|cam-military/);
+  });
+
+  test('the media capabilities are public and are what signaling answers', async () => {
+    const res = await call(undefined, 'GET', '/api/media/capabilities');
+    assert.equal(res.status, 200);
+    assert.ok(res.json.codecs.some((c: { mimeType: string }) => c.mimeType === 'video/H264'), JSON.stringify(res.json).slice(0, 300));
+    assert.deepEqual(res.json, JSON.parse(JSON.stringify(server.media.rtpCapabilities)));
   });
 
   test('an inspector lists spot checks that have not ended, with the cameras each opens', async () => {
