@@ -524,13 +524,25 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
 
   // ---- account requests ---------------------------------------------------------------------
 
-  /** A focal point of an organization asks for an account for a named person. */
+  /**
+   * A focal point of an organization asks for an account for a named person. A request never
+   * touches an existing account: naming the username of an active account of the same
+   * organization makes it a role request for that account (the person's record stays as it
+   * is); any other taken username is refused, a suspended or revoked account included, whose
+   * return is a scope administrator's decision on the account, not a request's.
+   */
   async submitRequest(caller: Caller, req: { fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null }) {
-    const submitter = await this.repo.userById(caller.userId);
+    const [submitter, existing] = await Promise.all([this.repo.userById(caller.userId), this.repo.userByUsername(req.username)]);
     if (!submitter) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
     await this.#scopePlace(req.scopeType, req.scopeId);
-    const r = await this.repo.createRequest({ ...req, organizationId: submitter.organizationId, submittedById: caller.userId });
-    await this.#audit.append({ actorId: caller.userId, action: 'request.submit', target: `request:${r.id}`, address: caller.address, details: { username: req.username, role: req.role, scopeType: req.scopeType, scopeId: req.scopeId } });
+    if (existing && (existing.organizationId !== submitter.organizationId || existing.status !== 'ACTIVE')) {
+      await this.#audit.append({ actorId: caller.userId, action: 'access.denied', target: `username:${req.username}`, address: caller.address, details: { attempted: 'request an existing account', status: existing.status, sameOrganization: existing.organizationId === submitter.organizationId } });
+      throw new AppError(ErrorCode.Conflict, existing.organizationId === submitter.organizationId
+        ? 'this username belongs to an account that is not active: a scope administrator decides on its return'
+        : 'this username is taken: choose another');
+    }
+    const r = await this.repo.createRequest({ ...req, organizationId: submitter.organizationId, submittedById: caller.userId, forUserId: existing?.id ?? null });
+    await this.#audit.append({ actorId: caller.userId, action: 'request.submit', target: `request:${r.id}`, address: caller.address, details: { username: req.username, role: req.role, scopeType: req.scopeType, scopeId: req.scopeId, ...(existing ? { forUser: existing.id } : {}) } });
     return r;
   }
 
@@ -558,15 +570,21 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     return r;
   }
 
-  /** Approves: the account is created (or reactivated) with the role; returns its one-time activation token. */
-  async approveRequest(caller: Caller, id: string, reason: string | null) {
+  /**
+   * Approves: a new account is created with the role (and its one-time activation token is
+   * returned), or a role request's role is added to its account. CONFLICT, with the request
+   * left pending, when the username was taken meanwhile or the account is no longer active.
+   */
+  async approveRequest(caller: Caller, id: string, reason: string | null): Promise<{ userId: string; activationToken?: string }> {
     await this.#decidable(caller, id);
     const activation = this.#tokens.newRefresh();
     const done = await this.repo.approveRequest(id, caller.userId, reason, { hash: activation.hash, expiresAt: new Date(Date.now() + 72 * 3600_000) });
     if (!done) throw new AppError(ErrorCode.NotFound, 'no such pending request');
-    await this.#audit.append({ actorId: caller.userId, action: 'request.approve', target: `user:${done.user.id}`, address: caller.address, details: { request: id, assignment: done.assignment.id, role: done.assignment.role, scopeType: done.assignment.scopeType, scopeId: done.assignment.scopeId } });
-    this.invalidate(done.user.id);
-    return { userId: done.user.id, activationToken: activation.token };
+    if (done === 'taken') throw new AppError(ErrorCode.Conflict, 'this username was taken after the request was made: reject it, and the focal point asks again with another');
+    if (done === 'inactive') throw new AppError(ErrorCode.Conflict, 'the account this role is for is no longer active: reject the request');
+    await this.#audit.append({ actorId: caller.userId, action: 'request.approve', target: `user:${done.userId}`, address: caller.address, details: { request: id, newAccount: done.created, assignment: done.assignment.id, role: done.assignment.role, scopeType: done.assignment.scopeType, scopeId: done.assignment.scopeId } });
+    this.invalidate(done.userId);
+    return done.created ? { userId: done.userId, activationToken: activation.token } : { userId: done.userId };
   }
 
   async rejectRequest(caller: Caller, id: string, reason: string): Promise<void> {

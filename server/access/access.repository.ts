@@ -143,7 +143,7 @@ export class AccessRepository {
     });
   }
 
-  createRequest(data: { organizationId: string; submittedById: string; fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null }) {
+  createRequest(data: { organizationId: string; submittedById: string; fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null; forUserId: string | null }) {
     return this.#prisma.accountRequest.create({ data });
   }
 
@@ -156,25 +156,45 @@ export class AccessRepository {
   }
 
   /**
-   * Approves a pending request in one transaction: creates the account (or reactivates the
-   * one with that username), gives it the requested role and a one-time activation token.
-   * Returns undefined if the request was decided meanwhile.
+   * Approves a pending request in one transaction, never touching an existing account's
+   * record: a request for a new account creates it with the role and a one-time activation
+   * token ('taken' if its username was taken meanwhile); a role request adds the role to its
+   * account, which must still be active ('inactive' otherwise). Either refusal leaves the
+   * request pending and nothing written. Undefined if the request was decided meanwhile.
    */
   async approveRequest(id: string, approverId: string, reason: string | null, activation: { hash: string; expiresAt: Date }) {
-    return this.#prisma.$transaction(async (tx) => {
-      const { count } = await tx.accountRequest.updateMany({ where: { id, status: 'PENDING' }, data: { status: 'APPROVED', decidedById: approverId, decidedAt: new Date(), decisionReason: reason } });
-      if (count !== 1) return undefined;
-      const r = await tx.accountRequest.findUniqueOrThrow({ where: { id } });
-      const person = { fullName: r.fullName, position: r.position, phone: r.phone, email: r.email, organizationId: r.organizationId };
-      const user = await tx.user.upsert({
-        where: { username: r.username },
-        create: { username: r.username, ...person, status: 'ACTIVE', activationHash: activation.hash, activationExpiresAt: activation.expiresAt },
-        update: { ...person, status: 'ACTIVE', activationHash: activation.hash, activationExpiresAt: activation.expiresAt },
+    class Refused extends Error {
+      constructor(readonly why: 'taken' | 'inactive') {
+        super(why);
+      }
+    }
+    try {
+      return await this.#prisma.$transaction(async (tx) => {
+        const { count } = await tx.accountRequest.updateMany({ where: { id, status: 'PENDING' }, data: { status: 'APPROVED', decidedById: approverId, decidedAt: new Date(), decisionReason: reason } });
+        if (count !== 1) return undefined;
+        const r = await tx.accountRequest.findUniqueOrThrow({ where: { id } });
+        let user: { id: string };
+        if (r.forUserId) {
+          const held = await tx.user.findUnique({ where: { id: r.forUserId }, select: { id: true, status: true } });
+          if (held?.status !== 'ACTIVE') throw new Refused('inactive');
+          user = held;
+        } else {
+          if (await tx.user.findUnique({ where: { username: r.username }, select: { id: true } })) throw new Refused('taken');
+          user = await tx.user.create({
+            data: { username: r.username, fullName: r.fullName, position: r.position, phone: r.phone, email: r.email, organizationId: r.organizationId, status: 'ACTIVE', activationHash: activation.hash, activationExpiresAt: activation.expiresAt },
+            select: { id: true },
+          });
+          await tx.accountRequest.update({ where: { id }, data: { createdUserId: user.id } });
+        }
+        const assignment = await tx.roleAssignment.create({ data: { userId: user.id, role: r.role, scopeType: r.scopeType, scopeId: r.scopeId, grantedById: approverId } });
+        return { userId: user.id, created: !r.forUserId, assignment };
       });
-      const assignment = await tx.roleAssignment.create({ data: { userId: user.id, role: r.role, scopeType: r.scopeType, scopeId: r.scopeId, grantedById: approverId } });
-      await tx.accountRequest.update({ where: { id }, data: { createdUserId: user.id } });
-      return { user, assignment };
-    });
+    } catch (err) {
+      if (err instanceof Refused) return err.why;
+      // Two approvals of new accounts with one username at once: the unique index refuses the second.
+      if ((err as { code?: string }).code === 'P2002') return 'taken' as const;
+      throw err;
+    }
   }
 
   rejectRequest(id: string, deciderId: string, reason: string) {

@@ -257,6 +257,57 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     }
   });
 
+  test('a request never touches an existing account: a taken username is refused or becomes a role request', async () => {
+    const call = async (method: string, p: string, token: string, body?: unknown) => {
+      const res = await fetch(`${server.url}${p}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, json: res.status === 204 ? undefined : await res.json() };
+    };
+    const provinceAdmin = (await login(server, 'quantri')).accessToken;
+    const user = (username: string) => server.db.prisma.user.findUniqueOrThrow({ where: { username }, include: { assignments: true } });
+    const stranger = { fullName: 'Người Lạ', position: 'Kỹ thuật', phone: '0911 000 111', email: 'la@example.vn', role: 'PROVINCIAL_HEALTH_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai };
+
+    // As tried: the installer asks for the suspended province-wide account of the health department.
+    const suspended = await user('soyte-tamdung');
+    const byInstaller = await call('POST', '/api/account-requests', (await login(server, 'kythuat')).accessToken, { ...stranger, username: 'soyte-tamdung' });
+    assert.equal(byInstaller.status, 409);
+    assert.equal(byInstaller.json.error.code, 'CONFLICT');
+    // The department's own focal point cannot bring it back through a request either.
+    const byOwn = await call('POST', '/api/account-requests', (await login(server, 'soyte')).accessToken, { ...stranger, username: 'soyte-tamdung' });
+    assert.equal(byOwn.status, 409);
+    assert.match(byOwn.json.error.message, /not active/);
+    assert.deepEqual(await user('soyte-tamdung'), suspended, 'the suspended account is exactly as it was');
+    assert.equal(await server.db.prisma.accountRequest.count({ where: { username: 'soyte-tamdung' } }), 0);
+
+    // An active account of the same organization: a role request, which adds the role and nothing else.
+    const before = await user('soyte-hethan');
+    const roleRequest = await call('POST', '/api/account-requests', (await login(server, 'soyte')).accessToken, { ...stranger, username: 'soyte-hethan', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel });
+    assert.equal(roleRequest.status, 201);
+    assert.equal(roleRequest.json.forUserId, before.id);
+    const approved = await call('POST', `/api/account-requests/${roleRequest.json.id}/approve`, provinceAdmin, { reason: 'Bổ sung nhiệm vụ' });
+    assert.equal(approved.status, 200);
+    assert.deepEqual(approved.json, { userId: before.id }, 'no activation: the person already has their password');
+    const after = await user('soyte-hethan');
+    const { assignments: rolesBefore, ...recordBefore } = before;
+    const { assignments: rolesAfter, ...recordAfter } = after;
+    assert.deepEqual(recordAfter, recordBefore, 'name, phone, email, organization, status, password and second factor untouched');
+    assert.deepEqual(rolesAfter.filter((a) => !rolesBefore.some((b) => b.id === a.id)).map((a) => [a.role, a.scopeId]), [['FACILITY_LEADER', DEMO_IDS.hotel]]);
+    assert.ok((await login(server, 'soyte-hethan')).accessToken, 'signs in with the same password');
+
+    // A username taken between the request and its approval: refused, the request stays pending.
+    const late = await call('POST', '/api/account-requests', (await login(server, 'soyte')).accessToken, { ...stranger, username: 'nguoi-den-sau' });
+    assert.equal(late.status, 201);
+    const taken = await server.db.prisma.user.create({ data: { username: 'nguoi-den-sau', fullName: 'Người Đến Trước', position: 'x', phone: '0900000001', email: 'truoc@example.vn', organizationId: before.organizationId, status: 'SUSPENDED' } });
+    const refused = await call('POST', `/api/account-requests/${late.json.id}/approve`, provinceAdmin, {});
+    assert.equal(refused.status, 409);
+    assert.equal((await server.db.prisma.accountRequest.findUniqueOrThrow({ where: { id: late.json.id } })).status, 'PENDING');
+    const untouched = await server.db.prisma.user.findUniqueOrThrow({ where: { id: taken.id }, include: { assignments: true } });
+    assert.equal(untouched.status, 'SUSPENDED');
+    assert.equal(untouched.fullName, 'Người Đến Trước');
+    assert.equal(untouched.activationHash, null);
+    assert.deepEqual(untouched.assignments, []);
+    assert.equal((await call('POST', `/api/account-requests/${late.json.id}/reject`, provinceAdmin, { reason: 'Tên đăng nhập đã có người dùng' })).status, 204);
+  });
+
   test('repeated failed logins are throttled per account, and the throttle is recorded', async () => {
     const post = (password: string) => fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'congan', password }) });
     for (let i = 0; i < 5; i++) assert.equal((await post('wrong')).status, 401);
