@@ -97,8 +97,14 @@ export class MediaClient {
 
   async #recvTransport(): Promise<types.Transport> {
     this.#transport ??= (async () => {
-      const device = await this.#loadDevice();
-      const info = await request(this.socket, 'createTransport', {});
+      // The server's transport does not need the device: both are asked for at once.
+      const created = request(this.socket, 'createTransport', {});
+      const device = await this.#loadDevice().catch(async (err: unknown) => {
+        const orphan = await created.catch(() => undefined);
+        if (orphan) void request(this.socket, 'closeTransport', { transportId: orphan.id }).catch(() => undefined);
+        throw err;
+      });
+      const info = await created;
       const transport = device.createRecvTransport(info as unknown as types.TransportOptions);
       markPhase('transport');
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {

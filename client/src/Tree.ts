@@ -63,7 +63,8 @@ export class Tree {
 
   /** Rebuilds from the places tree and the camera list (both already filtered by the server). */
   render(places: PlacesTree, cameras: CameraSummary[]): void {
-    this.#cameras = new Map(cameras.map((c) => [c.id, c]));
+    // Its own copies: the tree keeps their health current (setHealth), the page its list.
+    this.#cameras = new Map(cameras.map((c) => [c.id, { ...c }]));
     this.#places = [];
     this.#cameraItems.clear();
     this.#cameraPlace.clear();

@@ -10,7 +10,7 @@ import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
 import { enterPage, hidePages, relabelNav, setupMenu, showDemoNotice, type Me } from './nav.js';
 import { connect, request, type ClientSocket } from './signaling.js';
-import { markPhase } from './page-timing.js';
+import { markPhase, phaseReached } from './page-timing.js';
 import { SpotChecks, spotCheckPlace } from './SpotChecks.js';
 import type { PlacesTree } from './places.js';
 import { Tree } from './Tree.js';
@@ -34,6 +34,12 @@ const camerasReady = new Promise<void>((resolve) => { camerasLoaded = resolve; }
 /** Resolves once the first wall is laid out (or could not be). */
 let wallDone!: () => void;
 const wallLaidOut = new Promise<void>((resolve) => { wallDone = resolve; });
+/**
+ * What the page asks for only once its first picture is on its way (the server answered the
+ * first consume, or 1.5 s passed): on a small server, and above all on the embedded database,
+ * the page's requests queue behind one another, and these two are not needed for it.
+ */
+const afterFirstViews = wallLaidOut.then(() => phaseReached('consumed', 1500));
 /** ?layout=N opens the wall in that layout (not saved until the person changes something). */
 const layoutParam = asLayout(Number(new URLSearchParams(location.search).get('layout')));
 
@@ -142,8 +148,7 @@ async function restoreWall(w: Wall, savedWall: Promise<SavedWall | undefined>): 
  * is in; the tree is drawn when its places arrive as well.
  */
 async function refreshCameras(s: ClientSocket): Promise<void> {
-  // Asked for once the first wall is laid out: its queries would compete with the wall's.
-  const places = wallLaidOut.then(() => apiJson<PlacesTree>('/api/places')).catch(() => ({ units: [], unassignedCameras: [] }));
+  const places = afterFirstViews.then(() => apiJson<PlacesTree>('/api/places')).catch(() => ({ units: [], unassignedCameras: [] }));
   const list = await request(s, 'listCameras', {});
   cameras = list;
   markPhase('cameras');
@@ -172,7 +177,11 @@ function startApp(): void {
   w.onCameraDropped = (cameraId, index) => w.put(index, byId(cameraId));
   for (const tile of w.tiles) tile.onReport = (source) => void incidentDialog.open(source);
   s.on('cameraHealth', ({ cameraId, stream, health }) => {
-    if (!byId(cameraId)) return;
+    const camera = byId(cameraId);
+    if (!camera) return;
+    // Kept on the list as well: the tree is drawn from it a moment after the list arrives.
+    if (stream === 'main') camera.health = health;
+    else camera.subHealth = health;
     tree.setHealth(cameraId, stream, health);
     for (const tile of w.tiles) if (tile.cameraId === cameraId && tile.stream === stream) tile.setHealth(health);
   });
@@ -260,8 +269,7 @@ function showApp(fullName: string): void {
     if (!me) return;
     markPhase('me');
     showFigures(figuresWanted(me));
-    // After the page's first requests, not beside them (most people have no spot checks).
-    spotChecks.start();
+    void afterFirstViews.then(() => { if (currentSession()) spotChecks.start(); });
   }, (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return endSession(t('session.expired'));
     // The server is not reachable now: the wall goes on and comes back with it.

@@ -22,9 +22,21 @@ export type PagePhase =
   | 'first-frame';
 
 const seen = new Set<PagePhase>();
+const waiting = new Map<PagePhase, Array<() => void>>();
 
 export function markPhase(phase: PagePhase): void {
   if (seen.has(phase)) return;
   seen.add(phase);
   performance.mark(`giamsat:page:${phase}`);
+  for (const resolve of waiting.get(phase) ?? []) resolve();
+  waiting.delete(phase);
+}
+
+/** Resolves once the page has reached `phase`, or after `atMostMs` (a wall that never gets there). */
+export function phaseReached(phase: PagePhase, atMostMs: number): Promise<void> {
+  if (seen.has(phase)) return Promise.resolve();
+  return new Promise((resolve) => {
+    waiting.set(phase, [...(waiting.get(phase) ?? []), resolve]);
+    setTimeout(resolve, atMostMs);
+  });
 }
