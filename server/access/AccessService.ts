@@ -13,7 +13,8 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, type Subject } from './policy.js';
+import { ROLE_RULES } from './roles.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, roleFitsScope, type Subject } from './policy.js';
 import type { DutyScope, Place } from '../places/place.js';
 import type { Duty } from './roles.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
@@ -525,16 +526,28 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   // ---- account requests ---------------------------------------------------------------------
 
   /**
-   * A focal point of an organization asks for an account for a named person. A request never
-   * touches an existing account: naming the username of an active account of the same
-   * organization makes it a role request for that account (the person's record stays as it
-   * is); any other taken username is refused, a suspended or revoked account included, whose
-   * return is a scope administrator's decision on the account, not a request's.
+   * An organization's focal point asks for an account for a named person: only a focal point
+   * (FOCAL_POINT, named by a scope administrator), for their own organization, inside the
+   * scope of that role, for a role people of that kind of organization hold at that scope.
+   *
+   * A request never touches an existing account: naming the username of an active account of
+   * the same organization makes it a role request for that account (the person's record stays
+   * as it is); any other taken username is refused, a suspended or revoked account included,
+   * whose return is a scope administrator's decision on the account, not a request's.
    */
   async submitRequest(caller: Caller, req: { fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null }) {
-    const [submitter, existing] = await Promise.all([this.repo.userById(caller.userId), this.repo.userByUsername(req.username)]);
-    if (!submitter) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
-    await this.#scopePlace(req.scopeType, req.scopeId);
+    const [submitter, existing, subject] = await Promise.all([this.repo.userById(caller.userId), this.repo.userByUsername(req.username), this.subject(caller.userId)]);
+    if (!submitter || !subject) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
+    const place = await this.#scopePlace(req.scopeType, req.scopeId);
+    if (!holdsRoleAt(subject, 'FOCAL_POINT', place, new Date())) {
+      await this.#audit.append({ actorId: caller.userId, action: 'access.denied', target: `username:${req.username}`, address: caller.address, details: { attempted: 'submit request', role: req.role, scopeType: req.scopeType, scopeId: req.scopeId, reason: 'not-focal-point-there' } });
+      throw new AppError(ErrorCode.NotFound, 'account requests are submitted by a focal point of the organization, inside the scope they were named for');
+    }
+    if (req.role === 'FOCAL_POINT') throw new AppError(ErrorCode.BadRequest, 'focal points are named by a scope administrator, not requested');
+    if (!roleFitsScope(req.role, req.scopeType)) throw new AppError(ErrorCode.BadRequest, `the role ${req.role} is not granted at scope ${req.scopeType}`);
+    const kinds = ROLE_RULES[req.role].organizationKinds;
+    const org = kinds ? await this.repo.organizationKind(submitter.organizationId) : undefined;
+    if (kinds && (!org || !kinds.includes(org.kind))) throw new AppError(ErrorCode.BadRequest, `people of this organization (${org?.kind ?? 'unknown kind'}) do not hold the role ${req.role}`);
     if (existing && (existing.organizationId !== submitter.organizationId || existing.status !== 'ACTIVE')) {
       await this.#audit.append({ actorId: caller.userId, action: 'access.denied', target: `username:${req.username}`, address: caller.address, details: { attempted: 'request an existing account', status: existing.status, sameOrganization: existing.organizationId === submitter.organizationId } });
       throw new AppError(ErrorCode.Conflict, existing.organizationId === submitter.organizationId
@@ -552,7 +565,9 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     const out = [];
     for (const r of await this.repo.pendingRequests()) {
       const place = await this.repo.placeOfScope(r.scopeType, r.scopeId);
-      if (place && r.submittedById !== caller.userId && decideGrant(approver, { role: r.role, scopeType: r.scopeType, scopeId: r.scopeId }, place, new Date()).allow) out.push(r);
+      // A role request for the caller's own account is theirs to decide no more than their own request.
+      const grant = { ...(r.forUserId ? { userId: r.forUserId } : {}), role: r.role, scopeType: r.scopeType, scopeId: r.scopeId };
+      if (place && r.submittedById !== caller.userId && decideGrant(approver, grant, place, new Date()).allow) out.push(r);
     }
     return out;
   }

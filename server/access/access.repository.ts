@@ -276,6 +276,10 @@ export class AccessRepository {
     return this.#prisma.spotCheck.findUnique({ where: { id } });
   }
 
+  organizationKind(id: string) {
+    return this.#prisma.organization.findUnique({ where: { id }, select: { kind: true } });
+  }
+
   /** The place of a person's organization: its unit, or the nation for national bodies. */
   async organizationPlace(userId: string): Promise<Place> {
     const u = await this.#prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { organization: { select: { unit: { select: { path: true } } } } } });

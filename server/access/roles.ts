@@ -47,6 +47,9 @@ export const ROLE_RULES: Record<Role, RoleRule> = {
   INSTALLER: { views: false, scopes: ['UNIT', 'FACILITY'], organizationKinds: ['TELECOM_INSTALLER'], duties: ['uptime-report'], secondFactor: 'always', labelVi: 'Kỹ thuật lắp đặt', labelEn: 'Installer' },
   OPS: { views: false, scopes: ['NATION', 'UNIT'], duties: ['uptime-report', 'operations'], secondFactor: 'always', labelVi: 'Vận hành', labelEn: 'Operations' },
   SCOPE_ADMIN: { views: false, scopes: ['NATION', 'UNIT', 'FACILITY'], duties: [], secondFactor: 'above-facility', labelVi: 'Quản trị phạm vi', labelEn: 'Scope administrator' },
+  // An organization's focal point (đầu mối) submits its lists of people for accounts, for
+  // their own organization and inside the assignment's scope; a scope administrator names them.
+  FOCAL_POINT: { views: false, scopes: ['NATION', 'UNIT', 'FACILITY'], duties: [], secondFactor: 'above-facility', labelVi: 'Đầu mối tổ chức', labelEn: 'Organization focal point' },
 };
 
 /** Breadth of a scope type (a unit of any level is broader than a facility). */

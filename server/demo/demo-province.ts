@@ -70,7 +70,8 @@ export interface DemoUser {
 /** One person per role, plus the edge cases the policy must get right. Password of all: DEMO_PASSWORD. */
 export const DEMO_USERS: DemoUser[] = [
   { username: 'quocgia', fullName: 'Nguyễn Văn An', position: 'Chuyên viên giám sát', organization: 'Cục Công nghệ thông tin, Bộ Y tế', roles: [{ role: 'NATIONAL_MONITOR', scopeType: 'NATION', scopeId: null }] },
-  { username: 'soyte', fullName: 'Trần Thị Bình', position: 'Phó Giám đốc Sở', organization: 'Sở Y tế Gia Lai', roles: [{ role: 'PROVINCIAL_HEALTH_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai }] },
+  // Also the department's focal point: she submits its lists of people for accounts.
+  { username: 'soyte', fullName: 'Trần Thị Bình', position: 'Phó Giám đốc Sở', organization: 'Sở Y tế Gia Lai', roles: [{ role: 'PROVINCIAL_HEALTH_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai }, { role: 'FOCAL_POINT', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai }] },
   { username: 'quansu', fullName: 'Lê Văn Cường', position: 'Trưởng phòng Tham mưu', organization: 'Bộ Chỉ huy Quân sự tỉnh Gia Lai', roles: [{ role: 'MILITARY_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai }] },
   { username: 'congan', fullName: 'Phạm Minh Dũng', position: 'Đội trưởng CSGT', organization: 'Công an tỉnh Gia Lai', roles: [{ role: 'POLICE_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai }] },
   { username: 'khachsan', fullName: 'Hoàng Thị Em', position: 'Trưởng ban quản lý khu cách ly', organization: 'Ban quản lý Khách sạn Hoàng Anh', roles: [{ role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel }] },

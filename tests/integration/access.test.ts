@@ -219,8 +219,25 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     assert.equal(leader.status, 201);
     assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'x', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 400, 'bad username');
     assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, phone: 'call me', username: 'bacsi-b', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 400, 'bad phone');
-    const national = await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-tw', role: 'NATIONAL_MONITOR', scopeType: 'NATION' });
-    const selfReq = await call('POST', '/api/account-requests', provinceAdmin.accessToken, { fullName: 'Đỗ Văn Khánh', position: 'Quản trị', phone: '0269 3800 008', email: 'k@example.vn', username: 'quantri', role: 'SCOPE_ADMIN', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai });
+    // A focal point asks only inside the scope they were named for (soyte: Gia Lai), and only a
+    // focal point asks: a scope administrator or an installer is not one.
+    assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-tw', role: 'NATIONAL_MONITOR', scopeType: 'NATION' })).status, 404, 'beyond the focal point\'s scope');
+    assert.equal((await call('POST', '/api/account-requests', provinceAdmin.accessToken, { ...person, username: 'bacsi-qt', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 404, 'not a focal point');
+    assert.equal((await call('POST', '/api/account-requests', (await login(server, 'kythuat')).accessToken, { ...person, username: 'bacsi-kt', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 404, 'not a focal point');
+    assert.ok(await server.db.prisma.auditEntry.count({ where: { action: 'access.denied', target: 'username:bacsi-kt' } }) >= 1, 'the refusal is audited');
+    // ... and only for roles people of their kind of organization hold, at the scope types the role takes.
+    const badRole = await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-lx', role: 'INSTALLER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel });
+    assert.equal(badRole.status, 400);
+    assert.match(badRole.json.error.message, /INSTALLER/);
+    assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-fx', role: 'FACILITY_LEADER', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai })).status, 400, 'a facility leader is not granted at a province');
+    assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-fp', role: 'FOCAL_POINT', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai })).status, 400, 'focal points are named, not requested');
+    // A national focal point, named by the national administrator through the grant API.
+    const quocgia = await login(server, 'quocgia');
+    assert.equal((await call('POST', '/api/assignments', nationAdmin.accessToken, { userId: quocgia.userId, role: 'FOCAL_POINT', scopeType: 'NATION' })).status, 201);
+    const national = await call('POST', '/api/account-requests', quocgia.accessToken, { ...person, username: 'bacsi-tw', role: 'NATIONAL_MONITOR', scopeType: 'NATION' });
+    assert.equal(national.status, 201);
+    // A role for the province administrator himself (a role request for his own account).
+    const selfReq = await call('POST', '/api/account-requests', focal.accessToken, { fullName: 'Đỗ Văn Khánh', position: 'Quản trị', phone: '0269 3800 008', email: 'k@example.vn', username: 'quantri', role: 'PROVINCIAL_HEALTH_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai });
     assert.equal(selfReq.status, 201);
 
     // The focal point cannot decide their own request; the province admin sees only what it may decide.
@@ -269,8 +286,17 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     // As tried: the installer asks for the suspended province-wide account of the health department.
     const suspended = await user('soyte-tamdung');
     const byInstaller = await call('POST', '/api/account-requests', (await login(server, 'kythuat')).accessToken, { ...stranger, username: 'soyte-tamdung' });
-    assert.equal(byInstaller.status, 409);
-    assert.equal(byInstaller.json.error.code, 'CONFLICT');
+    assert.equal(byInstaller.status, 404, 'an installer is no focal point');
+    // Another organization's focal point (the telecom's, named for the test) gets "taken".
+    const vnpt = await user('kythuat');
+    await server.db.prisma.roleAssignment.create({ data: { userId: vnpt.id, role: 'FOCAL_POINT', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai } });
+    server.access.invalidate(vnpt.id);
+    const byOther = await call('POST', '/api/account-requests', (await login(server, 'kythuat')).accessToken, { ...stranger, username: 'soyte-tamdung' });
+    assert.equal(byOther.status, 409);
+    assert.equal(byOther.json.error.code, 'CONFLICT');
+    assert.match(byOther.json.error.message, /taken/);
+    await server.db.prisma.roleAssignment.deleteMany({ where: { userId: vnpt.id, role: 'FOCAL_POINT' } });
+    server.access.invalidate(vnpt.id);
     // The department's own focal point cannot bring it back through a request either.
     const byOwn = await call('POST', '/api/account-requests', (await login(server, 'soyte')).accessToken, { ...stranger, username: 'soyte-tamdung' });
     assert.equal(byOwn.status, 409);

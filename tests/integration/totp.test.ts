@@ -60,7 +60,8 @@ describe('second factor (TOTP)', { timeout: 60_000 }, () => {
 
   test('a new account above facility scope enrols its second factor before it gets a session', async () => {
     // A provincial monitor account, requested and approved (approvers also need their code).
-    const focal = await signIn('khachsan');
+    // The health department's focal point (she needs her code too).
+    const focal = await signIn('soyte', totpCode(demoTotpSecret('soyte')));
     const req = await fetch(`${server.url}/api/account-requests`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${focal.json.accessToken}` },
       body: JSON.stringify({ fullName: 'Đinh Văn Sơn', position: 'Chuyên viên', phone: '0905 000 111', email: 'son@example.vn', username: 'giamsat-son', role: 'MILITARY_MONITOR', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai }),
