@@ -13,8 +13,7 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { ROLE_RULES } from './roles.js';
-import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, roleFitsScope, type Subject } from './policy.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, roleFitsOrganization, roleFitsScope, type Subject } from './policy.js';
 import type { DutyScope, Place } from '../places/place.js';
 import type { Duty } from './roles.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
@@ -545,9 +544,8 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     }
     if (req.role === 'FOCAL_POINT') throw new AppError(ErrorCode.BadRequest, 'focal points are named by a scope administrator, not requested');
     if (!roleFitsScope(req.role, req.scopeType)) throw new AppError(ErrorCode.BadRequest, `the role ${req.role} is not granted at scope ${req.scopeType}`);
-    const kinds = ROLE_RULES[req.role].organizationKinds;
-    const org = kinds ? await this.repo.organizationKind(submitter.organizationId) : undefined;
-    if (kinds && (!org || !kinds.includes(org.kind))) throw new AppError(ErrorCode.BadRequest, `people of this organization (${org?.kind ?? 'unknown kind'}) do not hold the role ${req.role}`);
+    const org = await this.repo.organizationKind(submitter.organizationId);
+    if (!org || !roleFitsOrganization(req.role, org.kind)) throw new AppError(ErrorCode.BadRequest, `people of this organization (${org?.kind ?? 'unknown kind'}) do not hold the role ${req.role}`);
     if (existing && (existing.organizationId !== submitter.organizationId || existing.status !== 'ACTIVE')) {
       await this.#audit.append({ actorId: caller.userId, action: 'access.denied', target: `username:${req.username}`, address: caller.address, details: { attempted: 'request an existing account', status: existing.status, sameOrganization: existing.organizationId === submitter.organizationId } });
       throw new AppError(ErrorCode.Conflict, existing.organizationId === submitter.organizationId

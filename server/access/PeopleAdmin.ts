@@ -6,12 +6,12 @@
 // approval; every account they make is audited. Outside the caller's scope is "not found".
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit/AuditLog.js';
-import type { OrganizationKind, Role, ScopeType } from '../db/generated/enums.js';
+import type { Role, ScopeType } from '../db/generated/enums.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { AccessRepository } from './access.repository.js';
 import type { Caller as Actor } from './AccessService.js';
 import type { PeopleRepository } from './people.repository.js';
-import { decideAuthority, decideGrant, isActive, type Subject } from './policy.js';
+import { decideAuthority, decideGrant, isActive, roleFitsOrganization, type Subject } from './policy.js';
 import type { Place } from '../places/place.js';
 import { ROLE_RULES, SCOPE_RANK } from './roles.js';
 import { hashRefresh } from './tokens.js';
@@ -28,12 +28,6 @@ export interface NewPerson {
   role: Role;
   scopeType: ScopeType;
   scopeId: string | null;
-}
-
-/** May a person of an organization of this kind hold this role? */
-export function roleFitsOrganization(role: Role, kind: OrganizationKind): boolean {
-  const kinds = ROLE_RULES[role].organizationKinds;
-  return kinds === undefined || kinds.includes(kind);
 }
 
 type Member = Awaited<ReturnType<PeopleRepository['members']>>[number];

@@ -1,7 +1,7 @@
 // The one place that decides who may watch what and who may grant what. Pure functions over
 // plain data (a person's assignments and spot checks, a camera's place in the hierarchy), so
 // the rules are tested exhaustively without a database and reused by every caller.
-import type { Effect, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
+import type { Effect, OrganizationKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
 import type { Place } from '../places/place.js';
 import { ROLE_RULES, SCOPE_RANK, type Duty } from './roles.js';
 
@@ -116,6 +116,12 @@ export function holdsRoleAt(subject: Subject, role: Role, place: Place, now: Dat
   const live = subject.assignments.filter((a) => isActive(a, now));
   if (live.some((a) => a.effect === 'DENY' && inScope(a.scopeType, a.scopeId, place))) return false;
   return live.some((a) => a.effect === 'ALLOW' && a.role === role && inScope(a.scopeType, a.scopeId, place));
+}
+
+/** May a person of an organization of this kind hold this role? */
+export function roleFitsOrganization(role: Role, kind: OrganizationKind): boolean {
+  const kinds = ROLE_RULES[role].organizationKinds;
+  return kinds === undefined || kinds.includes(kind);
 }
 
 /** May the role be granted at that scope type? (Any viewing role also fits a single camera.) */
