@@ -43,3 +43,18 @@ export async function apiSend<T>(method: 'PUT' | 'POST' | 'PATCH' | 'DELETE', pa
   const res = await call(method, path, body);
   return res.status === 204 ? undefined : (res.json() as Promise<T>);
 }
+
+/**
+ * Downloads a file the API makes (an export): fetched with the session's token, saved under
+ * the name the server gives (Content-Disposition), or `fallbackName`.
+ */
+export async function apiDownload(path: string, fallbackName: string): Promise<void> {
+  const res = await call('GET', path);
+  const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(await res.blob()), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Some browsers read the object URL after click() returns.
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}

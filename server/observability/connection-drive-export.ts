@@ -2,7 +2,7 @@
 // XLSX workbook (by place, not yet connected, every facility, per day) and a PDF, in
 // Vietnamese or English, each naming who exported it and when. The same figures as the page.
 import ExcelJS from 'exceljs';
-import { pdfDocument } from '../util/pdf.js';
+import { pdfDocument, pdfTable } from '../util/pdf.js';
 import type { ConnectionDrive, DriveFacility } from './connection-drive.js';
 
 export type Lang = 'vi' | 'en';
@@ -92,23 +92,7 @@ export function connectionDrivePdf(d: ConnectionDrive, o: DriveExportOptions): P
   const table = (title: string, header: readonly string[], widths: number[], rows: Array<Array<string | number | null>>) => {
     doc.moveDown(0.8).fontSize(12).text(title, 36);
     doc.moveDown(0.2);
-    const draw = (cells: Array<string | number | null>, bold: boolean) => {
-      doc.fontSize(bold ? 8 : 8);
-      const texts = cells.map((c) => (c === null ? '–' : String(c)));
-      const height = Math.max(...texts.map((t, i) => doc.heightOfString(t, { width: widths[i]! - 4 }))) + 4;
-      if (doc.y + height > doc.page.height - 36) doc.addPage();
-      const y = doc.y;
-      let x = 36;
-      texts.forEach((t, i) => {
-        doc.fillColor(bold ? '#000000' : '#222222').text(t, x + 2, y + 2, { width: widths[i]! - 4 });
-        x += widths[i]!;
-      });
-      doc.moveTo(36, y + height).lineTo(x, y + height).strokeColor('#bbbbbb').stroke();
-      doc.y = y + height;
-      doc.x = 36;
-    };
-    draw([...header], true);
-    for (const r of rows) draw(r, false);
+    pdfTable(doc, { x: 36, bottom: 36, widths }, header, rows);
   };
   table(tx.byUnit, tx.unitCols, [200, 80, 60, 80, 80, 80, 80, 80],
     unitRows(d).map(({ unit: u, depth }) => [`${'   '.repeat(depth - 1)}${u.name}`, u.level, u.facilities, u.connectedFacilities, u.camerasExpected, u.camerasRegistered, u.camerasLive, percent(u.uptime)]));

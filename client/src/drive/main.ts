@@ -3,7 +3,7 @@
 // expected, registered and live now, uptime over the period, survey status, days left or
 // overdue, installers; the facilities not yet connected, most overdue first; and connected
 // facilities per day.
-import { apiGet, apiJson } from '../api.js';
+import { apiDownload, apiJson } from '../api.js';
 import { currentLang, errorText, t, type MessageKey } from '../i18n.js';
 import { PageShell } from '../page-shell.js';
 import type { ConnectionDrive, DriveFacility } from '../../../server/observability/connection-drive.js';
@@ -103,14 +103,7 @@ async function download(format: 'xlsx' | 'pdf'): Promise<void> {
   $('drive-error').textContent = '';
   try {
     const p = period();
-    const res = await apiGet(`/api/reports/connection?${new URLSearchParams({ from: p.from.toISOString(), to: p.to.toISOString(), format, lang: currentLang() })}`);
-    const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `ket-noi.${format}`;
-    const url = URL.createObjectURL(await res.blob());
-    const a = Object.assign(document.createElement('a'), { href: url, download: name });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    URL.revokeObjectURL(url);
+    await apiDownload(`/api/reports/connection?${new URLSearchParams({ from: p.from.toISOString(), to: p.to.toISOString(), format, lang: currentLang() })}`, `ket-noi.${format}`);
   } catch (err) {
     $('drive-error').textContent = `${t('error')}: ${errorText(err)}`;
   }

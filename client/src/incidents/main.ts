@@ -2,7 +2,7 @@
 // incident with its captured frame (under the viewer's watermark, as any camera picture),
 // its discussion, and resolving it; the period's export as CSV or PDF. The server decides
 // what is visible and who may resolve; this page only asks.
-import { ApiError, apiGet, apiJson, apiSend } from '../api.js';
+import { ApiError, apiDownload, apiGet, apiJson, apiSend } from '../api.js';
 import { currentSession } from '../auth.js';
 import { currentLang, errorText, formatDateTime, t, type MessageKey } from '../i18n.js';
 import { PageShell } from '../page-shell.js';
@@ -196,13 +196,7 @@ async function download(format: 'csv' | 'pdf'): Promise<void> {
   $('filter-error').textContent = '';
   try {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    const res = await apiGet(`/api/incidents/export?${query()}&format=${format}&lang=${currentLang()}&tz=${encodeURIComponent(tz)}`);
-    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `incidents.${format}`;
-    const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(await res.blob()), download: name });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    await apiDownload(`/api/incidents/export?${query()}&format=${format}&lang=${currentLang()}&tz=${encodeURIComponent(tz)}`, `incidents.${format}`);
   } catch (err) {
     $('filter-error').textContent = errorText(err);
   }
