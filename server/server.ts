@@ -18,6 +18,8 @@ import { AccessRepository } from './access/access.repository.js';
 import { AccessService } from './access/AccessService.js';
 import { PeopleAdmin } from './access/PeopleAdmin.js';
 import { PeopleRepository } from './access/people.repository.js';
+import { InvestigationRepository } from './access/investigation.repository.js';
+import { ViewInvestigation } from './access/ViewInvestigation.js';
 import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { hasDemoAccounts, placeDemoCameras, seedDemoAccess } from './demo/seed-access.js';
@@ -31,6 +33,7 @@ import { cameraProbeRoute } from './http/camera-probe-route.js';
 import { cameraRoutes } from './http/camera-routes.js';
 import { placesRoutes } from './http/places-routes.js';
 import { peopleRoutes } from './http/people-routes.js';
+import { investigationRoutes } from './http/investigation-routes.js';
 import { pluginRoutes } from './http/plugin-routes.js';
 import { MediaStats } from './observability/media-stats.js';
 import { pluginAccess } from './plugin-host/access-facade.js';
@@ -174,6 +177,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       cameraProbeRoute: cameraProbeRoute(access, audit, media.ffmpeg.path),
       placesRoutes: placesRoutes(access, units, new FacilityRegistry(new FacilitiesRepository(db.prisma), audit, access)),
       peopleRoutes: peopleRoutes(access, new PeopleAdmin(new PeopleRepository(db.prisma), access.repo, audit)),
+      investigationRoutes: investigationRoutes(access, new ViewInvestigation(new InvestigationRepository(db.prisma), access, audit)),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);

@@ -7,6 +7,7 @@
 // facility's button opens all its cameras.
 import type { CameraHealth } from '../../server/cameras/camera-health.js';
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
+import { foldText } from '../../server/util/fold.js';
 import { t } from './i18n.js';
 import type { PlacesTree, PlacesUnit } from './places.js';
 
@@ -26,11 +27,6 @@ interface PlaceNode {
   count: HTMLElement;
   cameraIds: string[];
   parent?: PlaceNode;
-}
-
-/** Lower case without Vietnamese diacritics, so searches work with or without them. */
-export function fold(s: string): string {
-  return s.normalize('NFD').replace(/\p{Diacritic}/gu, '').replace(/đ/g, 'd').replace(/Đ/g, 'd').toLowerCase();
 }
 
 export class Tree {
@@ -117,7 +113,7 @@ export class Tree {
     summary.querySelector('.place-name')!.textContent = name;
     details.append(summary, document.createElement('ul'));
     li.append(details);
-    const node: PlaceNode = { el: li, name: fold(name), count: summary.querySelector('.count')!, cameraIds: [], ...(parent ? { parent } : {}) };
+    const node: PlaceNode = { el: li, name: foldText(name), count: summary.querySelector('.count')!, cameraIds: [], ...(parent ? { parent } : {}) };
     if (facilityId) {
       li.dataset.facilityId = facilityId;
       const open = document.createElement('button');
@@ -205,12 +201,12 @@ export class Tree {
 
   /** Shows cameras whose name, or a place above them, contains the search text. */
   #filter(): void {
-    const q = fold(this.#search.value.trim());
+    const q = foldText(this.#search.value.trim());
     const placeMatches = (p: PlaceNode | undefined): boolean => !!p && (p.name.includes(q) || placeMatches(p.parent));
     const shown = new Set<string>();
     for (const [id, li] of this.#cameraItems) {
       const cam = this.#cameras.get(id)!;
-      const ok = !q || fold(cam.name).includes(q) || placeMatches(this.#cameraPlace.get(id));
+      const ok = !q || foldText(cam.name).includes(q) || placeMatches(this.#cameraPlace.get(id));
       li.hidden = !ok;
       if (ok) shown.add(id);
     }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { definePlugin, z, type Caller, type PluginContext } from '../sdk/index.js';
 import { TappedFfmpeg } from '../sdk/tapped-ffmpeg.js';
-import { applyRetention, isSegmentName, segmentsBetween, type Segment } from './segments.js';
+import { applyRetention, isSegmentName, segmentsBetween, startOf, type Segment } from './segments.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
 const windowSchema = z.object({
@@ -182,8 +182,15 @@ export default definePlugin<Config>({
         const { id, name } = params as { id: string; name: string };
         if (ticket?.cam !== id || ticket.seg !== name || !isSegmentName(name)) return { status: 403, json: { error: { code: 'FORBIDDEN', message: 'the ticket is for another segment' } } };
         if (!(await ctx.access.mayView(caller, id, 'recording'))) return notFound;
-        if (!fs.existsSync(path.join(root, id, name))) return { status: 404, json: { error: { code: 'NOT_FOUND', message: 'no such segment (removed by retention?)' } } };
-        ctx.access.recordAccess(caller, id, 'recording', { segment: name });
+        let written: Date;
+        try {
+          written = fs.statSync(path.join(root, id, name)).mtime;
+        } catch {
+          return { status: 404, json: { error: { code: 'NOT_FOUND', message: 'no such segment (removed by retention?)' } } };
+        }
+        // The stretch of time the segment holds, so a leak investigation finds whoever played
+        // back a given moment, whenever they did (the file's last write is its end).
+        ctx.access.recordAccess(caller, id, 'recording', { segment: name, recordedFrom: startOf(name)!.toISOString(), recordedTo: written.toISOString() });
         return { file: path.join(id, name), type: 'video/mp4', headers: { 'cache-control': 'private, no-store' } };
       },
     });

@@ -486,22 +486,6 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     }));
   }
 
-  /** View sessions of one camera or one person, limited to cameras inside the caller's administrative scope. */
-  async auditViews(caller: Caller, q: { cameraId?: string; userId?: string; from: Date; to: Date }) {
-    const admin = await this.#granter(caller.userId);
-    const now = new Date();
-    const mayAudit = async (cameraId: string) => {
-      const place = await this.placeOfCamera(cameraId);
-      return !!place && decideAuthority(admin, place, now).allow;
-    };
-    if (q.cameraId && !(await mayAudit(q.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such camera');
-    const rows = await this.repo.views(q);
-    const visible: typeof rows = [];
-    for (const v of rows) if (q.cameraId || (await mayAudit(v.cameraId))) visible.push(v);
-    await this.#audit.append({ actorId: caller.userId, action: 'audit.query', target: q.cameraId ? `camera:${q.cameraId}` : `user:${q.userId}`, address: caller.address, details: { from: q.from.toISOString(), to: q.to.toISOString(), rows: visible.length } });
-    return visible;
-  }
-
   /**
    * What the caller may see while performing `duty`: a predicate over places, and whether
    * they may see who watches (audit authority). NotFound for someone without the duty.
@@ -514,12 +498,6 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
       covers: (place) => decideDuty(subject, duty, place, now),
       audits: (place) => decideAuthority(subject, place, now).allow,
     };
-  }
-
-  /** Verifies the audit chain, for administrators at nation scope. */
-  async verifyAudit(caller: Caller) {
-    if (!decideAuthority(await this.#granter(caller.userId), {}, new Date()).allow) throw new AppError(ErrorCode.NotFound, 'no such route');
-    return this.#audit.verify();
   }
 
   // ---- account requests ---------------------------------------------------------------------

@@ -129,20 +129,6 @@ export class AccessRepository {
     return this.#prisma.viewSession.updateMany({ where: { id, endedAt: null }, data: { endedAt: new Date(), endReason: reason } });
   }
 
-  /** View sessions overlapping [from, to], of one camera or of one person. */
-  views(filter: { cameraId?: string; userId?: string; from: Date; to: Date }) {
-    return this.#prisma.viewSession.findMany({
-      where: {
-        ...(filter.cameraId ? { cameraId: filter.cameraId } : {}),
-        ...(filter.userId ? { userId: filter.userId } : {}),
-        startedAt: { lte: filter.to },
-        OR: [{ endedAt: null }, { endedAt: { gte: filter.from } }],
-      },
-      orderBy: { startedAt: 'asc' },
-      take: 10_000,
-    });
-  }
-
   createRequest(data: { organizationId: string; submittedById: string; fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null; forUserId: string | null }) {
     return this.#prisma.accountRequest.create({ data });
   }

@@ -160,9 +160,10 @@ export function requiresSecondFactor(subject: Subject, now: Date): boolean {
 /**
  * The pages of the web client: the video wall, incidents, recordings, operations, the
  * connection drive (whoever reads the connection report), the places
- * registry (units, facilities, organizations: scope administrators), the person's own account.
+ * registry (units, facilities, organizations: scope administrators), the leak investigation
+ * (who watched what: scope administrators), the person's own account.
  */
-export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'account';
+export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'investigation' | 'account';
 
 /**
  * The pages a person may use, and the one they land on: the wall for those who watch (roles
@@ -178,7 +179,8 @@ export function pagesFor(subject: Subject, now: Date): { pages: Page[]; home: Pa
   const drive = live.some((a) => ROLE_RULES[a.role].duties.includes('uptime-report'));
   // Places: scope administrators keep the registry; installers their facilities' survey.
   const admin = live.some((a) => a.role === 'SCOPE_ADMIN' || a.role === 'INSTALLER');
-  const pages: Page[] = [...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), ...(drive ? ['drive'] as const : []), ...(admin ? ['places'] as const : []), 'account'];
+  const audits = live.some((a) => a.role === 'SCOPE_ADMIN');
+  const pages: Page[] = [...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), ...(drive ? ['drive'] as const : []), ...(admin ? ['places'] as const : []), ...(audits ? ['investigation'] as const : []), 'account'];
   // A scope administrator lands on the account page: what waits for their decision.
   return { pages, home: pages[0] === 'places' ? 'account' : pages[0]!, rolesEnded: live.length === 0 };
 }

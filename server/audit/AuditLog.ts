@@ -18,7 +18,9 @@ export type AuditAction =
   | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.restart' | 'camera.delete'
   /** "Test this camera": a camera address probed from the server (host only, never credentials). */
   | 'camera.probe'
-  | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query' | 'account.activate' | 'totp.enroll'
+  | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query'
+  /** A leak investigation's answer taken out of the system as a file. */
+  | 'audit.export' | 'account.activate' | 'totp.enroll'
   /** A national administrator created from the command line (`npm run admin:create`). */
   | 'admin.create'
   /** An account made by a scope administrator for a person of an organization in their scope. */

@@ -29,8 +29,6 @@ export const spotCheckBody = z.object({
 export const requestBody = z.object({ ...personFields, role, scopeType, scopeId: uuid.nullable().default(null) }).strict();
 export const decisionBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
 export const activateBody = z.object({ token: z.string().min(16).max(200), password: z.string().min(10).max(200) }).strict();
-export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
-  .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
 
 export function accessRoutes(access: AccessService): express.Router {
   const r = express.Router();
@@ -108,13 +106,5 @@ export function accessRoutes(access: AccessService): express.Router {
     res.status(204).end();
   }));
 
-  // Audit questions: scope administrators only, and only about cameras inside their scope.
-  r.get('/audit/views', wrap(async (req, res) => {
-    const rows = await access.auditViews(await caller(req), parse(viewsQuery, req.query));
-    res.json(rows.map((v) => ({ userId: v.userId, cameraId: v.cameraId, stream: v.stream, startedAt: v.startedAt, endedAt: v.endedAt, endReason: v.endReason, address: v.address, userAgent: v.userAgent })));
-  }));
-  r.get('/audit/verify', wrap(async (req, res) => {
-    res.json(await access.verifyAudit(await caller(req)));
-  }));
   return r;
 }

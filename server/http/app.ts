@@ -27,6 +27,8 @@ export interface HttpDeps {
   placesRoutes: express.Router;
   /** People administered by scope administrators (members, new accounts, role holders), under /api. */
   peopleRoutes: express.Router;
+  /** The leak investigation (who watched what) and the audit chain's state, under /api. */
+  investigationRoutes: express.Router;
   /** "Test this camera", under /api (before the camera routes, whose /cameras/:id would take it). */
   cameraProbeRoute: express.Router;
   /** Camera administration by scope administrators and installers, under /api. */
@@ -62,6 +64,7 @@ export function createApp(deps: HttpDeps): express.Express {
   api.use(deps.incidentRoutes);
   api.use(deps.placesRoutes);
   api.use(deps.peopleRoutes);
+  api.use(deps.investigationRoutes);
   api.use(deps.cameraProbeRoute);
   api.use(deps.cameraRoutes);
   api.use((_req, _res, next) => next(new AppError(ErrorCode.NotFound, 'no such route')));

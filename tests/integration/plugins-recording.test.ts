@@ -116,7 +116,20 @@ describe('recording plugin', { timeout: 180_000 }, () => {
     await server.audit.drain();
     const served = await server.db.prisma.auditEntry.findMany({ where: { action: 'media.access', actorId: leader.userId } });
     assert.ok(served.length >= 2);
-    assert.deepEqual(served[0]!.details, { purpose: 'recording', segment: seg.name });
+    const details = served[0]!.details as Record<string, string>;
+    assert.deepEqual({ ...details, recordedTo: undefined }, { purpose: 'recording', segment: seg.name, recordedFrom: seg.start, recordedTo: undefined });
+    assert.ok(new Date(details.recordedTo!) >= new Date(seg.end), 'the segment\'s end (its last write)');
+
+    // The leak investigation finds the playback by the moment it shows, not the moment it was played.
+    const moment = new Date((new Date(seg.start).getTime() + new Date(seg.end).getTime()) / 2).toISOString();
+    const admin = await login(server, 'quantri');
+    const inv = await fetch(`${server.url}/api/investigation/cameras/${cameraId}?from=${moment}&to=${moment}`, { headers: { authorization: `Bearer ${admin.accessToken}` } });
+    assert.equal(inv.status, 200);
+    const rows = (await inv.json()).rows as Array<{ kind: string; person: { username: string; phone: string }; recordedFrom: string }>;
+    const played = rows.filter((r) => r.kind === 'recording' && r.person.username === 'khachsan');
+    assert.ok(played.length >= 1, JSON.stringify(rows));
+    assert.equal(played[0]!.recordedFrom, seg.start);
+    assert.ok(played[0]!.person.phone, 'with the person\'s phone');
   });
 });
 

@@ -1,0 +1,75 @@
+// The leak investigation and the audit chain's state, for scope administrators: who watched a
+// camera at a moment or during a period, what a person watched, the people to pick from, and
+// both answers as XLSX or PDF (the export is itself audited).
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AccessService } from '../access/AccessService.js';
+import { investigationPdf, investigationXlsx } from '../access/investigation-export.js';
+import type { Investigator, InvestigationAnswer, ViewInvestigation } from '../access/ViewInvestigation.js';
+import { bearer, callerOf, wrap } from './handler.js';
+import { parse, pathId, uuid } from './validate.js';
+
+const isoDate = z.coerce.date();
+/** A moment is a period with from = to. */
+export const investigationQuery = z.object({
+  from: isoDate,
+  to: isoDate,
+  format: z.enum(['json', 'xlsx', 'pdf']).default('json'),
+  lang: z.enum(['vi', 'en']).default('vi'),
+}).strict().refine((q) => q.to >= q.from, { message: '"to" must not be before "from"' })
+  .refine((q) => q.to.getTime() - q.from.getTime() <= 366 * 86_400_000, { message: 'ask about at most a year at a time' });
+
+/** The older form: one of cameraId and userId, rows without contacts' details beyond ids. */
+export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
+  .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
+
+export const peopleQuery = z.object({ q: z.string().max(100) }).strict();
+
+export function investigationRoutes(access: AccessService, investigation: ViewInvestigation): express.Router {
+  const r = express.Router();
+  const caller = (req: Request): Promise<Investigator> => callerOf(access, req);
+
+  const answer = async (req: Request, res: Response, target: string, ask: (c: Investigator, period: { from: Date; to: Date }) => Promise<InvestigationAnswer>) => {
+    const q = parse(investigationQuery, req.query);
+    const who = await caller(req);
+    const a = await ask(who, { from: q.from, to: q.to });
+    if (q.format === 'json') {
+      res.json(a);
+      return;
+    }
+    // A file with names and phones leaves the system: who took it is recorded first.
+    const [me, chain] = await Promise.all([access.caller(bearer(req)), investigation.verifyChain(who)]);
+    const options = { lang: q.lang, exportedBy: `${me.fullName} (${me.username})`, exportedAt: new Date(), chain: { ok: chain.ok, checked: chain.checked, ...(chain.broken ? { brokenAt: chain.broken.seq } : {}) } };
+    const file = q.format === 'xlsx' ? await investigationXlsx(a, options) : await investigationPdf(a, options);
+    await investigation.recordExport(who, target, q.format, a);
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    res.type(q.format === 'xlsx' ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'application/pdf')
+      .set('cache-control', 'private, no-store')
+      .attachment(`truy-vet_${target.replace(':', '-').slice(0, 20)}_${day(a.from)}_${day(a.to)}.${q.format}`)
+      .send(file);
+  };
+
+  r.get('/investigation/cameras/:id', wrap(async (req, res) => {
+    const id = pathId(req, 'no such camera');
+    await answer(req, res, `camera:${id}`, (c, p) => investigation.byCamera(c, id, p));
+  }));
+  r.get('/investigation/people/:id', wrap(async (req, res) => {
+    const id = pathId(req, 'no such person');
+    await answer(req, res, `user:${id}`, (c, p) => investigation.byPerson(c, id, p));
+  }));
+  r.get('/investigation/people', wrap(async (req, res) => {
+    res.json(await investigation.searchPeople(await caller(req), parse(peopleQuery, req.query).q));
+  }));
+  r.get('/audit/views', wrap(async (req, res) => {
+    const q = parse(viewsQuery, req.query);
+    const who = await caller(req);
+    const a = q.cameraId ? await investigation.byCamera(who, q.cameraId, q) : await investigation.byPerson(who, q.userId!, q);
+    res.json(a.rows.filter((v) => v.kind === 'live').map((v) => ({
+      userId: v.person.id, cameraId: v.camera.id, stream: v.detail, startedAt: v.startedAt, endedAt: v.endedAt, endReason: v.endReason, address: v.address, userAgent: v.userAgent,
+    })));
+  }));
+  r.get('/audit/verify', wrap(async (req, res) => {
+    res.json(await investigation.verifyChain(await caller(req)));
+  }));
+  return r;
+}
