@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { AccessRepository } from '../server/access/access.repository.js';
 import { AccessService } from '../server/access/AccessService.js';
+import { RateCounters } from '../server/access/rate-counters.js';
 import { TokenService } from '../server/access/tokens.js';
 import { AuditLog } from '../server/audit/AuditLog.js';
 import { Database } from '../server/db/database.js';
@@ -77,7 +78,7 @@ try {
   await client.end();
   console.log(`seeded ${users.length} people, ${assignments} assignments, ${cameras.length} cameras in ${((Date.now() - t0) / 1000).toFixed(1)} s (${args.db})`);
 
-  const access = new AccessService(new AccessRepository(db.prisma), new TokenService(Buffer.alloc(32, 1), { accessTtlSeconds: 600, refreshTtlSeconds: 3600 }), audit, new SecretBox(Buffer.alloc(32, 2)), { totp: 'required' });
+  const access = new AccessService(new AccessRepository(db.prisma), new TokenService(Buffer.alloc(32, 1), { accessTtlSeconds: 600, refreshTtlSeconds: 3600 }), audit, new SecretBox(Buffer.alloc(32, 2)), new RateCounters(db.prisma), { totp: 'required' });
   const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
   const viewer = (id: string) => ({ id, displayName: 'bench', address: '127.0.0.1', userAgent: 'bench' });
   let allowed = 0;

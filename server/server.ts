@@ -19,6 +19,7 @@ import { AccessService } from './access/AccessService.js';
 import { PeopleAdmin } from './access/PeopleAdmin.js';
 import { PeopleRepository } from './access/people.repository.js';
 import { InvestigationRepository } from './access/investigation.repository.js';
+import { RateCounters } from './access/rate-counters.js';
 import { ViewInvestigation } from './access/ViewInvestigation.js';
 import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
@@ -99,7 +100,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Runs before the database closes (closers run in reverse): no audit entry is lost.
     closers.push(() => audit.drain());
     const tokens = TokenService.load(config.tokenSecret, config.dataDir, config.auth);
-    const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, { totp: config.auth.totp });
+    const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, new RateCounters(db.prisma), { totp: config.auth.totp });
     cameras.on('updated', (c) => access.invalidateCamera(c.id));
     cameras.on('removed', (id) => access.invalidateCamera(id));
     const units = new UnitRegistry(new UnitsRepository(db.prisma), audit, access);

@@ -3,6 +3,7 @@
 // database through a per-person cache that every change through this service invalidates;
 // time limits (assignment expiry, spot-check end) are evaluated at decision time, so a
 // cached person still loses access the moment a limit passes.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CameraSummary } from '../cameras/CameraRegistry.js';
 import type { Role, ScopeType, UserStatus } from '../db/generated/enums.js';
@@ -18,12 +19,19 @@ import type { DutyScope, Place } from '../places/place.js';
 import type { Duty } from './roles.js';
 import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
 import { RepeatThrottle } from '../util/RepeatThrottle.js';
+import type { RateCounters } from './rate-counters.js';
 import type { SecretBox } from '../util/SecretBox.js';
 import { hashRefresh, type TokenService } from './tokens.js';
 
 const log = moduleLogger('access');
 
+/**
+ * Sign-in attempts that may fail within a window, per account and per client address
+ * (counted in the database, in-flight attempts included, so parallel attempts cannot pass).
+ */
 export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perAccount: 5, perAddress: 20 } as const;
+/** Account requests one focal point may submit in an hour (a province's list is a few hundred at most). */
+export const REQUEST_LIMIT = { windowMs: 3_600_000, perSubmitter: 300 } as const;
 /** How long a cached person or camera place is trusted without a change through this node. */
 export const CACHE_TTL_MS = 2000;
 
@@ -63,15 +71,19 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   readonly #places = new Map<string, { value: Promise<Place | undefined>; at: number }>();
   /** Refused views are audited once per person and camera a minute, with the repeats counted. */
   readonly #denials = new RepeatThrottle();
+  /** Throttled sign-ins are audited once a minute per account and address, with the repeats counted. */
+  readonly #throttledLogins = new RepeatThrottle();
+  readonly #counters: RateCounters;
   /** consumerId -> ViewSession id, for closing the right row. */
   readonly #views = new Map<string, Promise<string | undefined>>();
 
   readonly #box: SecretBox;
   readonly #options: AccessOptions;
 
-  constructor(repo: AccessRepository, tokens: TokenService, audit: AuditLog, box: SecretBox, options: AccessOptions) {
+  constructor(repo: AccessRepository, tokens: TokenService, audit: AuditLog, box: SecretBox, counters: RateCounters, options: AccessOptions) {
     super();
     this.repo = repo;
+    this.#counters = counters;
     this.#tokens = tokens;
     this.#audit = audit;
     this.#box = box;
@@ -85,18 +97,33 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   // ---- login ----------------------------------------------------------------------------
 
   async login(username: string, password: string, address: string, totp?: string): Promise<LoginResult | TotpEnrollment> {
-    const since = new Date(Date.now() - LOGIN_LIMITS.windowMs);
-    const [byAccount, byAddress] = await Promise.all([
-      this.repo.failedLogins(since, { target: `username:${username}` }),
-      this.repo.failedLogins(since, { address }),
-    ]);
-    if (byAccount >= LOGIN_LIMITS.perAccount || byAddress >= LOGIN_LIMITS.perAddress) {
-      await this.#audit.append({ action: 'login.throttled', target: `username:${username}`, address });
-      throw new AppError(ErrorCode.TooManyRequests, 'too many failed logins; try again later');
+    // Every attempt is counted before its password is checked, and taken back at the end
+    // unless it failed: the counts are of failures, but an attempt in flight holds its place,
+    // so at most `perAccount` checks run for an account in a window however many arrive at
+    // once. Refused attempts are taken back too: a flood against one account must not lock
+    // out everyone else behind the same address.
+    const keys = [`login:account:${username}`, `login:address:${address}`] as const;
+    let failed = false;
+    try {
+      const [byAccount, byAddress] = await Promise.all(keys.map((k) => this.#counters.hit(k, LOGIN_LIMITS.windowMs)));
+      if (byAccount! > LOGIN_LIMITS.perAccount || byAddress! > LOGIN_LIMITS.perAddress) {
+        const repeats = this.#throttledLogins.note(`${username}\n${address}`);
+        if (repeats !== undefined) {
+          await this.#audit.append({ action: 'login.throttled', target: `username:${username}`, address, ...(repeats > 0 ? { details: { repeatedUnrecorded: repeats } } : {}) });
+        }
+        throw new AppError(ErrorCode.TooManyRequests, 'too many failed logins; try again later');
+      }
+      return await this.#login(username, password, address, totp, () => (failed = true));
+    } finally {
+      if (!failed) await Promise.all(keys.map((k) => this.#counters.release(k))).catch((err: Error) => log.error({ err: err.message }, 'cannot release a sign-in count'));
     }
+  }
+
+  async #login(username: string, password: string, address: string, totp: string | undefined, counted: () => void): Promise<LoginResult | TotpEnrollment> {
     const user = await this.repo.userByUsername(username);
     const ok = await checkPassword(password, user?.passwordHash);
     const fail = async (reason: string) => {
+      counted();
       await this.#audit.append({ action: 'login.failure', target: `username:${username}`, address, details: { reason } });
       // The same answer whether the name, the password, the code or the status was wrong.
       return new AppError(ErrorCode.Unauthenticated, 'wrong username, password or code, or the account is not active');
@@ -140,10 +167,18 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 
   async refresh(refreshToken: string, address: string): Promise<Omit<LoginResult, 'user'>> {
-    const row = await this.repo.consumeRefresh(hashRefresh(refreshToken));
+    const rotated = await this.repo.rotateRefresh(hashRefresh(refreshToken));
+    if (rotated && 'reused' in rotated) {
+      // A token exchanged before came back: two parties hold the session (one stole it). End
+      // it for both; the person signs in again. Access tokens already issued run out on their own (minutes).
+      const { userId, familyId } = rotated.reused;
+      const revoked = await this.repo.revokeFamily(familyId);
+      await this.#audit.append({ actorId: userId, action: 'token.reuse', target: `user:${userId}`, address, details: { family: familyId, revoked } });
+    }
+    const row = rotated && 'valid' in rotated ? rotated.valid : undefined;
     const user = row ? await this.repo.userById(row.userId) : null;
     if (!row || !user || user.status !== 'ACTIVE') throw new AppError(ErrorCode.Unauthenticated, 'invalid or expired refresh token');
-    const result = await this.#issue(user.id);
+    const result = await this.#issue(user.id, row.familyId);
     await this.#audit.append({ actorId: user.id, action: 'token.refresh', target: `user:${user.id}`, address });
     return result;
   }
@@ -153,9 +188,10 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     if (row) await this.#audit.append({ actorId: row.userId, action: 'logout', target: `user:${row.userId}`, address });
   }
 
-  async #issue(userId: string) {
+  /** A new access token and refresh token; the refresh token continues `familyId` or starts a family (a sign-in). */
+  async #issue(userId: string, familyId: string = randomUUID()) {
     const refresh = this.#tokens.newRefresh();
-    await this.repo.storeRefresh(userId, refresh.hash, refresh.expiresAt);
+    await this.repo.storeRefresh(userId, refresh.hash, refresh.expiresAt, familyId);
     return { accessToken: this.#tokens.issueAccess(userId), refreshToken: refresh.token, expiresIn: this.#tokens.options.accessTtlSeconds };
   }
 
@@ -513,6 +549,11 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
    * whose return is a scope administrator's decision on the account, not a request's.
    */
   async submitRequest(caller: Caller, req: { fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null }) {
+    // Every attempt counts, refused ones too: the limit also bounds the audit records a
+    // signed-in person can make by submitting what they may not.
+    if (await this.#counters.hit(`requests:${caller.userId}`, REQUEST_LIMIT.windowMs) > REQUEST_LIMIT.perSubmitter) {
+      throw new AppError(ErrorCode.TooManyRequests, `at most ${REQUEST_LIMIT.perSubmitter} account requests an hour; try again later`);
+    }
     const [submitter, existing, subject] = await Promise.all([this.repo.userById(caller.userId), this.repo.userByUsername(req.username), this.subject(caller.userId)]);
     if (!submitter || !subject) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
     const place = await this.#scopePlace(req.scopeType, req.scopeId);

@@ -101,24 +101,37 @@ export class AccessRepository {
     return this.#prisma.spotCheck.create({ data });
   }
 
-  storeRefresh(userId: string, tokenHash: string, expiresAt: Date) {
-    return this.#prisma.refreshToken.create({ data: { userId, tokenHash, expiresAt } });
+  storeRefresh(userId: string, tokenHash: string, expiresAt: Date, familyId: string) {
+    return this.#prisma.refreshToken.create({ data: { userId, tokenHash, expiresAt, familyId } });
   }
 
-  /** Marks the refresh token used (or revoked); returns its row if it was valid until now. */
+  /** Revokes the refresh token (sign-out); returns its row if it was valid until now. */
   async consumeRefresh(tokenHash: string) {
     const now = new Date();
     const { count } = await this.#prisma.refreshToken.updateMany({ where: { tokenHash, revokedAt: null, expiresAt: { gt: now } }, data: { revokedAt: now } });
     return count === 1 ? this.#prisma.refreshToken.findUnique({ where: { tokenHash } }) : null;
   }
 
-  revokeAllRefresh(userId: string) {
-    return this.#prisma.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+  /**
+   * Exchanges a refresh token (marks it used). `valid`: it was good until now. `reused`: it had
+   * been exchanged before, so someone holds a copy. Null: unknown, expired or revoked.
+   */
+  async rotateRefresh(tokenHash: string): Promise<{ valid: { userId: string; familyId: string } } | { reused: { userId: string; familyId: string } } | null> {
+    const now = new Date();
+    const { count } = await this.#prisma.refreshToken.updateMany({ where: { tokenHash, revokedAt: null, expiresAt: { gt: now } }, data: { revokedAt: now, usedAt: now } });
+    const row = await this.#prisma.refreshToken.findUnique({ where: { tokenHash }, select: { userId: true, familyId: true, usedAt: true } });
+    if (!row) return null;
+    if (count === 1) return { valid: row };
+    return row.usedAt ? { reused: row } : null;
   }
 
-  /** Failed logins recorded in the audit log since `since`, for one account or one address. */
-  failedLogins(since: Date, by: { target?: string; address?: string }): Promise<number> {
-    return this.#prisma.auditEntry.count({ where: { action: 'login.failure', at: { gte: since }, ...by } });
+  /** Revokes every live token of a family; answers how many were live. */
+  async revokeFamily(familyId: string): Promise<number> {
+    return (await this.#prisma.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: new Date() } })).count;
+  }
+
+  revokeAllRefresh(userId: string) {
+    return this.#prisma.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
   }
 
   startView(data: { userId: string; cameraId: string; stream: string; address: string; userAgent: string }) {

@@ -14,6 +14,8 @@ const GENESIS = '0'.repeat(64);
 
 export type AuditAction =
   | 'login.success' | 'login.failure' | 'login.throttled' | 'token.refresh' | 'logout'
+  /** A refresh token used a second time: its whole family (the sign-in) was revoked. */
+  | 'token.reuse'
   | 'grant.create' | 'grant.revoke' | 'user.status' | 'request.submit' | 'request.approve' | 'request.reject'
   | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.restart' | 'camera.delete'
   /** "Test this camera": a camera address probed from the server (host only, never credentials). */
