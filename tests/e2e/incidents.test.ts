@@ -5,26 +5,23 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { DEMO_IDS } from '../../server/demo/demo-province.js';
-import { expectFrames, launchBrowser, openClient, screenshot } from '../support/browser.js';
-import { startCamera, type TestCamera } from '../support/camera.js';
-import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
+import { expectFrames, openClient, screenshot } from '../support/browser.js';
+import { startHotelScene, type HotelScene } from '../support/hotel-scene.js';
+import { login, type TestServer } from '../support/server.js';
 
 describe('incidents in the web client', { timeout: 180_000 }, () => {
   let server: TestServer;
   let browser: Browser;
-  let cam: TestCamera;
+  let scene: HotelScene;
   let cameraId: string;
   const note = 'Phòng 204: người cách ly ra hành lang không đeo khẩu trang';
 
   before(async () => {
-    [server, browser, cam] = await Promise.all([startTestServer(), launchBrowser(), startCamera({ width: 320, height: 180, fps: 10 })]);
-    cameraId = (await addCamera(server, { name: 'Hành lang tầng 2', mainUrl: cam.url, facilityId: DEMO_IDS.hotel })).json.id;
+    scene = await startHotelScene();
+    ({ server, browser, cameraId } = scene);
   });
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    await cam?.stop();
+    await scene?.stop();
   });
 
   test('a facility leader files an incident from a tile, with the picture on screen', async () => {

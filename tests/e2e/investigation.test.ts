@@ -7,10 +7,9 @@ import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import ExcelJS from 'exceljs';
 import type { Browser, Page } from 'playwright-core';
-import { DEMO_IDS } from '../../server/demo/demo-province.js';
-import { expectFrames, launchBrowser, openClient, screenshot } from '../support/browser.js';
-import { startCamera, type TestCamera } from '../support/camera.js';
-import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
+import { expectFrames, openClient, screenshot } from '../support/browser.js';
+import { startHotelScene, type HotelScene } from '../support/hotel-scene.js';
+import { login, type TestServer } from '../support/server.js';
 
 /** `datetime-local` text for a moment, in the browser's (and this process's) time zone. */
 const local = (d: Date) => {
@@ -21,20 +20,18 @@ const local = (d: Date) => {
 describe('leak investigation in the web client', { timeout: 180_000 }, () => {
   let server: TestServer;
   let browser: Browser;
-  let cam: TestCamera;
+  let scene: HotelScene;
   let cameraId: string;
   let moment: Date;
   const viewers: Page[] = [];
 
   before(async () => {
-    [server, browser, cam] = await Promise.all([startTestServer(), launchBrowser(), startCamera({ width: 320, height: 180, fps: 10 })]);
-    cameraId = (await addCamera(server, { name: 'Hành lang tầng 2', mainUrl: cam.url, facilityId: DEMO_IDS.hotel })).json.id;
+    scene = await startHotelScene();
+    ({ server, browser, cameraId } = scene);
   });
   after(async () => {
     for (const p of viewers) await p.context().close().catch(() => undefined);
-    await browser?.close();
-    await server?.stop();
-    await cam?.stop();
+    await scene?.stop();
   });
 
   test('two people watch the camera; the moment is noted while both play', async () => {
@@ -43,7 +40,10 @@ describe('leak investigation in the web client', { timeout: 180_000 }, () => {
       viewers.push(page);
       await expectFrames(page, cameraId, 5, 20_000);
     }
-    moment = new Date();
+    // The page asks about whole seconds: the moment is the next one, and both views stay open past it
+    // (a view begun in the same second after a truncated moment would not overlap it).
+    moment = new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
+    await new Promise((r) => setTimeout(r, moment.getTime() - Date.now() + 50)); // the clock, not an event, decides
     // The leader closes her page: her view ends after the moment; the other stays open.
     const leader = (await login(server, 'khachsan')).userId;
     const ended = new Promise<void>((resolve) => {
