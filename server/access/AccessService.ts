@@ -342,7 +342,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 
   /** Grants a role (or a deny) inside the granter's own scope. */
-  async grant(caller: Caller, req: { userId: string; role: Role; scopeType: ScopeType; scopeId: string | null; effect: 'ALLOW' | 'DENY'; expiresAt: Date | null }) {
+  async grant(caller: Caller, { reason, ...req }: { userId: string; role: Role; scopeType: ScopeType; scopeId: string | null; effect: 'ALLOW' | 'DENY'; expiresAt: Date | null; reason?: string }) {
     const [granter, place, target] = await Promise.all([this.#granter(caller.userId), this.#scopePlace(req.scopeType, req.scopeId), this.repo.userById(req.userId)]);
     if (!target) throw new AppError(ErrorCode.NotFound, 'no such user');
     const d = decideGrant(granter, req, place, new Date());
@@ -351,13 +351,13 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
       throw new AppError(ErrorCode.Forbidden, `not allowed to grant this (${d.reason})`);
     }
     const a = await this.repo.createAssignment({ ...req, grantedById: caller.userId });
-    await this.#audit.append({ actorId: caller.userId, action: 'grant.create', target: `user:${req.userId}`, address: caller.address, details: { assignment: a.id, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId, effect: a.effect, expiresAt: a.expiresAt?.toISOString() ?? null } });
+    await this.#audit.append({ actorId: caller.userId, action: 'grant.create', target: `user:${req.userId}`, address: caller.address, details: { assignment: a.id, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId, effect: a.effect, expiresAt: a.expiresAt?.toISOString() ?? null, ...(reason ? { reason } : {}) } });
     this.invalidate(req.userId);
     return a;
   }
 
   /** Revokes an assignment; the person's affected views stop within a second. */
-  async revoke(caller: Caller, assignmentId: string): Promise<void> {
+  async revoke(caller: Caller, assignmentId: string, reason?: string): Promise<void> {
     const a = await this.repo.assignment(assignmentId);
     if (!a || a.revokedAt) throw new AppError(ErrorCode.NotFound, 'no such assignment');
     const [granter, place] = await Promise.all([this.#granter(caller.userId), this.#scopePlace(a.scopeType, a.scopeId)]);
@@ -368,7 +368,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
       throw new AppError(ErrorCode.NotFound, 'no such assignment');
     }
     await this.repo.revokeAssignment(a.id, caller.userId);
-    await this.#audit.append({ actorId: caller.userId, action: 'grant.revoke', target: `user:${a.userId}`, address: caller.address, details: { assignment: a.id, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId } });
+    await this.#audit.append({ actorId: caller.userId, action: 'grant.revoke', target: `user:${a.userId}`, address: caller.address, details: { assignment: a.id, role: a.role, scopeType: a.scopeType, scopeId: a.scopeId, ...(reason ? { reason } : {}) } });
     this.invalidate(a.userId);
   }
 
@@ -376,7 +376,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
    * Suspends, reactivates or revokes an account: the caller needs authority over every scope
    * the person holds, or over their organization's province when they hold none.
    */
-  async setStatus(caller: Caller, userId: string, status: UserStatus): Promise<void> {
+  async setStatus(caller: Caller, userId: string, status: UserStatus, reason?: string): Promise<void> {
     const [granter, target] = await Promise.all([this.#granter(caller.userId), this.repo.subject(userId)]);
     if (!target) throw new AppError(ErrorCode.NotFound, 'no such user');
     const places = target.assignments.length
@@ -386,7 +386,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     if (!places.every((place) => decideAuthority(granter, place, now, userId).allow)) throw new AppError(ErrorCode.NotFound, 'no such user');
     await this.repo.setStatus(userId, status);
     if (status !== 'ACTIVE') await this.repo.revokeAllRefresh(userId);
-    await this.#audit.append({ actorId: caller.userId, action: 'user.status', target: `user:${userId}`, address: caller.address, details: { status } });
+    await this.#audit.append({ actorId: caller.userId, action: 'user.status', target: `user:${userId}`, address: caller.address, details: { status, ...(reason ? { reason } : {}) } });
     this.invalidate(userId);
   }
 
@@ -455,12 +455,12 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 
   /** Ends a spot check early (same authority as opening it). */
-  async cancelSpotCheck(caller: Caller, id: string): Promise<void> {
+  async cancelSpotCheck(caller: Caller, id: string, reason?: string): Promise<void> {
     const s = await this.repo.spotCheck(id);
     if (!s || s.cancelledAt) throw new AppError(ErrorCode.NotFound, 'no such spot check');
     if (!(await this.#spotCheckAuthority(caller, s.inspectorId, s.facilityId, s.cameraIds)).allow) throw new AppError(ErrorCode.NotFound, 'no such spot check');
     await this.repo.cancelSpotCheck(id);
-    await this.#audit.append({ actorId: caller.userId, action: 'spotcheck.cancel', target: `user:${s.inspectorId}`, address: caller.address, details: { spotCheck: id } });
+    await this.#audit.append({ actorId: caller.userId, action: 'spotcheck.cancel', target: `user:${s.inspectorId}`, address: caller.address, details: { spotCheck: id, ...(reason ? { reason } : {}) } });
     this.invalidate(s.inspectorId);
   }
 

@@ -15,6 +15,7 @@ import { decideAuthority, decideGrant, isActive, roleFitsOrganization, type Subj
 import type { Place } from '../places/place.js';
 import { ROLE_RULES, SCOPE_RANK } from './roles.js';
 import { hashRefresh } from './tokens.js';
+import { foldText } from '../util/fold.js';
 
 /** How long an activation link stays usable (as for the first administrator's). */
 export const ACTIVATION_HOURS = 72;
@@ -31,6 +32,8 @@ export interface NewPerson {
 }
 
 type Member = Awaited<ReturnType<PeopleRepository['members']>>[number];
+/** A person as the directory's search lists them. */
+export type DirectoryEntry = Omit<Awaited<ReturnType<PeopleRepository['searchable']>>[number], 'organization'> & { organization: { id: string; name: string; kind: string } };
 
 export class PeopleAdmin {
   readonly #repo: PeopleRepository;
@@ -146,5 +149,58 @@ export class PeopleAdmin {
       details: { username: made.user.username, organization: org.id, assignment: made.assignment.id, role, scopeType, scopeId },
     });
     return { userId: made.user.id, username: made.user.username, activationToken: token, activationExpiresAt: expiresAt };
+  }
+
+  // ---- the people directory -----------------------------------------------------------------
+
+  /**
+   * People whose organization lies inside the caller's scope and whose name, username, email,
+   * phone digits or organization contains the query, with or without Vietnamese diacritics.
+   */
+  async search(actor: Actor, query: string, limit = 30) {
+    const admin = await this.#scopeAdmin(actor);
+    const q = foldText(query.trim());
+    if (q.length < 2) return [];
+    const digits = query.replace(/\D/g, '');
+    const now = new Date();
+    const out: DirectoryEntry[] = [];
+    for (const u of await this.#repo.searchable()) {
+      const hit = foldText(`${u.fullName}\n${u.username}\n${u.email}\n${u.organization.name}`).includes(q)
+        || (digits.length >= 4 && u.phone.replace(/\D/g, '').includes(digits));
+      if (!hit || !decideAuthority(admin, u.organization.unit ? { units: u.organization.unit.path } : {}, now).allow) continue;
+      const { organization: { unit: _unit, ...organization }, ...rest } = u;
+      out.push({ ...rest, organization });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** A person inside the caller's scope (by their organization's place), for the directory; else "not found". */
+  async person(actor: Actor, id: string) {
+    const [admin, p] = await Promise.all([this.#admin(actor), this.#repo.person(id)]);
+    if (!p || !decideAuthority(admin, p.place, new Date()).allow) throw new AppError(ErrorCode.NotFound, 'no such person');
+    const now = new Date();
+    const roles = (await this.#withScopeNames(p.assignments)).map((a) => ({
+      ...a, state: a.revokedAt ? 'revoked' as const : a.expiresAt && a.expiresAt <= now ? 'expired' as const : 'active' as const,
+    }));
+    const { assignments: _a, place: _p, ...rest } = p;
+    return { ...rest, roles, self: id === actor.userId };
+  }
+
+  /** Clears a person's second factor (a lost phone): they enrol again at their next sign-in; their sessions end. */
+  async resetSecondFactor(actor: Actor, id: string, reason: string): Promise<void> {
+    if (id === actor.userId) throw new AppError(ErrorCode.Forbidden, 'another administrator resets your own second factor');
+    const [admin, p] = await Promise.all([this.#admin(actor), this.#repo.person(id)]);
+    if (!p || !decideAuthority(admin, p.place, new Date()).allow) throw new AppError(ErrorCode.NotFound, 'no such person');
+    await this.#repo.resetSecondFactor(id);
+    await this.#audit.append({ actorId: actor.userId, action: 'totp.reset', target: `user:${id}`, address: actor.address, details: { reason } });
+  }
+
+  /** The caller as an active scope administrator somewhere; anyone else is told the route does not exist. */
+  async #scopeAdmin(actor: Actor): Promise<Subject> {
+    const admin = await this.#admin(actor);
+    const now = new Date();
+    if (admin.status !== 'ACTIVE' || !admin.assignments.some((a) => a.role === 'SCOPE_ADMIN' && a.effect === 'ALLOW' && isActive(a, now))) throw new AppError(ErrorCode.NotFound, 'no such route');
+    return admin;
   }
 }

@@ -9,7 +9,6 @@
 import type { AuditLog, VerifyResult } from '../audit/AuditLog.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Place } from '../places/place.js';
-import { foldText } from '../util/fold.js';
 import type { CameraLabel, InvestigationRepository, PersonContact, ServedRow } from './investigation.repository.js';
 import { INVESTIGATION_ROW_CAP } from './investigation.repository.js';
 import { decideAuthority, type Subject } from './policy.js';
@@ -175,29 +174,6 @@ export class ViewInvestigation {
       }),
     ].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
     return { ...period, rows, truncated: live.length >= INVESTIGATION_ROW_CAP || served.length >= INVESTIGATION_ROW_CAP };
-  }
-
-  /**
-   * People inside the caller's scope (their organization's place) whose name, username, phone,
-   * email or organization contains the query, with or without Vietnamese diacritics.
-   */
-  async searchPeople(caller: Investigator, query: string, limit = 20): Promise<PersonContact[]> {
-    const { admin } = await this.#investigator(caller);
-    const q = foldText(query.trim());
-    if (q.length < 2) return [];
-    const digits = query.replace(/\D/g, '');
-    const now = new Date();
-    const out: PersonContact[] = [];
-    for (const u of await this.#repo.searchable()) {
-      const hay = foldText(`${u.fullName}\n${u.username}\n${u.email}\n${u.organization.name}`);
-      const hit = hay.includes(q) || (digits.length >= 4 && u.phone.replace(/\D/g, '').includes(digits));
-      if (!hit) continue;
-      if (!decideAuthority(admin, u.organization.unit ? { units: u.organization.unit.path } : {}, now).allow) continue;
-      const { organization, ...rest } = u;
-      out.push({ ...rest, organization: organization.name });
-      if (out.length >= limit) break;
-    }
-    return out;
   }
 
   /** Records that an answer left the system as a file. */

@@ -100,13 +100,4 @@ export class InvestigationRepository {
     if (!u) return undefined;
     return u.organization.unit?.path ?? null;
   }
-
-  /** Everyone, for the name search (the caller's scope filters afterwards). */
-  searchable() {
-    return this.#prisma.user.findMany({
-      select: { id: true, username: true, fullName: true, position: true, phone: true, email: true, status: true, organizationId: true, organization: { select: { name: true, unit: { select: { path: true } } } } },
-      orderBy: { fullName: 'asc' },
-      take: 50_000,
-    });
-  }
 }

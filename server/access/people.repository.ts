@@ -74,6 +74,65 @@ export class PeopleRepository {
     });
   }
 
+  /** Everyone with their organization's place, for the name search (the caller's scope filters afterwards). */
+  searchable() {
+    return this.#prisma.user.findMany({
+      select: { ...personSelect, organization: { select: { id: true, name: true, kind: true, unit: { select: { path: true } } } } },
+      orderBy: { fullName: 'asc' },
+      take: 50_000,
+    });
+  }
+
+  /**
+   * One person for the directory: profile, organization and its place, every role ever given
+   * (live, expired, revoked), whether a second factor is enrolled, the views open now and the
+   * last sign-in events.
+   */
+  async person(id: string) {
+    const u = await this.#prisma.user.findUnique({
+      where: { id },
+      select: {
+        ...personSelect, createdAt: true, totpSecretEnc: true,
+        organization: { select: { id: true, name: true, kind: true, unit: { select: { path: true } } } },
+        assignments: {
+          select: { id: true, role: true, scopeType: true, scopeId: true, effect: true, expiresAt: true, grantedAt: true, revokedAt: true, grantedBy: { select: { fullName: true } } },
+          orderBy: { grantedAt: 'desc' }, take: 200,
+        },
+        // An inspector's spot checks not yet over (or over in the last week), for the directory.
+        spotChecks: {
+          where: { cancelledAt: null, endsAt: { gt: new Date(Date.now() - 7 * 86_400_000) } },
+          select: { id: true, startsAt: true, endsAt: true, reason: true, cameraIds: true, facility: { select: { id: true, name: true } } },
+          orderBy: { startsAt: 'desc' }, take: 50,
+        },
+      },
+    });
+    if (!u) return undefined;
+    const [views, events] = await Promise.all([
+      this.#prisma.viewSession.findMany({ where: { userId: id, endedAt: null }, orderBy: { startedAt: 'desc' }, take: 50, select: { cameraId: true, stream: true, startedAt: true, address: true } }),
+      this.#prisma.auditEntry.findMany({
+        where: { OR: [{ target: `user:${id}` }, { target: `username:${u.username}` }], action: { in: ['login.success', 'login.failure', 'login.throttled', 'token.reuse', 'logout'] } },
+        orderBy: { seq: 'desc' }, take: 20, select: { at: true, action: true, address: true, details: true },
+      }),
+    ]);
+    const cameras = await this.#prisma.camera.findMany({ where: { id: { in: [...new Set(views.map((v) => v.cameraId))] } }, select: { id: true, name: true } });
+    const name = new Map(cameras.map((c) => [c.id, c.name]));
+    const { totpSecretEnc, organization: { unit, ...organization }, ...rest } = u;
+    return {
+      ...rest, organization, place: unit ? { units: unit.path } : {},
+      secondFactor: totpSecretEnc !== null,
+      liveViews: views.map((v) => ({ ...v, cameraName: name.get(v.cameraId) ?? v.cameraId })),
+      signIns: events.map((e) => ({ at: e.at, action: e.action, address: e.address, reason: (e.details as { reason?: string } | null)?.reason ?? null })),
+    };
+  }
+
+  /** Forgets the person's second factor (they enrol again at their next sign-in) and ends their sessions. */
+  async resetSecondFactor(id: string): Promise<void> {
+    await this.#prisma.$transaction([
+      this.#prisma.user.update({ where: { id }, data: { totpSecretEnc: null, totpLastStep: null } }),
+      this.#prisma.refreshToken.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: new Date() } }),
+    ]);
+  }
+
   /**
    * Creates an account with its first role and a one-time activation token, in one
    * transaction. Undefined when the username is taken: an existing account is never touched.

@@ -23,6 +23,8 @@ export type AuditAction =
   | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query'
   /** A leak investigation's answer taken out of the system as a file. */
   | 'audit.export' | 'account.activate' | 'totp.enroll'
+  /** A scope administrator cleared a person's second factor (lost phone): they enrol again. */
+  | 'totp.reset'
   /** A national administrator created from the command line (`npm run admin:create`). */
   | 'admin.create'
   /** An account made by a scope administrator for a person of an organization in their scope. */

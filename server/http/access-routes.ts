@@ -20,8 +20,11 @@ export const refreshBody = z.object({ refreshToken: z.string().min(16).max(200) 
 export const grantBody = z.object({
   userId: uuid, role, scopeType, scopeId: uuid.nullable().default(null),
   effect: z.enum(['ALLOW', 'DENY']).default('ALLOW'), expiresAt: isoDate.nullable().default(null),
+  reason: z.string().trim().min(1).max(500).optional(),
 }).strict();
-export const statusBody = z.object({ status: z.enum(['ACTIVE', 'SUSPENDED', 'REVOKED']) }).strict();
+export const statusBody = z.object({ status: z.enum(['ACTIVE', 'SUSPENDED', 'REVOKED']), reason: z.string().trim().min(1).max(500).optional() }).strict();
+/** A revocation may say why (the directory asks for it); recorded with the action. */
+export const revokeBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
 export const spotCheckBody = z.object({
   inspectorId: uuid, facilityId: uuid.nullable().default(null), cameraIds: z.array(uuid).max(64).default([]),
   startsAt: isoDate.optional(), endsAt: isoDate, reason: z.string().min(1).max(500),
@@ -63,12 +66,13 @@ export function accessRoutes(access: AccessService): express.Router {
   }));
   r.delete('/assignments/:id', wrap(async (req, res) => {
     const id = pathId(req, 'no such assignment');
-    await access.revoke(await caller(req), id);
+    await access.revoke(await caller(req), id, parse(revokeBody, req.body ?? {}).reason);
     res.status(204).end();
   }));
   r.patch('/users/:id/status', wrap(async (req, res) => {
     const id = pathId(req, 'no such user');
-    await access.setStatus(await caller(req), id, parse(statusBody, req.body).status);
+    const { status, reason } = parse(statusBody, req.body);
+    await access.setStatus(await caller(req), id, status, reason);
     res.status(204).end();
   }));
   r.post('/spot-checks', wrap(async (req, res) => {
@@ -78,7 +82,7 @@ export function accessRoutes(access: AccessService): express.Router {
 
   r.delete('/spot-checks/:id', wrap(async (req, res) => {
     const id = pathId(req, 'no such spot check');
-    await access.cancelSpotCheck(await caller(req), id);
+    await access.cancelSpotCheck(await caller(req), id, parse(revokeBody, req.body ?? {}).reason);
     res.status(204).end();
   }));
   r.get('/places', wrap(async (req, res) => {

@@ -1,6 +1,6 @@
 // The leak investigation and the audit chain's state, for scope administrators: who watched a
-// camera at a moment or during a period, what a person watched, the people to pick from, and
-// both answers as XLSX or PDF (the export is itself audited).
+// camera at a moment or during a period, what a person watched, and both answers as XLSX or
+// PDF (the export is itself audited). The people to ask about come from the directory (/api/people).
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AccessService } from '../access/AccessService.js';
@@ -22,8 +22,6 @@ export const investigationQuery = z.object({
 /** The older form: one of cameraId and userId, rows without contacts' details beyond ids. */
 export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
   .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
-
-export const peopleQuery = z.object({ q: z.string().max(100) }).strict();
 
 export function investigationRoutes(access: AccessService, investigation: ViewInvestigation): express.Router {
   const r = express.Router();
@@ -56,9 +54,6 @@ export function investigationRoutes(access: AccessService, investigation: ViewIn
   r.get('/investigation/people/:id', wrap(async (req, res) => {
     const id = pathId(req, 'no such person');
     await answer(req, res, `user:${id}`, (c, p) => investigation.byPerson(c, id, p));
-  }));
-  r.get('/investigation/people', wrap(async (req, res) => {
-    res.json(await investigation.searchPeople(await caller(req), parse(peopleQuery, req.query).q));
   }));
   r.get('/audit/views', wrap(async (req, res) => {
     const q = parse(viewsQuery, req.query);

@@ -8,6 +8,7 @@ import { probeBody } from './camera-probe-route.js';
 import { facilityBody, facilityPatch, organizationBody, organizationPatch, surveyBody } from '../places/facility.schema.js';
 import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
 import { wallBody } from './wall-routes.js';
+import { reasonBody } from './people-routes.js';
 
 interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -70,7 +71,9 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/account-requests/{id}/reject', summary: 'Reject with a reason', auth: 'user', body: decisionBody, ok: 204 },
   { method: 'get', path: '/api/investigation/cameras/{id}', summary: 'Leak investigation: everyone who watched the camera at a moment (from = to) or during a period, live or through its recordings and snapshots of that time, with organization, position, phone, email, start, end and client address (scope administrators, their scope only); as JSON, or XLSX or PDF (the export is audited)', auth: 'user', query: { from: 'date-time', to: 'date-time', format: 'json|xlsx|pdf', lang: 'vi|en' }, ok: 200 },
   { method: 'get', path: '/api/investigation/people/{id}', summary: 'Leak investigation: everything one person watched during a period, on cameras inside the caller\'s scope; JSON, XLSX or PDF', auth: 'user', query: { from: 'date-time', to: 'date-time', format: 'json|xlsx|pdf', lang: 'vi|en' }, ok: 200 },
-  { method: 'get', path: '/api/investigation/people', summary: 'People inside the caller\'s scope whose name, username, phone, email or organization matches (with or without diacritics)', auth: 'user', query: { q: 'string' }, ok: 200 },
+  { method: 'get', path: '/api/people', summary: 'The people directory: people whose organization lies inside the caller\'s scope and whose name, username, phone, email or organization matches (with or without diacritics); scope administrators', auth: 'user', query: { q: 'string' }, ok: 200 },
+  { method: 'get', path: '/api/people/{id}', summary: 'One person of the directory: profile, organization, every role with scope and validity, second factor enrolled or not, views open now, recent sign-ins', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/people/{id}/second-factor/reset', summary: 'Clear a person\'s second factor (they enrol again at their next sign-in; their sessions end), with a reason', auth: 'user', body: reasonBody, ok: 204 },
   { method: 'get', path: '/api/audit/views', summary: 'Live views of camera X, or of person U, between two times (scope administrators, their scope only); /api/investigation answers with contacts and played-back material', auth: 'user', query: { cameraId: 'uuid', userId: 'uuid', from: 'date-time', to: 'date-time' }, ok: 200 },
   { method: 'get', path: '/api/audit/verify', summary: 'Verify the audit hash chain (scope administrators)', auth: 'user', ok: 200 },
   { method: 'get', path: '/api/ops/overview', summary: 'The ops dashboard at this moment: workers, delivery quality, totals, cameras in scope with health, 24 h uptime, last error and viewers (names only with audit authority)', auth: 'user', ok: 200 },

@@ -10,6 +10,9 @@ import { parse, pathId, uuid } from './validate.js';
 
 export const holdersQuery = z.object({ scopeType, scopeId: uuid.optional(), role: role.optional() }).strict();
 export const candidatesQuery = z.object({ scopeType, scopeId: uuid.optional(), role }).strict();
+export const searchQuery = z.object({ q: z.string().max(100) }).strict();
+/** Why an administrator acts on a person: recorded with the action. */
+export const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
 
 export function peopleRoutes(access: AccessService, people: PeopleAdmin): express.Router {
   const r = express.Router();
@@ -31,6 +34,18 @@ export function peopleRoutes(access: AccessService, people: PeopleAdmin): expres
   r.get('/people/candidates', wrap(async (req, res) => {
     const q = parse(candidatesQuery, req.query);
     res.json(await people.candidates(await caller(req), { ...q, scopeId: q.scopeId ?? null }));
+  }));
+  // The directory: search inside the caller's scope, one person, and resetting their second factor.
+  r.get('/people', wrap(async (req, res) => {
+    res.json(await people.search(await caller(req), parse(searchQuery, req.query).q));
+  }));
+  r.get('/people/:id', wrap(async (req, res) => {
+    res.json(await people.person(await caller(req), pathId(req, 'no such person')));
+  }));
+  r.post('/people/:id/second-factor/reset', wrap(async (req, res) => {
+    const id = pathId(req, 'no such person');
+    await people.resetSecondFactor(await caller(req), id, parse(reasonBody, req.body).reason);
+    res.status(204).end();
   }));
   return r;
 }

@@ -80,7 +80,6 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`leak investiga
     assert.deepEqual(national.json.rows.map((r: any) => r.person.username), ['quocgia']);
     for (const u of ['soyte', 'quocgia', 'khachsan']) {
       assert.equal((await apiCall(server, tokens[u], 'GET', `/api/investigation/cameras/${hotelCam}${p}`)).status, 404, `${u} is no administrator`);
-      assert.equal((await apiCall(server, tokens[u], 'GET', '/api/investigation/people?q=tran')).status, 404);
       assert.equal((await apiCall(server, tokens[u], 'GET', '/api/audit/verify')).status, 404);
     }
     assert.equal((await apiCall(server, undefined, 'GET', `/api/investigation/cameras/${hotelCam}${p}`)).status, 401);
@@ -101,17 +100,6 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`leak investiga
     const leader = await apiCall(server, tokens.quantri, 'GET', `/api/investigation/people/${ids.khachsan}${q(ago(60), ago(50))}`);
     assert.equal(leader.status, 200);
     assert.deepEqual(leader.json.rows, []);
-  });
-
-  test('people are found by name with or without diacritics, phone or email, inside the scope', async () => {
-    const find = async (token: string, text: string) => ((await apiCall(server, token, 'GET', `/api/investigation/people?q=${encodeURIComponent(text)}`)).json as any[]).map((p) => p.username);
-    assert.deepEqual(await find(tokens.quantri!, 'tran thi binh'), ['soyte']);
-    assert.deepEqual(await find(tokens.quantri!, 'TRẦN THỊ'), ['soyte']);
-    assert.deepEqual(await find(tokens.quantri!, 'soyte@demo'), ['soyte']);
-    const phone = (await server.db.prisma.user.findUniqueOrThrow({ where: { id: ids.khachsan! } })).phone;
-    assert.deepEqual(await find(tokens.quantri!, phone.replace(/^(\d{4})(\d{3})/, '$1 $2 ')), ['khachsan']);
-    assert.deepEqual(await find(tokens.quantri!, 'nguyen van an'), [], 'a national body\'s person is outside Gia Lai');
-    assert.deepEqual(await find(tokens['quantri-tw']!, 'nguyen van an'), ['quocgia']);
   });
 
   test('the answer as XLSX and PDF, each export audited; the chain verifies for a provincial administrator', async () => {
@@ -156,7 +144,6 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`leak investiga
       [`/api/investigation/cameras/00000000-0000-4000-8000-000000000000${q(ago(2), ago(1))}`, 404, /camera/],
       [`/api/investigation/cameras/not-a-uuid${q(ago(2), ago(1))}`, 404, /camera/],
       [`/api/investigation/people/00000000-0000-4000-8000-000000000000${q(ago(2), ago(1))}`, 404, /person/],
-      [`/api/investigation/people?q=${'x'.repeat(101)}`, 400, /q|100/],
     ];
     for (const [url, status, message] of cases) {
       const res = await apiCall(server, tokens.quantri, 'GET', url);

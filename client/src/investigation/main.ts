@@ -6,7 +6,7 @@ import { apiDownload, apiJson } from '../api.js';
 import { currentLang, errorText, t, type MessageKey } from '../i18n.js';
 import { PageShell } from '../page-shell.js';
 import type { InvestigationAnswer, WatchRecord } from '../../../server/access/ViewInvestigation.js';
-import type { PersonContact } from '../../../server/access/investigation.repository.js';
+import type { DirectoryEntry } from '../../../server/access/PeopleAdmin.js';
 
 /** The answer as JSON carries dates as strings. */
 type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] extends object ? Json<T[K]> : T[K] };
@@ -18,7 +18,7 @@ const field = <T extends HTMLInputElement | HTMLSelectElement>(name: string) => 
 const cell = (text: string) => Object.assign(document.createElement('td'), { textContent: text });
 
 let answer: Answer | undefined;
-let person: PersonContact | undefined;
+let person: { id: string; fullName: string } | undefined;
 let chain: { ok: boolean; checked: number; broken?: { seq: string } } | undefined;
 
 const local = (d: Date) => {
@@ -150,11 +150,11 @@ async function searchPeople(): Promise<void> {
     return;
   }
   try {
-    const found = await apiJson<PersonContact[]>(`/api/investigation/people?${new URLSearchParams({ q })}`);
+    const found = await apiJson<DirectoryEntry[]>(`/api/people?${new URLSearchParams({ q })}`);
     if (seq !== searchSeq) return; // a later keystroke has asked again
     list.replaceChildren(...(found.length ? found.map((p) => {
       const li = document.createElement('li');
-      const b = Object.assign(document.createElement('button'), { type: 'button', textContent: `${p.fullName} · ${p.position} · ${p.organization} · ${p.phone}` });
+      const b = Object.assign(document.createElement('button'), { type: 'button', textContent: `${p.fullName} · ${p.position} · ${p.organization.name} · ${p.phone}` });
       b.dataset.userId = p.id;
       b.onclick = () => {
         person = p;
