@@ -98,7 +98,7 @@ function renderSpotChecks(p: Person): void {
   }));
   const table = $<HTMLTableElement>('dir-spots');
   const head = document.createElement('tr');
-  for (const k of ['dir.scope', 'report.from', 'report.to', 'dir.reason', 'account.state', ''] as const) head.append(Object.assign(document.createElement('th'), { textContent: k ? t(k as MessageKey) : '' }));
+  for (const k of ['dir.scope', 'report.from', 'report.to', 'dir.reasonShort', 'account.state', ''] as const) head.append(Object.assign(document.createElement('th'), { textContent: k ? t(k as MessageKey) : '' }));
   table.tHead!.replaceChildren(head);
   const now = Date.now();
   table.tBodies[0]!.replaceChildren(...p.spotChecks.map((s) => {
