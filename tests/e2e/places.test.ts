@@ -238,7 +238,9 @@ describe('the places page', { timeout: 180_000 }, () => {
       assert.equal(await page.locator('#camera-form select[name=rtspTransport]').inputValue(), 'udp');
       await page.fill('#camera-form input[name=name]', 'Cổng sau');
       await page.click('#camera-save');
-      await page.locator('#camera-admin-list td:has-text("Cổng sau")').waitFor();
+      // The exact new name: a substring match would find the old row ("Cổng sau (Basic)") at
+      // once and read the database before the edit reached it.
+      await page.locator('#camera-admin-list td').filter({ hasText: /^Cổng sau$/ }).waitFor();
       const edited = await server.db.prisma.camera.findUniqueOrThrow({ where: { id: stored.id } });
       assert.deepEqual([edited.name, edited.rtspBasicAuth, edited.rtspTransport], ['Cổng sau', true, 'udp']);
       await page.context().close();
