@@ -16,6 +16,9 @@ import { moduleLogger } from './logger.js';
 import { MediaService } from './media/MediaService.js';
 import { AccessRepository } from './access/access.repository.js';
 import { AccessService } from './access/AccessService.js';
+import { AccountRequests } from './access/AccountRequests.js';
+import { RequestsRepository } from './access/requests.repository.js';
+import { requestRoutes } from './http/request-routes.js';
 import { PeopleAdmin } from './access/PeopleAdmin.js';
 import { PeopleRepository } from './access/people.repository.js';
 import { InvestigationRepository } from './access/investigation.repository.js';
@@ -100,7 +103,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Runs before the database closes (closers run in reverse): no audit entry is lost.
     closers.push(() => audit.drain());
     const tokens = TokenService.load(config.tokenSecret, config.dataDir, config.auth);
-    const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, new RateCounters(db.prisma), { totp: config.auth.totp });
+    const counters = new RateCounters(db.prisma);
+    const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, counters, { totp: config.auth.totp });
     cameras.on('updated', (c) => access.invalidateCamera(c.id));
     cameras.on('removed', (id) => access.invalidateCamera(id));
     const units = new UnitRegistry(new UnitsRepository(db.prisma), audit, access);
@@ -178,6 +182,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
       cameraProbeRoute: cameraProbeRoute(access, audit, media.ffmpeg.path),
       placesRoutes: placesRoutes(access, units, new FacilityRegistry(new FacilitiesRepository(db.prisma), audit, access)),
       peopleRoutes: peopleRoutes(access, new PeopleAdmin(new PeopleRepository(db.prisma), access.repo, audit)),
+      requestRoutes: requestRoutes(access, new AccountRequests({
+        repo: new RequestsRepository(db.prisma), access: access.repo, audit, counters, onChanged: (userId) => access.invalidate(userId),
+      })),
       investigationRoutes: investigationRoutes(access, new ViewInvestigation(new InvestigationRepository(db.prisma), access, audit)),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });

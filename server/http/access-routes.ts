@@ -30,8 +30,6 @@ export const spotCheckBody = z.object({
   startsAt: isoDate.optional(), endsAt: isoDate, reason: z.string().min(1).max(500),
 }).strict();
 export const requestBody = z.object({ ...personFields, role, scopeType, scopeId: uuid.nullable().default(null) }).strict();
-export const decisionBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
-export const activateBody = z.object({ token: z.string().min(16).max(200), password: z.string().min(10).max(200) }).strict();
 
 export function accessRoutes(access: AccessService): express.Router {
   const r = express.Router();
@@ -88,27 +86,5 @@ export function accessRoutes(access: AccessService): express.Router {
   r.get('/places', wrap(async (req, res) => {
     res.json(await access.placesTree(await caller(req)));
   }));
-  r.post('/account-requests', wrap(async (req, res) => {
-    res.status(201).json(await access.submitRequest(await caller(req), parse(requestBody, req.body)));
-  }));
-  r.get('/account-requests', wrap(async (req, res) => {
-    res.json(await access.decidableRequests(await caller(req)));
-  }));
-  r.post('/account-requests/:id/approve', wrap(async (req, res) => {
-    const id = pathId(req, 'no such pending request');
-    const body = parse(decisionBody.partial(), req.body ?? {});
-    res.json(await access.approveRequest(await caller(req), id, body.reason ?? null));
-  }));
-  r.post('/account-requests/:id/reject', wrap(async (req, res) => {
-    const id = pathId(req, 'no such pending request');
-    await access.rejectRequest(await caller(req), id, parse(decisionBody, req.body).reason);
-    res.status(204).end();
-  }));
-  r.post('/auth/activate', wrap(async (req, res) => {
-    const { token, password } = parse(activateBody, req.body);
-    await access.activate(token, password, req.ip ?? '');
-    res.status(204).end();
-  }));
-
   return r;
 }

@@ -27,6 +27,8 @@ export interface HttpDeps {
   placesRoutes: express.Router;
   /** People administered by scope administrators (members, new accounts, role holders), under /api. */
   peopleRoutes: express.Router;
+  /** Account requests, their decisions and activation, under /api. */
+  requestRoutes: express.Router;
   /** The leak investigation (who watched what) and the audit chain's state, under /api. */
   investigationRoutes: express.Router;
   /** "Test this camera", under /api (before the camera routes, whose /cameras/:id would take it). */
@@ -64,6 +66,7 @@ export function createApp(deps: HttpDeps): express.Express {
   api.use(deps.incidentRoutes);
   api.use(deps.placesRoutes);
   api.use(deps.peopleRoutes);
+  api.use(deps.requestRoutes);
   api.use(deps.investigationRoutes);
   api.use(deps.cameraProbeRoute);
   api.use(deps.cameraRoutes);

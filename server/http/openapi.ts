@@ -6,7 +6,8 @@ import { cameraInputSchema, cameraPatchSchema } from '../cameras/camera.schema.j
 import { commentBody, incidentBody, resolveBody } from './incident-routes.js';
 import { probeBody } from './camera-probe-route.js';
 import { facilityBody, facilityPatch, organizationBody, organizationPatch, surveyBody } from '../places/facility.schema.js';
-import { activateBody, decisionBody, enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
+import { enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
+import { activateBody, decisionBody } from './request-routes.js';
 import { wallBody } from './wall-routes.js';
 import { reasonBody } from './people-routes.js';
 

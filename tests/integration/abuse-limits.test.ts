@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
-import { REQUEST_LIMIT } from '../../server/access/AccessService.js';
+import { REQUEST_LIMIT } from '../../server/access/AccountRequests.js';
 import { checkPassword, hashPassword } from '../../server/access/passwords.js';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
