@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { AuditLog } from '../audit/AuditLog.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { PlacesAccess } from './places-access.js';
-import { parseUnitList, UnitListError } from './unit-list.js';
+import { ListError } from '../util/list-problems.js';
+import { parseUnitList } from './unit-list.js';
 import type { ImportOutcome, UnitsRepository } from './units.repository.js';
 
 /** The list shipped with the system: the 63 provinces and their official codes (2021). */
@@ -47,7 +48,7 @@ export class UnitRegistry {
     try {
       rows = parseUnitList(req.csv);
     } catch (err) {
-      if (err instanceof UnitListError) throw new AppError(ErrorCode.BadRequest, `the unit list has ${err.problems.length} problem(s): ${err.message}`, { problems: err.problems.slice(0, 500) });
+      if (err instanceof ListError) throw new AppError(ErrorCode.BadRequest, `the unit list has ${err.problems.length} problem(s): ${err.message}`, { problems: err.problems.slice(0, 500) });
       throw err;
     }
     const outcome = await this.#repo.importUnits(rows, { dryRun: req.dryRun, ids: req.ids });

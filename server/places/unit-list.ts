@@ -2,6 +2,7 @@
 // name, parent code and level, of any depth. Parsing and checking are pure so a list is judged
 // whole before anything is stored: an import is all or nothing.
 import { parse } from 'csv-parse/sync';
+import { ListError, type ListProblem } from '../util/list-problems.js';
 
 /** One unit of a list, as read. */
 export interface UnitRow {
@@ -19,24 +20,7 @@ export interface UnitRow {
 export type ProblemCode = 'too-large' | 'not-csv' | 'empty-file' | 'missing-column' | 'no-units' | 'too-many' | 'bad-code' | 'empty'
   | 'duplicate' | 'too-long' | 'self-parent' | 'unknown-parent' | 'loop' | 'too-deep';
 
-/** A problem of one line and column, for the person fixing the file. */
-export interface ListProblem {
-  line: number;
-  column: string;
-  code: ProblemCode;
-  params?: Record<string, string | number>;
-  message: string;
-}
-
-export class UnitListError extends Error {
-  readonly problems: ListProblem[];
-
-  constructor(problems: ListProblem[]) {
-    super(problems.slice(0, 5).map((p) => `line ${p.line}, ${p.column}: ${p.message}`).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''));
-    this.name = 'UnitListError';
-    this.problems = problems;
-  }
-}
+export type UnitListProblem = ListProblem<ProblemCode>;
 
 /** Largest list accepted: all of Vietnam's communes (about 10,600 before 2025) fit many times. */
 export const MAX_UNITS = 50_000;
@@ -61,27 +45,27 @@ const CODE = /^[0-9A-Za-z._-]{1,20}$/;
  * list, a cycle. Parents may come after their children in the file.
  */
 export function parseUnitList(text: string): UnitRow[] {
-  if (Buffer.byteLength(text) > MAX_LIST_BYTES) throw new UnitListError([{ line: 0, column: 'file', code: 'too-large', params: { mb: MAX_LIST_BYTES / 1024 / 1024 }, message: `larger than ${MAX_LIST_BYTES / 1024 / 1024} MB` }]);
+  if (Buffer.byteLength(text) > MAX_LIST_BYTES) throw new ListError<ProblemCode>([{ line: 0, column: 'file', code: 'too-large', params: { mb: MAX_LIST_BYTES / 1024 / 1024 }, message: `larger than ${MAX_LIST_BYTES / 1024 / 1024} MB` }]);
   let records: string[][];
   try {
     records = parse(text.replace(/^\ufeff/, ''), { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, delimiter: [',', ';', '\t'] });
   } catch (err) {
-    throw new UnitListError([{ line: (err as { lines?: number }).lines ?? 0, column: 'file', code: 'not-csv', message: `not a CSV file (${(err as Error).message})` }]);
+    throw new ListError<ProblemCode>([{ line: (err as { lines?: number }).lines ?? 0, column: 'file', code: 'not-csv', message: `not a CSV file (${(err as Error).message})` }]);
   }
   const [header, ...body] = records;
-  if (!header) throw new UnitListError([{ line: 1, column: 'file', code: 'empty-file', message: 'the file is empty' }]);
+  if (!header) throw new ListError<ProblemCode>([{ line: 1, column: 'file', code: 'empty-file', message: 'the file is empty' }]);
   const names = header.map((h) => h.toLowerCase().trim());
   const index = {} as Record<keyof typeof COLUMNS, number>;
-  const missing: ListProblem[] = [];
+  const missing: UnitListProblem[] = [];
   for (const [key, accepted] of Object.entries(COLUMNS) as Array<[keyof typeof COLUMNS, readonly string[]]>) {
     index[key] = names.findIndex((n) => accepted.includes(n));
     if (index[key] < 0) missing.push({ line: 1, column: accepted[0]!, code: 'missing-column', params: { names: accepted.join(', ') }, message: `missing column (accepted names: ${accepted.join(', ')})` });
   }
-  if (missing.length) throw new UnitListError(missing);
-  if (body.length === 0) throw new UnitListError([{ line: 2, column: 'file', code: 'no-units', message: 'the list has no units' }]);
-  if (body.length > MAX_UNITS) throw new UnitListError([{ line: MAX_UNITS + 2, column: 'file', code: 'too-many', params: { max: MAX_UNITS }, message: `more than ${MAX_UNITS} units` }]);
+  if (missing.length) throw new ListError<ProblemCode>(missing);
+  if (body.length === 0) throw new ListError<ProblemCode>([{ line: 2, column: 'file', code: 'no-units', message: 'the list has no units' }]);
+  if (body.length > MAX_UNITS) throw new ListError<ProblemCode>([{ line: MAX_UNITS + 2, column: 'file', code: 'too-many', params: { max: MAX_UNITS }, message: `more than ${MAX_UNITS} units` }]);
 
-  const problems: ListProblem[] = [];
+  const problems: UnitListProblem[] = [];
   const rows: UnitRow[] = body.map((r, i) => ({
     line: i + 2,
     code: r[index.code] ?? '',
@@ -124,7 +108,7 @@ export function parseUnitList(text: string): UnitRow[] {
       }
     }
   }
-  if (problems.length) throw new UnitListError(problems.sort((a, b) => a.line - b.line));
+  if (problems.length) throw new ListError<ProblemCode>(problems.sort((a, b) => a.line - b.line));
   return rows;
 }
 
