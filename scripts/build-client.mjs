@@ -3,7 +3,7 @@
 // recordings page (recordings.html, recordings.js), the incidents page (incidents.html,
 // incidents.js), the account page (account.html, account.js), the places registry
 // (places.html, places.js), the connection drive (drive.html, drive.js), the activation page (activate.html, activate.js), the leak investigation
-// (investigation.html, investigation.js), the people directory (people.html, people.js); app.css shared.
+// (investigation.html, investigation.js), the people directory (people.html, people.js), account lists (lists.html, lists.js); app.css shared.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ export async function buildClient({ minify = true } = {}) {
       activate: path.join(root, 'client', 'src', 'activate', 'main.ts'),
       investigation: path.join(root, 'client', 'src', 'investigation', 'main.ts'),
       people: path.join(root, 'client', 'src', 'people', 'main.ts'),
+      lists: path.join(root, 'client', 'src', 'lists', 'main.ts'),
     },
     bundle: true,
     // mediasoup-client's loggers without `debug`'s colour detection at load (client/src/debug-lite.cjs).
@@ -38,7 +39,7 @@ export async function buildClient({ minify = true } = {}) {
     legalComments: 'linked',
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'ops.html', 'recordings.html', 'incidents.html', 'account.html', 'places.html', 'drive.html', 'activate.html', 'investigation.html', 'people.html']) {
+  for (const f of ['index.html', 'ops.html', 'recordings.html', 'incidents.html', 'account.html', 'places.html', 'drive.html', 'activate.html', 'investigation.html', 'people.html', 'lists.html']) {
     fs.writeFileSync(path.join(out, f), expandIncludes(fs.readFileSync(path.join(root, 'client', f), 'utf8')));
   }
   fs.copyFileSync(path.join(root, 'client', 'app.css'), path.join(out, 'app.css'));

@@ -91,6 +91,17 @@ export const configSchema = z.object({
     nodeId: z.string().min(1).max(100).default(os.hostname()),
     heartbeatSeconds: z.number().int().min(1).max(300).default(15),
   }).default({ nodeId: os.hostname(), heartbeatSeconds: 15 }),
+  /**
+   * Activation links by email: with an SMTP server configured, an approved person receives
+   * their one-time link; without one, the focal point prints an activation sheet instead.
+   */
+  mail: z.object({
+    /** smtp://user:pass@host:587 or smtps://…:465; absent: no email is sent. */
+    smtpUrl: z.string().url().optional(),
+    from: z.string().min(3).max(200).default('Giám sát camera <no-reply@localhost>'),
+    /** The address people open the system at, for links in emails and sheets; absent: the approver's own. */
+    publicUrl: z.string().url().optional(),
+  }).default({ from: 'Giám sát camera <no-reply@localhost>' }),
   /** Cameras to make sure exist at start (by name); the API adds more. */
   cameras: z.array(cameraInputSchema).default([]),
 });
@@ -119,6 +130,11 @@ function fromEnv(): Record<string, unknown> {
   set(out, 'credentialsKey', process.env.CREDENTIALS_KEY || undefined);
   set(out, 'metricsToken', process.env.METRICS_TOKEN || undefined);
   set(out, 'tokenSecret', process.env.TOKEN_SECRET || undefined);
+  const mail: Record<string, unknown> = {};
+  set(mail, 'smtpUrl', process.env.SMTP_URL || undefined);
+  set(mail, 'from', process.env.MAIL_FROM || undefined);
+  set(mail, 'publicUrl', process.env.PUBLIC_URL || undefined);
+  if (Object.keys(mail).length) out.mail = mail;
   if (process.env.DEMO !== undefined) out.demo = !['0', 'false', 'no', 'off'].includes(process.env.DEMO);
   set(media, 'workers', envNumber('MEDIA_WORKERS'));
   set(media, 'announcedIp', process.env.MEDIA_ANNOUNCED_IP || undefined);

@@ -17,6 +17,7 @@ import { MediaService } from './media/MediaService.js';
 import { AccessRepository } from './access/access.repository.js';
 import { AccessService } from './access/AccessService.js';
 import { AccountRequests } from './access/AccountRequests.js';
+import { SmtpMailer } from './access/mailer.js';
 import { RequestsRepository } from './access/requests.repository.js';
 import { requestRoutes } from './http/request-routes.js';
 import { PeopleAdmin } from './access/PeopleAdmin.js';
@@ -104,6 +105,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     closers.push(() => audit.drain());
     const tokens = TokenService.load(config.tokenSecret, config.dataDir, config.auth);
     const counters = new RateCounters(db.prisma);
+    const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined;
+    if (mailer) closers.push(() => mailer.close());
     const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, counters, { totp: config.auth.totp });
     cameras.on('updated', (c) => access.invalidateCamera(c.id));
     cameras.on('removed', (id) => access.invalidateCamera(id));
@@ -184,6 +187,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       peopleRoutes: peopleRoutes(access, new PeopleAdmin(new PeopleRepository(db.prisma), access.repo, audit)),
       requestRoutes: requestRoutes(access, new AccountRequests({
         repo: new RequestsRepository(db.prisma), access: access.repo, audit, counters, onChanged: (userId) => access.invalidate(userId),
+        box, tokens, totp: config.auth.totp, ...(mailer ? { mailer } : {}), ...(config.mail.publicUrl ? { publicUrl: config.mail.publicUrl } : {}),
       })),
       investigationRoutes: investigationRoutes(access, new ViewInvestigation(new InvestigationRepository(db.prisma), access, audit)),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),

@@ -5,7 +5,7 @@
 import { apiJson } from './api.js';
 import { t, type MessageKey } from './i18n.js';
 
-export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'people' | 'investigation' | 'account';
+export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'people' | 'investigation' | 'lists' | 'account';
 
 /** The signed-in person as GET /api/me describes them. */
 export interface Me {
@@ -27,8 +27,8 @@ export interface Me {
   contact: { fullName: string; position: string; phone: string; email: string; organization: string } | null;
 }
 
-export const PAGE_URL: Record<Page, string> = { wall: './', incidents: 'incidents.html', recordings: 'recordings.html', ops: 'ops.html', drive: 'drive.html', places: 'places.html', people: 'people.html', investigation: 'investigation.html', account: 'account.html' };
-const LABEL: Record<Page, MessageKey> = { wall: 'nav.wall', incidents: 'nav.incidents', recordings: 'nav.recordings', ops: 'nav.ops', drive: 'nav.drive', places: 'nav.places', people: 'nav.people', investigation: 'nav.investigation', account: 'nav.account' };
+export const PAGE_URL: Record<Page, string> = { wall: './', incidents: 'incidents.html', recordings: 'recordings.html', ops: 'ops.html', drive: 'drive.html', places: 'places.html', people: 'people.html', investigation: 'investigation.html', lists: 'lists.html', account: 'account.html' };
+const LABEL: Record<Page, MessageKey> = { wall: 'nav.wall', incidents: 'nav.incidents', recordings: 'nav.recordings', ops: 'nav.ops', drive: 'nav.drive', places: 'nav.places', people: 'nav.people', investigation: 'nav.investigation', lists: 'nav.lists', account: 'nav.account' };
 
 let me: Promise<Me> | undefined;
 

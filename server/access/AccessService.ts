@@ -14,6 +14,7 @@ import type { HandshakeInfo, ViewAccess, Viewer } from '../signaling/access-port
 import type { ViewEvent } from '../signaling/ViewerSession.js';
 import { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
+import { checkPasswordStrength } from './password-strength.js';
 import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, requiresSecondFactor, roleFitsOrganization, roleFitsScope, type Subject } from './policy.js';
 import type { DutyScope, Place } from '../places/place.js';
 import type { Duty } from './roles.js';
@@ -179,6 +180,31 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     const result = await this.#issue(user.id, row.familyId);
     await this.#audit.append({ actorId: user.id, action: 'token.refresh', target: `user:${user.id}`, address });
     return result;
+  }
+
+  /**
+   * A person changes their own password: the current one is checked (counted like a sign-in,
+   * so a stolen session cannot guess it), the new one must be strong, and every other session
+   * of theirs but this one ends.
+   */
+  async changePassword(caller: Caller, current: string, next: string, refreshToken?: string): Promise<void> {
+    const user = await this.repo.userById(caller.userId);
+    if (!user || user.status !== 'ACTIVE') throw new AppError(ErrorCode.Unauthenticated, 'account not active');
+    const key = `login:account:${user.username}`;
+    if (await this.#counters.hit(key, LOGIN_LIMITS.windowMs) > LOGIN_LIMITS.perAccount) {
+      await this.#counters.release(key);
+      throw new AppError(ErrorCode.TooManyRequests, 'too many failed attempts; try again later');
+    }
+    if (!(await checkPassword(current, user.passwordHash))) {
+      await this.#audit.append({ actorId: user.id, action: 'login.failure', target: `username:${user.username}`, address: caller.address, details: { reason: 'wrong current password at password change' } });
+      throw new AppError(ErrorCode.BadRequest, 'current password: wrong password', { field: 'current' });
+    }
+    await this.#counters.release(key);
+    checkPasswordStrength(next, user);
+    // The session the change is made from stays signed in (when the page names it).
+    const own = refreshToken ? await this.repo.refreshFamily(hashRefresh(refreshToken), user.id) : undefined;
+    await this.repo.setPassword(user.id, await hashPassword(next), own);
+    await this.#audit.append({ actorId: user.id, action: 'password.change', target: `user:${user.id}`, address: caller.address });
   }
 
   async logout(refreshToken: string, address: string): Promise<void> {

@@ -130,6 +130,20 @@ export class AccessRepository {
     return (await this.#prisma.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: new Date() } })).count;
   }
 
+  /** The family of a live refresh token of this person. */
+  async refreshFamily(tokenHash: string, userId: string): Promise<string | undefined> {
+    const row = await this.#prisma.refreshToken.findFirst({ where: { tokenHash, userId, revokedAt: null }, select: { familyId: true } });
+    return row?.familyId;
+  }
+
+  /** Replaces a password; every other session of the person ends (their refresh tokens but `keepFamily`'s). */
+  async setPassword(userId: string, passwordHash: string, keepFamily: string | undefined) {
+    await this.#prisma.$transaction([
+      this.#prisma.user.update({ where: { id: userId }, data: { passwordHash } }),
+      this.#prisma.refreshToken.updateMany({ where: { userId, revokedAt: null, ...(keepFamily ? { NOT: { familyId: keepFamily } } : {}) }, data: { revokedAt: new Date() } }),
+    ]);
+  }
+
   revokeAllRefresh(userId: string) {
     return this.#prisma.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
   }

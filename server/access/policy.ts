@@ -161,9 +161,10 @@ export function requiresSecondFactor(subject: Subject, now: Date): boolean {
  * The pages of the web client: the video wall, incidents, recordings, operations, the
  * connection drive (whoever reads the connection report), the places
  * registry (units, facilities, organizations: scope administrators), the people directory and the leak investigation
- * (who watched what: scope administrators), the person's own account.
+ * (who watched what: scope administrators), account lists (focal points submit them, scope
+ * administrators decide them), the person's own account.
  */
-export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'people' | 'investigation' | 'account';
+export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'people' | 'investigation' | 'lists' | 'account';
 
 /**
  * The pages a person may use, and the one they land on: the wall for those who watch (roles
@@ -180,7 +181,11 @@ export function pagesFor(subject: Subject, now: Date): { pages: Page[]; home: Pa
   // Places: scope administrators keep the registry; installers their facilities' survey.
   const admin = live.some((a) => a.role === 'SCOPE_ADMIN' || a.role === 'INSTALLER');
   const audits = live.some((a) => a.role === 'SCOPE_ADMIN');
-  const pages: Page[] = [...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), ...(drive ? ['drive'] as const : []), ...(admin ? ['places'] as const : []), ...(audits ? ['people', 'investigation'] as const : []), 'account'];
+  const lists = audits || live.some((a) => a.role === 'FOCAL_POINT');
+  const pages: Page[] = [
+    ...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), ...(drive ? ['drive'] as const : []),
+    ...(admin ? ['places'] as const : []), ...(audits ? ['people', 'investigation'] as const : []), ...(lists ? ['lists'] as const : []), 'account',
+  ];
   // A scope administrator lands on the account page: what waits for their decision.
   return { pages, home: pages[0] === 'places' ? 'account' : pages[0]!, rolesEnded: live.length === 0 };
 }

@@ -13,16 +13,16 @@ export class RateCounters {
   }
 
   /**
-   * Counts one hit of `key` and answers the count in its window, this hit included. A window
+   * Counts one hit of `key` (or `by`: a list of many requests) and answers the count in its window, this hit included. A window
    * opens at a key's first hit and lasts `windowMs`; the next hit after it opens a new one.
    * Times are the database's (UTC), so nodes with drifting clocks agree.
    */
-  async hit(key: string, windowMs: number): Promise<number> {
+  async hit(key: string, windowMs: number, by = 1): Promise<number> {
     const seconds = windowMs / 1000;
     const rows = await this.#prisma.$queryRaw<Array<{ count: number }>>`
-      INSERT INTO "RateCounter" ("key", "windowStart", "count") VALUES (${key}, now() AT TIME ZONE 'UTC', 1)
+      INSERT INTO "RateCounter" ("key", "windowStart", "count") VALUES (${key}, now() AT TIME ZONE 'UTC', ${by}::int)
       ON CONFLICT ("key") DO UPDATE SET
-        "count" = CASE WHEN "RateCounter"."windowStart" <= (now() AT TIME ZONE 'UTC') - make_interval(secs => ${seconds}::float8) THEN 1 ELSE "RateCounter"."count" + 1 END,
+        "count" = CASE WHEN "RateCounter"."windowStart" <= (now() AT TIME ZONE 'UTC') - make_interval(secs => ${seconds}::float8) THEN ${by}::int ELSE "RateCounter"."count" + ${by}::int END,
         "windowStart" = CASE WHEN "RateCounter"."windowStart" <= (now() AT TIME ZONE 'UTC') - make_interval(secs => ${seconds}::float8) THEN now() AT TIME ZONE 'UTC' ELSE "RateCounter"."windowStart" END
       RETURNING "count"`;
     // Now and then, forget keys whose window ended long ago (a day covers every window used).

@@ -73,7 +73,104 @@ export class RequestsRepository {
     const user = await this.#prisma.user.findFirst({ where: { activationHash: hash, activationExpiresAt: { gt: new Date() } }, select: { id: true } });
     if (!user) return undefined;
     const { count } = await this.#prisma.user.updateMany({ where: { id: user.id, activationHash: hash }, data: { passwordHash, activationHash: null, activationExpiresAt: null } });
-    return count === 1 ? user.id : undefined;
+    if (count !== 1) return undefined;
+    // The link is spent: its printable copy goes too.
+    await this.#prisma.accountRequest.updateMany({ where: { createdUserId: user.id }, data: { activationEnc: null } });
+    return user.id;
   }
 
+
+  // ---- lists ------------------------------------------------------------------------------
+
+  /**
+   * The places a list's lines may name, under the given units (every one when 'all') plus the
+   * given facilities: live units and facilities, with what a line may call them by.
+   */
+  async scopeChoices(units: string[] | 'all', facilityIds: string[]) {
+    const under = units === 'all' ? {} : { path: { hasSome: units } };
+    const [us, fs] = await Promise.all([
+      units === 'all' || units.length ? this.#prisma.adminUnit.findMany({ where: { ...under, retiredAt: null }, select: { id: true, code: true, name: true, level: true, path: true, depth: true } }) : [],
+      this.#prisma.facility.findMany({
+        where: { retiredAt: null, OR: [...(units === 'all' || units.length ? [{ unit: under }] : []), { id: { in: facilityIds } }] },
+        select: { id: true, name: true, kind: true, unit: { select: { name: true, path: true } } },
+      }),
+    ]);
+    return { units: us, facilities: fs };
+  }
+
+  /** Accounts holding any of these usernames or emails (to attach role requests and refuse takeovers). */
+  accountsNamed(usernames: string[], emails: string[]) {
+    return this.#prisma.user.findMany({
+      where: { OR: [{ username: { in: usernames } }, { email: { in: emails, mode: 'insensitive' } }] },
+      select: { id: true, username: true, email: true, organizationId: true, status: true },
+    });
+  }
+
+  /** An organization's requests still waiting for a decision (a list must not ask twice). */
+  pendingOf(organizationId: string) {
+    return this.#prisma.accountRequest.findMany({ where: { organizationId, status: 'PENDING' }, select: { username: true, role: true, scopeType: true, scopeId: true } });
+  }
+
+  /** Stores a list and all its requests in one transaction: all of it or nothing. */
+  createList(list: { organizationId: string; submittedById: string; source: string }, lines: Array<{ line: number; fullName: string; position: string; phone: string; email: string; username: string; role: Role; scopeType: ScopeType; scopeId: string | null; forUserId: string | null }>) {
+    return this.#prisma.$transaction(async (tx) => {
+      const made = await tx.accountList.create({ data: list });
+      await tx.accountRequest.createMany({ data: lines.map((l) => ({ ...l, listId: made.id, organizationId: list.organizationId, submittedById: list.submittedById })) });
+      return made;
+    });
+  }
+
+  /** The lists a focal point submitted, newest first, with every line and its decision. */
+  listsOf(submittedById: string, take = 50) {
+    return this.#prisma.accountList.findMany({
+      where: { submittedById }, orderBy: { createdAt: 'desc' }, take,
+      include: { requests: { orderBy: { line: 'asc' } } },
+    });
+  }
+
+  /** Names of the people who submitted or decided (for the pages). */
+  async peopleNames(ids: string[]): Promise<Map<string, string>> {
+    const rows = await this.#prisma.user.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, fullName: true } });
+    return new Map(rows.map((r) => [r.id, r.fullName]));
+  }
+
+  organizationNames(ids: string[]) {
+    return this.#prisma.organization.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, name: true } });
+  }
+
+  /** Keeps an approved new account's activation token (sealed) for its printable sheet. */
+  keepActivation(id: string, sealed: string, expiresAt: Date) {
+    return this.#prisma.accountRequest.update({ where: { id }, data: { activationEnc: sealed, activationExpiresAt: expiresAt } });
+  }
+
+  /** The activation email's outcome. */
+  mailed(id: string, outcome: { at: Date } | { error: string }) {
+    return this.#prisma.accountRequest.update({ where: { id }, data: 'at' in outcome ? { mailedAt: outcome.at, mailError: null } : { mailError: outcome.error.slice(0, 500) } });
+  }
+
+  /**
+   * Accounts whose username starts like one of these emails' local parts: a username made
+   * from an email must not take one of theirs.
+   */
+  usernamesLike(emails: string[]) {
+    const prefixes = [...new Set(emails.map((e) => (e.split('@')[0] ?? '').toLowerCase().replace(/[^a-z0-9._-]+/g, '.').replace(/^[._-]+/, '').slice(0, 3)).filter((p) => p.length === 3))];
+    if (!prefixes.length) return Promise.resolve([]);
+    return this.#prisma.user.findMany({
+      where: { OR: prefixes.map((p) => ({ username: { startsWith: p } })) },
+      select: { id: true, username: true, email: true, organizationId: true, status: true },
+    });
+  }
+
+  /** The person an unexpired activation token belongs to (for the password's strength check). */
+  async activationHolder(hash: string) {
+    const u = await this.#prisma.user.findFirst({
+      where: { activationHash: hash, activationExpiresAt: { gt: new Date() } },
+      select: { id: true, username: true, fullName: true, email: true, totpSecretEnc: true },
+    });
+    return u && { id: u.id, username: u.username, fullName: u.fullName, email: u.email, totpEnrolled: u.totpSecretEnc !== null };
+  }
+
+  requestWithActivation(id: string) {
+    return this.#prisma.accountRequest.findUnique({ where: { id } });
+  }
 }

@@ -16,7 +16,7 @@ export type AuditAction =
   | 'login.success' | 'login.failure' | 'login.throttled' | 'token.refresh' | 'logout'
   /** A refresh token used a second time: its whole family (the sign-in) was revoked. */
   | 'token.reuse'
-  | 'grant.create' | 'grant.revoke' | 'user.status' | 'request.submit' | 'request.approve' | 'request.reject'
+  | 'grant.create' | 'grant.revoke' | 'user.status' | 'request.submit' | 'request.approve' | 'request.reject' | 'request.list' | 'request.list.refused' | 'activation.mail' | 'activation.sheet' | 'password.change'
   | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.restart' | 'camera.delete'
   /** "Test this camera": a camera address probed from the server (host only, never credentials). */
   | 'camera.probe'

@@ -16,6 +16,7 @@ const isoDate = z.coerce.date();
 
 export const loginBody = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200), totp: z.string().max(12).optional() }).strict();
 export const enrollBody = z.object({ enrollmentToken: z.string().min(16).max(2000), code: z.string().max(12) }).strict();
+export const passwordBody = z.object({ current: z.string().min(1).max(200), password: z.string().min(1).max(200), refreshToken: z.string().min(16).max(200).optional() }).strict();
 export const refreshBody = z.object({ refreshToken: z.string().min(16).max(200) }).strict();
 export const grantBody = z.object({
   userId: uuid, role, scopeType, scopeId: uuid.nullable().default(null),
@@ -53,6 +54,12 @@ export function accessRoutes(access: AccessService): express.Router {
 
   r.get('/me', wrap(async (req, res) => {
     res.json(await access.profile(await caller(req)));
+  }));
+
+  r.post('/me/password', wrap(async (req, res) => {
+    const { current, password, refreshToken } = parse(passwordBody, req.body);
+    await access.changePassword(await caller(req), current, password, refreshToken);
+    res.status(204).end();
   }));
 
   r.get('/me/spot-checks', wrap(async (req, res) => {

@@ -6,8 +6,8 @@ import { cameraInputSchema, cameraPatchSchema } from '../cameras/camera.schema.j
 import { commentBody, incidentBody, resolveBody } from './incident-routes.js';
 import { probeBody } from './camera-probe-route.js';
 import { facilityBody, facilityPatch, organizationBody, organizationPatch, surveyBody } from '../places/facility.schema.js';
-import { enrollBody, grantBody, loginBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
-import { activateBody, decisionBody } from './request-routes.js';
+import { enrollBody, grantBody, loginBody, passwordBody, refreshBody, requestBody, spotCheckBody, statusBody } from './access-routes.js';
+import { activateBody, decisionBody, listBody } from './request-routes.js';
 import { wallBody } from './wall-routes.js';
 import { reasonBody } from './people-routes.js';
 
@@ -26,7 +26,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/auth/totp', summary: 'Complete the second-factor enrolment that sign-in started, with the first code from the authenticator app', auth: 'none', body: enrollBody, ok: 200 },
   { method: 'post', path: '/api/auth/refresh', summary: 'Exchange a refresh token for new tokens (each refresh token works once)', auth: 'none', body: refreshBody, ok: 200 },
   { method: 'post', path: '/api/auth/logout', summary: 'End a refresh token', auth: 'none', body: refreshBody, ok: 204 },
-  { method: 'post', path: '/api/auth/activate', summary: 'Set the password of an approved account with its one-time activation token', auth: 'none', body: activateBody, ok: 204 },
+  { method: 'post', path: '/api/auth/activate', summary: 'Set the password of an approved account with its one-time activation token (strength checked); 200 with a second-factor enrolment (completed by /api/auth/totp) when the role needs one, else 204', auth: 'none', body: activateBody, ok: 204 },
   { method: 'get', path: '/api/info', summary: 'What every page says about this deployment before sign-in: whether it is a demo (accounts with published passwords)', auth: 'none', ok: 200 },
   { method: 'get', path: '/api/me', summary: 'The signed-in person, organization and role assignments (with scope names and state), the pages they may use and the one they land on, and whom to ask when no role is live', auth: 'user', ok: 200 },
   { method: 'get', path: '/api/me/wall', summary: 'The signed-in person\'s saved video wall (cameras they may no longer watch come back as empty tiles), with the summaries of the cameras on it', auth: 'user', ok: 200 },
@@ -67,8 +67,15 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/assignments', summary: 'Live role assignments over a place the caller administers: at the place itself (direct) or at a unit or the nation above it', auth: 'user', query: { scopeType: 'NATION|UNIT|FACILITY|CAMERA', scopeId: 'uuid (optional)', role: 'role (optional)' }, ok: 200 },
   { method: 'get', path: '/api/people/candidates', summary: 'Active people who could be given a role at a place the caller administers (members of organizations of a kind holding the role, national or in a unit holding the place)', auth: 'user', query: { scopeType: 'NATION|UNIT|FACILITY|CAMERA', scopeId: 'uuid (optional)', role: 'role' }, ok: 200 },
   { method: 'post', path: '/api/account-requests', summary: 'Submit a named person for an account (the caller\'s organization requests it)', auth: 'user', body: requestBody, ok: 201 },
-  { method: 'get', path: '/api/account-requests', summary: 'Pending requests the caller may decide', auth: 'user', ok: 200 },
-  { method: 'post', path: '/api/account-requests/{id}/approve', summary: 'Approve: creates or reactivates the account with the role; returns a one-time activation token', auth: 'user', body: decisionBody.partial(), ok: 200 },
+  { method: 'get', path: '/api/account-requests', summary: 'Pending requests the caller may decide (never their own), with organization, submitter, list and line, scope name', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/account-requests/{id}/approve', summary: 'Approve: creates the account with the role (a role request adds the role to its account; no existing account is otherwise changed); returns the one-time activation token and how the person gets it (delivery: sent | failed | off)', auth: 'user', body: decisionBody.partial(), ok: 200 },
+  { method: 'get', path: '/api/account-requests/{id}/activation-sheet', summary: 'The printable activation sheet (PDF: link and QR code) of an approved new account whose link is unused and unexpired; for the focal point who submitted it and administrators of its scope (audited)', auth: 'user', query: { lang: 'vi|en' }, ok: 200 },
+  { method: 'get', path: '/api/account-lists/template', summary: 'The account list template (XLSX with the roles and places this focal point may name, or CSV); focal points', auth: 'user', query: { format: 'xlsx|csv', lang: 'vi|en' }, ok: 200 },
+  { method: 'get', path: '/api/account-lists/choices', summary: 'The roles this focal point\'s organization may ask for and the places its lines may name', auth: 'user', ok: 200 },
+  { method: 'get', path: '/api/account-lists', summary: 'The lists the caller submitted, each line with its decision, reason and activation (email sent or failed, sheet available)', auth: 'user', ok: 200 },
+  { method: 'post', path: '/api/account-lists', summary: 'Submit a list typed into the form (1-50 lines); judged whole: any problem refuses it with every problem by line and column, nothing stored', auth: 'user', body: listBody, ok: 201 },
+  { method: 'post', path: '/api/account-lists/upload', summary: 'Submit a list file as the body (XLSX or CSV, at most 2 MB and 300 people); judged whole as above', auth: 'user', query: { name: 'the file name (recorded with the list)' }, ok: 201 },
+  { method: 'post', path: '/api/me/password', summary: 'Change the caller\'s own password: the current one is checked, the new one must be strong; every other session of theirs ends', auth: 'user', body: passwordBody, ok: 204 },
   { method: 'post', path: '/api/account-requests/{id}/reject', summary: 'Reject with a reason', auth: 'user', body: decisionBody, ok: 204 },
   { method: 'get', path: '/api/investigation/cameras/{id}', summary: 'Leak investigation: everyone who watched the camera at a moment (from = to) or during a period, live or through its recordings and snapshots of that time, with organization, position, phone, email, start, end and client address (scope administrators, their scope only); as JSON, or XLSX or PDF (the export is audited)', auth: 'user', query: { from: 'date-time', to: 'date-time', format: 'json|xlsx|pdf', lang: 'vi|en' }, ok: 200 },
   { method: 'get', path: '/api/investigation/people/{id}', summary: 'Leak investigation: everything one person watched during a period, on cameras inside the caller\'s scope; JSON, XLSX or PDF', auth: 'user', query: { from: 'date-time', to: 'date-time', format: 'json|xlsx|pdf', lang: 'vi|en' }, ok: 200 },

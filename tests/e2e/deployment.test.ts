@@ -1,5 +1,5 @@
 // A real deployment from an empty system, in Chromium, on both databases: `admin:create` makes
-// the first national administrator, who activates the account, enrols the second factor,
+// the first national administrator, who activates the account and enrols the second factor on the activation page,
 // imports the unit list (the provinces and two districts), adds the province's health
 // department, a telecom organization and two facilities, makes an installer's and a health
 // monitor's accounts and assigns the installer a second facility. The installer activates,
@@ -55,23 +55,22 @@ for (const kind of ['embedded', 'postgresql'] as const) {
     }
 
     /**
-     * Opens an activation link, sets the password, then signs in for the first time, enrolling
-     * the second factor, and waits for the person's landing page (`home`) to be signed in.
+     * Opens an activation link, sets the password and enrols the second factor on the same
+     * page (every role here needs one), which signs the person in; then waits for their
+     * landing page (`home`) to be signed in.
      */
-    async function activateAndSignIn(page: Page, link: string, username: string, password: string, home: string): Promise<void> {
+    async function activateAndSignIn(page: Page, link: string, password: string, home: string): Promise<void> {
       const url = new URL(link);
       await page.goto(`${server.url}${url.pathname}${url.hash}`);
       await page.fill('input[name=password]', password);
       await page.fill('input[name=repeat]', password);
       await page.click('#activate-submit');
-      await page.locator('#activate-done:not([hidden])').waitFor();
-      await page.click('#activate-done a');
-      await page.fill('input[name=username]', username);
-      await page.fill('input[name=password]', password);
-      await page.click('#login-submit');
-      await page.locator('#enroll:not([hidden]) #enroll-secret').waitFor();
-      await page.fill('input[name=totp]', totpCode((await page.locator('#enroll-secret').textContent())!));
-      await page.click('#login-submit');
+      await page.locator('#enrol:not([hidden]) #enrol-qr svg').waitFor();
+      await screenshot(page, 'activate-enrol');
+      await page.fill('#enrol input[name=code]', totpCode((await page.locator('#enrol-secret').textContent())!));
+      await page.click('#enrol-submit');
+      await page.locator('#enrol-done:not([hidden])').waitFor();
+      await page.click('#enrol-done a');
       await page.waitForURL((u) => u.pathname === home && !u.hash);
       await page.waitForFunction(() => !document.body.classList.contains('signed-out'));
     }
@@ -95,7 +94,7 @@ for (const kind of ['embedded', 'postgresql'] as const) {
       assert.equal(await server.db.prisma.adminUnit.count(), 63, 'the default list of provinces on a first start');
       assert.equal(await server.db.prisma.facility.count(), 0);
       const page = await window();
-      await activateAndSignIn(page, link, 'quantri-bo', PASSWORD.admin, '/account.html');
+      await activateAndSignIn(page, link, PASSWORD.admin, '/account.html');
       // The administrator keeps this window for the rest of the work, as a person would.
       admin = page;
     });
@@ -182,7 +181,7 @@ for (const kind of ['embedded', 'postgresql'] as const) {
 
     test('the installer activates, tests a camera on a phone and registers it at the hotel', async () => {
       const phone = await window({ width: 390, height: 844 });
-      await activateAndSignIn(phone, links.get('vnpt-giang')!, 'vnpt-giang', PASSWORD.installer, '/ops.html');
+      await activateAndSignIn(phone, links.get('vnpt-giang')!, PASSWORD.installer, '/ops.html');
       await phone.goto(`${server.url}/places.html`);
       const hotelRow = phone.locator('#facility-list tr', { hasText: 'Khách sạn Phố Núi (cách ly)' });
       await hotelRow.waitFor();
@@ -209,7 +208,7 @@ for (const kind of ['embedded', 'postgresql'] as const) {
 
     test('the province\'s health monitor sees the camera live on the wall and counted on the connection drive', async () => {
       const page = await window();
-      await activateAndSignIn(page, links.get('soyte-binh')!, 'soyte-binh', PASSWORD.monitor, '/');
+      await activateAndSignIn(page, links.get('soyte-binh')!, PASSWORD.monitor, '/');
       const cam = await server.db.prisma.camera.findUniqueOrThrow({ where: { name: 'Phố Núi – Sảnh' } });
       await page.locator(`#camera-list li.camera[data-camera-id="${cam.id}"]`).waitFor();
       await expectFrames(page, cam.id, 10, 30_000);

@@ -11,15 +11,16 @@ import { en, vi } from '../../client/src/messages.js';
 import { launchBrowser, screenshot } from '../support/browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-type Page_ = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'people' | 'investigation' | 'account';
-const PATH: Record<Page_, string> = { wall: '/', incidents: '/incidents.html', recordings: '/recordings.html', ops: '/ops.html', drive: '/drive.html', places: '/places.html', people: '/people.html', investigation: '/investigation.html', account: '/account.html' };
+type Page_ = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'people' | 'investigation' | 'lists' | 'account';
+const PATH: Record<Page_, string> = { wall: '/', incidents: '/incidents.html', recordings: '/recordings.html', ops: '/ops.html', drive: '/drive.html', places: '/places.html', people: '/people.html', investigation: '/investigation.html', lists: '/lists.html', account: '/account.html' };
 const WATCHER: Page_[] = ['wall', 'incidents', 'recordings', 'account'];
 const MONITOR: Page_[] = ['wall', 'incidents', 'recordings', 'ops', 'drive', 'account'];
 
 /** The written expectation: where each person lands and which links their header holds. */
 const EXPECTED: Array<{ username: string; lands: Page_; links: Page_[]; needsCode: boolean }> = [
   { username: 'quocgia', lands: 'wall', links: MONITOR, needsCode: true },
-  { username: 'soyte', lands: 'wall', links: MONITOR, needsCode: true },
+  // The health department's focal point also sends its account lists.
+  { username: 'soyte', lands: 'wall', links: ['wall', 'incidents', 'recordings', 'ops', 'drive', 'lists', 'account'], needsCode: true },
   { username: 'quansu', lands: 'wall', links: MONITOR, needsCode: true },
   { username: 'congan', lands: 'wall', links: MONITOR, needsCode: true },
   { username: 'soyte-chan', lands: 'wall', links: MONITOR, needsCode: true },
@@ -27,8 +28,8 @@ const EXPECTED: Array<{ username: string; lands: Page_; links: Page_[]; needsCod
   { username: 'thanhtra', lands: 'wall', links: WATCHER, needsCode: true },
   { username: 'kythuat', lands: 'ops', links: ['ops', 'drive', 'places', 'account'], needsCode: true },
   { username: 'vanhanh', lands: 'ops', links: ['ops', 'drive', 'account'], needsCode: true },
-  { username: 'quantri', lands: 'account', links: ['places', 'people', 'investigation', 'account'], needsCode: true },
-  { username: 'quantri-tw', lands: 'account', links: ['places', 'people', 'investigation', 'account'], needsCode: true },
+  { username: 'quantri', lands: 'account', links: ['places', 'people', 'investigation', 'lists', 'account'], needsCode: true },
+  { username: 'quantri-tw', lands: 'account', links: ['places', 'people', 'investigation', 'lists', 'account'], needsCode: true },
   { username: 'soyte-hethan', lands: 'account', links: ['account'], needsCode: false },
 ];
 
@@ -97,7 +98,7 @@ describe('each demo person lands on their own page', { timeout: 600_000 }, () =>
           await page.waitForURL((u) => u.pathname === PATH[link]);
           await page.locator(`#pages a[data-page="${link}"][aria-current="page"]`).waitFor();
           // The page is the person's: its content shows, no refusal, no English.
-          const content = { wall: '#grid', incidents: '#incidents', recordings: '#recordings', ops: '#ops', drive: '#drive', places: '#places', people: '#people', investigation: '#investigation', account: '#account' }[link];
+          const content = { wall: '#grid', incidents: '#incidents', recordings: '#recordings', ops: '#ops', drive: '#drive', places: '#places', people: '#people', investigation: '#investigation', lists: '#lists', account: '#account' }[link];
           await page.locator(content).waitFor({ state: 'visible' });
           if (link === 'ops') await page.locator('#dashboard:not([hidden]), #report:not([hidden])').first().waitFor();
           if (link === 'recordings') await page.locator('#recorded:not(:empty)').waitFor();

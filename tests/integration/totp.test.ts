@@ -71,7 +71,13 @@ describe('second factor (TOTP)', { timeout: 60_000 }, () => {
     const approved = await fetch(`${server.url}/api/account-requests/${req.id}/approve`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.json.accessToken}` }, body: '{}',
     }).then((r) => r.json());
-    assert.equal((await post('/api/auth/activate', { token: approved.activationToken, password: 'mat-khau-rat-dai-1' })).status, 204);
+    // Activation offers the enrolment at once (the page shows its QR code)…
+    const activated = await post('/api/auth/activate', { token: approved.activationToken, password: 'mat-khau-rat-dai-1' });
+    assert.equal(activated.status, 200);
+    const atActivation = (await activated.json()).totpEnrollment;
+    assert.match(atActivation.uri, /^otpauth:\/\/totp\/.*giamsat-son/);
+    assert.equal((await post('/api/auth/totp', { enrollmentToken: atActivation.enrollmentToken, code: '000000' })).status, 401);
+    // …and a person who closed the page before finishing enrols at their first sign-in.
 
     const first = await signIn('giamsat-son', undefined, 'mat-khau-rat-dai-1');
     assert.equal(first.status, 200);
@@ -90,6 +96,7 @@ describe('second factor (TOTP)', { timeout: 60_000 }, () => {
     const row = await server.db.prisma.user.findUniqueOrThrow({ where: { username: 'giamsat-son' } });
     assert.ok(row.totpSecretEnc && !row.totpSecretEnc.includes(secret));
     assert.equal((await post('/api/auth/totp', { enrollmentToken, code: totpCode(secret) })).status, 409, 'enrolment happens once');
+    assert.equal((await post('/api/auth/totp', { enrollmentToken: atActivation.enrollmentToken, code: totpCode(atActivation.secret) })).status, 409, 'the activation\'s enrolment too');
     // A password alone still does not open a demo account where the factor is on (the test
     // helper answers with the published demo secret; the API without a code refuses).
     assert.equal((await signIn('quansu', undefined)).json.error.code, 'TOTP_REQUIRED');

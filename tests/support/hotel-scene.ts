@@ -15,8 +15,9 @@ export interface HotelScene {
   stop(): Promise<void>;
 }
 
-export async function startHotelScene(): Promise<HotelScene> {
-  const [server, browser, camera] = await Promise.all([startTestServer(), launchBrowser(), startCamera({ width: 320, height: 180, fps: 10 })]);
+/** `overrides`: server configuration beyond the tests' defaults (an SMTP server, say). */
+export async function startHotelScene(overrides: Record<string, unknown> = {}): Promise<HotelScene> {
+  const [server, browser, camera] = await Promise.all([startTestServer(overrides), launchBrowser(), startCamera({ width: 320, height: 180, fps: 10 })]);
   const cameraId = (await addCamera(server, { name: 'Hành lang tầng 2', mainUrl: camera.url, facilityId: DEMO_IDS.hotel })).json.id as string;
   return {
     server, browser, camera, cameraId,

@@ -150,7 +150,7 @@ test('pages: each person lands where their work is, and is offered only what the
   };
   const monitor = 'wall: wall incidents recordings ops drive account';
   assert.equal(pages('quocgia'), monitor);
-  assert.equal(pages('soyte'), monitor);
+  assert.equal(pages('soyte'), 'wall: wall incidents recordings ops drive lists account', 'the health department\'s focal point sends its lists');
   assert.equal(pages('quansu'), monitor);
   assert.equal(pages('congan'), monitor);
   assert.equal(pages('soyte-chan'), monitor);
@@ -158,8 +158,8 @@ test('pages: each person lands where their work is, and is offered only what the
   assert.equal(pages('thanhtra'), 'wall: wall incidents recordings account', 'inspectors watch through spot checks');
   assert.equal(pages('kythuat'), 'ops: ops drive places account');
   assert.equal(pages('vanhanh'), 'ops: ops drive account');
-  assert.equal(pages('quantri'), 'account: places people investigation account');
-  assert.equal(pages('quantri-tw'), 'account: places people investigation account');
+  assert.equal(pages('quantri'), 'account: places people investigation lists account');
+  assert.equal(pages('quantri-tw'), 'account: places people investigation lists account');
   assert.equal(pages('soyte-hethan'), 'account: account (roles ended)');
   assert.equal(pages('soyte-tamdung'), 'account: account (roles ended)', 'a suspended account holds nothing live');
   // A revoked role counts like an expired one.

@@ -1,8 +1,9 @@
 // The account page: the signed-in person's own record (who they are, their roles and scopes,
 // each with its state and end), where an account whose roles have all ended learns whom to
-// ask; and, for scope administrators, whose page this is, the account requests waiting for
-// their decision and the state of the access log's chain.
-import { ApiError, apiJson } from '../api.js';
+// ask, and where they change their password; for scope administrators, how many account
+// requests wait for their decision (decided on the lists page) and the access log's chain.
+import { ApiError, apiJson, apiSend } from '../api.js';
+import { currentSession } from '../auth.js';
 import { errorText, formatDateTime, t, type MessageKey } from '../i18n.js';
 import type { Me } from '../nav.js';
 import { PageShell } from '../page-shell.js';
@@ -66,18 +67,7 @@ function render(): void {
   }) : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4"></td>' })]));
   if (!me.assignments.length) roles.tBodies[0]!.querySelector('td')!.textContent = t('account.noRoles');
 
-  const list = $<HTMLTableElement>('request-list');
-  head(list, ['account.fullName', 'account.position', 'account.phone', 'account.email', 'account.role', 'account.scope', 'account.submitted']);
-  list.tBodies[0]!.replaceChildren(...(requests ?? []).map((r) => {
-    const tr = document.createElement('tr');
-    tr.append(cell(r.fullName), cell(r.position), cell(r.phone), cell(r.email), cell(roleName(r.role)), cell(t(`scope.${r.scopeType}` as MessageKey)), cell(formatDateTime(r.createdAt)));
-    return tr;
-  }));
-  if (requests && !requests.length) {
-    const tr = Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="7"></td>' });
-    tr.querySelector('td')!.textContent = t('account.noRequests');
-    list.tBodies[0]!.replaceChildren(tr);
-  }
+  $('requests-waiting').textContent = requests ? t('lists.waiting', { count: requests.length }) : '';
   if (audit) {
     $('audit-state').textContent = audit.ok ? t('account.auditOk', { count: audit.checked }) : t('account.auditBroken', { at: String(audit.broken?.seq ?? '?') });
     $('audit-state').className = audit.ok ? 'ok' : 'error';
@@ -102,6 +92,34 @@ async function load(m: Me): Promise<void> {
   $('audit').hidden = !audit;
   render();
 }
+
+/** What a refused password says, in the page's language. */
+function passwordError(err: unknown): string {
+  const d = err instanceof ApiError ? err.details as { field?: string; password?: { tooShort: boolean } } | undefined : undefined;
+  if (d?.field === 'current') return t('account.wrongCurrent');
+  if (d?.password) return t(d.password.tooShort ? 'password.short' : 'password.weak');
+  return `${t('error')}: ${errorText(err)}`;
+}
+
+$<HTMLFormElement>('password-form').onsubmit = async (ev) => {
+  ev.preventDefault();
+  const form = ev.target as HTMLFormElement;
+  const data = new FormData(form);
+  $('password-done').textContent = '';
+  if (String(data.get('password')) !== String(data.get('repeat'))) {
+    $('password-error').textContent = t('activate.mismatch');
+    return;
+  }
+  try {
+    // This session stays signed in; every other one ends.
+    await apiSend('POST', '/api/me/password', { current: String(data.get('current')), password: String(data.get('password')), refreshToken: currentSession()?.refreshToken });
+    form.reset();
+    $('password-error').textContent = '';
+    $('password-done').textContent = t('account.passwordChanged');
+  } catch (err) {
+    $('password-error').textContent = passwordError(err);
+  }
+};
 
 const shell = new PageShell({
   page: 'account', title: 'account.title', content: $('account'), render,
