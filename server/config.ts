@@ -58,7 +58,9 @@ export const configSchema = z.object({
     recheckMs: z.number().int().min(100).max(10_000).default(1000),
     /** TOTP for roles above facility scope: 'required' (default) or 'off' (tests of other things). */
     totp: z.enum(['required', 'off']).default('required'),
-  }).default({ accessTtlSeconds: 600, refreshTtlSeconds: 12 * 3600, recheckMs: 1000, totp: 'required' }),
+    /** How long a new account's one-time activation link works (email, sheet, admin:create). */
+    activationHours: z.number().int().min(1).max(720).default(72),
+  }).default({ accessTtlSeconds: 600, refreshTtlSeconds: 12 * 3600, recheckMs: 1000, totp: 'required', activationHours: 72 }),
   /**
    * Seed the demo province and its named demo accounts, whose passwords are published. Default:
    * with the demo, on the embedded database only: a start on PostgreSQL is a deployment and
@@ -102,6 +104,12 @@ export const configSchema = z.object({
     /** The address people open the system at, for links in emails and sheets; absent: the approver's own. */
     publicUrl: z.string().url().optional(),
   }).default({ from: 'Giám sát camera <no-reply@localhost>' }),
+  /**
+   * Proxies whose X-Forwarded-For is believed, as addresses or CIDRs ('loopback' for a proxy on
+   * this host). Behind a load balancer, list its addresses: sign-in throttling and the audit
+   * trail key on the client's address, which only a trusted proxy may tell.
+   */
+  trustProxy: z.array(z.string().min(1).max(100)).min(1).max(64).default(['loopback']),
   /** Cameras to make sure exist at start (by name); the API adds more. */
   cameras: z.array(cameraInputSchema).default([]),
 });
@@ -130,6 +138,7 @@ function fromEnv(): Record<string, unknown> {
   set(out, 'credentialsKey', process.env.CREDENTIALS_KEY || undefined);
   set(out, 'metricsToken', process.env.METRICS_TOKEN || undefined);
   set(out, 'tokenSecret', process.env.TOKEN_SECRET || undefined);
+  if (process.env.TRUST_PROXY) out.trustProxy = process.env.TRUST_PROXY.split(',').map((a) => a.trim()).filter(Boolean);
   const mail: Record<string, unknown> = {};
   set(mail, 'smtpUrl', process.env.SMTP_URL || undefined);
   set(mail, 'from', process.env.MAIL_FROM || undefined);

@@ -18,6 +18,7 @@ import { AccessRepository } from './access/access.repository.js';
 import { AccessService } from './access/AccessService.js';
 import { AccountRequests } from './access/AccountRequests.js';
 import { SmtpMailer } from './access/mailer.js';
+import { warmPasswordThread } from './access/passwords.js';
 import { RequestsRepository } from './access/requests.repository.js';
 import { requestRoutes } from './http/request-routes.js';
 import { PeopleAdmin } from './access/PeopleAdmin.js';
@@ -32,7 +33,7 @@ import { accessRoutes } from './http/access-routes.js';
 import { wallRoutes } from './http/wall-routes.js';
 import { incidentRoutes } from './http/incident-routes.js';
 import { IncidentRepository } from './incidents/incident.repository.js';
-import { IncidentService } from './incidents/IncidentService.js';
+import { FILING_LIMIT, IncidentService } from './incidents/IncidentService.js';
 import { opsApiRoutes, probeRoutes, type OpsDeps } from './http/ops-routes.js';
 import { cameraProbeRoute } from './http/camera-probe-route.js';
 import { cameraRoutes } from './http/camera-routes.js';
@@ -104,6 +105,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Runs before the database closes (closers run in reverse): no audit entry is lost.
     closers.push(() => audit.drain());
     const tokens = TokenService.load(config.tokenSecret, config.dataDir, config.auth);
+    warmPasswordThread();
     const counters = new RateCounters(db.prisma);
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined;
     if (mailer) closers.push(() => mailer.close());
@@ -168,12 +170,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
           const place = await access.placeOfCamera(id);
           return place && { facilityId: place.facilityId ?? null };
         },
+        deniedOn: (userId, cameraId) => access.deniedOn(userId, cameraId),
+        mayFile: async (userId) => (await counters.hit(`incidents:${userId}`, 3_600_000)) <= FILING_LIMIT.perHour,
       },
       audit,
       cameraName: (id) => (cameras.has(id) ? cameras.get(id).name : undefined),
     });
     const app = createApp({
-      clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), demo: demoPresent,
+      clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), demo: demoPresent, trustProxy: config.trustProxy,
       wallRoutes: wallRoutes({
         access,
         camera: (id) => (cameras.has(id) ? cameras.get(id) : undefined),
@@ -184,10 +188,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents, { ffmpegPath: media.ffmpeg.path }),
       cameraProbeRoute: cameraProbeRoute(access, audit, media.ffmpeg.path),
       placesRoutes: placesRoutes(access, units, new FacilityRegistry(new FacilitiesRepository(db.prisma), audit, access)),
-      peopleRoutes: peopleRoutes(access, new PeopleAdmin(new PeopleRepository(db.prisma), access.repo, audit)),
+      peopleRoutes: peopleRoutes(access, new PeopleAdmin(new PeopleRepository(db.prisma), access.repo, audit, config.auth.activationHours)),
       requestRoutes: requestRoutes(access, new AccountRequests({
         repo: new RequestsRepository(db.prisma), access: access.repo, audit, counters, onChanged: (userId) => access.invalidate(userId),
-        box, tokens, totp: config.auth.totp, ...(mailer ? { mailer } : {}), ...(config.mail.publicUrl ? { publicUrl: config.mail.publicUrl } : {}),
+        box, tokens, totp: config.auth.totp, activationHours: config.auth.activationHours, ...(mailer ? { mailer } : {}), ...(config.mail.publicUrl ? { publicUrl: config.mail.publicUrl } : {}),
       })),
       investigationRoutes: investigationRoutes(access, new ViewInvestigation(new InvestigationRepository(db.prisma), access, audit)),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { definePlugin, z, type Caller, type PluginContext } from '../sdk/index.js';
 import { TappedFfmpeg } from '../sdk/tapped-ffmpeg.js';
-import { applyRetention, isSegmentName, segmentsBetween, startOf, type Segment } from './segments.js';
+import { isSegmentName, newestSegment, retentionPass, segmentsBetween, startOf, type Segment } from './segments.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
 const windowSchema = z.object({
@@ -96,10 +96,9 @@ class Recorder {
     return this.#setting.id ?? this.#ctx.cameras().find((c) => c.name === this.#setting.name)?.id ?? '';
   }
 
-  /** Is `s` the segment ffmpeg is writing now? */
-  writing(s: Segment): boolean {
-    if (!this.#process.running || s.cameraId !== this.cameraId) return false;
-    return s.name === segmentsBetween(this.#root, this.cameraId, new Date(0), new Date(8.64e15)).at(-1)?.name;
+  /** Is ffmpeg writing this camera's newest segment now? */
+  get recording(): boolean {
+    return this.#process.running && this.cameraId !== '';
   }
 
   /** Starts or stops to match the schedule; called every few seconds. */
@@ -131,8 +130,9 @@ export default definePlugin<Config>({
       await Promise.all(recorders.map((r) => r.tick(now)));
     };
     const retention = () => {
-      const removed = applyRetention(root, new Date(), ctx.config.retentionDays * 86_400_000, ctx.config.maxDiskMB * 1024 * 1024,
-        (s) => recorders.some((r) => r.writing(s)));
+      // The segments being written are found once per pass, not once per segment.
+      const removed = retentionPass(root, recorders.filter((r) => r.recording).map((r) => r.cameraId), new Date(),
+        ctx.config.retentionDays * 86_400_000, ctx.config.maxDiskMB * 1024 * 1024);
       if (removed.length) ctx.log.info({ removed: removed.length }, 'retention removed old segments');
     };
     void check();
@@ -168,9 +168,11 @@ export default definePlugin<Config>({
         const to = new Date(query.to ?? Date.now());
         if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || to <= from) return bad('give "from" and "to" as ISO times, "to" after "from"');
         if (!(await ctx.access.mayView(caller, params.id!, 'recording'))) return notFound;
+        // One listing for the segments, one for the segment being written (not one per segment).
+        const writing = recorders.some((r) => r.recording && r.cameraId === params.id) ? newestSegment(root, params.id!) : undefined;
         const list = segmentsBetween(root, params.id!, from, to).map((s) => ({
           name: s.name, start: s.start.toISOString(), end: s.end.toISOString(), bytes: s.bytes,
-          complete: !recorders.some((r) => r.writing(s)), url: segmentUrl(caller, s),
+          complete: s.name !== writing, url: segmentUrl(caller, s),
         }));
         return { json: list };
       },

@@ -51,6 +51,28 @@ export function segmentsOf(root: string, cameraId: string): Segment[] {
   return out;
 }
 
+/** The name of a camera's newest segment (the one being written while it records): one listing, no stats. */
+export function newestSegment(root: string, cameraId: string): string | undefined {
+  try {
+    return fs.readdirSync(path.join(root, cameraId)).filter(isSegmentName).sort().at(-1);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One retention pass: the cameras being recorded keep their newest segment (ffmpeg writes
+ * it); everything else goes by age, then oldest first down to the budget. Each folder is
+ * listed once, however many segments it holds.
+ */
+export function retentionPass(root: string, recording: readonly string[], now: Date, maxAgeMs: number, maxBytes: number): Segment[] {
+  const writing = new Set(recording.flatMap((id) => {
+    const name = newestSegment(root, id);
+    return name ? [`${id}/${name}`] : [];
+  }));
+  return applyRetention(root, now, maxAgeMs, maxBytes, (s) => writing.has(`${s.cameraId}/${s.name}`));
+}
+
 /** Segments overlapping [from, to). */
 export function segmentsBetween(root: string, cameraId: string, from: Date, to: Date): Segment[] {
   return segmentsOf(root, cameraId).filter((s) => s.end > from && s.start < to);

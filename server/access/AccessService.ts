@@ -262,6 +262,12 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 
   /** May this person watch the camera now (for rooms other than signaling: incidents). */
+  /** Is a live DENY over this camera (a person's own material on it is hidden from them too)? */
+  async deniedOn(userId: string, cameraId: string): Promise<boolean> {
+    const d = await this.#mayView(userId, cameraId);
+    return !d.allow && d.reason === 'denied';
+  }
+
   async canView(userId: string, cameraId: string): Promise<boolean> {
     return (await this.#mayView(userId, cameraId)).allow;
   }

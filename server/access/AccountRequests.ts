@@ -21,8 +21,7 @@ import type { SecretBox } from '../util/SecretBox.js';
 import { ListError } from '../util/list-problems.js';
 import { moduleLogger } from '../logger.js';
 import { foldText } from '../util/fold.js';
-import { ACTIVATION_HOURS } from './PeopleAdmin.js';
-import { decideAuthority, decideGrant, holdsRoleAt, isActive, requiresSecondFactor, roleFitsOrganization, roleFitsScope, type Subject } from './policy.js';
+import { decideAuthority, decideGrant, holdsRole, holdsRoleAt, isActive, requiresSecondFactor, roleFitsOrganization, roleFitsScope, type Subject } from './policy.js';
 import { ROLE_RULES } from './roles.js';
 import type { RateCounters } from './rate-counters.js';
 import type { RequestsRepository } from './requests.repository.js';
@@ -55,6 +54,8 @@ export interface AccountRequestsDeps {
   /** Starts a second-factor enrolment at activation for roles that need one. */
   tokens: TokenService;
   totp: 'required' | 'off';
+  /** How long an activation link works (configuration `auth.activationHours`, 72 by default). */
+  activationHours: number;
   /** Sends activation links by email; absent: the focal point prints the sheet. */
   mailer?: Mailer;
   /** The address people open the system at; absent: the approver's own (from their request). */
@@ -185,7 +186,7 @@ export class AccountRequests {
   async approveRequest(caller: Caller, id: string, reason: string | null, origin = ''): Promise<Approval> {
     await this.#decidable(caller, id);
     const activation = newActivation();
-    const expiresAt = new Date(Date.now() + ACTIVATION_HOURS * 3600_000);
+    const expiresAt = new Date(Date.now() + this.#deps.activationHours * 3600_000);
     const done = await this.#repo.approveRequest(id, caller.userId, reason, { hash: activation.hash, expiresAt });
     if (!done) throw new AppError(ErrorCode.NotFound, 'no such pending request');
     if (done === 'taken') throw new AppError(ErrorCode.Conflict, 'this username was taken after the request was made: reject it, and the focal point asks again with another');
@@ -252,10 +253,7 @@ export class AccountRequests {
   /** The caller as a focal point (live FOCAL_POINT somewhere), or "not found" as for anyone else. */
   async #focalPoint(caller: Caller): Promise<{ subject: Subject; organizationId: string }> {
     const [subject, user] = await Promise.all([this.#access.subject(caller.userId), this.#access.userById(caller.userId)]);
-    const now = new Date();
-    if (!subject || !user || subject.status !== 'ACTIVE' || !subject.assignments.some((a) => a.role === 'FOCAL_POINT' && a.effect === 'ALLOW' && isActive(a, now))) {
-      throw new AppError(ErrorCode.NotFound, 'no such route');
-    }
+    if (!subject || !user || !holdsRole(subject, 'FOCAL_POINT', new Date())) throw new AppError(ErrorCode.NotFound, 'no such route');
     return { subject, organizationId: user.organizationId };
   }
 

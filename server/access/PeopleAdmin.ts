@@ -11,14 +11,12 @@ import { AppError, ErrorCode } from '../errors.js';
 import type { AccessRepository } from './access.repository.js';
 import type { Caller as Actor } from './AccessService.js';
 import type { PeopleRepository } from './people.repository.js';
-import { decideAuthority, decideGrant, isActive, roleFitsOrganization, type Subject } from './policy.js';
+import { decideAuthority, decideGrant, holdsRole, isActive, roleFitsOrganization, type Subject } from './policy.js';
 import type { Place } from '../places/place.js';
 import { ROLE_RULES, SCOPE_RANK } from './roles.js';
 import { hashRefresh } from './tokens.js';
 import { foldText } from '../util/fold.js';
 
-/** How long an activation link stays usable (as for the first administrator's). */
-export const ACTIVATION_HOURS = 72;
 
 export interface NewPerson {
   username: string;
@@ -40,7 +38,11 @@ export class PeopleAdmin {
   readonly #access: AccessRepository;
   readonly #audit: AuditLog;
 
-  constructor(repo: PeopleRepository, access: AccessRepository, audit: AuditLog) {
+  readonly #activationHours: number;
+
+  /** `activationHours`: how long a new account's activation link works (configuration `auth.activationHours`). */
+  constructor(repo: PeopleRepository, access: AccessRepository, audit: AuditLog, activationHours: number) {
+    this.#activationHours = activationHours;
     this.#repo = repo;
     this.#access = access;
     this.#audit = audit;
@@ -136,7 +138,7 @@ export class PeopleAdmin {
         : new AppError(ErrorCode.NotFound, `no such ${person.scopeType.toLowerCase()}`);
     }
     const token = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(Date.now() + ACTIVATION_HOURS * 3600_000);
+    const expiresAt = new Date(Date.now() + this.#activationHours * 3600_000);
     const { role, scopeType, scopeId, ...fields } = person;
     const made = await this.#repo.createPerson({ ...fields, organizationId: org.id }, { role, scopeType, scopeId, grantedById: actor.userId }, { hash: hashRefresh(token), expiresAt })
       .catch((err: { code?: string }) => {
@@ -200,7 +202,7 @@ export class PeopleAdmin {
   async #scopeAdmin(actor: Actor): Promise<Subject> {
     const admin = await this.#admin(actor);
     const now = new Date();
-    if (admin.status !== 'ACTIVE' || !admin.assignments.some((a) => a.role === 'SCOPE_ADMIN' && a.effect === 'ALLOW' && isActive(a, now))) throw new AppError(ErrorCode.NotFound, 'no such route');
+    if (!holdsRole(admin, 'SCOPE_ADMIN', now)) throw new AppError(ErrorCode.NotFound, 'no such route');
     return admin;
   }
 }

@@ -11,7 +11,7 @@ import { AppError, ErrorCode } from '../errors.js';
 import type { Place } from '../places/place.js';
 import type { CameraLabel, InvestigationRepository, PersonContact, ServedRow } from './investigation.repository.js';
 import { INVESTIGATION_ROW_CAP } from './investigation.repository.js';
-import { decideAuthority, type Subject } from './policy.js';
+import { decideAuthority, holdsRole, type Subject } from './policy.js';
 
 /** What the investigation asks of access control: who the caller is, and where cameras sit. */
 export interface InvestigationAccess {
@@ -94,7 +94,7 @@ export class ViewInvestigation {
   async #investigator(caller: Investigator): Promise<{ admin: Subject; audits: (cameraId: string) => Promise<boolean> }> {
     const admin = await this.#access.subject(caller.userId);
     const now = new Date();
-    if (!admin || admin.status !== 'ACTIVE' || !admin.assignments.some((a) => a.role === 'SCOPE_ADMIN' && a.effect === 'ALLOW' && a.revokedAt === null && (a.expiresAt === null || a.expiresAt > now))) {
+    if (!admin || !holdsRole(admin, 'SCOPE_ADMIN', now)) {
       throw new AppError(ErrorCode.NotFound, 'no such route');
     }
     const verdicts = new Map<string, Promise<boolean>>();

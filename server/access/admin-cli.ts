@@ -15,7 +15,6 @@ import { AccessRepository } from './access.repository.js';
 import { personFields } from './person.schema.js';
 import { hashRefresh } from './tokens.js';
 
-const ACTIVATION_HOURS = 72;
 
 /** The same rules as an account request's person. */
 const personSchema = z.object({ ...personFields, organization: z.string().trim().min(2).max(200) });
@@ -59,7 +58,7 @@ try {
     fail(2, `refused: a national administrator exists already (${existing.map((u) => u.username).join(', ')}); they create further accounts in the product. Add --force to create another anyway.`);
   }
   const token = randomBytes(32).toString('base64url');
-  const user = await repo.createNationalAdmin(person.data, { hash: hashRefresh(token), expiresAt: new Date(Date.now() + ACTIVATION_HOURS * 3600_000) });
+  const user = await repo.createNationalAdmin(person.data, { hash: hashRefresh(token), expiresAt: new Date(Date.now() + config.auth.activationHours * 3600_000) });
   if (!user) fail(2, `refused: the username "${person.data.username}" is taken (an existing account is never changed here)`);
   const audit = new AuditLog(db.prisma);
   await audit.append({
@@ -68,7 +67,7 @@ try {
   });
   const base = (args.url ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
   process.stdout.write(`National administrator "${user.username}" (${user.fullName}) created.
-Activation link, valid ${ACTIVATION_HOURS} h and usable once (give it to that person only):
+Activation link, valid ${config.auth.activationHours} h and usable once (give it to that person only):
   ${base}/activate.html#token=${token}
 They set a password there, then sign in and enrol the second factor.
 `);

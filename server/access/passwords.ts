@@ -31,6 +31,11 @@ class PasswordThread {
     });
   }
 
+  /** Starts the thread now (idle, unref'd), so the first sign-in does not pay its start. */
+  warm(): void {
+    this.#start();
+  }
+
   #start(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./password-worker.mjs', import.meta.url));
@@ -58,6 +63,11 @@ class PasswordThread {
 }
 
 const thread = new PasswordThread();
+
+/** A server calls this at start: the thread's start-up (tens of ms) is not paid by the first sign-in. */
+export function warmPasswordThread(): void {
+  thread.warm();
+}
 
 export function hashPassword(password: string): Promise<string> {
   return thread.run<string>({ op: 'hash', password, cost: COST });

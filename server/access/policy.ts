@@ -118,6 +118,15 @@ export function holdsRoleAt(subject: Subject, role: Role, place: Place, now: Dat
   return live.some((a) => a.effect === 'ALLOW' && a.role === role && inScope(a.scopeType, a.scopeId, place));
 }
 
+/**
+ * Does `subject` hold `role` somewhere (an active account, a live allowed assignment)? What
+ * opens a role's pages and routes (a scope administrator's directory, a focal point's lists);
+ * each action still asks about its own place.
+ */
+export function holdsRole(subject: Subject, role: Role, now: Date): boolean {
+  return subject.status === 'ACTIVE' && subject.assignments.some((a) => a.role === role && a.effect === 'ALLOW' && isActive(a, now));
+}
+
 /** May a person of an organization of this kind hold this role? */
 export function roleFitsOrganization(role: Role, kind: OrganizationKind): boolean {
   const kinds = ROLE_RULES[role].organizationKinds;

@@ -5,6 +5,7 @@ import { AppError, ErrorCode, toErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import { openApiDocument } from './openapi.js';
 import { requestLogger } from './request-logger.js';
+import { securityHeaders } from './security-headers.js';
 
 const log = moduleLogger('http');
 
@@ -37,14 +38,19 @@ export interface HttpDeps {
   cameraRoutes: express.Router;
   /** Routes plugins declared, under /plugins/<name>. */
   pluginRoutes: express.Router;
+  /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs or 'loopback'); default loopback. */
+  trustProxy?: string[];
 }
 
 
 export function createApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Which proxies' X-Forwarded-For to believe (sign-in throttling and the audit trail key on the
+  // client's address): loopback by default; behind a load balancer, its addresses.
+  app.set('trust proxy', deps.trustProxy ?? ['loopback']);
 
+  app.use(securityHeaders());
   app.use(requestLogger());
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

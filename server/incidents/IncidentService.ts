@@ -21,7 +21,14 @@ export interface IncidentAccess {
   viewableCameras(userId: string): Promise<string[]>;
   /** The camera's facility now (undefined for an unknown camera). */
   facilityOf(cameraId: string): Promise<{ facilityId: string | null } | undefined>;
+  /** Is this person denied this camera (a DENY over it)? Their own filings on it are hidden too. */
+  deniedOn(userId: string, cameraId: string): Promise<boolean>;
+  /** Counts one filing attempt of this person; false past their allowance (shared by every node). */
+  mayFile(userId: string): Promise<boolean>;
 }
+
+/** Filings one person may make in an hour: an incident is a person's report, not a feed. */
+export const FILING_LIMIT = { perHour: 60 } as const;
 
 export interface IncidentCaller {
   userId: string;
@@ -82,6 +89,8 @@ export class IncidentService {
 
   /** Files an incident on a camera the caller may watch now. */
   async file(caller: IncidentCaller, req: { cameraId: string; category: IncidentCategory; note: string; occurredAt: Date }): Promise<IncidentView> {
+    // Counted before anything else, refused attempts too: a script cannot fill the list.
+    if (!(await this.#access.mayFile(caller.userId))) throw new AppError(ErrorCode.TooManyRequests, `at most ${FILING_LIMIT.perHour} incidents an hour; try again later`);
     const name = this.#cameraName(req.cameraId);
     if (!name || !(await this.#access.mayView(caller.userId, req.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such camera');
     if (req.occurredAt.getTime() > Date.now() + 60_000) throw new AppError(ErrorCode.BadRequest, 'an incident cannot happen in the future');
@@ -107,8 +116,9 @@ export class IncidentService {
     return incident;
   }
 
+  /** Whoever may watch the camera sees its incidents; the filer sees their own unless denied the camera since. */
   async #sees(userId: string, i: { cameraId: string; createdBy: { id: string } }): Promise<boolean> {
-    return i.createdBy.id === userId || this.#access.mayView(userId, i.cameraId);
+    return i.createdBy.id === userId ? !(await this.#access.deniedOn(userId, i.cameraId)) : this.#access.mayView(userId, i.cameraId);
   }
 
   async get(caller: IncidentCaller, id: string) {
@@ -135,11 +145,12 @@ export class IncidentService {
     if (q.to <= q.from) throw new AppError(ErrorCode.BadRequest, '"to" must be after "from"');
     const cameraIds = await this.#access.viewableCameras(caller.userId);
     const rows = await this.#repo.list({ ...q, visibleTo: { userId: caller.userId, cameraIds }, limit: MAX_LIST });
-    const mayView = new Map<string, Promise<boolean>>();
+    // One decision per camera and kind of row (own filing or not), however many incidents it has.
+    const verdicts = new Map<string, Promise<boolean>>();
     const sees = (i: IncidentSummary) => {
-      if (i.createdBy.id === caller.userId) return Promise.resolve(true);
-      let p = mayView.get(i.cameraId);
-      if (!p) mayView.set(i.cameraId, (p = this.#access.mayView(caller.userId, i.cameraId)));
+      const key = `${i.createdBy.id === caller.userId ? 'own' : 'any'}:${i.cameraId}`;
+      let p = verdicts.get(key);
+      if (!p) verdicts.set(key, (p = this.#sees(caller.userId, i)));
       return p;
     };
     const visible = (await Promise.all(rows.map(async (i) => ((await sees(i)) ? i : undefined)))).filter((i): i is IncidentSummary => !!i);

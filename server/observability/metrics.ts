@@ -68,7 +68,8 @@ export class Metrics {
     deliveryGauge('giamsat_consumer_fraction_lost_avg', 'Mean fraction of packets lost reported by viewers (0-1).', (d) => d.fractionLostAvg);
     deliveryGauge('giamsat_consumer_round_trip_seconds_avg', 'Mean round-trip time to viewers.', (d) => d.rttAvg);
     deliveryGauge('giamsat_consumer_round_trip_seconds_max', 'Largest round-trip time to a viewer.', (d) => d.rttMax);
-    deliveryGauge('giamsat_viewer_send_bits_per_second', 'Bitrate sent to viewers (all WebRTC transports).', (d) => d.bitrateOut);
+    // Bytes, not bits: Prometheus names carry base units (promtool's lint).
+    deliveryGauge('giamsat_viewer_send_bytes_per_second', 'Bytes per second sent to viewers (all WebRTC transports).', (d) => d.bitrateOut / 8);
 
     // ---- cameras --------------------------------------------------------------------------
     type Row = { camera: string; name: string; stream: StreamKind };
@@ -99,7 +100,7 @@ export class Metrics {
     });
     cameraGauge('giamsat_camera_up', '1 while the camera stream is live, else 0.', (r) => (r.health.state === 'live' ? 1 : 0));
     cameraGauge('giamsat_camera_frames_per_second', 'Frames per second received from the camera (3 s window).', (r) => r.health.fps);
-    cameraGauge('giamsat_camera_bitrate_bits_per_second', 'Bitrate received from the camera (3 s window).', (r) => r.health.bitrateKbps * 1000);
+    cameraGauge('giamsat_camera_receive_bytes_per_second', 'Bytes per second received from the camera (3 s window).', (r) => r.health.bitrateKbps * 1000 / 8);
     cameraGauge('giamsat_camera_viewers', 'Viewers (and other holders) of the camera stream.', (r) => r.health.viewers);
     cameraGauge('giamsat_camera_seconds_since_last_frame', 'Seconds since the last frame from the camera (absent before the first).', (r) =>
       (r.health.lastFrameAt ? (Date.now() - Date.parse(r.health.lastFrameAt)) / 1000 : undefined));

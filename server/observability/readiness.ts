@@ -1,7 +1,10 @@
 // /readyz: may this node take traffic? The database answers, the mediasoup workers are alive
 // and the ffmpeg binary is still there. Each check has a short time budget so a hung
-// database makes the node "not ready" instead of hanging the probe.
+// database makes the node "not ready" instead of hanging the probe. The answer is public
+// (load balancers ask without credentials): it says which check failed in fixed words, and
+// the reason (an error text, a path) goes to the log only.
 import fs from 'node:fs';
+import { moduleLogger } from '../logger.js';
 import type { Database } from '../db/database.js';
 import type { MediaService } from '../media/MediaService.js';
 
@@ -16,6 +19,7 @@ export interface Readiness {
 }
 
 const CHECK_TIMEOUT_MS = 2000;
+const log = moduleLogger('readiness');
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -28,16 +32,20 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export async function readiness(db: Database, media: MediaService, expectedWorkers: number): Promise<Readiness> {
   const database = await withTimeout(db.prisma.$queryRaw`SELECT 1`, CHECK_TIMEOUT_MS).then(
     () => ({ ok: true, detail: db.embedded ? 'embedded' : 'postgresql' }),
-    (err: Error) => ({ ok: false, detail: err.message.split('\n')[0]!.slice(0, 200) }),
+    (err: Error) => {
+      log.warn({ err: err.message.split('\n')[0]!.slice(0, 500) }, 'not ready: the database does not answer');
+      return { ok: false, detail: 'not answering' };
+    },
   );
   const alive = media.pool.closed ? 0 : media.pool.slots.length;
   const workers = { ok: alive > 0, detail: `${alive}/${expectedWorkers} alive` };
   let ffmpeg: ReadinessCheck;
   try {
     fs.accessSync(media.ffmpeg.path, fs.constants.X_OK);
-    ffmpeg = { ok: true, detail: media.ffmpeg.version ?? media.ffmpeg.path };
+    ffmpeg = { ok: true, detail: 'present' };
   } catch {
-    ffmpeg = { ok: false, detail: `${media.ffmpeg.path} is missing or not executable` };
+    log.warn({ path: media.ffmpeg.path }, 'not ready: ffmpeg is missing or not executable');
+    ffmpeg = { ok: false, detail: 'missing' };
   }
   return { ready: database.ok && workers.ok && ffmpeg.ok, checks: { database, workers, ffmpeg } };
 }

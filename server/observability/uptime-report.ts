@@ -5,7 +5,7 @@
 // read into the answer.
 import type { Place } from '../places/place.js';
 import { streamUptime, sumUptime, type Transition, type UptimeFigures } from './uptime.js';
-import type { ReportFacility, UptimeRepository } from './uptime.repository.js';
+import type { CameraSet, ReportFacility, UptimeRepository } from './uptime.repository.js';
 import { toCsv } from '../util/csv.js';
 
 export interface CameraUptime extends UptimeFigures {
@@ -64,16 +64,20 @@ export interface ReportQuery {
 const FAILURE_STATES = new Set(['stalled', 'offline']);
 
 export async function buildUptimeReport(repo: UptimeRepository, q: ReportQuery): Promise<UptimeReport> {
-  const [facilities, unplaced, initial, transitions] = await Promise.all([
-    repo.facilities(), repo.unplacedCameras(), repo.statesAt(q.from), repo.transitions(q.from, q.to),
-  ]);
+  // The scope first, then only its cameras' history: a facility leader's report does not read a
+  // year of every camera's transitions to keep one facility's.
+  const [allFacilities, unplaced] = await Promise.all([repo.facilities(), repo.unplacedCameras()]);
+  const nation = q.covers({});
+  const facilities = allFacilities.filter((f) => q.covers({ facilityId: f.id, facilityKind: f.kind, units: f.unit.path }));
+  const inScope: CameraSet = nation ? 'all' : facilities.flatMap((f) => f.cameras.map((c) => c.id));
+  const [initial, transitions] = await Promise.all([repo.statesAt(q.from, inScope), repo.transitions(q.from, q.to, inScope)]);
   const byCamera = new Map<string, Transition[]>();
   for (const t of transitions) {
     const list = byCamera.get(t.cameraId) ?? [];
     list.push(t);
     byCamera.set(t.cameraId, list);
   }
-  const lastErrors = await lastErrorsOf(repo, q.from, transitions);
+  const lastErrors = await lastErrorsOf(repo, q.from, transitions, inScope);
   const cameraFigures = (c: { id: string; name: string }, facilityId: string | null): CameraUptime => {
     const own = byCamera.get(c.id) ?? [];
     return { id: c.id, name: c.name, facilityId, ...streamUptime(initial.get(c.id), own, q.from, q.to), lastError: lastErrors.get(c.id) ?? null };
@@ -85,8 +89,6 @@ export async function buildUptimeReport(repo: UptimeRepository, q: ReportQuery):
   const shortfalls: Array<Omit<UptimeReport['shortfalls'][number], 'place'> & { units: string[] }> = [];
 
   for (const f of facilities) {
-    const place: Place = { facilityId: f.id, facilityKind: f.kind, units: f.unit.path };
-    if (!q.covers(place)) continue;
     const own = f.cameras.map((c) => cameraFigures(c, f.id));
     cameras.push(...own);
     const total = sumUptime(own);
@@ -105,7 +107,7 @@ export async function buildUptimeReport(repo: UptimeRepository, q: ReportQuery):
     if (problem) shortfalls.push({ facilityId: f.id, facility: f.name, units: f.unit.path, problem, uptime: total.uptime });
   }
   // Cameras outside any facility belong to the nation scope only.
-  if (q.covers({})) for (const c of unplaced) cameras.push(cameraFigures(c, null));
+  if (nation) for (const c of unplaced) cameras.push(cameraFigures(c, null));
 
   const unitRows = await repo.units([...units.keys()]);
   const name = new Map(unitRows.map((u) => [u.id, u.name]));
@@ -125,9 +127,9 @@ export async function buildUptimeReport(repo: UptimeRepository, q: ReportQuery):
 }
 
 /** The latest failure with a reason per camera, up to the end of the period. */
-async function lastErrorsOf(repo: UptimeRepository, from: Date, inPeriod: Transition[]): Promise<Map<string, CameraUptime['lastError']>> {
+async function lastErrorsOf(repo: UptimeRepository, from: Date, inPeriod: Transition[], cameras: CameraSet): Promise<Map<string, CameraUptime['lastError']>> {
   const out = new Map<string, CameraUptime['lastError']>();
-  for (const t of [...(await repo.lastFailures(from)), ...inPeriod]) {
+  for (const t of [...(await repo.lastFailures(from, cameras)), ...inPeriod]) {
     if (!FAILURE_STATES.has(t.state) || !t.reason) continue;
     out.set(t.cameraId, { at: t.at.toISOString(), state: t.state, reason: t.reason });
   }

@@ -1,7 +1,7 @@
 // The rows the 24/7 connection report reads: the places tree with its cameras, and the
 // main-stream health transitions of a period (with the state each camera was in when the
 // period began).
-import type { PrismaClient } from '../db/generated/client.js';
+import { Prisma, type PrismaClient } from '../db/generated/client.js';
 import type { Transition } from './uptime.js';
 
 export interface ReportFacility {
@@ -11,6 +11,16 @@ export interface ReportFacility {
   /** The units containing it, top level first. */
   unit: { path: string[] };
   cameras: Array<{ id: string; name: string }>;
+}
+
+/** Cameras a query is about: every camera (nation scope), or these. */
+export type CameraSet = 'all' | readonly string[];
+
+/** The SQL condition on "cameraId" for a camera set (a national report adds none). */
+function cameraCondition(cameras: CameraSet): Prisma.Sql {
+  if (cameras === 'all') return Prisma.sql``;
+  if (cameras.length === 0) return Prisma.sql`AND false`;
+  return Prisma.sql`AND "cameraId"::text IN (${Prisma.join(cameras)})`;
 }
 
 export class UptimeRepository {
@@ -42,21 +52,21 @@ export class UptimeRepository {
   }
 
   /** Each camera's last main-stream state at or before `at`. */
-  async statesAt(at: Date): Promise<Map<string, string>> {
+  async statesAt(at: Date, cameras: CameraSet): Promise<Map<string, string>> {
     const rows = await this.#prisma.$queryRaw<Array<{ cameraId: string; state: string }>>`
       SELECT DISTINCT ON ("cameraId") "cameraId"::text AS "cameraId", "state"
       FROM "CameraHealthEvent"
-      WHERE "stream" = 'main' AND "at" <= ${at}
+      WHERE "stream" = 'main' AND "at" <= ${at} ${cameraCondition(cameras)}
       ORDER BY "cameraId", "at" DESC, "id" DESC`;
     return new Map(rows.map((r) => [r.cameraId, r.state]));
   }
 
   /** Each camera's last main-stream failure with a reason at or before `at`. */
-  lastFailures(at: Date): Promise<Transition[]> {
+  lastFailures(at: Date, cameras: CameraSet): Promise<Transition[]> {
     return this.#prisma.$queryRaw<Transition[]>`
       SELECT DISTINCT ON ("cameraId") "cameraId"::text AS "cameraId", "state", "at", "reason"
       FROM "CameraHealthEvent"
-      WHERE "stream" = 'main' AND "at" <= ${at} AND "reason" IS NOT NULL AND "state" IN ('stalled', 'offline')
+      WHERE "stream" = 'main' AND "at" <= ${at} AND "reason" IS NOT NULL AND "state" IN ('stalled', 'offline') ${cameraCondition(cameras)}
       ORDER BY "cameraId", "at" DESC, "id" DESC`;
   }
 
@@ -89,10 +99,10 @@ export class UptimeRepository {
     return new Map(rows.map((r) => [r.cameraId, r.at]));
   }
 
-  /** Main-stream transitions in (from, to), in time order. */
-  transitions(from: Date, to: Date): Promise<Transition[]> {
+  /** Main-stream transitions of these cameras in (from, to), in time order. */
+  transitions(from: Date, to: Date, cameras: CameraSet): Promise<Transition[]> {
     return this.#prisma.cameraHealthEvent.findMany({
-      where: { stream: 'main', at: { gt: from, lt: to } },
+      where: { stream: 'main', at: { gt: from, lt: to }, ...(cameras === 'all' ? {} : { cameraId: { in: [...cameras] } }) },
       select: { cameraId: true, state: true, at: true, reason: true },
       orderBy: [{ at: 'asc' }, { id: 'asc' }],
     });

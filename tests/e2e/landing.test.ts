@@ -66,6 +66,12 @@ describe('each demo person lands on their own page', { timeout: 600_000 }, () =>
   async function signIn(username: string, needsCode: boolean): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     const page = await context.newPage();
+    // Whatever the content security policy refuses on any page is recorded, and must be nothing.
+    await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
+      const seen = JSON.parse(sessionStorage.getItem('csp-violations') || '[]');
+      seen.push(e.violatedDirective + ' ' + e.blockedURI);
+      sessionStorage.setItem('csp-violations', JSON.stringify(seen));
+    });`);
     await page.goto(`${server.url}/`);
     // Before sign-in nothing but the form and the language switch.
     assert.equal(await page.locator('#pages').isVisible(), false, 'no page links before sign-in');
@@ -107,6 +113,7 @@ describe('each demo person lands on their own page', { timeout: 600_000 }, () =>
           assert.equal(await page.locator('#banner').isVisible(), false, `${link}: ${await page.locator('#banner').textContent()}`);
           assert.deepEqual(await englishOn(page), [], `${username} on ${link}`);
         }
+        assert.deepEqual(await page.evaluate(() => JSON.parse(sessionStorage.getItem('csp-violations') ?? '[]')), [], 'nothing refused by the content security policy');
       } finally {
         await page.context().close();
       }

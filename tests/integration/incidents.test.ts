@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { FILING_LIMIT } from '../../server/incidents/IncidentService.js';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { addCamera, login, startTestServer, type TestServer, type TestSession } from '../support/server.js';
 
@@ -200,5 +201,25 @@ describe('incidents', { timeout: 90_000 }, () => {
     const police = await call('congan', 'GET', `/api/incidents?${period()}`);
     assert.equal(police.json.length, 1000, 'the cap still holds');
     assert.ok(police.json.every((i: { cameraId: string }) => i.cameraId === cam.checkpoint));
+  });
+
+  test('a deny on a camera hides the filer\'s own incidents on it; filing is limited per person and hour', async () => {
+    const filed = await call('khachsan', 'POST', '/api/incidents', { cameraId: cam.hotel, category: 'OTHER', note: 'Trước khi bị chặn' });
+    assert.equal(filed.status, 201);
+    const deny = await call('quantri', 'POST', '/api/assignments', { userId: people.khachsan!.userId, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel, effect: 'DENY', reason: 'Tạm chặn' });
+    assert.equal(deny.status, 201, JSON.stringify(deny.json));
+    assert.equal((await call('khachsan', 'GET', `/api/incidents/${filed.json.id}`)).status, 404, 'not even their own');
+    assert.ok(!(await call('khachsan', 'GET', `/api/incidents?${period()}`)).json.some((i: { id: string }) => i.id === filed.json.id));
+    assert.equal((await call('quantri', 'DELETE', `/api/assignments/${deny.json.id}`, { reason: 'Hết chặn' })).status, 204);
+    assert.equal((await call('khachsan', 'GET', `/api/incidents/${filed.json.id}`)).status, 200, 'the deny lifted, it is theirs again');
+
+    // The hourly allowance counts every attempt (refused ones too), in the database.
+    await server.db.prisma.rateCounter.deleteMany({ where: { key: `incidents:${people.soyte!.userId}` } });
+    const statuses: number[] = [];
+    for (let i = 0; i < FILING_LIMIT.perHour + 2; i++) {
+      statuses.push((await call('soyte', 'POST', '/api/incidents', { cameraId: i % 2 ? cam.hotel : '00000000-0000-4000-8000-000000000000', category: 'OTHER', note: `#${i}` })).status);
+    }
+    assert.deepEqual([...new Set(statuses.slice(0, FILING_LIMIT.perHour))].sort(), [201, 404]);
+    assert.deepEqual(statuses.slice(FILING_LIMIT.perHour), [429, 429]);
   });
 });

@@ -61,6 +61,9 @@ describe('metrics and the connection report, with a live camera', { timeout: 180
     const { json } = await addCamera(server, { name: 'Metrics cam', mainUrl: cam.url, facilityId: DEMO_IDS.hotel });
     const labels = { camera: json.id, stream: 'main' };
     let m = await scrape();
+    // Names carry base units (promtool's lint: bytes not bits, seconds not milliseconds).
+    const names = [...new Set(m.map((x) => x.name))];
+    assert.deepEqual(names.filter((n) => /_(bits|kbps|kilobytes|milliseconds|ms|minutes|hours|percent)(_|$)/.test(n)), []);
     assert.equal(valueOf(m, 'giamsat_camera_state', { ...labels, state: 'idle' }), 1, 'an on-demand camera nobody watches is idle');
     assert.equal(valueOf(m, 'giamsat_camera_up', labels), 0);
     assert.equal(valueOf(m, 'giamsat_workers_alive'), 2);
@@ -75,7 +78,7 @@ describe('metrics and the connection report, with a live camera', { timeout: 180
       assert.equal(valueOf(m, 'giamsat_camera_up', labels), 1);
       assert.equal(valueOf(m, 'giamsat_camera_state', { ...labels, state: 'live' }), 1);
       assert.ok(valueOf(m, 'giamsat_camera_frames_per_second', labels) > 10);
-      assert.ok(valueOf(m, 'giamsat_camera_bitrate_bits_per_second', labels) > 0);
+      assert.ok(valueOf(m, 'giamsat_camera_receive_bytes_per_second', labels) > 0);
       assert.ok(valueOf(m, 'giamsat_camera_seconds_since_last_frame', labels) < 2);
       assert.equal(valueOf(m, 'giamsat_camera_rtp_packets_lost_total', labels), 0, 'nothing is lost on loopback');
       assert.ok(sumOf(m, 'giamsat_mediasoup_producers') >= 1);
@@ -309,6 +312,7 @@ describe('/healthz and /readyz', { timeout: 60_000 }, () => {
     assert.deepEqual({ ready: ok.ready, db: ok.checks.database, workers: ok.checks.workers.ok, ffmpeg: ok.checks.ffmpeg.ok },
       { ready: true, db: { ok: true, detail: 'postgresql' }, workers: true, ffmpeg: true });
     assert.equal(ok.checks.workers.detail, '2/2 alive');
+    assert.deepEqual(ok.checks.ffmpeg, { ok: true, detail: 'present' }, 'no binary path or version in a public answer');
 
     // The database stops taking connections (ALLOW_CONNECTIONS binds superusers too) and drops the server's.
     await admin(`ALTER DATABASE ${name()} ALLOW_CONNECTIONS false`);
@@ -318,11 +322,26 @@ describe('/healthz and /readyz', { timeout: 60_000 }, () => {
     const down = await res.json();
     assert.equal(down.ready, false);
     assert.equal(down.checks.database.ok, false);
+    assert.equal(down.checks.database.detail, 'not answering', 'fixed words, no driver error text');
+    assert.doesNotMatch(JSON.stringify(down), /terminat|connect|postgres:|\/usr\/|ffmpeg-static/i);
     assert.equal(down.checks.workers.ok, true, 'the media side is unaffected');
     assert.equal((await get(server, '/healthz')).status, 200, 'the process is still up');
 
     await admin(`ALTER DATABASE ${name()} ALLOW_CONNECTIONS true`);
     res = await get(server, '/readyz');
     assert.equal(res.status, 200);
+  });
+
+  test('every page and answer carries the security headers; the pages run under the policy', async () => {
+    for (const p of ['/', '/lists.html', '/activate.html', '/api/info', '/readyz', '/app.css']) {
+      const res = await get(server, p);
+      assert.equal(res.status, 200, p);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /script-src 'self'(;|$)/, `${p}: no inline script allowed`);
+      assert.match(csp, /frame-ancestors 'none'/, p);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', p);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', p);
+      await res.arrayBuffer();
+    }
   });
 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { inSchedule } from '../../plugins/recording/index.js';
-import { applyRetention, segmentsOf, startOf } from '../../plugins/recording/segments.js';
+import { applyRetention, retentionPass, segmentsBetween, segmentsOf, startOf } from '../../plugins/recording/segments.js';
 
 const at = (day: number, hh: number, mm: number) => new Date(2021, 7, day, hh, mm); // 1 Aug 2021 is a Sunday
 
@@ -45,6 +45,40 @@ test('retention removes by age, then the oldest until within budget, and keeps s
     assert.deepEqual(segmentsOf(root, cam).map((s) => s.name), [names[1]]);
     assert.ok(fs.existsSync(path.join(root, cam, 'notes.txt')), 'other files are left alone');
   } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a retention pass over a day of 60-second segments lists each folder once, keeping what is being written', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rec-'));
+  const readdir = fs.readdirSync;
+  try {
+    const day = Date.UTC(2021, 7, 1);
+    const name = (i: number) => `${new Date(day + i * 60_000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.mp4`;
+    for (const cam of ['c1', 'c2']) {
+      fs.mkdirSync(path.join(root, cam));
+      for (let i = 0; i < 1440; i++) {
+        const file = path.join(root, cam, name(i));
+        fs.writeFileSync(file, Buffer.alloc(10));
+        const end = new Date(day + (i + 1) * 60_000);
+        fs.utimesSync(file, end, end);
+      }
+    }
+    assert.equal(segmentsBetween(root, 'c1', new Date(day), new Date(day + 86_400_000)).length, 1440);
+    // Count the listings a pass makes (the module calls fs.readdirSync through the shared fs object).
+    let listings = 0;
+    (fs as { readdirSync: unknown }).readdirSync = (...args: Parameters<typeof readdir>) => {
+      listings++;
+      return (readdir as (...a: unknown[]) => unknown)(...args);
+    };
+    // Budget: nothing may stay but c1's segment in writing.
+    const removed = retentionPass(root, ['c1'], new Date(day + 86_400_000), 1e12, 0);
+    (fs as { readdirSync: unknown }).readdirSync = readdir;
+    assert.equal(removed.length, 2 * 1440 - 1);
+    assert.deepEqual(segmentsOf(root, 'c1').map((s) => s.name), [name(1439)], 'the segment being written stays');
+    assert.ok(listings <= 4, `${listings} directory listings for 2880 segments`);
+  } finally {
+    (fs as { readdirSync: unknown }).readdirSync = readdir;
     fs.rmSync(root, { recursive: true, force: true });
   }
 });

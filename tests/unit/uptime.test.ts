@@ -2,6 +2,8 @@
 // tests/integration/observability.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildUptimeReport } from '../../server/observability/uptime-report.js';
+import type { UptimeRepository } from '../../server/observability/uptime.repository.js';
 import { streamUptime, sumUptime } from '../../server/observability/uptime.js';
 
 const T = (min: number) => new Date(Date.UTC(2021, 7, 1) + min * 60_000);
@@ -37,4 +39,27 @@ test('sums add time, not percentages', () => {
   const a = streamUptime('live', [], T(0), T(60));
   const b = streamUptime('offline', [{ state: 'live', at: T(30) }], T(0), T(60));
   assert.deepEqual(sumUptime([a, b]), { upMs: 90 * M, downMs: 30 * M, unmonitoredMs: 0, outages: 0, uptime: 0.75 });
+});
+
+test('a report asks the database for the history of its scope\'s cameras only (a facility leader\'s: one facility)', async () => {
+  const asked: Array<[string, unknown]> = [];
+  const facility = (id: string, province: string, cameras: string[]) => ({ id, name: id, kind: 'CIVILIAN_QUARANTINE' as const, unit: { path: [province] }, cameras: cameras.map((c) => ({ id: c, name: c })) });
+  const repo = {
+    facilities: async () => [facility('hotel', 'gialai', ['cam-h1', 'cam-h2']), facility('school', 'gialai', ['cam-s']), facility('far', 'kontum', ['cam-k'])],
+    unplacedCameras: async () => [{ id: 'cam-x', name: 'x' }],
+    statesAt: async (_at: Date, cameras: unknown) => (asked.push(['statesAt', cameras]), new Map<string, string>()),
+    transitions: async (_f: Date, _t: Date, cameras: unknown) => (asked.push(['transitions', cameras]), []),
+    lastFailures: async (_at: Date, cameras: unknown) => (asked.push(['lastFailures', cameras]), []),
+    units: async () => [],
+  };
+  const build = (covers: (p: { facilityId?: string; units?: readonly string[] }) => boolean) =>
+    buildUptimeReport(repo as unknown as UptimeRepository, { from: T(0), to: T(60), threshold: 95, covers });
+  const hotelOnly = await build((p) => p.facilityId === 'hotel');
+  assert.deepEqual(hotelOnly.cameras.map((c) => c.id), ['cam-h1', 'cam-h2']);
+  assert.deepEqual(asked, [['statesAt', ['cam-h1', 'cam-h2']], ['transitions', ['cam-h1', 'cam-h2']], ['lastFailures', ['cam-h1', 'cam-h2']]]);
+  asked.length = 0;
+  // The nation's report reads everything (no camera list to send), unplaced cameras included.
+  const nation = await build(() => true);
+  assert.equal(nation.cameras.length, 5);
+  assert.deepEqual(asked.map(([, c]) => c), ['all', 'all', 'all']);
 });
