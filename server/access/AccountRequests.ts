@@ -184,7 +184,7 @@ export class AccountRequests {
    * printable sheet until it is used or expires, so a failed email loses nothing.
    */
   async approveRequest(caller: Caller, id: string, reason: string | null, origin = ''): Promise<Approval> {
-    await this.#decidable(caller, id);
+    const request = await this.#decidable(caller, id);
     const activation = newActivation();
     const expiresAt = new Date(Date.now() + this.#deps.activationHours * 3600_000);
     const done = await this.#repo.approveRequest(id, caller.userId, reason, { hash: activation.hash, expiresAt });
@@ -195,7 +195,7 @@ export class AccountRequests {
     this.#onChanged(done.userId);
     if (!done.created) return { userId: done.userId };
     await this.#repo.keepActivation(id, this.#deps.box.seal(activation.token), expiresAt);
-    return { userId: done.userId, activationToken: activation.token, delivery: await this.#mail(caller, id, this.#link(activation.token, origin), expiresAt) };
+    return { userId: done.userId, activationToken: activation.token, delivery: await this.#mail(caller, request, this.#link(activation.token, origin), expiresAt) };
   }
 
   #link(token: string, origin: string): string {
@@ -203,11 +203,10 @@ export class AccountRequests {
   }
 
   /** Sends the activation email (when configured) and records its outcome on the request and in the audit. */
-  async #mail(caller: Caller, id: string, link: string, expiresAt: Date): Promise<'sent' | 'failed' | 'off'> {
+  async #mail(caller: Caller, r: { id: string; email: string; fullName: string; username: string; organizationId: string }, link: string, expiresAt: Date): Promise<'sent' | 'failed' | 'off'> {
     const mailer = this.#deps.mailer;
     if (!mailer) return 'off';
-    const r = await this.#repo.request(id);
-    if (!r) return 'failed';
+    const id = r.id;
     const [org] = await this.#repo.organizationNames([r.organizationId]);
     try {
       await mailer.sendActivation({ to: r.email, fullName: r.fullName, username: r.username, organization: org?.name ?? '', link, expiresAt });
@@ -307,9 +306,11 @@ export class AccountRequests {
     if (!org) throw new AppError(ErrorCode.NotFound, 'no such organization');
     const emails = lines.map((l) => l.email.trim()).filter(Boolean);
     const usernames = lines.map((l) => l.username.trim()).filter(Boolean);
-    const [choices, accounts, pending] = await Promise.all([this.#choices(subject), this.#repo.accountsNamed(usernames, emails), this.#repo.pendingOf(organizationId)]);
     // Derived usernames must not collide with any account: those that start like an email's local part are read too.
-    const { problems, judged } = judgeLines(lines, { focalPoint: subject, organization: { id: organizationId, kind: org.kind }, choices, accounts: [...accounts, ...await this.#repo.usernamesLike(emails)], pending, now: new Date() });
+    const [choices, accounts, alike, pending] = await Promise.all([
+      this.#choices(subject), this.#repo.accountsNamed(usernames, emails), this.#repo.usernamesLike(emails), this.#repo.pendingOf(organizationId),
+    ]);
+    const { problems, judged } = judgeLines(lines, { focalPoint: subject, organization: { id: organizationId, kind: org.kind }, choices, accounts: [...accounts, ...alike], pending, now: new Date() });
     if (problems.length) {
       await this.#audit.append({ actorId: caller.userId, action: 'request.list.refused', target: `organization:${organizationId}`, address: caller.address, details: { source, lines: lines.length, problems: problems.length } });
       throw new AppError(ErrorCode.BadRequest, `the list has ${problems.length} problem(s); nothing was stored: ${new ListError(problems).message}`, { problems: problems.slice(0, 500) });

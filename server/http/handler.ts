@@ -17,3 +17,16 @@ export function wrap(fn: (req: Request, res: Response) => Promise<void>) {
     fn(req, res).catch(next);
   };
 }
+
+/**
+ * Resolves the caller before a large body is read (uploads): strangers cannot make the server
+ * buffer files. The caller is left in `res.locals.caller`.
+ */
+export function callerFirst(access: AccessService) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    callerOf(access, req).then((c) => {
+      res.locals.caller = c;
+      next();
+    }, next);
+  };
+}

@@ -8,7 +8,7 @@ import { exportMark, incidentsCsv, incidentsPdf } from '../incidents/incident-ex
 import { PDF_FONT } from '../util/pdf.js';
 import { burnWatermark } from '../incidents/frame-watermark.js';
 import { INCIDENT_CATEGORIES, MAX_SNAPSHOT_BYTES, type IncidentService } from '../incidents/IncidentService.js';
-import { bearer, callerOf, wrap } from './handler.js';
+import { bearer, callerFirst, callerOf, wrap } from './handler.js';
 import { parse, pathId, uuid } from './validate.js';
 import { moduleLogger } from '../logger.js';
 
@@ -59,12 +59,7 @@ export function incidentRoutes(access: AccessService, incidents: IncidentService
   }));
   // The frame as the body itself (no base64): image/jpeg, up to MAX_SNAPSHOT_BYTES. The caller
   // is checked before the body is read, so strangers cannot make the server buffer images.
-  r.put('/incidents/:id/snapshot', (req, res, next) => {
-    caller(req).then((c) => {
-      res.locals.caller = c;
-      next();
-    }, next);
-  }, express.raw({ type: () => true, limit: MAX_SNAPSHOT_BYTES }), wrap(async (req, res) => {
+  r.put('/incidents/:id/snapshot', callerFirst(access), express.raw({ type: () => true, limit: MAX_SNAPSHOT_BYTES }), wrap(async (req, res) => {
     const id = pathId(req, 'no such incident');
     if (!req.is('image/jpeg')) throw new AppError(ErrorCode.BadRequest, 'send the snapshot as image/jpeg');
     await incidents.attachSnapshot(res.locals.caller as Caller, id, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));

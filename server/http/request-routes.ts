@@ -9,7 +9,7 @@ import { MAX_LIST_FILE_BYTES, readAccountList, type ListLine } from '../access/a
 import { AppError, ErrorCode } from '../errors.js';
 import { ListError } from '../util/list-problems.js';
 import { requestBody } from './access-routes.js';
-import { callerOf, wrap } from './handler.js';
+import { callerFirst, callerOf, wrap } from './handler.js';
 import { parse, pathId } from './validate.js';
 
 export const decisionBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
@@ -72,12 +72,7 @@ export function requestRoutes(access: AccessService, requests: AccountRequests):
   }));
   // The file as the body itself (XLSX or CSV, told apart by its first bytes). The caller is
   // checked before the body is read, so strangers cannot make the server buffer files.
-  r.post('/account-lists/upload', (req, res, next) => {
-    caller(req).then((c) => {
-      res.locals.caller = c;
-      next();
-    }, next);
-  }, express.raw({ type: () => true, limit: MAX_LIST_FILE_BYTES }), wrap(async (req, res) => {
+  r.post('/account-lists/upload', callerFirst(access), express.raw({ type: () => true, limit: MAX_LIST_FILE_BYTES }), wrap(async (req, res) => {
     const { name } = parse(uploadQuery, req.query);
     const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (bytes.length === 0) throw new AppError(ErrorCode.BadRequest, 'send the list file as the request body');
