@@ -14,6 +14,7 @@ import { AccessService } from '../server/access/AccessService.js';
 import { RateCounters } from '../server/access/rate-counters.js';
 import { TokenService } from '../server/access/tokens.js';
 import { AuditLog } from '../server/audit/AuditLog.js';
+import { AuditKey } from '../server/audit/AuditKey.js';
 import { Database } from '../server/db/database.js';
 import { SecretBox } from '../server/util/SecretBox.js';
 import { createTestDatabase } from '../tests/support/postgres.js';
@@ -39,7 +40,7 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-bench-'));
 const pgdb = args.db === 'postgresql' ? await createTestDatabase() : undefined;
 const db = await Database.open({ url: pgdb?.url, dataDir });
-const audit = new AuditLog(db.prisma);
+const audit = new AuditLog(db.prisma, { key: AuditKey.ephemeral() });
 try {
   const t0 = Date.now();
   const client = new pg.Client({ connectionString: db.url });

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AuditLog } from '../server/audit/AuditLog.js';
+import { AuditKey } from '../server/audit/AuditKey.js';
 import { Database } from '../server/db/database.js';
 import { UnitRegistry } from '../server/places/UnitRegistry.js';
 import { UnitsRepository } from '../server/places/units.repository.js';
@@ -58,7 +59,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-bench-units-'));
 const pgdb = args.db === 'postgresql' ? await createTestDatabase() : undefined;
 const db = await Database.open({ url: pgdb?.url, dataDir });
 try {
-  const units = new UnitRegistry(new UnitsRepository(db.prisma), new AuditLog(db.prisma), { administers: async () => true, placesChanged: () => undefined });
+  const units = new UnitRegistry(new UnitsRepository(db.prisma), new AuditLog(db.prisma, { key: AuditKey.ephemeral() }), { administers: async () => true, placesChanged: () => undefined });
   const step = async (name: string, csv: string) => {
     const t0 = performance.now();
     const o = await units.import({ csv, source: 'bench' });

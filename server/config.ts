@@ -49,6 +49,19 @@ export const configSchema = z.object({
   credentialsKey: z.string().optional(),
   media: mediaSchema.default(mediaSchema.parse({})),
   ingest: ingestSchema.default(ingestSchema.parse({})),
+  audit: z.object({
+    /**
+     * The audit key (base64, >= 32 bytes) that seals the audit chain and signs its
+     * checkpoints; generated in dataDir if absent. Keep it where the database's administrators
+     * cannot read it (a secret store, the environment), and share it between nodes.
+     */
+    key: z.string().optional(),
+    /** Where signed checkpoints of the chain's head are appended; default dataDir/audit-checkpoints.jsonl. */
+    checkpointFile: z.string().optional(),
+    checkpointSeconds: z.number().int().min(5).max(3600).default(60),
+    /** A remote syslog that receives every checkpoint too: udp://host:port or tcp://host:port. */
+    syslog: z.string().regex(/^(udp|tcp):\/\/[^/]+:\d+\/?$/, 'expected udp://host:port or tcp://host:port').optional(),
+  }).default({ checkpointSeconds: 60 }),
   /** Signing secret of access tokens (base64, >= 32 bytes); generated in dataDir if absent. Share it between nodes. */
   tokenSecret: z.string().optional(),
   auth: z.object({
@@ -138,6 +151,11 @@ function fromEnv(): Record<string, unknown> {
   set(out, 'credentialsKey', process.env.CREDENTIALS_KEY || undefined);
   set(out, 'metricsToken', process.env.METRICS_TOKEN || undefined);
   set(out, 'tokenSecret', process.env.TOKEN_SECRET || undefined);
+  const audit: Record<string, unknown> = {};
+  set(audit, 'key', process.env.AUDIT_KEY || undefined);
+  set(audit, 'checkpointFile', process.env.AUDIT_CHECKPOINT_FILE || undefined);
+  set(audit, 'syslog', process.env.AUDIT_SYSLOG || undefined);
+  if (Object.keys(audit).length) out.audit = audit;
   if (process.env.TRUST_PROXY) out.trustProxy = process.env.TRUST_PROXY.split(',').map((a) => a.trim()).filter(Boolean);
   const mail: Record<string, unknown> = {};
   set(mail, 'smtpUrl', process.env.SMTP_URL || undefined);

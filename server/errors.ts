@@ -14,6 +14,8 @@ export const ErrorCode = {
   InvalidState: 'INVALID_STATE',
   Conflict: 'CONFLICT',
   TooManyRequests: 'TOO_MANY_REQUESTS',
+  /** The system cannot do it now (for example it cannot record it in the audit log); try later. */
+  Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -30,6 +32,7 @@ const httpStatus: Record<ErrorCode, number> = {
   INVALID_STATE: 409,
   CONFLICT: 409,
   TOO_MANY_REQUESTS: 429,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

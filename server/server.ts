@@ -28,6 +28,7 @@ import { RateCounters } from './access/rate-counters.js';
 import { ViewInvestigation } from './access/ViewInvestigation.js';
 import { TokenService } from './access/tokens.js';
 import { AuditLog } from './audit/AuditLog.js';
+import { auditOptions } from './audit/audit-config.js';
 import { hasDemoAccounts, placeDemoCameras, seedDemoAccess } from './demo/seed-access.js';
 import { accessRoutes } from './http/access-routes.js';
 import { wallRoutes } from './http/wall-routes.js';
@@ -101,9 +102,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     closers.push(() => pulse.stop());
     const cameras = await CameraRegistry.create(repo, media);
     closers.push(() => cameras.close());
-    const audit = new AuditLog(db.prisma);
-    // Runs before the database closes (closers run in reverse): no audit entry is lost.
-    closers.push(() => audit.drain());
+    const audit = new AuditLog(db.prisma, auditOptions(config));
+    // Runs before the database closes (closers run in reverse): no audit entry is lost, and
+    // the last head is signed.
+    closers.push(() => audit.close());
+    await audit.startCheckpoints(config.audit.checkpointSeconds * 1000);
     const tokens = TokenService.load(config.tokenSecret, config.dataDir, config.auth);
     warmPasswordThread();
     const counters = new RateCounters(db.prisma);
@@ -154,7 +157,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     closers.push(() => plugins.close());
     const ops: OpsDeps = {
       access, audit, cameras, stats, metrics, live, uptime: new UptimeRepository(db.prisma), metricsToken: metricsTokenFor(config),
-      ready: () => readiness(db, media, config.media.workers),
+      ready: () => readiness(db, media, config.media.workers, audit),
       plugins: () => plugins.list(),
     };
     const incidents = new IncidentService({

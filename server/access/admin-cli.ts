@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AuditLog } from '../audit/AuditLog.js';
+import { auditOptions } from '../audit/audit-config.js';
 import { loadConfig } from '../config.js';
 import { Database } from '../db/database.js';
 import { AccessRepository } from './access.repository.js';
@@ -60,11 +61,13 @@ try {
   const token = randomBytes(32).toString('base64url');
   const user = await repo.createNationalAdmin(person.data, { hash: hashRefresh(token), expiresAt: new Date(Date.now() + config.auth.activationHours * 3600_000) });
   if (!user) fail(2, `refused: the username "${person.data.username}" is taken (an existing account is never changed here)`);
-  const audit = new AuditLog(db.prisma);
+  const audit = new AuditLog(db.prisma, auditOptions(config));
   await audit.append({
     action: 'admin.create', target: `user:${user.id}`, address: 'command line',
     details: { username: user.username, scopeType: 'NATION', role: 'SCOPE_ADMIN', forced: args.force && existing.length > 0, existingAdmins: existing.length },
   });
+  await audit.drain();
+  if (audit.state().buffered) fail(1, 'the account was created but its audit entry could not be written; check the database');
   const base = (args.url ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
   process.stdout.write(`National administrator "${user.username}" (${user.fullName}) created.
 Activation link, valid ${config.auth.activationHours} h and usable once (give it to that person only):

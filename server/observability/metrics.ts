@@ -149,6 +149,24 @@ export class Metrics {
       else if (e.action === 'view.start') views.inc();
     });
 
+    // ---- audit log ---------------------------------------------------------------------------
+    new Gauge({
+      name: 'giamsat_audit_buffered_entries', help: 'Audit entries made but not yet written to the database.', registers,
+      collect() {
+        this.set(src.audit.state().buffered);
+      },
+    });
+    const auditCounter = (name: string, help: string, pick: (s: ReturnType<AuditLog['state']>) => number) => new Counter({
+      name, help, registers,
+      collect() {
+        this.reset();
+        this.inc(pick(src.audit.state()));
+      },
+    });
+    auditCounter('giamsat_audit_write_failures_total', 'Audit batches the database failed to write (they are retried).', (s) => s.writeFailures);
+    auditCounter('giamsat_audit_refused_entries_total', 'Audit entries refused (the buffer was full, or the database rejected the entry itself).', (s) => s.refused);
+    auditCounter('giamsat_audit_checkpoint_failures_total', 'Signed checkpoints of the audit chain that could not be written or sent.', (s) => s.checkpointFailures);
+
     // ---- plugins -----------------------------------------------------------------------------
     this.#pluginErrors = new Counter({ name: 'giamsat_plugin_hook_errors_total', help: 'Plugin hook calls that threw or ran over their time budget.', labelNames: ['plugin', 'hook'], registers });
   }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/AuditLog.js';
+import { auditOptions } from '../audit/audit-config.js';
 import { loadConfig } from '../config.js';
 import { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
@@ -38,8 +39,9 @@ try {
 const config = loadConfig();
 const db = await Database.open({ url: config.databaseUrl, dataDir: config.dataDir });
 let code = 0;
+const audit = new AuditLog(db.prisma, auditOptions(config));
 try {
-  const units = new UnitRegistry(new UnitsRepository(db.prisma), new AuditLog(db.prisma), { administers: async () => false, placesChanged: () => undefined });
+  const units = new UnitRegistry(new UnitsRepository(db.prisma), audit, { administers: async () => false, placesChanged: () => undefined });
   const dryRun = parsed.values['dry-run'];
   const o = await units.import({ csv, dryRun, source: 'cli' });
   process.stdout.write(`${dryRun ? 'Dry run (nothing stored): would import' : 'Imported'} ${o.total} units: ${o.created} new, ${o.updated} changed, ${o.unchanged} unchanged, ${o.restored} back from retirement, ${o.retired} retired (still in use), ${o.deleted} removed.\n`);
@@ -54,6 +56,7 @@ try {
     code = 1;
   }
 } finally {
+  await audit.drain();
   await db.close();
 }
 process.exitCode = code;

@@ -65,6 +65,8 @@ describe('leak investigation in the web client', { timeout: 180_000 }, () => {
     const page = await openClient(browser, `${server.url}/investigation.html`, await login(server, 'quantri'));
     await page.setViewportSize({ width: 1366, height: 768 });
     await page.locator('#chain-state.ok').waitFor();
+    // The server signed a checkpoint at start: the page says the chain matched it.
+    assert.match((await page.locator('#chain-state').textContent())!, /bản ghi đã kiểm tra, khớp với điểm chốt có chữ ký lúc/);
     await page.locator(`#inv-camera option[value="${cameraId}"]`).waitFor({ state: 'attached' });
     await page.selectOption('#inv-camera', cameraId);
     await page.fill('input[name="at"]', local(moment));

@@ -70,6 +70,14 @@ describe('bad input', { timeout: 180_000 }, () => {
     const { accessToken } = await login(server, 'quocgia');
     const other = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
     await new Promise<void>((resolve, reject) => other.once('connect', () => resolve()).once('connect_error', reject));
+    // Every view start and end of the burst reaches the audit log (a burst once lost a third of them).
+    const audited = { start: new Set<string>(), end: new Set<string>() };
+    const onAppended = (e: { action: string; details?: Record<string, unknown> }) => {
+      if (e.action === 'view.start') audited.start.add(String(e.details?.consumer));
+      if (e.action === 'view.end') audited.end.add(String(e.details?.consumer));
+    };
+    server.audit.observer.on('appended', onAppended);
+    let consumerIds: string[] = [];
     try {
       const send = (event: string, body: unknown): Promise<AckBody> => other.timeout(30_000).emitWithAck(event, body);
       const transports = await Promise.all(Array.from({ length: 12 }, () => send('createTransport', {})));
@@ -79,9 +87,30 @@ describe('bad input', { timeout: 180_000 }, () => {
       const consumes = await Promise.all(Array.from({ length: 80 }, () => send('consume', { transportId, cameraId: goodId, rtpCapabilities: server.media.rtpCapabilities })));
       assert.equal(consumes.filter((r) => r.ok).length, 64, `64 consumers at most (${JSON.stringify(consumes.find((r) => !r.ok && !/at most 64/.test(r.error?.message ?? '')))})`);
       for (const r of consumes.filter((x) => !x.ok)) assert.match(r.error!.message, /at most 64 consumers per session/);
+      consumerIds = consumes.filter((r) => r.ok).map((r) => String(r.data.consumerId));
     } finally {
       other.close();
     }
+    // The socket's end closes its 64 consumers; wait for their ends to be written.
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (consumerIds.every((id) => audited.end.has(id))) {
+          server.audit.observer.off('appended', check);
+          resolve();
+        }
+      };
+      server.audit.observer.on('appended', check);
+      check();
+    });
+    server.audit.observer.off('appended', onAppended);
+    const stored = await server.db.prisma.auditEntry.findMany({ where: { action: { in: ['view.start', 'view.end'] } }, select: { action: true, details: true } });
+    const storedFor = (action: string) => new Set(stored.filter((r) => r.action === action).map((r) => String((r.details as { consumer?: string }).consumer)));
+    for (const action of ['view.start', 'view.end']) {
+      const have = storedFor(action);
+      assert.deepEqual(consumerIds.filter((id) => !have.has(id)), [], `every ${action} of the burst is stored`);
+    }
+    assert.equal(server.audit.state().refused, 0);
+    assert.equal((await server.audit.verify()).ok, true);
   });
 
   test('an account that watches no camera (an installer) gets no media transport', async () => {

@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { parseMetrics, sumOf, valueOf } from '../support/metrics.js';
-import { createTestDatabase, ADMIN_URL, type TestPostgres } from '../support/postgres.js';
+import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
@@ -284,16 +283,6 @@ describe('the connection report for a scripted outage history', { timeout: 60_00
 describe('/healthz and /readyz', { timeout: 60_000 }, () => {
   let db: TestPostgres;
   let server: TestServer;
-  const name = () => new URL(db.url).pathname.slice(1);
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
 
   before(async () => {
     db = await createTestDatabase();
@@ -301,7 +290,7 @@ describe('/healthz and /readyz', { timeout: 60_000 }, () => {
   });
   after(async () => {
     await server?.stop();
-    await admin(`ALTER DATABASE ${name()} ALLOW_CONNECTIONS true`).catch(() => undefined);
+    await db?.allowConnections().catch(() => undefined);
     await db?.drop();
   });
 
@@ -313,10 +302,10 @@ describe('/healthz and /readyz', { timeout: 60_000 }, () => {
       { ready: true, db: { ok: true, detail: 'postgresql' }, workers: true, ffmpeg: true });
     assert.equal(ok.checks.workers.detail, '2/2 alive');
     assert.deepEqual(ok.checks.ffmpeg, { ok: true, detail: 'present' }, 'no binary path or version in a public answer');
+    assert.deepEqual(ok.checks.audit, { ok: true, detail: 'writing' });
 
     // The database stops taking connections (ALLOW_CONNECTIONS binds superusers too) and drops the server's.
-    await admin(`ALTER DATABASE ${name()} ALLOW_CONNECTIONS false`);
-    await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name()}' AND pid <> pg_backend_pid()`);
+    await db.refuseConnections();
     res = await get(server, '/readyz');
     assert.equal(res.status, 503);
     const down = await res.json();
@@ -327,7 +316,7 @@ describe('/healthz and /readyz', { timeout: 60_000 }, () => {
     assert.equal(down.checks.workers.ok, true, 'the media side is unaffected');
     assert.equal((await get(server, '/healthz')).status, 200, 'the process is still up');
 
-    await admin(`ALTER DATABASE ${name()} ALLOW_CONNECTIONS true`);
+    await db.allowConnections();
     res = await get(server, '/readyz');
     assert.equal(res.status, 200);
   });

@@ -8,23 +8,38 @@ export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres
 export interface TestPostgres {
   url: string;
   drop(): Promise<void>;
+  /** An outage: the database stops taking connections (superusers included) and drops the open ones. */
+  refuseConnections(): Promise<void>;
+  allowConnections(): Promise<void>;
+}
+
+/** Runs one statement as the server's administrator. */
+export async function adminQuery(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
 }
 
 export async function createTestDatabase(): Promise<TestPostgres> {
   const name = `giamsat_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await adminQuery(`CREATE DATABASE ${name}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      const c = new pg.Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+    async refuseConnections() {
+      await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
+    },
+    async allowConnections() {
+      await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
     },
   };
 }

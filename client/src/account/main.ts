@@ -2,6 +2,7 @@
 // each with its state and end), where an account whose roles have all ended learns whom to
 // ask, and where they change their password; for scope administrators, how many account
 // requests wait for their decision (decided on the lists page) and the access log's chain.
+import { chainText, type ChainCheck } from '../audit-chain.js';
 import { ApiError, apiJson, apiSend } from '../api.js';
 import { currentSession } from '../auth.js';
 import { errorText, formatDateTime, t, type MessageKey } from '../i18n.js';
@@ -22,7 +23,7 @@ interface PendingRequest {
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 let me: Me | undefined;
 let requests: PendingRequest[] | undefined;
-let audit: { ok: boolean; checked: number; broken?: { seq: number } } | undefined;
+let audit: ChainCheck | undefined;
 
 const cell = (text: string) => Object.assign(document.createElement('td'), { textContent: text });
 function head(table: HTMLTableElement, keys: MessageKey[]): void {
@@ -69,7 +70,7 @@ function render(): void {
 
   $('requests-waiting').textContent = requests ? t('lists.waiting', { count: requests.length }) : '';
   if (audit) {
-    $('audit-state').textContent = audit.ok ? t('account.auditOk', { count: audit.checked }) : t('account.auditBroken', { at: String(audit.broken?.seq ?? '?') });
+    $('audit-state').textContent = chainText(audit);
     $('audit-state').className = audit.ok ? 'ok' : 'error';
   }
 }

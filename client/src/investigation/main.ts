@@ -2,6 +2,7 @@
 // during a period, live or through its recordings and snapshots of that time, with their
 // organization, position, phone and email; or everything one person watched. Both as XLSX
 // or PDF. The audit chain's state is shown first: the answer is only as good as the log.
+import { chainText, type ChainCheck } from '../audit-chain.js';
 import { apiDownload, apiJson } from '../api.js';
 import { currentLang, errorText, t, type MessageKey } from '../i18n.js';
 import { PageShell } from '../page-shell.js';
@@ -19,7 +20,7 @@ const cell = (text: string) => Object.assign(document.createElement('td'), { tex
 
 let answer: Answer | undefined;
 let person: { id: string; fullName: string } | undefined;
-let chain: { ok: boolean; checked: number; broken?: { seq: string } } | undefined;
+let chain: ChainCheck | undefined;
 
 const local = (d: Date) => {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -51,7 +52,7 @@ function render(): void {
   for (const [name, value, key] of labels) form.querySelector<HTMLOptionElement>(`select[name="${name}"] option[value="${value}"]`)!.textContent = t(key);
   field<HTMLInputElement>('personQuery').placeholder = t('inv.personHint');
   if (chain) {
-    $('chain-state').textContent = chain.ok ? t('account.auditOk', { count: chain.checked }) : t('account.auditBroken', { at: chain.broken?.seq ?? '?' });
+    $('chain-state').textContent = chainText(chain);
     $('chain-state').className = chain.ok ? 'ok' : 'error';
   }
   const table = $<HTMLTableElement>('inv-results');
