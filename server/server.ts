@@ -59,6 +59,8 @@ import { SecretBox } from './util/SecretBox.js';
 import { readOrCreateSecretFile } from './util/key-file.js';
 
 const log = moduleLogger('server');
+/** How far an incident's moment may lie outside the filer's view of the camera: client clocks drift. */
+const WATCH_SLACK_MS = 120_000;
 
 export interface RunningServer {
   readonly url: string;
@@ -160,6 +162,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ready: () => readiness(db, media, config.media.workers, audit),
       plugins: () => plugins.list(),
     };
+    const investigations = new InvestigationRepository(db.prisma);
     const incidents = new IncidentService({
       repo: new IncidentRepository(db.prisma),
       access: {
@@ -174,6 +177,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           return place && { facilityId: place.facilityId ?? null };
         },
         deniedOn: (userId, cameraId) => access.deniedOn(userId, cameraId),
+        watched: (userId, cameraId, at) => investigations.watched(userId, cameraId, at, WATCH_SLACK_MS),
         mayFile: async (userId) => (await counters.hit(`incidents:${userId}`, 3_600_000)) <= FILING_LIMIT.perHour,
       },
       audit,
@@ -196,7 +200,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         repo: new RequestsRepository(db.prisma), access: access.repo, audit, counters, onChanged: (userId) => access.invalidate(userId),
         box, tokens, totp: config.auth.totp, activationHours: config.auth.activationHours, ...(mailer ? { mailer } : {}), ...(config.mail.publicUrl ? { publicUrl: config.mail.publicUrl } : {}),
       })),
-      investigationRoutes: investigationRoutes(access, new ViewInvestigation(new InvestigationRepository(db.prisma), access, audit)),
+      investigationRoutes: investigationRoutes(access, new ViewInvestigation(investigations, access, audit)),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);

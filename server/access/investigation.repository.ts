@@ -62,6 +62,33 @@ export class InvestigationRepository {
   }
 
   /**
+   * Did this person watch this camera at `at`: a live view open then, or a recording holding
+   * that moment served to them (within `slackMs` either side: client clocks drift)?
+   */
+  async watched(userId: string, cameraId: string, at: Date, slackMs: number): Promise<boolean> {
+    const early = new Date(at.getTime() - slackMs);
+    const late = new Date(at.getTime() + slackMs);
+    const live = await this.#prisma.viewSession.findFirst({
+      where: { userId, cameraId, startedAt: { lte: late }, OR: [{ endedAt: null }, { endedAt: { gte: early } }] },
+      select: { id: true },
+    });
+    if (live) return true;
+    // A recording is played after it was made: servings from the moment on, newest first.
+    const served = await this.#prisma.auditEntry.findMany({
+      where: { action: 'media.access', actorId: userId, target: `camera:${cameraId}`, at: { gte: early } },
+      orderBy: { seq: 'desc' },
+      take: 1000,
+      select: { details: true },
+    });
+    return served.some(({ details }) => {
+      const d = details as { recordedFrom?: unknown; recordedTo?: unknown } | null;
+      const from = typeof d?.recordedFrom === 'string' ? Date.parse(d.recordedFrom) : NaN;
+      const to = typeof d?.recordedTo === 'string' ? Date.parse(d.recordedTo) : NaN;
+      return from <= late.getTime() && to >= early.getTime();
+    });
+  }
+
+  /**
    * Camera material served since `from` (and, for a person, until `to`): for a camera, every
    * serving from `from` on, since a recording of the moment can be played back any time later.
    */

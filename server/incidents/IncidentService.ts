@@ -23,6 +23,8 @@ export interface IncidentAccess {
   facilityOf(cameraId: string): Promise<{ facilityId: string | null } | undefined>;
   /** Is this person denied this camera (a DENY over it)? Their own filings on it are hidden too. */
   deniedOn(userId: string, cameraId: string): Promise<boolean>;
+  /** Did this person watch the camera at that moment (live, or a recording of it)? */
+  watched(userId: string, cameraId: string, at: Date): Promise<boolean>;
   /** Counts one filing attempt of this person; false past their allowance (shared by every node). */
   mayFile(userId: string): Promise<boolean>;
 }
@@ -87,13 +89,17 @@ export class IncidentService {
     this.#cameraName = deps.cameraName;
   }
 
-  /** Files an incident on a camera the caller may watch now. */
+  /** Files an incident on a camera the caller may watch now, about a moment they watched. */
   async file(caller: IncidentCaller, req: { cameraId: string; category: IncidentCategory; note: string; occurredAt: Date }): Promise<IncidentView> {
     // Counted before anything else, refused attempts too: a script cannot fill the list.
     if (!(await this.#access.mayFile(caller.userId))) throw new AppError(ErrorCode.TooManyRequests, `at most ${FILING_LIMIT.perHour} incidents an hour; try again later`);
     const name = this.#cameraName(req.cameraId);
     if (!name || !(await this.#access.mayView(caller.userId, req.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such camera');
     if (req.occurredAt.getTime() > Date.now() + 60_000) throw new AppError(ErrorCode.BadRequest, 'an incident cannot happen in the future');
+    // A report of what the filer saw: the moment must lie within their own view of the camera.
+    if (!(await this.#access.watched(caller.userId, req.cameraId, req.occurredAt))) {
+      throw new AppError(ErrorCode.BadRequest, 'occurredAt: you were not watching this camera (live or a recording of it) at that moment', { field: 'occurredAt' });
+    }
     const place = await this.#access.facilityOf(req.cameraId);
     const row = await this.#repo.create({ ...req, cameraName: name, facilityId: place?.facilityId ?? null, createdById: caller.userId });
     await this.#audit.append({ actorId: caller.userId, action: 'incident.create', target: `incident:${row.id}`, address: caller.address, details: { camera: req.cameraId, category: req.category } });

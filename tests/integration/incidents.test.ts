@@ -32,6 +32,11 @@ describe('incidents', { timeout: 90_000 }, () => {
       cam[key] = (await addCamera(server, { name: `Camera ${key}`, mainUrl: 'rtsp://127.0.0.1:9/none', facilityId: facility })).json.id;
     }
     for (const u of ['khachsan', 'soyte', 'congan', 'thanhtra', 'quantri']) people[u] = await login(server, u);
+    // An incident reports what its filer saw: each filer has a live view open on the camera,
+    // recorded as signaling records one (the cameras are unreachable: no media here).
+    for (const [u, key] of [['khachsan', 'hotel'], ['soyte', 'hotel'], ['thanhtra', 'school']] as const) {
+      await server.access.repo.startView({ userId: people[u]!.userId, cameraId: cam[key]!, stream: 'main', address: '127.0.0.1', userAgent: 'test' });
+    }
   });
   after(() => server?.stop());
 
@@ -72,6 +77,10 @@ describe('incidents', { timeout: 90_000 }, () => {
       ['khachsan', { cameraId: cam.hotel, category: 'OTHER', note: '   ' }, 400, /note/],
       ['khachsan', { cameraId: cam.hotel, category: 'OTHER', note: 'x'.repeat(2001) }, 400, /note/],
       ['khachsan', { cameraId: cam.hotel, category: 'OTHER', note: 'x', occurredAt: new Date(Date.now() + 3600_000).toISOString() }, 400, /future/],
+      // Before their view of it began: not something they saw.
+      ['khachsan', { cameraId: cam.hotel, category: 'OTHER', note: 'x', occurredAt: new Date(Date.now() - 3600_000).toISOString() }, 400, /occurredAt: you were not watching/],
+      // A camera they may watch but did not.
+      ['soyte', { cameraId: cam.school, category: 'OTHER', note: 'x' }, 400, /occurredAt: you were not watching/],
       ['khachsan', { cameraId: 'not-a-uuid', category: 'OTHER', note: 'x' }, 400, /cameraId/],
       ['khachsan', { cameraId: cam.hotel, category: 'OTHER', note: 'x', extra: 1 }, 400, /extra|nrecognized/],
       ['khachsan', { cameraId: cam.school, category: 'OTHER', note: 'x' }, 404, /no such camera/],
@@ -201,6 +210,20 @@ describe('incidents', { timeout: 90_000 }, () => {
     const police = await call('congan', 'GET', `/api/incidents?${period()}`);
     assert.equal(police.json.length, 1000, 'the cap still holds');
     assert.ok(police.json.every((i: { cameraId: string }) => i.cameraId === cam.checkpoint));
+  });
+
+  test('a moment seen in a recording may be reported: the recording served to the filer holds it', async () => {
+    const moment = new Date(Date.now() - 3 * 3600_000);
+    const body = { cameraId: cam.school, category: 'OTHER', note: 'Xem lại bản ghi: cửa phụ mở', occurredAt: moment.toISOString() };
+    assert.equal((await call('soyte', 'POST', '/api/incidents', body)).status, 400, 'not watched yet');
+    // The recording plugin records what it serves, with the stretch of time the segment holds.
+    await server.audit.append({
+      actorId: people.soyte!.userId, action: 'media.access', target: `camera:${cam.school}`, address: '127.0.0.1',
+      details: { purpose: 'recording', segment: 'x.mp4', recordedFrom: new Date(moment.getTime() - 30_000).toISOString(), recordedTo: new Date(moment.getTime() + 30_000).toISOString() },
+    });
+    assert.equal((await call('soyte', 'POST', '/api/incidents', body)).status, 201);
+    const later = { ...body, occurredAt: new Date(moment.getTime() + 10 * 60_000).toISOString() };
+    assert.equal((await call('soyte', 'POST', '/api/incidents', later)).status, 400, 'a moment the segment does not hold');
   });
 
   test('a deny on a camera hides the filer\'s own incidents on it; filing is limited per person and hour', async () => {
