@@ -9,7 +9,7 @@ import { z } from 'zod';
 export { z };
 
 /** The version of this API. Minor: additions; major: breaking changes. */
-export const HOST_API_VERSION = '1.2.0'; // 1.1: access.visible(); 1.2: the 'restarting' health state
+export const HOST_API_VERSION = '1.3.0'; // 1.1: access.visible(); 1.2: the 'restarting' health state; 1.3: RouteInputError
 
 /** What a plugin may ask the host for; context members of a capability not declared throw. */
 export type Capability = 'stream-tap' | 'http' | 'storage' | 'notify';
@@ -260,6 +260,23 @@ export interface PluginContext<Config> {
 export interface PluginDefinition<Config = unknown> {
   manifest: PluginManifest<Config>;
   setup(ctx: PluginContext<Config>): PluginInstance | Promise<PluginInstance>;
+}
+
+/**
+ * Thrown by a route handler when the caller's input is wrong (a bad parameter, an unknown
+ * id): the host answers it with its status and does not count it as a fault of the plugin.
+ * A `ZodError` from parsing the request counts the same (as 400).
+ */
+export class RouteInputError extends Error {
+  readonly status: 400 | 403 | 404 | 409 | 422;
+  readonly code: string;
+
+  constructor(status: 400 | 403 | 404 | 409 | 422, message: string, code = status === 404 ? 'NOT_FOUND' : status === 403 ? 'FORBIDDEN' : status === 409 ? 'CONFLICT' : 'BAD_REQUEST') {
+    super(message);
+    this.name = 'RouteInputError';
+    this.status = status;
+    this.code = code;
+  }
 }
 
 /** Types the definition (identity at run time). */

@@ -8,7 +8,8 @@ import type { AccessService } from '../access/AccessService.js';
 import type { TokenService } from '../access/tokens.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { MountedRoute, PluginHost } from '../plugin-host/PluginHost.js';
-import type { Caller, RouteResponse } from '../../plugins/sdk/index.js';
+import { RouteInputError, type Caller, type RouteResponse } from '../../plugins/sdk/index.js';
+import { z } from 'zod';
 import { bearer, wrap } from './handler.js';
 
 const HANDLER_BUDGET_MS = 10_000;
@@ -25,6 +26,14 @@ function query(req: Request): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.query)) out[k] = typeof v === 'string' ? v : undefined;
   return out;
+}
+
+/** An error that says the caller's request was wrong: the plugin's own, a host call's, or a failed parse. */
+function callerInputError(err: unknown): { status: number; code: string; message: string } | undefined {
+  if (err instanceof RouteInputError) return { status: err.status, code: err.code, message: err.message };
+  if (err instanceof AppError && err.status < 500) return { status: err.status, code: err.code, message: err.message };
+  if (err instanceof z.ZodError) return { status: 400, code: ErrorCode.BadRequest, message: z.prettifyError(err).slice(0, 500) };
+  return undefined;
 }
 
 export function pluginRoutes(d: PluginRouteDeps): express.Router {
@@ -71,6 +80,12 @@ export function pluginRoutes(d: PluginRouteDeps): express.Router {
       try {
         send(route.plugin, res, await answer);
       } catch (err) {
+        // The caller's input is not the plugin's fault: answered, not counted towards disabling it.
+        const input = callerInputError(err);
+        if (input) {
+          res.status(input.status).json({ error: { code: input.code, message: input.message } });
+          return;
+        }
         d.plugins.routeFailed(route.plugin, `${route.method} ${route.path}`, err);
         throw err;
       }

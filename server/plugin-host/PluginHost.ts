@@ -162,8 +162,14 @@ export class PluginHost {
 
   // ---- hooks -----------------------------------------------------------------------------------
 
-  /** Any active plugin's veto denies; a veto hook that fails denies too. Resolves with the vetoing plugin. */
+  /**
+   * Any active plugin's veto denies; a veto hook that fails denies too, and so does a plugin
+   * disabled while it held a veto: a broken privacy plugin never opens cameras by going away.
+   * Resolves with the vetoing plugin.
+   */
   async vetoView(req: ViewRequest): Promise<string | undefined> {
+    const gone = [...this.#plugins.values()].find((p) => p.status.state === 'disabled' && typeof p.instance?.hooks?.authorizeView === 'function');
+    if (gone) return gone.status.name;
     const answers = await Promise.all(this.#active('authorizeView').map(async (p) => {
       const r = await this.#call(p, 'authorizeView', (h) => h.authorizeView!(req));
       return !r.ok || r.value === 'deny' ? p.status.name : undefined;

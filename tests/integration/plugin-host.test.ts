@@ -32,6 +32,7 @@ describe('plugin host with faulty plugins', { timeout: 120_000 }, () => {
         'faulty-throws': fixture('faulty-throws'),
         'faulty-hangs': fixture('faulty-hangs'),
         'faulty-veto': fixture('faulty-veto'),
+        'input-routes': fixture('input-routes'),
         'bad-config': { ...fixture('bad-config'), config: { level: 'high' } },
         'old-api': fixture('old-api'),
         'missing-dep': fixture('missing-dep'),
@@ -96,25 +97,44 @@ describe('plugin host with faulty plugins', { timeout: 120_000 }, () => {
     assert.equal(status('faulty-hangs').state, 'active', 'one failure does not disable');
   });
 
-  test('a veto that throws refuses views (and says so in the audit) until the plugin is disabled', async () => {
+  test('a route fed bad input answers the caller and is not the plugin\'s fault; a real bug is', async () => {
+    const { accessToken } = await login(server, 'khachsan');
+    const get = (url: string) => fetch(`${server.url}/plugins/input-routes${url}`, { headers: { authorization: `Bearer ${accessToken}` } });
+    for (let i = 0; i < 8; i++) {
+      const bad = await get(`/items/x?page=${i % 2 ? 'abc' : '0'}`);
+      assert.equal(bad.status, 400);
+      assert.equal((await bad.json()).error.code, 'BAD_REQUEST');
+      assert.equal((await get('/items/x?page=1&extra=1')).status, 400);
+      const missing = await get('/items/missing?page=1');
+      assert.equal(missing.status, 404);
+      assert.deepEqual(await missing.json(), { error: { code: 'NOT_FOUND', message: 'no such item' } });
+    }
+    assert.deepEqual(await (await get('/items/x?page=2')).json(), { id: 'x', page: 2 });
+    assert.deepEqual({ state: status('input-routes').state, errors: status('input-routes').errors }, { state: 'active', errors: 0 }, '24 bad requests, no fault');
+    for (let i = 0; i < 5; i++) assert.equal((await get('/items/bug?page=1')).status, 500);
+    assert.equal(status('input-routes').state, 'disabled', 'its own bug, five times: disabled');
+    assert.equal((await get('/items/x?page=2')).status, 404, 'a disabled plugin\'s routes answer 404');
+  });
+
+  test('a veto that throws refuses views (and says so in the audit), and still refuses once the plugin is disabled', async () => {
     const leader = await login(server, 'khachsan');
     socket = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: leader.accessToken } });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
     const t = await socket.timeout(10_000).emitWithAck('createTransport', {});
     const consume = () => socket.timeout(15_000).emitWithAck('consume', { transportId: t.data.id, cameraId, rtpCapabilities: server.media.rtpCapabilities });
     const answers: boolean[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 7; i++) {
       const r = await consume();
       answers.push(r.ok);
       if (r.ok) break;
       assert.equal(r.error.code, 'NOT_FOUND', 'a veto looks like any refusal');
     }
-    assert.deepEqual(answers, [false, false, false, false, false, true], 'refused while the veto fails, served once it is disabled');
+    assert.deepEqual(answers, [false, false, false, false, false, false, false], 'refused while the veto fails, and after it is disabled (fails closed)');
     assert.equal(status('faulty-veto').state, 'disabled');
     await server.audit.drain();
-    const denials = await server.db.prisma.auditEntry.findMany({ where: { action: 'access.denied', actorId: leader.userId } });
-    assert.equal(denials.length, 5);
-    assert.deepEqual(denials[0]!.details, { reason: 'plugin-veto', plugin: 'faulty-veto' });
+    const denials = await server.db.prisma.auditEntry.findMany({ where: { action: 'access.denied', actorId: leader.userId }, orderBy: { seq: 'asc' } });
+    assert.equal(denials.length, 7);
+    for (const d of denials) assert.deepEqual(d.details, { reason: 'plugin-veto', plugin: 'faulty-veto' });
   });
 
   test('faults are visible to ops: /api/plugins and the hook-error metric', async () => {
