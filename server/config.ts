@@ -65,7 +65,8 @@ export const configSchema = z.object({
   /** Signing secret of access tokens (base64, >= 32 bytes); generated in dataDir if absent. Share it between nodes. */
   tokenSecret: z.string().optional(),
   auth: z.object({
-    accessTtlSeconds: z.number().int().min(30).max(3600).default(600),
+    /** Access token lifetime; a signaling connection ends with its token unless the page renews it. */
+    accessTtlSeconds: z.number().int().min(5).max(3600).default(600),
     refreshTtlSeconds: z.number().int().min(300).max(30 * 86_400).default(12 * 3600),
     /** How often open views are re-authorized (spot checks and expiries end without an event). */
     recheckMs: z.number().int().min(100).max(10_000).default(1000),

@@ -10,6 +10,8 @@ import type { PluginHost } from './plugin-host/PluginHost.js';
 export function withPluginVeto(access: ViewAccess, plugins: PluginHost, audit: AuditLog): ViewAccess {
   return {
     authenticate: (h) => access.authenticate(h),
+    renew: (viewer, token) => access.renew(viewer, token),
+    liveSessions: (ids) => access.liveSessions(ids),
     mayStillView: (viewer, cameraId) => access.mayStillView(viewer, cameraId),
     isActive: (viewer) => access.isActive(viewer),
     visibleCameras: (viewer, cameras) => access.visibleCameras(viewer, cameras),

@@ -85,6 +85,13 @@ export function keepSessionFresh(onEnded: () => void): void {
   }, Math.max(5, left - 60) * 1000);
 }
 
+const renewedListeners = new Set<(s: Session) => void>();
+/** Runs `listener` after every renewal (the signaling connection hands the new token on). */
+export function onSessionRenewed(listener: (s: Session) => void): () => void {
+  renewedListeners.add(listener);
+  return () => renewedListeners.delete(listener);
+}
+
 let renewing: Promise<Session | undefined> | undefined;
 /**
  * Renews the access token; undefined (and signed out) when the refresh token is no longer
@@ -107,6 +114,7 @@ async function renewOnce(): Promise<Session | undefined> {
   const json = await res.json();
   const next = { ...s, accessToken: json.accessToken, refreshToken: json.refreshToken };
   save(next);
+  for (const listener of renewedListeners) listener(next);
   return next;
 }
 

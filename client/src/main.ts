@@ -3,13 +3,13 @@
 // session (sign-in, silent renewal, a clear message when it ends).
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import { ApiError, apiJson, apiSend } from './api.js';
-import { currentSession, keepSessionFresh, renew, signOut } from './auth.js';
+import { accessTokenLifetime, currentSession, keepSessionFresh, onSessionRenewed, renew, signOut } from './auth.js';
 import { currentLang, errorText, formatDateTime, setLang, t } from './i18n.js';
 import { IncidentDialog } from './IncidentDialog.js';
 import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
 import { enterPage, hidePages, relabelNav, setupMenu, showDemoNotice, type Me } from './nav.js';
-import { connect, request, type ClientSocket } from './signaling.js';
+import { connect, request, RequestError, type ClientSocket } from './signaling.js';
 import { markPhase, phaseReached } from './page-timing.js';
 import { SpotChecks, spotCheckPlace } from './SpotChecks.js';
 import type { PlacesTree } from './places.js';
@@ -195,7 +195,21 @@ function startApp(): void {
   s.on('consumerClosed', ({ consumerId, reason }) => {
     for (const tile of w.tiles) tile.onConsumerClosed(consumerId, reason);
   });
-  s.on('sessionEnded', () => endSession(t('session.ended')));
+  let reconnectAfterEnd = false;
+  s.on('sessionEnded', ({ reason }) => {
+    // The connection's token ran out though the page holds a fresh one (its renewal was lost on
+    // the way): connect again with it. Anything else ends the sign-in.
+    if (reason === 'expired' && (accessTokenLifetime() ?? 0) > 10) reconnectAfterEnd = true;
+    else endSession(t(reason === 'expired' ? 'session.expired' : reason === 'signed-out' ? 'session.signedOut' : 'session.ended'));
+  });
+  // The connection lives as long as the sign-in's token: each renewal hands the new one on.
+  onSessionRenewed((session) => {
+    if (socket !== s || !s.connected) return; // a reconnection's handshake carries the new token
+    request(s, 'renewSession', { token: session.accessToken }, 10_000).catch((err: unknown) => {
+      if (err instanceof RequestError && err.code === 'UNAUTHENTICATED') endSession(t('session.ended'));
+      // No answer: the connection ends at the old token's expiry and reconnects with the new one.
+    });
+  });
   void restoreWall(w, savedWall).finally(() => {
     wallDone();
     markPhase('wall');
@@ -212,7 +226,15 @@ function startApp(): void {
     }, () => undefined); // the next connection asks again
   });
   s.on('disconnect', (reason) => {
-    if (reason === 'io server disconnect') return; // sessionEnded says why
+    if (reason === 'io client disconnect') return; // the page closed it (the session ended)
+    if (reason === 'io server disconnect') {
+      // sessionEnded said why; only a lapsed token with a fresh one at hand comes back.
+      if (reconnectAfterEnd) {
+        reconnectAfterEnd = false;
+        s.connect();
+      }
+      return;
+    }
     showBanner(t('disconnected'));
   });
   s.on('connect_error', (err) => {

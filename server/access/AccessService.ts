@@ -173,6 +173,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
       const { userId, familyId } = rotated.reused;
       const revoked = await this.repo.revokeFamily(familyId);
       await this.#audit.append({ actorId: userId, action: 'token.reuse', target: `user:${userId}`, address, details: { family: familyId, revoked } });
+      this.emit('changed', userId);
     }
     const row = rotated && 'valid' in rotated ? rotated.valid : undefined;
     const user = row ? await this.repo.userById(row.userId) : null;
@@ -205,18 +206,22 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     const own = refreshToken ? await this.repo.refreshFamily(hashRefresh(refreshToken), user.id) : undefined;
     await this.repo.setPassword(user.id, await hashPassword(next), own);
     await this.#audit.append({ actorId: user.id, action: 'password.change', target: `user:${user.id}`, address: caller.address });
+    this.emit('changed', user.id);
   }
 
   async logout(refreshToken: string, address: string): Promise<void> {
     const row = await this.repo.consumeRefresh(hashRefresh(refreshToken));
-    if (row) await this.#audit.append({ actorId: row.userId, action: 'logout', target: `user:${row.userId}`, address });
+    if (!row) return;
+    await this.#audit.append({ actorId: row.userId, action: 'logout', target: `user:${row.userId}`, address });
+    // Its open connections end now (and on other nodes at their next session check).
+    this.emit('changed', row.userId);
   }
 
   /** A new access token and refresh token; the refresh token continues `familyId` or starts a family (a sign-in). */
   async #issue(userId: string, familyId: string = randomUUID()) {
     const refresh = this.#tokens.newRefresh();
     await this.repo.storeRefresh(userId, refresh.hash, refresh.expiresAt, familyId);
-    return { accessToken: this.#tokens.issueAccess(userId), refreshToken: refresh.token, expiresIn: this.#tokens.options.accessTtlSeconds };
+    return { accessToken: this.#tokens.issueAccess(userId, familyId), refreshToken: refresh.token, expiresIn: this.#tokens.options.accessTtlSeconds };
   }
 
   /** The active person behind an access token (HTTP and socket handshakes). */
@@ -232,7 +237,22 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
 
   async authenticate(h: HandshakeInfo): Promise<Viewer> {
     const { userId, fullName } = await this.caller(h.token);
-    return { id: userId, displayName: fullName, address: h.address, userAgent: h.userAgent };
+    const { sessionId, expiresAt } = this.#tokens.accessClaims(h.token!);
+    if (sessionId && !(await this.repo.liveFamilies([sessionId])).has(sessionId)) throw new AppError(ErrorCode.Unauthenticated, 'signed out');
+    return { id: userId, displayName: fullName, address: h.address, userAgent: h.userAgent, ...(sessionId ? { sessionId } : {}), validUntil: expiresAt };
+  }
+
+  async renew(viewer: Viewer, token: string): Promise<number> {
+    const { userId, sessionId, expiresAt } = this.#tokens.accessClaims(token);
+    // Another person's token, or another sign-in's, never extends this connection.
+    if (userId !== viewer.id || (viewer.sessionId !== undefined && sessionId !== viewer.sessionId)) throw new AppError(ErrorCode.Unauthenticated, 'the token is of another sign-in');
+    const live = sessionId ? (await this.repo.liveFamilies([sessionId])).has(sessionId) : true;
+    if (!live || !(await this.isActive(viewer))) throw new AppError(ErrorCode.Unauthenticated, 'signed out');
+    return expiresAt;
+  }
+
+  liveSessions(sessionIds: string[]): Promise<Set<string>> {
+    return this.repo.liveFamilies(sessionIds);
   }
 
   subject(userId: string): Promise<Subject | undefined> {

@@ -130,6 +130,17 @@ export class AccessRepository {
     return (await this.#prisma.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: new Date() } })).count;
   }
 
+  /** Of these sign-ins (refresh-token families), those holding a live token (not used, revoked or expired). */
+  async liveFamilies(familyIds: string[]): Promise<Set<string>> {
+    if (!familyIds.length) return new Set();
+    const rows = await this.#prisma.refreshToken.findMany({
+      where: { familyId: { in: [...new Set(familyIds)] }, revokedAt: null, expiresAt: { gt: new Date() } },
+      select: { familyId: true },
+      distinct: ['familyId'],
+    });
+    return new Set(rows.map((r) => r.familyId));
+  }
+
   /** The family of a live refresh token of this person. */
   async refreshFamily(tokenHash: string, userId: string): Promise<string | undefined> {
     const row = await this.#prisma.refreshToken.findFirst({ where: { tokenHash, userId, revokedAt: null }, select: { familyId: true } });

@@ -32,8 +32,9 @@ export class TokenService {
     return new TokenService(Buffer.from(readOrCreateSecretFile(dataDir, 'token.key', () => randomBytes(48).toString('base64')), 'base64'), options);
   }
 
-  issueAccess(userId: string): string {
-    return jwt.sign({}, this.#secret, {
+  /** An access token of one sign-in (`sessionId`: its refresh-token family). */
+  issueAccess(userId: string, sessionId?: string): string {
+    return jwt.sign(sessionId ? { sid: sessionId } : {}, this.#secret, {
       algorithm: 'HS256', subject: userId, issuer: ISSUER, audience: AUDIENCE,
       expiresIn: this.options.accessTtlSeconds, jwtid: randomBytes(9).toString('base64url'),
     });
@@ -41,10 +42,15 @@ export class TokenService {
 
   /** The user id of a valid access token; Unauthenticated with the reason otherwise. */
   verifyAccess(token: string): string {
+    return this.accessClaims(token).userId;
+  }
+
+  /** A valid access token's person, sign-in and expiry (ms since the epoch); Unauthenticated otherwise. */
+  accessClaims(token: string): { userId: string; sessionId: string | undefined; expiresAt: number } {
     try {
       const claims = jwt.verify(token, this.#secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, clockTolerance: 5 });
-      if (typeof claims !== 'object' || typeof claims.sub !== 'string') throw new Error('no subject');
-      return claims.sub;
+      if (typeof claims !== 'object' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw new Error('no subject');
+      return { userId: claims.sub, sessionId: typeof claims.sid === 'string' ? claims.sid : undefined, expiresAt: claims.exp * 1000 };
     } catch (err) {
       const reason = err instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token';
       throw new AppError(ErrorCode.Unauthenticated, reason);

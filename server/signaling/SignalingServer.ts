@@ -10,7 +10,7 @@ import { AppError, ErrorCode, toErrorBody, type ErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import type { MediaService } from '../media/MediaService.js';
 import type { ViewAccess, Viewer } from './access-port.js';
-import { requestSchemas, type Ack, type ParsedRequest, type RequestName, type ResponseMap, type ServerEvents } from './protocol.js';
+import { requestSchemas, type Ack, type ParsedRequest, type RequestName, type ResponseMap, type ServerEvents, type SessionEndReason } from './protocol.js';
 import { TokenBucket } from '../util/TokenBucket.js';
 import { ViewerSession, type ViewEvent } from './ViewerSession.js';
 
@@ -29,6 +29,10 @@ export const SOCKET_REQUEST_RATE = { burst: 100, perSecond: 30 } as const;
  * opens sockets in a loop does not get far. (Per node until the cluster shares the count.)
  */
 export const MAX_SOCKETS_PER_ACCOUNT = 10;
+/** How often every connection's sign-in is checked in the database (ended on another node, or revoked there). */
+export const SESSION_CHECK_MS = 5000;
+/** A connection outlives its token by the clock tolerance tokens are verified with, no more. */
+const EXPIRY_GRACE_MS = 5000;
 
 type ViewerSocket = Socket<Record<string, never>, ServerEvents, Record<string, never>, SocketData>;
 
@@ -56,6 +60,8 @@ export interface SignalingEvents {
 
 interface SocketData {
   viewer: Viewer;
+  /** The connection ends after this (ms since the epoch) unless the page renews its sign-in. */
+  validUntil?: number;
 }
 
 export class SignalingServer extends EventEmitter<SignalingEvents> {
@@ -66,6 +72,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
   readonly #socketsPerAccount = new Map<string, number>();
   readonly #handlers: Handlers;
   readonly #sweepTimer: NodeJS.Timeout;
+  #lastSessionCheck = Date.now();
 
   constructor(http: HttpServer, deps: SignalingDeps) {
     super();
@@ -80,6 +87,11 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
       resumeConsumer: ({ session }, d) => session.resumeConsumer(d),
       closeConsumer: ({ session }, d) => session.closeConsumer(d),
       closeTransport: ({ session }, d) => session.closeTransport(d),
+      renewSession: async ({ session, socket }, d) => {
+        const validUntil = await deps.access.renew(session.viewer, d.token);
+        socket.data.validUntil = validUntil;
+        return { validUntil };
+      },
     };
     this.io.use((socket, next) => {
       const auth = socket.handshake.auth as { token?: unknown } | undefined;
@@ -95,6 +107,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
             throw new AppError(ErrorCode.TooManyRequests, `at most ${MAX_SOCKETS_PER_ACCOUNT} connections per account at once; close another window or tab`);
           }
           socket.data.viewer = viewer;
+          if (viewer.validUntil !== undefined) socket.data.validUntil = viewer.validUntil;
           next();
         })
         .catch((err: unknown) => {
@@ -109,7 +122,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     this.#sweepTimer = setInterval(() => {
       if (sweeping) return;
       sweeping = true;
-      void this.#sweep().finally(() => (sweeping = false));
+      void this.#sweep().catch((err: Error) => log.error({ err: err.message }, 'sweep failed')).finally(() => (sweeping = false));
     }, deps.recheckMs ?? 1000);
     deps.cameras.on('health', (cameraId, stream, health) => {
       this.io.to(room(cameraId)).emit('cameraHealth', { cameraId, stream, health });
@@ -147,8 +160,8 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
 
   /**
    * Re-checks the open views of one person now (their access changed; '*': everyone's, after
-   * places moved) and refreshes their camera list; ends their sessions when the account itself
-   * is no longer active.
+   * places moved), stops their health pushes for cameras they may no longer see and refreshes
+   * their camera list; ends their connections when the account or the sign-in has ended.
    */
   async recheckViewer(userId: string): Promise<void> {
     for (const [socketId, session] of [...this.#sessions]) {
@@ -161,24 +174,75 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
         return true;
       });
       if (!active) {
-        log.info({ viewer: userId, socket: socketId }, 'session ended: account no longer active');
-        const socket = this.io.sockets.sockets.get(socketId);
-        socket?.emit('sessionEnded', { reason: 'account-inactive' });
-        socket?.disconnect(true);
+        this.#end(socketId, 'account-inactive');
         continue;
       }
+      const socket = this.io.sockets.sockets.get(socketId);
+      if (socket) await this.#pruneRooms(socket, session);
       this.io.to(socketId).emit('camerasChanged');
     }
+    // After the account check, so a suspension is told as such (it also ends every sign-in).
+    await this.#checkSessions(userId);
   }
 
-  /** Re-checks every open view (time limits pass without an event). */
+  /** Ends one connection, saying why first. */
+  #end(socketId: string, reason: SessionEndReason): void {
+    const socket = this.io.sockets.sockets.get(socketId);
+    if (!socket?.connected) return;
+    log.info({ viewer: this.#sessions.get(socketId)?.viewer.id, socket: socketId, reason }, 'session ended');
+    socket.emit('sessionEnded', { reason });
+    socket.disconnect(true);
+  }
+
+  /** Ends the connections (of one person, or '*': all) whose sign-in is no longer live. */
+  async #checkSessions(userId: string): Promise<void> {
+    const named = [...this.#sessions].filter(([id, s]) => (userId === '*' || s.viewer.id === userId) && s.viewer.sessionId !== undefined && this.io.sockets.sockets.get(id)?.connected);
+    if (!named.length) return;
+    const live = await this.#deps.access.liveSessions(named.map(([, s]) => s.viewer.sessionId!)).catch((err: Error) => {
+      // Unknown is not ended: the database blipped, the next check decides.
+      log.warn({ err: err.message }, 'cannot check sign-ins');
+      return undefined;
+    });
+    if (!live) return;
+    for (const [socketId, s] of named) if (!live.has(s.viewer.sessionId!)) this.#end(socketId, 'signed-out');
+  }
+
+  /**
+   * Leaves the health rooms of cameras the person may no longer see (a grant revoked or run
+   * out): pushes stop at once, whether or not the page asks for its list again.
+   */
+  async #pruneRooms(socket: ViewerSocket, session: ViewerSession): Promise<number> {
+    const cameraIds = [...socket.rooms].filter((r) => r.startsWith('camera:')).map((r) => r.slice('camera:'.length));
+    const still = await Promise.all(cameraIds.map((id) => this.#deps.access.mayStillView(session.viewer, id).catch(() => false)));
+    const gone = cameraIds.filter((_, i) => !still[i]);
+    for (const id of gone) void socket.leave(room(id));
+    return gone.length;
+  }
+
+  /**
+   * Every tick: connections past their token's expiry end; open views are re-checked (time
+   * limits pass without an event). Every SESSION_CHECK_MS: sign-ins are checked and rooms pruned.
+   */
   async #sweep(): Promise<void> {
+    const now = Date.now();
     for (const [socketId, session] of [...this.#sessions]) {
+      const socket = this.io.sockets.sockets.get(socketId);
+      if (socket?.data.validUntil !== undefined && now > socket.data.validUntil + EXPIRY_GRACE_MS) {
+        this.#end(socketId, 'expired');
+        continue;
+      }
       const ended = await session.recheck();
       if (ended > 0) {
         log.info({ viewer: session.viewer.id, ended }, 'views ended: access no longer allowed');
         this.io.to(socketId).emit('camerasChanged');
       }
+    }
+    if (now - this.#lastSessionCheck < SESSION_CHECK_MS) return;
+    this.#lastSessionCheck = now;
+    await this.#checkSessions('*');
+    for (const [socketId, session] of [...this.#sessions]) {
+      const socket = this.io.sockets.sockets.get(socketId);
+      if (socket && (await this.#pruneRooms(socket, session)) > 0) socket.emit('camerasChanged');
     }
   }
 

@@ -1,5 +1,5 @@
-// What signaling needs from access control: who is connecting, may they watch a camera now,
-// which cameras may they see. The access room implements it; signaling never reads the
+// What signaling needs from access control: who is connecting and for how long (their sign-in),
+// may they watch a camera now, which cameras may they see. The access room implements it; signaling never reads the
 // database itself.
 import type { CameraSummary } from '../cameras/CameraRegistry.js';
 
@@ -10,6 +10,10 @@ export interface Viewer {
   /** Client address and user agent, for the audit trail. */
   address: string;
   userAgent: string;
+  /** The sign-in the connection belongs to (absent for tokens issued before sign-ins were named). */
+  sessionId?: string;
+  /** Connections: when the token that opened (or last renewed) it expires, ms since the epoch. */
+  validUntil?: number;
 }
 
 export interface HandshakeInfo {
@@ -21,6 +25,13 @@ export interface HandshakeInfo {
 export interface ViewAccess {
   /** Identifies the connecting client; throws (Unauthenticated) to refuse the connection. */
   authenticate(handshake: HandshakeInfo): Promise<Viewer>;
+  /**
+   * A fresh access token for an open connection (the page renewed its sign-in): the new
+   * expiry; throws (Unauthenticated) unless it is valid and of the same person and sign-in.
+   */
+  renew(viewer: Viewer, token: string): Promise<number>;
+  /** Of these sign-ins, the ones still live (not signed out, revoked or expired). */
+  liveSessions(sessionIds: string[]): Promise<Set<string>>;
   /** Throws (NotFound, which also stands for "not allowed") unless the viewer may watch the camera now. */
   authorizeView(viewer: Viewer, cameraId: string, stream?: 'main' | 'sub'): Promise<void>;
   /** Re-check of an open view (no audit entry of its own): false ends the view. */

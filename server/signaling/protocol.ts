@@ -39,6 +39,8 @@ export const dtlsParametersSchema = z.object({
 
 export const streamKindSchema = z.enum(['main', 'sub']);
 
+export type SessionEndReason = 'account-inactive' | 'signed-out' | 'expired';
+
 /** Payload schemas of every request the client may send. */
 export const requestSchemas = {
   getRouterRtpCapabilities: z.object({}).strict(),
@@ -54,6 +56,8 @@ export const requestSchemas = {
   resumeConsumer: z.object({ consumerId: id }).strict(),
   closeConsumer: z.object({ consumerId: id }).strict(),
   closeTransport: z.object({ transportId: id }).strict(),
+  /** The page renewed its sign-in: the connection lives on until the new token expires. */
+  renewSession: z.object({ token: z.string().min(1).max(4096) }).strict(),
 } as const;
 
 export type RequestName = keyof typeof requestSchemas;
@@ -93,6 +97,7 @@ export interface ResponseMap {
   resumeConsumer: Record<string, never>;
   closeConsumer: Record<string, never>;
   closeTransport: Record<string, never>;
+  renewSession: { validUntil: number };
 }
 
 export type RequestData<K extends RequestName> = z.input<(typeof requestSchemas)[K]>;
@@ -109,7 +114,8 @@ export interface ServerEvents {
   consumerClosed: (e: { consumerId: string; cameraId: string; reason: string }) => void;
   transportClosed: (e: { transportId: string; reason: string }) => void;
   /** The account was suspended or revoked: the server disconnects right after this. */
-  sessionEnded: (e: { reason: 'account-inactive' }) => void;
+  /** The connection is closed right after: the account, the sign-in or the token ended. */
+  sessionEnded: (e: { reason: SessionEndReason }) => void;
 }
 
 /** socket.io typing for the client side: one generic request channel per request name. */
