@@ -1,5 +1,5 @@
 // Consume-authorization latency with 10k people and 100k role assignments.
-//   npm run bench:authorize [-- --users 10000 --per-user 10 --samples 5000 --db postgresql|embedded]
+//   npm run bench:authorize [-- --users 10000 --per-user 10 --samples 5000 --set-samples 200 --db postgresql|embedded]
 // Measures AccessService.authorizeView, the call every consume makes before any media flows:
 // "cold" forgets the cached person and camera first (one database round trip each), "warm"
 // is the steady state (cache hit; a change to the person invalidates it). Prints p50/p99.
@@ -24,12 +24,14 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '10000' },
     'per-user': { type: 'string', default: '10' },
     samples: { type: 'string', default: '5000' },
+    'set-samples': { type: 'string', default: '200' },
     db: { type: 'string', default: 'postgresql' },
   },
 });
 const USERS = Number(args.users);
 const PER_USER = Number(args['per-user']);
 const SAMPLES = Number(args.samples);
+const SET_SAMPLES = Number(args['set-samples']);
 const PROVINCES = 63;
 const DISTRICTS_PER_PROVINCE = 10;
 const FACILITIES_PER_DISTRICT = 8;
@@ -44,13 +46,16 @@ const audit = new AuditLog(db.prisma, { key: AuditKey.ephemeral() });
 try {
   const t0 = Date.now();
   const client = new pg.Client({ connectionString: db.url });
+  client.on('error', () => undefined); // the database is dropped at the end, even after a failure
   await client.connect();
   // Places, cameras, people and assignments with set-based SQL (fast to seed).
   // The bench's own places (the start imported the default province list: replace it).
   await client.query(`DELETE FROM "AdminUnit"`);
-  await client.query(`INSERT INTO "AdminUnit"(id, code, name, level, path, depth) SELECT x.id, 'P' || i, 'Tỉnh ' || i, 'Tỉnh', ARRAY[x.id], 1 FROM generate_series(1, ${PROVINCES}) i, LATERAL (SELECT gen_random_uuid() AS id) x`);
-  await client.query(`INSERT INTO "AdminUnit"(id, code, name, level, "parentId", path, depth) SELECT x.id, p.code || '-D' || j, 'Huyện ' || j, 'Huyện', p.id, ARRAY[p.id, x.id], 2
-    FROM "AdminUnit" p, generate_series(1, ${DISTRICTS_PER_PROVINCE}) j, LATERAL (SELECT gen_random_uuid() AS id) x WHERE p.depth = 1`);
+  // Each row's id is made once and used twice (its own path ends with it).
+  await client.query(`WITH x AS (SELECT gen_random_uuid() AS id, i FROM generate_series(1, ${PROVINCES}) i)
+    INSERT INTO "AdminUnit"(id, code, name, level, path, depth) SELECT x.id, 'P' || i, 'Tỉnh ' || i, 'Tỉnh', ARRAY[x.id], 1 FROM x`);
+  await client.query(`WITH x AS (SELECT gen_random_uuid() AS id, p.id AS parent, p.code, j FROM "AdminUnit" p, generate_series(1, ${DISTRICTS_PER_PROVINCE}) j WHERE p.depth = 1)
+    INSERT INTO "AdminUnit"(id, code, name, level, "parentId", path, depth) SELECT x.id, x.code || '-D' || j, 'Huyện ' || j, 'Huyện', x.parent, ARRAY[x.parent, x.id], 2 FROM x`);
   await client.query(`INSERT INTO "Facility"(id, "unitId", name, kind) SELECT gen_random_uuid(), d.id, 'Cơ sở ' || d.code || '-' || k,
     (ARRAY['MILITARY_QUARANTINE','CIVILIAN_QUARANTINE','CHECKPOINT'])[1 + (k % 3)]::"FacilityKind" FROM "AdminUnit" d, generate_series(1, ${FACILITIES_PER_DISTRICT}) k WHERE d.depth = 2`);
   await client.query(`INSERT INTO "Camera"(id, name, "mainUrlEnc", "facilityId", "updatedAt") SELECT gen_random_uuid(), f.name || ' cam ' || c, 'v1.x.y.z', f.id, now() FROM "Facility" f, generate_series(1, ${CAMERAS_PER_FACILITY}) c`);
@@ -72,6 +77,13 @@ try {
       CASE WHEN j % 7 = 0 THEN now() - interval '1 day' ELSE NULL END,
       CASE WHEN j % 11 = 0 THEN now() ELSE NULL END
     FROM "User" u, generate_series(1, ${PER_USER}) j, f, p`);
+  // A national monitor and a provincial health monitor, for the set measures.
+  await client.query(`INSERT INTO "User"(id, username, "fullName", position, phone, email, "organizationId", status, "updatedAt") VALUES
+    ('00000000-0000-4000-8000-00000000a001', 'national', 'Giám sát toàn quốc', 'Chuyên viên', '0900000000', 'n@bench', $1, 'ACTIVE', now()),
+    ('00000000-0000-4000-8000-00000000a002', 'provincial', 'Giám sát Sở Y tế', 'Chuyên viên', '0900000000', 'p@bench', $1, 'ACTIVE', now())`, [org]);
+  await client.query(`INSERT INTO "RoleAssignment"(id, "userId", role, "scopeType", "scopeId", effect) VALUES
+    (gen_random_uuid(), '00000000-0000-4000-8000-00000000a001', 'NATIONAL_MONITOR', 'NATION', NULL, 'ALLOW'),
+    (gen_random_uuid(), '00000000-0000-4000-8000-00000000a002', 'PROVINCIAL_HEALTH_MONITOR', 'UNIT', (SELECT id FROM "AdminUnit" WHERE code = 'P7'), 'ALLOW')`);
   await client.query('ANALYZE');
   const users = (await client.query<{ id: string }>('SELECT id FROM "User"')).rows.map((r) => r.id);
   const cameras = (await client.query<{ id: string }>('SELECT id FROM "Camera"')).rows.map((r) => r.id);
@@ -120,10 +132,32 @@ try {
     denial.push(Number(process.hrtime.bigint() - s) / 1e6);
   }
   denial.sort((a, b) => a - b);
+  // Sets: a national monitor's visible cameras (every camera), a provincial monitor's tree.
+  const allCameras = cameras.map((id) => ({ id }) as never);
+  const setTimes = async (fn: () => Promise<unknown>, n: number) => {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = process.hrtime.bigint();
+      await fn();
+      xs.push(Number(process.hrtime.bigint() - s) / 1e6);
+    }
+    return xs.sort((a, b) => a - b);
+  };
+  const national = viewer('00000000-0000-4000-8000-00000000a001');
+  const nationalCount = (await access.visibleCameras(national, allCameras)).length;
+  const nationalList = await setTimes(() => access.visibleCameras(national, allCameras), SET_SAMPLES);
+  const provincialCaller = { userId: '00000000-0000-4000-8000-00000000a002', address: '127.0.0.1' };
+  const tree = await access.placesTree(provincialCaller);
+  const treeCameras = JSON.stringify(tree).split('"cameras"').length - 1;
+  const provincialTree = await setTimes(() => access.placesTree(provincialCaller), SET_SAMPLES);
+  const provincialSet = await setTimes(() => access.visibleSet(provincialCaller.userId), SET_SAMPLES);
   const row = (name: string, xs: number[]) => console.log(`${name.padEnd(34)} p50 ${pct(xs, 50).toFixed(3)} ms   p99 ${pct(xs, 99).toFixed(3)} ms   (n=${xs.length})`);
   row('authorize, cold (database)', cold);
   row('authorize, warm (cached person)', warmTimes);
   row('authorizeView incl. denial audit', denial);
+  row(`national monitor's list (${nationalCount} cameras)`, nationalList);
+  row(`provincial monitor's tree (${treeCameras} facilities)`, provincialTree);
+  row(`  of which the set decision`, provincialSet);
   console.log(`allowed ${allowed} of ${SAMPLES} random (person, camera) pairs`);
 } finally {
   await audit.drain();

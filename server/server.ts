@@ -115,6 +115,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined;
     if (mailer) closers.push(() => mailer.close());
     const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, counters, { totp: config.auth.totp });
+    cameras.on('added', (c) => access.invalidateCamera(c.id));
     cameras.on('updated', (c) => access.invalidateCamera(c.id));
     cameras.on('removed', (id) => access.invalidateCamera(id));
     const units = new UnitRegistry(new UnitsRepository(db.prisma), audit, access);
@@ -167,11 +168,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       repo: new IncidentRepository(db.prisma),
       access: {
         mayView: (userId, cameraId) => access.canView(userId, cameraId),
-        viewableCameras: async (userId) => {
-          const ids = cameras.list().map((c) => c.id);
-          const allowed = await Promise.all(ids.map((id) => access.canView(userId, id)));
-          return ids.filter((_, i) => allowed[i]);
-        },
+        viewableCameras: async (userId) => [...(await access.visibleSet(userId))],
         facilityOf: async (id) => {
           const place = await access.placeOfCamera(id);
           return place && { facilityId: place.facilityId ?? null };

@@ -33,6 +33,12 @@ const log = moduleLogger('access');
 export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perAccount: 5, perAddress: 20 } as const;
 /** How long a cached person or camera place is trusted without a change through this node. */
 export const CACHE_TTL_MS = 2000;
+/**
+ * How long the index of every camera's place (set decisions: lists, trees, walls) is trusted
+ * without a change through this node. A view itself is always decided on the camera's own,
+ * fresher place (CACHE_TTL_MS).
+ */
+export const PLACE_INDEX_TTL_MS = 10_000;
 
 export interface LoginResult {
   accessToken: string;
@@ -68,6 +74,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   readonly #audit: AuditLog;
   readonly #subjects = new Map<string, { value: Promise<Subject | undefined>; at: number }>();
   readonly #places = new Map<string, { value: Promise<Place | undefined>; at: number }>();
+  #placeIndex: { value: Promise<Map<string, Place>>; at: number } | undefined;
   /** Refused views are audited once per person and camera a minute, with the repeats counted. */
   readonly #denials = new RepeatThrottle();
   /** Throttled sign-ins are audited once a minute per account and address, with the repeats counted. */
@@ -301,8 +308,46 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   }
 
   async visibleCameras(viewer: Viewer, cameras: CameraSummary[]): Promise<CameraSummary[]> {
-    const allowed = await Promise.all(cameras.map(async (c) => (await this.#mayView(viewer.id, c.id)).allow));
-    return cameras.filter((_, i) => allowed[i]);
+    const allowed = await this.visibleSet(viewer.id, cameras.map((c) => c.id));
+    return cameras.filter((c) => allowed.has(c.id));
+  }
+
+  /**
+   * The one set decision: of `cameraIds` (every camera when absent), those the person may
+   * watch now. One read of the person and the place index, then the policy in memory.
+   */
+  async visibleSet(userId: string, cameraIds?: Iterable<string>): Promise<Set<string>> {
+    const [subject, places] = await Promise.all([this.subject(userId), this.#cameraPlaces()]);
+    const out = new Set<string>();
+    if (!subject || subject.status !== 'ACTIVE') return out;
+    const now = new Date();
+    // Without rules naming single cameras, cameras of one facility share one answer: decided
+    // once per facility (5k) instead of once per camera (20k).
+    const perCamera = subject.assignments.some((a) => a.scopeType === 'CAMERA') || subject.spotChecks.some((c) => c.cameraIds.length > 0);
+    const byFacility = new Map<string, boolean>();
+    for (const id of cameraIds ?? places.keys()) {
+      const place = places.get(id);
+      if (!place) continue;
+      let allow: boolean | undefined;
+      if (!perCamera && place.facilityId) {
+        allow = byFacility.get(place.facilityId);
+        if (allow === undefined) byFacility.set(place.facilityId, (allow = decideView(subject, place, now).allow));
+      } else {
+        allow = decideView(subject, place, now).allow;
+      }
+      if (allow) out.add(id);
+    }
+    return out;
+  }
+
+  #cameraPlaces(): Promise<Map<string, Place>> {
+    const now = Date.now();
+    if (this.#placeIndex && now - this.#placeIndex.at < PLACE_INDEX_TTL_MS) return this.#placeIndex.value;
+    const value = this.repo.cameraPlaces();
+    const entry = { value, at: now };
+    this.#placeIndex = entry;
+    value.catch(() => { if (this.#placeIndex === entry) this.#placeIndex = undefined; });
+    return value;
   }
 
   /** The wall is theirs: a live viewing role, or the inspector's (who watch through spot checks). */
@@ -342,11 +387,13 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
 
   invalidateCamera(cameraId: string): void {
     this.#places.delete(cameraId);
+    this.#placeIndex = undefined;
   }
 
   /** Units or facilities moved: every cached camera place is stale, and open views are checked again. */
   placesChanged(): void {
     this.#places.clear();
+    this.#placeIndex = undefined;
     this.#subjects.clear();
     this.emit('changed', '*');
   }
@@ -473,16 +520,15 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
   async placesTree(caller: Caller) {
     const subject = await this.subject(caller.userId);
     if (!subject) throw new AppError(ErrorCode.Unauthenticated, 'account not found');
-    const now = new Date();
     type Node = { id: string; name: string };
     type FacilityNode = Node & { kind: string; siteType: string | null; cameras: Node[] };
     type UnitNode = Node & { level: string; units: UnitNode[]; facilities: FacilityNode[] };
     const facilities = new Map<string, FacilityNode & { path: string[] }>();
     const unassigned: Node[] = [];
-    for (const c of await this.repo.camerasWithPlaces()) {
+    // Decided on the place index first: only the visible cameras' names are read.
+    const visible = await this.visibleSet(caller.userId);
+    for (const c of await this.repo.camerasWithPlaces([...visible])) {
       const f = c.facility;
-      const place: Place = f ? { cameraId: c.id, facilityId: f.id, facilityKind: f.kind, units: f.unit.path } : { cameraId: c.id };
-      if (!decideView(subject, place, now).allow) continue;
       if (!f) {
         unassigned.push({ id: c.id, name: c.name });
         continue;
@@ -544,8 +590,8 @@ export class AccessService extends EventEmitter<AccessServiceEvents> implements 
     const saved = await this.repo.wall(caller.userId);
     if (!saved) return { layout: 4, tiles: [], updatedAt: null };
     const tiles = Array.isArray(saved.tiles) ? (saved.tiles as unknown[]) : [];
-    const shown = await Promise.all(tiles.map(async (id) => (typeof id === 'string' && (await this.#mayView(caller.userId, id)).allow ? id : null)));
-    return { layout: saved.layout, tiles: shown, updatedAt: saved.updatedAt };
+    const allowed = await this.visibleSet(caller.userId, tiles.filter((id): id is string => typeof id === 'string'));
+    return { layout: saved.layout, tiles: tiles.map((id) => (typeof id === 'string' && allowed.has(id) ? id : null)), updatedAt: saved.updatedAt };
   }
 
   async saveWall(caller: Caller, wall: { layout: number; tiles: Array<string | null> }) {

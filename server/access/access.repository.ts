@@ -1,7 +1,7 @@
 // The only code that reads and writes accounts, role assignments, spot checks, refresh
 // tokens and view sessions.
 import type { PrismaClient } from '../db/generated/client.js';
-import type { Role, ScopeType, UserStatus } from '../db/generated/enums.js';
+import type { FacilityKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
 import type { Place } from '../places/place.js';
 import type { Subject } from './policy.js';
 
@@ -35,26 +35,42 @@ export class AccessRepository {
   }
 
   /** Status, live (unrevoked) assignments and not-yet-ended spot checks of a person. */
+  /** A person as the policy sees them, in one round trip (the consume check's cold path). */
   async subject(userId: string): Promise<Subject | undefined> {
-    const u = await this.#prisma.user.findUnique({
-      where: { id: userId },
-      select: {
-        id: true, status: true,
-        assignments: { where: { revokedAt: null }, select: { id: true, role: true, scopeType: true, scopeId: true, effect: true, expiresAt: true, revokedAt: true } },
-        spotChecks: { where: { cancelledAt: null, endsAt: { gt: new Date() } }, select: { id: true, facilityId: true, cameraIds: true, startsAt: true, endsAt: true, cancelledAt: true } },
-      },
-    });
-    return u ? { userId: u.id, status: u.status, assignments: u.assignments, spotChecks: u.spotChecks } : undefined;
+    if (!UUID.test(userId)) return undefined;
+    const rows = await this.#prisma.$queryRaw<Array<{ id: string; status: Subject['status']; assignments: RawAssignment[]; spotChecks: RawSpotCheck[] }>>`
+      SELECT u.id, u.status::text AS status,
+        COALESCE((SELECT json_agg(json_build_object('id', a.id, 'role', a.role, 'scopeType', a."scopeType", 'scopeId', a."scopeId", 'effect', a.effect, 'expiresAt', a."expiresAt"))
+          FROM "RoleAssignment" a WHERE a."userId" = u.id AND a."revokedAt" IS NULL), '[]'::json) AS assignments,
+        COALESCE((SELECT json_agg(json_build_object('id', s.id, 'facilityId', s."facilityId", 'cameraIds', s."cameraIds", 'startsAt', s."startsAt", 'endsAt', s."endsAt"))
+          FROM "SpotCheck" s WHERE s."inspectorId" = u.id AND s."cancelledAt" IS NULL AND s."endsAt" > now()), '[]'::json) AS "spotChecks"
+      FROM "User" u WHERE u.id = ${userId}::uuid`;
+    const u = rows[0];
+    if (!u) return undefined;
+    return {
+      userId: u.id,
+      status: u.status,
+      assignments: u.assignments.map((a) => ({ ...a, expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt), revokedAt: null })),
+      spotChecks: u.spotChecks.map((c) => ({ ...c, startsAt: new Date(c.startsAt), endsAt: new Date(c.endsAt), cancelledAt: null })),
+    };
   }
 
+  /** A camera's place, in one round trip; undefined for an unknown camera. */
   async placeOfCamera(cameraId: string): Promise<Place | undefined> {
-    const c = await this.#prisma.camera.findUnique({
-      where: { id: cameraId },
-      select: { id: true, facility: { select: { id: true, kind: true, unit: { select: { path: true } } } } },
-    });
-    if (!c) return undefined;
-    if (!c.facility) return { cameraId: c.id };
-    return { cameraId: c.id, facilityId: c.facility.id, facilityKind: c.facility.kind, units: c.facility.unit.path };
+    if (!UUID.test(cameraId)) return undefined;
+    const rows = await this.#prisma.$queryRaw<RawPlace[]>`
+      SELECT c.id, f.id AS "facilityId", f.kind::text AS kind, u.path::text[] AS path
+      FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"
+      WHERE c.id = ${cameraId}::uuid`;
+    return rows[0] && toPlace(rows[0]);
+  }
+
+  /** Every camera's place, in one round trip: the set decisions' index. */
+  async cameraPlaces(): Promise<Map<string, Place>> {
+    const rows = await this.#prisma.$queryRaw<RawPlace[]>`
+      SELECT c.id, f.id AS "facilityId", f.kind::text AS kind, u.path::text[] AS path
+      FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"`;
+    return new Map(rows.map((r) => [r.id, toPlace(r)]));
   }
 
   /** The place a scope denotes; undefined when the id does not exist. */
@@ -207,15 +223,19 @@ export class AccessRepository {
   }
 
   /** Every camera with its place in the hierarchy (for the facility tree). */
-  camerasWithPlaces() {
-    return this.#prisma.camera.findMany({
-      select: {
-        id: true, name: true,
-        facility: { select: { id: true, name: true, kind: true, siteType: true, unit: { select: { path: true } } } },
-      },
-      orderBy: { name: 'asc' },
-    });
+  /** These cameras with their facility and unit path (for the places tree), in one round trip, by name. */
+  async camerasWithPlaces(ids: string[]): Promise<Array<{ id: string; name: string; facility: { id: string; name: string; kind: FacilityKind; siteType: string | null; unit: { path: string[] } } | null }>> {
+    if (!ids.length) return [];
+    const rows = await this.#prisma.$queryRaw<Array<{ id: string; name: string; facilityId: string | null; facilityName: string | null; kind: FacilityKind | null; siteType: string | null; path: string[] | null }>>`
+      SELECT c.id, c.name, f.id AS "facilityId", f.name AS "facilityName", f.kind::text AS kind, f."siteType"::text AS "siteType", u.path::text[] AS path
+      FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"
+      WHERE c.id = ANY(${ids}::uuid[]) ORDER BY c.name`;
+    return rows.map((r) => ({
+      id: r.id, name: r.name,
+      facility: r.facilityId ? { id: r.facilityId, name: r.facilityName!, kind: r.kind!, siteType: r.siteType, unit: { path: r.path ?? [] } } : null,
+    }));
   }
+
 
   /** Cameras that are in one of `facilityIds` or listed in `cameraIds`, by name. */
   camerasIn(facilityIds: string[], cameraIds: string[]) {
@@ -303,4 +323,14 @@ export class AccessRepository {
     ])).flat();
     return new Map(rows.map((r) => [r.id, r.name]));
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface RawAssignment { id: string; role: Role; scopeType: ScopeType; scopeId: string | null; effect: 'ALLOW' | 'DENY'; expiresAt: string | null }
+interface RawSpotCheck { id: string; facilityId: string | null; cameraIds: string[]; startsAt: string; endsAt: string }
+interface RawPlace { id: string; facilityId: string | null; kind: FacilityKind | null; path: string[] | null }
+
+function toPlace(r: RawPlace): Place {
+  return r.facilityId ? { cameraId: r.id, facilityId: r.facilityId, facilityKind: r.kind!, units: r.path ?? [] } : { cameraId: r.id };
 }

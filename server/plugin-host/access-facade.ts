@@ -21,9 +21,8 @@ export function pluginAccess(access: AccessService, audit: AuditLog): AccessFaca
       }
     },
     async visible(caller, cameraIds) {
-      const ids = cameraIds.filter((id) => UUID.test(id));
-      const allowed = await Promise.all(ids.map((id) => access.canView(caller.userId, id)));
-      return ids.filter((_, i) => allowed[i]);
+      const allowed = await access.visibleSet(caller.userId, cameraIds.filter((id) => UUID.test(id)));
+      return cameraIds.filter((id) => allowed.has(id));
     },
     recordAccess(caller, cameraId, purpose, details = {}) {
       audit.record({ actorId: caller.userId, action: 'media.access', target: `camera:${cameraId}`, address: caller.address, details: { purpose, ...details } });
