@@ -31,6 +31,11 @@ const log = moduleLogger('requests');
 
 /** Account requests one focal point may submit in an hour (a province's list is a few hundred at most). */
 export const REQUEST_LIMIT = { windowMs: 3_600_000, perSubmitter: 300 } as const;
+/**
+ * List files a focal point may upload in an hour, counted before a file is read (reading an
+ * XLSX costs CPU whatever it holds), and one at a time per person on a node.
+ */
+export const UPLOAD_LIMIT = { windowMs: 3_600_000, perSubmitter: 30 } as const;
 
 function newActivation(): { token: string; hash: string } {
   const token = randomBytes(32).toString('base64url');
@@ -72,6 +77,8 @@ export interface Approval {
 }
 
 export class AccountRequests {
+  /** People whose uploaded file is being read on this node. */
+  readonly #reading = new Set<string>();
   readonly #repo: RequestsRepository;
   readonly #access: AccessRepository;
   readonly #audit: AuditLog;
@@ -290,6 +297,25 @@ export class AccountRequests {
     const { roles, scopes } = await this.choices(caller);
     if (format === 'csv') return listTemplateCsv(lang);
     return listTemplateXlsx({ roles: roles.map((r) => ({ label: lang === 'vi' ? ROLE_RULES[r].labelVi : ROLE_RULES[r].labelEn, code: r })), scopes }, lang);
+  }
+
+  /**
+   * Admits one uploaded file to be read by `read`: only a focal point's, one at a time per
+   * person, and at most UPLOAD_LIMIT an hour (refused uploads count too).
+   */
+  async readUpload<T>(caller: Caller, read: () => Promise<T>): Promise<T> {
+    // Taken before any await, so parallel uploads of one person cannot both pass.
+    if (this.#reading.has(caller.userId)) throw new AppError(ErrorCode.TooManyRequests, 'one list file at a time; wait for the one being read');
+    this.#reading.add(caller.userId);
+    try {
+      await this.#focalPoint(caller);
+      if (await this.#counters.hit(`uploads:${caller.userId}`, UPLOAD_LIMIT.windowMs) > UPLOAD_LIMIT.perSubmitter) {
+        throw new AppError(ErrorCode.TooManyRequests, `at most ${UPLOAD_LIMIT.perSubmitter} list files an hour; try again later`);
+      }
+      return await read();
+    } finally {
+      this.#reading.delete(caller.userId);
+    }
   }
 
   /**

@@ -77,14 +77,16 @@ export function requestRoutes(access: AccessService, requests: AccountRequests):
     const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (bytes.length === 0) throw new AppError(ErrorCode.BadRequest, 'send the list file as the request body');
     const xlsx = bytes.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
-    let lines: ListLine[];
-    try {
-      lines = await readAccountList(bytes, xlsx ? 'xlsx' : 'csv');
-    } catch (err) {
-      if (err instanceof ListError) throw new AppError(ErrorCode.BadRequest, `the file cannot be used: ${err.message}`, { problems: err.problems });
-      throw err;
-    }
-    res.status(201).json(await requests.submitList(res.locals.caller as Caller, name, lines));
+    const caller = res.locals.caller as Caller;
+    const lines: ListLine[] = await requests.readUpload(caller, async () => {
+      try {
+        return await readAccountList(bytes, xlsx ? 'xlsx' : 'csv');
+      } catch (err) {
+        if (err instanceof ListError) throw new AppError(ErrorCode.BadRequest, `the file cannot be used: ${err.message}`, { problems: err.problems });
+        throw err;
+      }
+    });
+    res.status(201).json(await requests.submitList(caller, name, lines));
   }));
   r.get('/account-requests/:id/activation-sheet', wrap(async (req, res) => {
     const id = pathId(req, 'no such request');

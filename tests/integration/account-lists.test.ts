@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ExcelJS from 'exceljs';
+import { UPLOAD_LIMIT } from '../../server/access/AccountRequests.js';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { apiCall, login, startTestServer, type TestServer } from '../support/server.js';
@@ -201,5 +202,26 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`account lists 
     assert.equal((await apiCall(server, undefined, 'POST', '/api/auth/refresh', { refreshToken: here.refreshToken })).status, 200, 'this one goes on');
     await assert.rejects(login(server, 'khachsan'));
     await login(server, 'khachsan', 'Thac-Phu-Cuong-Chu-Se-2021');
+  });
+
+  test('list files are counted before they are read: at most 30 an hour per focal point', async () => {
+    const me = await login(server, 'soyte');
+    await server.db.prisma.rateCounter.deleteMany({ where: { key: `uploads:${me.userId}` } });
+    const empty = Buffer.from(`${HEADER}\r\n`);
+    for (let i = 0; i < UPLOAD_LIMIT.perSubmitter; i++) {
+      const r = await upload(server, me.accessToken, empty, `rong-${i}.csv`);
+      assert.equal(r.json.error.details.problems[0].code, 'no-lines', `upload ${i} is read`);
+    }
+    const refused = await upload(server, me.accessToken, empty, 'thua.csv');
+    assert.equal(refused.status, 429);
+    assert.match(refused.json.error.message, /at most 30 list files an hour/, 'refused before the file is read (a read file answers no-lines)');
+    assert.equal((await upload(server, admin, empty, 'a.csv')).status, 404, 'not a focal point: not counted, not read');
+    // Parallel uploads of one person: each is read alone (one at a time) or refused as such.
+    await server.db.prisma.rateCounter.deleteMany({ where: { key: `uploads:${me.userId}` } });
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => upload(server, me.accessToken, empty, `song-song-${i}.csv`)));
+    const read = answers.filter((a) => a.status === 400).length;
+    for (const a of answers.filter((x) => x.status !== 400)) assert.match(a.json.error.message, /one list file at a time/);
+    const counted = await server.db.prisma.rateCounter.findFirst({ where: { key: `uploads:${me.userId}` } });
+    assert.equal(counted?.count ?? 0, read, 'only files admitted to be read are counted');
   });
 });
