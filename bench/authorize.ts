@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { AccessRepository } from '../server/access/access.repository.js';
-import { AccessService } from '../server/access/AccessService.js';
+import { createAccessRoom } from '../server/access/access-room.js';
 import { RateCounters } from '../server/access/rate-counters.js';
 import { TokenService } from '../server/access/tokens.js';
 import { AuditLog } from '../server/audit/AuditLog.js';
@@ -91,7 +91,8 @@ try {
   await client.end();
   console.log(`seeded ${users.length} people, ${assignments} assignments, ${cameras.length} cameras in ${((Date.now() - t0) / 1000).toFixed(1)} s (${args.db})`);
 
-  const access = new AccessService(new AccessRepository(db.prisma), new TokenService(Buffer.alloc(32, 1), { accessTtlSeconds: 600, refreshTtlSeconds: 3600 }), audit, new SecretBox(Buffer.alloc(32, 2)), new RateCounters(db.prisma), { totp: 'required' });
+  const room = createAccessRoom({ repo: new AccessRepository(db.prisma), tokens: new TokenService(Buffer.alloc(32, 1), { accessTtlSeconds: 600, refreshTtlSeconds: 3600 }), audit, box: new SecretBox(Buffer.alloc(32, 2)), counters: new RateCounters(db.prisma), options: { totp: 'required' } });
+  const access = room.decisions;
   const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
   const viewer = (id: string) => ({ id, displayName: 'bench', address: '127.0.0.1', userAgent: 'bench' });
   let allowed = 0;
@@ -147,9 +148,9 @@ try {
   const nationalCount = (await access.visibleCameras(national, allCameras)).length;
   const nationalList = await setTimes(() => access.visibleCameras(national, allCameras), SET_SAMPLES);
   const provincialCaller = { userId: '00000000-0000-4000-8000-00000000a002', address: '127.0.0.1' };
-  const tree = await access.placesTree(provincialCaller);
+  const tree = await room.screens.placesTree(provincialCaller);
   const treeCameras = JSON.stringify(tree).split('"cameras"').length - 1;
-  const provincialTree = await setTimes(() => access.placesTree(provincialCaller), SET_SAMPLES);
+  const provincialTree = await setTimes(() => room.screens.placesTree(provincialCaller), SET_SAMPLES);
   const provincialSet = await setTimes(() => access.visibleSet(provincialCaller.userId), SET_SAMPLES);
   const row = (name: string, xs: number[]) => console.log(`${name.padEnd(34)} p50 ${pct(xs, 50).toFixed(3)} ms   p99 ${pct(xs, 99).toFixed(3)} ms   (n=${xs.length})`);
   row('authorize, cold (database)', cold);

@@ -15,7 +15,7 @@ import { CLIENT_DIST, createApp } from './http/app.js';
 import { moduleLogger } from './logger.js';
 import { MediaService } from './media/MediaService.js';
 import { AccessRepository } from './access/access.repository.js';
-import { AccessService } from './access/AccessService.js';
+import { createAccessRoom, type AccessRoom } from './access/access-room.js';
 import { AccountRequests } from './access/AccountRequests.js';
 import { SmtpMailer } from './access/mailer.js';
 import { warmPasswordThread } from './access/passwords.js';
@@ -46,7 +46,7 @@ import { MediaStats } from './observability/media-stats.js';
 import { pluginAccess } from './plugin-host/access-facade.js';
 import { PluginEventRepository } from './plugin-host/plugin-event.repository.js';
 import { PluginHost } from './plugin-host/PluginHost.js';
-import { withPluginVeto } from './view-veto.js';
+import { viewAccess } from './view-veto.js';
 import { Metrics } from './observability/metrics.js';
 import { readiness } from './observability/readiness.js';
 import { UptimeRepository } from './observability/uptime.repository.js';
@@ -72,7 +72,7 @@ export interface RunningServer {
   readonly demo?: DemoSite;
   readonly metrics: Metrics;
   readonly plugins: PluginHost;
-  readonly access: AccessService;
+  readonly access: AccessRoom;
   readonly audit: AuditLog;
   close(): Promise<void>;
 }
@@ -114,11 +114,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const counters = new RateCounters(db.prisma);
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined;
     if (mailer) closers.push(() => mailer.close());
-    const access = new AccessService(new AccessRepository(db.prisma), tokens, audit, box, counters, { totp: config.auth.totp });
-    cameras.on('added', (c) => access.invalidateCamera(c.id));
-    cameras.on('updated', (c) => access.invalidateCamera(c.id));
-    cameras.on('removed', (id) => access.invalidateCamera(id));
-    const units = new UnitRegistry(new UnitsRepository(db.prisma), audit, access);
+    const access = createAccessRoom({ repo: new AccessRepository(db.prisma), tokens, audit, box, counters, options: { totp: config.auth.totp } });
+    cameras.on('added', (c) => access.decisions.invalidateCamera(c.id));
+    cameras.on('updated', (c) => access.decisions.invalidateCamera(c.id));
+    cameras.on('removed', (id) => access.decisions.invalidateCamera(id));
+    const units = new UnitRegistry(new UnitsRepository(db.prisma), audit, access.decisions);
     // The demo places first: cameras of the config file may sit in demo facilities.
     // Demo accounts have published passwords: never on PostgreSQL (a deployment) unless the
     // configuration names them explicitly (the tests of both databases do).
@@ -148,8 +148,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const pluginSettings = config.demo && Object.keys(config.plugins).length === 0 ? DEMO_PLUGINS : config.plugins;
     const plugins = await PluginHost.start(pluginSettings, {
       cameras,
-      facilityOf: async (id) => (await access.placeOfCamera(id))?.facilityId,
-      access: pluginAccess(access, audit),
+      facilityOf: async (id) => (await access.decisions.placeOfCamera(id))?.facilityId,
+      access: pluginAccess(access.decisions, audit),
       tickets: { issue: (claims, ttl) => tokens.issueTicket(claims, ttl), verify: (t) => tokens.verifyTicket(t) },
       events: new PluginEventRepository(db.prisma),
       onHookError: (plugin, hook) => metrics.pluginHookError(plugin, hook),
@@ -167,13 +167,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const incidents = new IncidentService({
       repo: new IncidentRepository(db.prisma),
       access: {
-        mayView: (userId, cameraId) => access.canView(userId, cameraId),
-        viewableCameras: async (userId) => [...(await access.visibleSet(userId))],
+        mayView: (userId, cameraId) => access.decisions.canView(userId, cameraId),
+        viewableCameras: async (userId) => [...(await access.decisions.visibleSet(userId))],
         facilityOf: async (id) => {
-          const place = await access.placeOfCamera(id);
+          const place = await access.decisions.placeOfCamera(id);
           return place && { facilityId: place.facilityId ?? null };
         },
-        deniedOn: (userId, cameraId) => access.deniedOn(userId, cameraId),
+        deniedOn: (userId, cameraId) => access.decisions.deniedOn(userId, cameraId),
         watched: (userId, cameraId, at) => investigations.watched(userId, cameraId, at, WATCH_SLACK_MS),
         mayFile: async (userId) => (await counters.hit(`incidents:${userId}`, 3_600_000)) <= FILING_LIMIT.perHour,
       },
@@ -191,24 +191,24 @@ export async function startServer(config: Config): Promise<RunningServer> {
       cameraRoutes: cameraRoutes(access, cameras, audit),
       probeRoutes: probeRoutes(ops), opsRoutes: opsApiRoutes(ops), incidentRoutes: incidentRoutes(access, incidents, { ffmpegPath: media.ffmpeg.path }),
       cameraProbeRoute: cameraProbeRoute(access, audit, media.ffmpeg.path),
-      placesRoutes: placesRoutes(access, units, new FacilityRegistry(new FacilitiesRepository(db.prisma), audit, access)),
+      placesRoutes: placesRoutes(access, units, new FacilityRegistry(new FacilitiesRepository(db.prisma), audit, access.decisions)),
       peopleRoutes: peopleRoutes(access, new PeopleAdmin(new PeopleRepository(db.prisma), access.repo, audit, config.auth.activationHours)),
       requestRoutes: requestRoutes(access, new AccountRequests({
-        repo: new RequestsRepository(db.prisma), access: access.repo, audit, counters, onChanged: (userId) => access.invalidate(userId),
+        repo: new RequestsRepository(db.prisma), access: access.repo, audit, counters, onChanged: (userId) => access.decisions.invalidate(userId),
         box, tokens, totp: config.auth.totp, activationHours: config.auth.activationHours, ...(mailer ? { mailer } : {}), ...(config.mail.publicUrl ? { publicUrl: config.mail.publicUrl } : {}),
       })),
-      investigationRoutes: investigationRoutes(access, new ViewInvestigation(investigations, access, audit)),
+      investigationRoutes: investigationRoutes(access, new ViewInvestigation(investigations, access.decisions, audit)),
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);
     const signaling = new SignalingServer(server, {
-      media, cameras, access: withPluginVeto(access, plugins, audit), recheckMs: config.auth.recheckMs,
+      media, cameras, access: viewAccess(access, plugins, audit), recheckMs: config.auth.recheckMs,
       posterFor: (id) => plugins.cameraPoster(id),
     });
     liveSignaling = signaling;
-    signaling.on('view', (e) => access.recordView(e));
+    signaling.on('view', (e) => access.decisions.recordView(e));
     signaling.on('view', (e) => plugins.viewEvent(e.type, { cameraId: e.cameraId, stream: e.stream, userId: e.viewer.id, ...(e.reason ? { reason: e.reason } : {}) }));
-    access.on('changed', (userId) => void signaling.recheckViewer(userId));
+    access.decisions.on('changed', (userId) => void signaling.recheckViewer(userId));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);

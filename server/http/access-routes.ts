@@ -3,7 +3,8 @@
 // person U watch"). Bodies are validated by schema; "not allowed" answers like "not found".
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { AccessService, Caller } from '../access/AccessService.js';
+import type { Caller } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import { personFields } from '../access/person.schema.js';
 import { ROLE_RULES, SCOPE_RANK } from '../access/roles.js';
 import { callerOf, wrap } from './handler.js';
@@ -32,66 +33,66 @@ export const spotCheckBody = z.object({
 }).strict();
 export const requestBody = z.object({ ...personFields, role, scopeType, scopeId: uuid.nullable().default(null) }).strict();
 
-export function accessRoutes(access: AccessService): express.Router {
+export function accessRoutes(access: AccessRoom): express.Router {
   const r = express.Router();
   const caller = (req: Request): Promise<Caller> => callerOf(access, req);
 
   r.post('/auth/login', wrap(async (req, res) => {
     const { username, password, totp } = parse(loginBody, req.body);
-    res.json(await access.login(username, password, req.ip ?? '', totp));
+    res.json(await access.signIn.login(username, password, req.ip ?? '', totp));
   }));
   r.post('/auth/totp', wrap(async (req, res) => {
     const { enrollmentToken, code } = parse(enrollBody, req.body);
-    res.json(await access.enrollTotp(enrollmentToken, code, req.ip ?? ''));
+    res.json(await access.signIn.enrollTotp(enrollmentToken, code, req.ip ?? ''));
   }));
   r.post('/auth/refresh', wrap(async (req, res) => {
-    res.json(await access.refresh(parse(refreshBody, req.body).refreshToken, req.ip ?? ''));
+    res.json(await access.signIn.refresh(parse(refreshBody, req.body).refreshToken, req.ip ?? ''));
   }));
   r.post('/auth/logout', wrap(async (req, res) => {
-    await access.logout(parse(refreshBody, req.body).refreshToken, req.ip ?? '');
+    await access.signIn.logout(parse(refreshBody, req.body).refreshToken, req.ip ?? '');
     res.status(204).end();
   }));
 
   r.get('/me', wrap(async (req, res) => {
-    res.json(await access.profile(await caller(req)));
+    res.json(await access.screens.profile(await caller(req)));
   }));
 
   r.post('/me/password', wrap(async (req, res) => {
     const { current, password, refreshToken } = parse(passwordBody, req.body);
-    await access.changePassword(await caller(req), current, password, refreshToken);
+    await access.signIn.changePassword(await caller(req), current, password, refreshToken);
     res.status(204).end();
   }));
 
   r.get('/me/spot-checks', wrap(async (req, res) => {
-    res.json(await access.spotChecks(await caller(req)));
+    res.json(await access.screens.spotChecks(await caller(req)));
   }));
 
   r.post('/assignments', wrap(async (req, res) => {
-    res.status(201).json(await access.grant(await caller(req), parse(grantBody, req.body)));
+    res.status(201).json(await access.admin.grant(await caller(req), parse(grantBody, req.body)));
   }));
   r.delete('/assignments/:id', wrap(async (req, res) => {
     const id = pathId(req, 'no such assignment');
-    await access.revoke(await caller(req), id, parse(revokeBody, req.body ?? {}).reason);
+    await access.admin.revoke(await caller(req), id, parse(revokeBody, req.body ?? {}).reason);
     res.status(204).end();
   }));
   r.patch('/users/:id/status', wrap(async (req, res) => {
     const id = pathId(req, 'no such user');
     const { status, reason } = parse(statusBody, req.body);
-    await access.setStatus(await caller(req), id, status, reason);
+    await access.admin.setStatus(await caller(req), id, status, reason);
     res.status(204).end();
   }));
   r.post('/spot-checks', wrap(async (req, res) => {
     const body = parse(spotCheckBody, req.body);
-    res.status(201).json(await access.createSpotCheck(await caller(req), { ...body, startsAt: body.startsAt ?? new Date() }));
+    res.status(201).json(await access.admin.createSpotCheck(await caller(req), { ...body, startsAt: body.startsAt ?? new Date() }));
   }));
 
   r.delete('/spot-checks/:id', wrap(async (req, res) => {
     const id = pathId(req, 'no such spot check');
-    await access.cancelSpotCheck(await caller(req), id, parse(revokeBody, req.body ?? {}).reason);
+    await access.admin.cancelSpotCheck(await caller(req), id, parse(revokeBody, req.body ?? {}).reason);
     res.status(204).end();
   }));
   r.get('/places', wrap(async (req, res) => {
-    res.json(await access.placesTree(await caller(req)));
+    res.json(await access.screens.placesTree(await caller(req)));
   }));
   return r;
 }

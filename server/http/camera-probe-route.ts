@@ -3,7 +3,7 @@
 // never carries the credentials, and the probe is audited by host.
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { AccessService } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import { probeCamera } from '../cameras/camera-probe.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -25,11 +25,11 @@ export const probeBody = z.object({
   rtspBasicAuth: z.boolean().default(false),
 }).strict();
 
-export function cameraProbeRoute(access: AccessService, audit: AuditLog, ffmpegPath: string): express.Router {
+export function cameraProbeRoute(access: AccessRoom, audit: AuditLog, ffmpegPath: string): express.Router {
   const r = express.Router();
   r.post('/cameras/probe', wrap(async (req: Request, res) => {
     const who = await callerOf(access, req);
-    if (!(await access.administersCameras(who.userId))) throw new AppError(ErrorCode.NotFound, 'no such route');
+    if (!(await access.decisions.administersCameras(who.userId))) throw new AppError(ErrorCode.NotFound, 'no such route');
     const body = parse(probeBody, req.body);
     let result;
     try {

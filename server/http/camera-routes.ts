@@ -4,7 +4,8 @@
 // and the names of the fields changed, never their values (URLs carry credentials). Anything
 // outside the caller's standing is "not found". Reads never return URLs.
 import express, { type Request } from 'express';
-import type { AccessService, Caller } from '../access/AccessService.js';
+import type { Caller } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import type { Place } from '../places/place.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
@@ -13,26 +14,26 @@ import { AppError, ErrorCode } from '../errors.js';
 import { callerOf, wrap } from './handler.js';
 import { parse, pathId } from './validate.js';
 
-export function cameraRoutes(access: AccessService, cameras: CameraRegistry, audit: AuditLog): express.Router {
+export function cameraRoutes(access: AccessRoom, cameras: CameraRegistry, audit: AuditLog): express.Router {
   const r = express.Router();
 
   /** The caller and a judge of places: administers or installs there. */
   async function standing(req: Request): Promise<{ who: Caller; may: (place: Place) => boolean }> {
     const who = await callerOf(access, req);
-    const authority = await access.authorityOf(who.userId);
+    const authority = await access.decisions.authorityOf(who.userId);
     return { who, may: (place) => authority.administers(place) || authority.installs(place) };
   }
 
   /** Where a camera is to go: its facility (which must exist, live, in the caller's standing), or nowhere (the nation). */
   async function target(may: (place: Place) => boolean, facilityId: string | null | undefined): Promise<void> {
-    const place: (Place & { retired?: boolean }) | undefined = facilityId ? await access.placeOfFacility(facilityId) : {};
+    const place: (Place & { retired?: boolean }) | undefined = facilityId ? await access.decisions.placeOfFacility(facilityId) : {};
     if (!place || !may(place)) throw new AppError(ErrorCode.NotFound, facilityId ? 'no such facility' : 'no such route');
     if (place.retired) throw new AppError(ErrorCode.BadRequest, 'facilityId: the facility is retired');
   }
 
   /** A camera the caller may administer (NotFound otherwise, also for unknown ids). */
   async function camera(may: (place: Place) => boolean, id: string) {
-    const place = cameras.has(id) ? await access.placeOfCamera(id) : undefined;
+    const place = cameras.has(id) ? await access.decisions.placeOfCamera(id) : undefined;
     if (!place || !may(place)) throw new AppError(ErrorCode.NotFound, 'no such camera');
     return { summary: cameras.get(id), facilityId: cameras.record(id).facilityId };
   }
@@ -51,7 +52,7 @@ export function cameraRoutes(access: AccessService, cameras: CameraRegistry, aud
   r.get('/cameras', wrap(async (req, res) => {
     const { may } = await standing(req);
     const all = cameras.list();
-    const places = await Promise.all(all.map((c) => access.placeOfCamera(c.id)));
+    const places = await Promise.all(all.map((c) => access.decisions.placeOfCamera(c.id)));
     res.json(all.flatMap((c, i) => (places[i] && may(places[i]) ? [adminView(c.id)] : [])));
   }));
   r.get('/cameras/:id', wrap(async (req, res) => {

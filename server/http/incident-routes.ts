@@ -2,7 +2,8 @@
 // image/jpeg body), list, read, comment, resolve, export as CSV or PDF.
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { AccessService, Caller } from '../access/AccessService.js';
+import type { Caller } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { exportMark, incidentsCsv, incidentsPdf } from '../incidents/incident-export.js';
 import { PDF_FONT } from '../util/pdf.js';
@@ -49,7 +50,7 @@ export interface IncidentRouteOptions {
   ffmpegPath: string;
 }
 
-export function incidentRoutes(access: AccessService, incidents: IncidentService, options: IncidentRouteOptions): express.Router {
+export function incidentRoutes(access: AccessRoom, incidents: IncidentService, options: IncidentRouteOptions): express.Router {
   const r = express.Router();
   const caller = (req: Request): Promise<Caller> => callerOf(access, req);
 
@@ -71,7 +72,7 @@ export function incidentRoutes(access: AccessService, incidents: IncidentService
   r.get('/incidents/export', wrap(async (req, res) => {
     const q = parse(exportQuery, req.query);
     const { format, lang, tz, ...period } = q;
-    const who = await access.caller(bearer(req));
+    const who = await access.signIn.caller(bearer(req));
     const { rows, snapshots } = await incidents.exportRows({ userId: who.userId, address: req.ip ?? '' }, period, format, format === 'pdf');
     // The facility's name comes from its incidents: an empty report does not name a facility
     // the caller may not see (a dash stands for it).

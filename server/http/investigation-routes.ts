@@ -3,7 +3,7 @@
 // PDF (the export is itself audited). The people to ask about come from the directory (/api/people).
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { AccessService } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import { investigationPdf, investigationXlsx } from '../access/investigation-export.js';
 import type { Investigator, InvestigationAnswer, ViewInvestigation } from '../access/ViewInvestigation.js';
 import { bearer, callerOf, wrap } from './handler.js';
@@ -23,7 +23,7 @@ export const investigationQuery = z.object({
 export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
   .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
 
-export function investigationRoutes(access: AccessService, investigation: ViewInvestigation): express.Router {
+export function investigationRoutes(access: AccessRoom, investigation: ViewInvestigation): express.Router {
   const r = express.Router();
   const caller = (req: Request): Promise<Investigator> => callerOf(access, req);
 
@@ -36,7 +36,7 @@ export function investigationRoutes(access: AccessService, investigation: ViewIn
       return;
     }
     // A file with names and phones leaves the system: who took it is recorded first.
-    const [me, chain] = await Promise.all([access.caller(bearer(req)), investigation.verifyChain(who)]);
+    const [me, chain] = await Promise.all([access.signIn.caller(bearer(req)), investigation.verifyChain(who)]);
     const options = { lang: q.lang, exportedBy: `${me.fullName} (${me.username})`, exportedAt: new Date(), chain: { ok: chain.ok, checked: chain.checked, ...(chain.broken ? { brokenAt: chain.broken.seq } : {}) } };
     const file = q.format === 'xlsx' ? await investigationXlsx(a, options) : await investigationPdf(a, options);
     await investigation.recordExport(who, target, q.format, a);

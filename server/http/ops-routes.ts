@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { AccessService } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { MediaStats } from '../observability/media-stats.js';
@@ -22,7 +22,7 @@ import { bearer, callerOf, wrap } from './handler.js';
 import { parse } from './validate.js';
 
 export interface OpsDeps {
-  access: AccessService;
+  access: AccessRoom;
   /** Report exports are audited. */
   audit: AuditLog;
   cameras: CameraRegistry;
@@ -87,7 +87,7 @@ export function probeRoutes(d: OpsDeps): express.Router {
   }));
   r.get('/metrics', wrap(async (req, res) => {
     if (!sameSecret(bearer(req), d.metricsToken)) {
-      const scope = await d.access.dutyScope(await callerOf(d.access, req), 'operations');
+      const scope = await d.access.decisions.dutyScope(await callerOf(d.access, req), 'operations');
       // Metrics name every camera of the node: nation scope only.
       if (!scope.covers({})) throw new AppError(ErrorCode.NotFound, 'no such route');
     }
@@ -119,23 +119,23 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
 
   r.get('/ops/overview', wrap(async (req: Request, res) => {
     const caller = await callerOf(d.access, req);
-    const scope = await d.access.dutyScope(caller, 'operations');
+    const scope = await d.access.decisions.dutyScope(caller, 'operations');
     const [sample, report] = await Promise.all([d.stats.sample(), dayUptime(caller.userId, scope.covers)]);
     res.json(await buildOverview({
       sample, report, scope, cameras: d.cameras, views: d.live.activeViews(),
-      placeOf: (id) => d.access.placeOfCamera(id),
+      placeOf: (id) => d.access.decisions.placeOfCamera(id),
       server: { cpuLoad: load(), memoryBytes: process.memoryUsage().rss, sockets: d.live.sockets() },
     }));
   }));
 
   // Plugins' state (enabled, version, errors, last error), for ops at any scope.
   r.get('/plugins', wrap(async (req, res) => {
-    await d.access.dutyScope(await callerOf(d.access, req), 'operations');
+    await d.access.decisions.dutyScope(await callerOf(d.access, req), 'operations');
     res.json(d.plugins());
   }));
 
   r.get('/reports/uptime', wrap(async (req, res) => {
-    const scope = await d.access.dutyScope(await callerOf(d.access, req), 'uptime-report');
+    const scope = await d.access.decisions.dutyScope(await callerOf(d.access, req), 'uptime-report');
     const q = parse(reportQuery, req.query);
     const report = await buildUptimeReport(d.uptime, { from: q.from, to: q.to ?? new Date(), threshold: q.threshold / 100, covers: scope.covers });
     if (q.format === 'csv') {
@@ -149,7 +149,7 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
   }));
   // The connection drive: the same duty and scope as the connection report.
   r.get('/reports/connection', wrap(async (req, res) => {
-    const scope = await d.access.dutyScope(await callerOf(d.access, req), 'uptime-report');
+    const scope = await d.access.decisions.dutyScope(await callerOf(d.access, req), 'uptime-report');
     const q = parse(driveQuery, req.query);
     const liveNow = (id: string) => d.cameras.has(id) && d.cameras.get(id).health.state === 'live';
     const drive = await buildConnectionDrive(d.uptime, { from: q.from, to: q.to ?? new Date(), covers: scope.covers, liveNow, now: new Date() });
@@ -158,7 +158,7 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
       return;
     }
     // A file leaves the system with names and phones in it: who took it is recorded.
-    const who = await d.access.caller(bearer(req));
+    const who = await d.access.signIn.caller(bearer(req));
     const options = { lang: q.lang, exportedBy: who.fullName, exportedAt: new Date() };
     const file = q.format === 'xlsx' ? await connectionDriveXlsx(drive, options) : await connectionDrivePdf(drive, options);
     await d.audit.append({ actorId: who.userId, action: 'report.export', target: null, address: req.ip ?? null, details: { report: 'connection-drive', format: q.format, lang: q.lang, from: drive.from, to: drive.to, facilities: drive.facilities.length } });

@@ -2,7 +2,8 @@
 // for one of them, who holds a role over a place, and who could be given it there.
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { AccessService, Caller } from '../access/AccessService.js';
+import type { Caller } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import type { PeopleAdmin } from '../access/PeopleAdmin.js';
 import { callerOf, wrap } from './handler.js';
 import { requestBody, role, scopeType } from './access-routes.js';
@@ -14,7 +15,7 @@ export const searchQuery = z.object({ q: z.string().max(100) }).strict();
 /** Why an administrator acts on a person: recorded with the action. */
 export const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
 
-export function peopleRoutes(access: AccessService, people: PeopleAdmin): express.Router {
+export function peopleRoutes(access: AccessRoom, people: PeopleAdmin): express.Router {
   const r = express.Router();
   const caller = (req: Request): Promise<Caller> => callerOf(access, req);
 

@@ -3,7 +3,8 @@
 // names are public data, but the API is not); changes need authority over the place.
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { AccessService, Caller } from '../access/AccessService.js';
+import type { Caller } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { FacilityRegistry } from '../places/FacilityRegistry.js';
 import { facilitiesQuery, facilityBody, facilityPatch, organizationBody, organizationPatch, siteTypeFits, surveyBody } from '../places/facility.schema.js';
@@ -17,7 +18,7 @@ export const unitsQuery = z.object({ parentId: uuid.optional() }).strict();
 export const unitSearchQuery = z.object({ q: z.string().trim().min(1).max(100), within: uuid.optional(), limit: z.coerce.number().int().min(1).max(100).default(20) }).strict();
 export const importQuery = z.object({ dryRun: z.enum(['0', '1', 'true', 'false']).optional() }).strict();
 
-export function placesRoutes(access: AccessService, units: UnitRegistry, facilities: FacilityRegistry): express.Router {
+export function placesRoutes(access: AccessRoom, units: UnitRegistry, facilities: FacilityRegistry): express.Router {
   const r = express.Router();
   const caller = (req: Request): Promise<Caller> => callerOf(access, req);
 

@@ -4,7 +4,7 @@
 // plugin's own storage. A plugin that is not active answers 404.
 import path from 'node:path';
 import express, { type Request, type Response } from 'express';
-import type { AccessService } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import type { TokenService } from '../access/tokens.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { MountedRoute, PluginHost } from '../plugin-host/PluginHost.js';
@@ -16,7 +16,7 @@ const HANDLER_BUDGET_MS = 10_000;
 
 export interface PluginRouteDeps {
   plugins: PluginHost;
-  access: AccessService;
+  access: AccessRoom;
   tokens: TokenService;
   /** The plugins' storage root (dataDir/plugins): files are served from <root>/<name> only. */
   storageRoot: string;
@@ -46,7 +46,7 @@ export function pluginRoutes(d: PluginRouteDeps): express.Router {
       if (!ticket?.sub) throw new AppError(ErrorCode.Unauthenticated, 'invalid or expired ticket');
       return { caller: { userId: ticket.sub, fullName: ticket.name ?? '', address: req.ip ?? '' }, ticket };
     }
-    const who = await d.access.caller(bearer(req));
+    const who = await d.access.signIn.caller(bearer(req));
     return { caller: { userId: who.userId, fullName: who.fullName, address: req.ip ?? '' } };
   };
 

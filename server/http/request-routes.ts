@@ -3,7 +3,8 @@
 // one-time link. Bodies are validated by schema; "not allowed" answers like "not found".
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { AccessService, Caller } from '../access/AccessService.js';
+import type { Caller } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import type { AccountRequests } from '../access/AccountRequests.js';
 import { MAX_LIST_FILE_BYTES, readAccountList, type ListLine } from '../access/account-list-file.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -24,7 +25,7 @@ export const sheetQuery = z.object({ lang: z.enum(['vi', 'en']).default('vi') })
 export const uploadQuery = z.object({ name: z.string().trim().min(1).max(200).default('upload') }).strict();
 export const activateBody = z.object({ token: z.string().min(16).max(200), password: z.string().min(1).max(200) }).strict();
 
-export function requestRoutes(access: AccessService, requests: AccountRequests): express.Router {
+export function requestRoutes(access: AccessRoom, requests: AccountRequests): express.Router {
   const r = express.Router();
   const caller = (req: Request): Promise<Caller> => callerOf(access, req);
 

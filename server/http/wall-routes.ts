@@ -4,7 +4,7 @@
 // socket's handshake nor the whole camera list (docs/performance.md, page open).
 import express from 'express';
 import { z } from 'zod';
-import type { AccessService } from '../access/AccessService.js';
+import type { AccessRoom } from '../access/access-room.js';
 import type { CameraSummary } from '../cameras/CameraRegistry.js';
 import { callerOf, wrap } from './handler.js';
 import { parse, uuid } from './validate.js';
@@ -16,7 +16,7 @@ export const wallBody = z.object({
 }).strict();
 
 export interface WallRouteDeps {
-  access: AccessService;
+  access: AccessRoom;
   /** A camera's summary as signaling lists it (name, health, sub stream); undefined if unknown here. */
   camera(id: string): CameraSummary | undefined;
   /** An image to show while a camera connects (from plugins), if any. */
@@ -33,7 +33,7 @@ export function wallRoutes(deps: WallRouteDeps): express.Router {
   const { access } = deps;
 
   r.get('/me/wall', wrap(async (req, res) => {
-    const wall = await access.wall(await callerOf(access, req));
+    const wall = await access.screens.wall(await callerOf(access, req));
     // Tiles the caller may not watch are already empty: only their own cameras are described.
     const cameras = wall.tiles.flatMap((id) => {
       const c = id ? deps.camera(id) : undefined;
@@ -48,7 +48,7 @@ export function wallRoutes(deps: WallRouteDeps): express.Router {
     res.json({ ...wall, cameras });
   }));
   r.put('/me/wall', wrap(async (req, res) => {
-    res.json(await access.saveWall(await callerOf(access, req), parse(wallBody, req.body)));
+    res.json(await access.screens.saveWall(await callerOf(access, req), parse(wallBody, req.body)));
   }));
   // Public: codecs and header extensions, which any WebRTC offer of the server shows as well.
   r.get('/media/capabilities', (_req, res) => {

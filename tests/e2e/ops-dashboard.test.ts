@@ -92,7 +92,7 @@ describe('operations page in Chromium', { timeout: 180_000 }, () => {
     // The national scope administrator is given the ops role too.
     const admin = await server.db.prisma.user.findUniqueOrThrow({ where: { username: 'quantri-tw' } });
     await server.db.prisma.roleAssignment.create({ data: { userId: admin.id, role: 'OPS', scopeType: 'NATION' } });
-    server.access.invalidate(admin.id);
+    server.access.decisions.invalidate(admin.id);
     const page = await openClient(browser, `${server.url}/ops.html`, await login(server, 'quantri-tw'));
     pages.push(page);
     const viewers = page.locator(`#camera-table tr[data-camera-id="${cameraId}"] td`).nth(7);

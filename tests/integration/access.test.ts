@@ -290,13 +290,13 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     // Another organization's focal point (the telecom's, named for the test) gets "taken".
     const vnpt = await user('kythuat');
     await server.db.prisma.roleAssignment.create({ data: { userId: vnpt.id, role: 'FOCAL_POINT', scopeType: 'UNIT', scopeId: DEMO_IDS.gialai } });
-    server.access.invalidate(vnpt.id);
+    server.access.decisions.invalidate(vnpt.id);
     const byOther = await call('POST', '/api/account-requests', (await login(server, 'kythuat')).accessToken, { ...stranger, username: 'soyte-tamdung' });
     assert.equal(byOther.status, 409);
     assert.equal(byOther.json.error.code, 'CONFLICT');
     assert.match(byOther.json.error.message, /taken/);
     await server.db.prisma.roleAssignment.deleteMany({ where: { userId: vnpt.id, role: 'FOCAL_POINT' } });
-    server.access.invalidate(vnpt.id);
+    server.access.decisions.invalidate(vnpt.id);
     // The department's own focal point cannot bring it back through a request either.
     const byOwn = await call('POST', '/api/account-requests', (await login(server, 'soyte')).accessToken, { ...stranger, username: 'soyte-tamdung' });
     assert.equal(byOwn.status, 409);

@@ -108,10 +108,10 @@ describe('recording plugin', { timeout: 180_000 }, () => {
     // The leader's access ends: the ticket they hold stops working at once.
     const assignment = await server.db.prisma.roleAssignment.findFirstOrThrow({ where: { userId: leader.userId } });
     await server.db.prisma.roleAssignment.update({ where: { id: assignment.id }, data: { revokedAt: new Date() } });
-    server.access.invalidate(leader.userId);
+    server.access.decisions.invalidate(leader.userId);
     assert.equal((await fetch(`${server.url}${seg.url}`)).status, 404);
     await server.db.prisma.roleAssignment.update({ where: { id: assignment.id }, data: { revokedAt: null } });
-    server.access.invalidate(leader.userId);
+    server.access.decisions.invalidate(leader.userId);
 
     await server.audit.drain();
     const served = await server.db.prisma.auditEntry.findMany({ where: { action: 'media.access', actorId: leader.userId } });
