@@ -121,6 +121,8 @@ export interface CameraStreamEvents {
 }
 
 const PAYLOAD_TYPE = 96;
+/** How a run that could not bind its source port ends: the relay's bind error, or ffmpeg's. */
+const SOURCE_PORT_TAKEN = /EADDRINUSE|Address already in use/;
 
 export class CameraStream extends EventEmitter<CameraStreamEvents> {
   readonly id: string;
@@ -514,12 +516,26 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#log.info({ reason, cause, code: e.code, signal: e.signal }, 'ingest ended');
     // The ingest's own last words (credentials already removed), for whoever debugs a camera.
     this.#log.debug({ ingest: ingest.kind, log: ingest.recentLog.slice(-8) }, 'ingest log tail');
+    if (SOURCE_PORT_TAKEN.test(reason) || ingest.recentLog.some((l) => SOURCE_PORT_TAKEN.test(l))) this.#renewSourcePorts();
     if (AFTER_RUN[cause] === 'restart') {
       this.#attempt = 0;
       this.#respawn(reason, 'restarting');
       return;
     }
     this.#scheduleRetry(reason);
+  }
+
+  /**
+   * The stream's source ports are held by no one between runs, so another process (a browser's
+   * WebRTC socket, a media worker's) can take one; every later run would then fail to bind it.
+   * The next run gets new ports and a transport connected to them.
+   */
+  #renewSourcePorts(): void {
+    const transport = this.#transport;
+    this.#ports = undefined;
+    this.#transport = undefined;
+    this.#log.warn('a source port of the stream was taken by another process; the next run uses new ones');
+    transport?.close();
   }
 
   /** Ends the current run for `cause`; #onExit then does what the phase table says. */

@@ -39,7 +39,9 @@ describe('the supervision page survives server restarts and network loss', { tim
     try {
       return Math.max(...await Promise.all(cameraIds.map((id) => expectFrames(page, id, n, timeoutMs))));
     } catch (err) {
-      throw new Error(`${(err as Error).message}; tiles: ${await tileStates(page)}`);
+      // What the server said about its cameras since the last start, for whoever reads a failure.
+      const said = output.slice(-400).join('').split('\n').filter((l) => /camera|ingest|relay|rtsp|"level":(40|50)/i.test(l)).slice(-40);
+      throw new Error(`${(err as Error).message}; tiles: ${await tileStates(page)}; server:\n${said.join('\n')}`);
     }
   };
   /** The page was not reloaded: a marker set on the window before is still there. */

@@ -207,6 +207,51 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`ingest through ${path 
     }
   });
 
+  test('a source port taken by another process while the camera was idle: the next run binds new ports and plays', async () => {
+    const cam = await startCamera({ gop: 10 });
+    cameras.push(cam);
+    const { json } = await add({ name: 'cam-port-taken', mainUrl: cam.url });
+    const stream = server.cameras.stream(json.id, 'main');
+    // The stream's PlainTransport is connected to its ingest's source ports: its remote tuple names them.
+    const transports: Array<{ constructor: { name: string }; tuple?: { remotePort?: number } }> = [];
+    const onTransport = (t: (typeof transports)[number]) => {
+      if (t.constructor.name === 'PlainTransport') transports.push(t);
+    };
+    const routers = server.media.pool.slots.map((slot) => slot.router);
+    for (const r of routers) r.observer.on('newtransport', onTransport);
+    const squatter = dgram.createSocket('udp4');
+    try {
+      const release = stream.acquire();
+      const first = await stream.waitForProducer(15_000);
+      const sourcePort = transports.at(-1)?.tuple?.remotePort;
+      assert.ok(sourcePort, 'the stream\'s transport names its source port');
+      release();
+      await once(first.observer, 'close');
+      // Between runs nobody holds the port: another process binds it.
+      await new Promise<void>((resolve, reject) => {
+        squatter.once('error', reject);
+        squatter.bind(sourcePort, '127.0.0.1', () => resolve());
+      });
+      const again = stream.acquire();
+      try {
+        const next = await new Promise<unknown>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no producer within 15 s; status: ${JSON.stringify(stream.status)}`)), 15_000);
+          stream.once('producer', (p) => {
+            clearTimeout(timer);
+            resolve(p);
+          });
+        });
+        assert.ok(next);
+        assert.notEqual(transports.at(-1)?.tuple?.remotePort, sourcePort, 'the new run has a new source port');
+      } finally {
+        again();
+      }
+    } finally {
+      for (const r of routers) r.observer.off('newtransport', onTransport);
+      squatter.close();
+    }
+  });
+
   test('a camera with a sub stream serves it on request, independently of the main stream', async () => {
     const [main, sub] = await Promise.all([startCamera({ profile: 'high', path: '/main' }), startCamera({ width: 320, height: 180, path: '/sub' })]);
     cameras.push(main, sub);
