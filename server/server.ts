@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { Database } from './db/database.js';
 import { DEMO_PLUGINS, startDemoSite, type DemoSite } from './demo/demo-site.js';
 import { CLIENT_DIST, createApp } from './http/app.js';
+import type { DeclaredRoute } from './http/handler.js';
 import { moduleLogger } from './logger.js';
 import { MediaService } from './media/MediaService.js';
 import { AccessRepository } from './access/access.repository.js';
@@ -74,6 +75,8 @@ export interface RunningServer {
   readonly plugins: PluginHost;
   readonly access: AccessRoom;
   readonly audit: AuditLog;
+  /** Every API route and the permission it declared. */
+  readonly routes: readonly DeclaredRoute[];
   close(): Promise<void>;
 }
 
@@ -180,8 +183,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       audit,
       cameraName: (id) => (cameras.has(id) ? cameras.get(id).name : undefined),
     });
-    const app = createApp({
-      clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access), demo: demoPresent, trustProxy: config.trustProxy,
+    const { app, routes } = createApp({
+      clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access, demoPresent), trustProxy: config.trustProxy,
       wallRoutes: wallRoutes({
         access,
         camera: (id) => (cameras.has(id) ? cameras.get(id) : undefined),
@@ -226,7 +229,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log.info({ listen: url, workers: media.pool.slots.length, cameras: cameras.list().length, database: db.embedded ? 'embedded' : 'postgresql' }, 'server ready');
     let closing: Promise<void> | undefined;
     return {
-      url, port, db, media, cameras, signaling, demo, access, audit, metrics, plugins,
+      url, port, db, media, cameras, signaling, demo, access, audit, metrics, plugins, routes,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

@@ -3,7 +3,7 @@
 // person may see now.
 import { AppError, ErrorCode } from '../errors.js';
 import type { AccessRepository } from './access.repository.js';
-import { pagesFor } from './policy.js';
+import { pagesFor } from './permissions.js';
 import type { AccessService, Caller } from './AccessService.js';
 
 export class AccessScreens {

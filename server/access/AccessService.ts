@@ -10,7 +10,8 @@ import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import type { AccessRepository } from './access.repository.js';
-import { decideAuthority, decideDuty, decideView, holdsDuty, holdsRoleAt, isActive, pagesFor, type Subject } from './policy.js';
+import { decideAuthority, decideDuty, decideView, holdsDuty, holdsRoleAt, type Subject } from './policy.js';
+import { holdsPermission, Permission } from './permissions.js';
 import type { DutyScope, Place } from '../places/place.js';
 import type { Duty } from './roles.js';
 import { RepeatThrottle } from '../util/RepeatThrottle.js';
@@ -182,7 +183,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   /** The wall is theirs: a live viewing role, or the inspector's (who watch through spot checks). */
   async mayWatchAnything(viewer: Watcher): Promise<boolean> {
     const subject = await this.subject(viewer.id);
-    return subject !== undefined && pagesFor(subject, new Date()).pages.includes('wall');
+    return subject !== undefined && holdsPermission(subject, Permission.Watch, new Date());
   }
 
   /** Records view starts and ends (ViewSession rows and audit entries). */
@@ -227,6 +228,22 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
     this.emit('changed', '*');
   }
 
+  /**
+   * May the person use what `permission` guards (a route, a page)? A refusal is recorded, at
+   * most once a minute per person and route (repeats are counted into the next record).
+   */
+  async permits(caller: Caller, permission: Permission, route: { name: string; path: string }): Promise<boolean> {
+    const subject = await this.subject(caller.userId);
+    if (subject && holdsPermission(subject, permission, new Date())) return true;
+    const repeated = this.#denials.note(`${caller.userId}:${route.name}`);
+    if (repeated !== undefined) {
+      // The path as asked (ids in it name what was reached for); bounded, as a hostile client sends it.
+      const details = { permission, path: route.path.slice(0, 200), ...(repeated > 0 ? { repeatedUnrecorded: repeated } : {}) };
+      this.#audit.record({ actorId: caller.userId, action: 'route.denied', target: `route:${route.name}`, address: caller.address, details });
+    }
+    return false;
+  }
+
   /** Is the person an active scope administrator over `place` ({} = the nation)? */
   async administers(userId: string, place: Place): Promise<boolean> {
     return (await this.authorityOf(userId)).administers(place);
@@ -235,14 +252,6 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   /** A facility's place (and whether it is retired), for administration; undefined for unknown ids. */
   placeOfFacility(facilityId: string): Promise<(Place & { retired: boolean }) | undefined> {
     return this.repo.placeOfFacility(facilityId);
-  }
-
-  /** Does the person administer cameras anywhere (a live scope administrator or installer role)? */
-  async administersCameras(userId: string): Promise<boolean> {
-    const subject = await this.repo.subject(userId);
-    const now = new Date();
-    return subject !== undefined && subject.status === 'ACTIVE'
-      && subject.assignments.some((a) => isActive(a, now) && a.effect === 'ALLOW' && (a.role === 'SCOPE_ADMIN' || a.role === 'INSTALLER'));
   }
 
   /** The person's standing over places (administrator, installer), read once for many places. */

@@ -167,39 +167,6 @@ export function requiresSecondFactor(subject: Subject, now: Date): boolean {
 }
 
 /**
- * The pages of the web client: the video wall, incidents, recordings, operations, the
- * connection drive (whoever reads the connection report), the places
- * registry (units, facilities, organizations: scope administrators), the people directory and the leak investigation
- * (who watched what: scope administrators), account lists (focal points submit them, scope
- * administrators decide them), the person's own account.
- */
-export type Page = 'wall' | 'incidents' | 'recordings' | 'ops' | 'drive' | 'places' | 'people' | 'investigation' | 'lists' | 'account';
-
-/**
- * The pages a person may use, and the one they land on: the wall for those who watch (roles
- * that view, inspectors through their spot checks), operations for the report and dashboard
- * duties, the account page for everyone (for a scope administrator it is their work, and for
- * an account with no live role it says so). `rolesEnded`: no role of the person is live
- * (every one expired or revoked), so there is nothing to do but ask for it again.
- */
-export function pagesFor(subject: Subject, now: Date): { pages: Page[]; home: Page; rolesEnded: boolean } {
-  const live = subject.status === 'ACTIVE' ? subject.assignments.filter((a) => isActive(a, now) && a.effect === 'ALLOW') : [];
-  const watches = live.some((a) => ROLE_RULES[a.role].views || a.role === 'INSPECTOR');
-  const ops = live.some((a) => ROLE_RULES[a.role].duties.length > 0);
-  const drive = live.some((a) => ROLE_RULES[a.role].duties.includes('uptime-report'));
-  // Places: scope administrators keep the registry; installers their facilities' survey.
-  const admin = live.some((a) => a.role === 'SCOPE_ADMIN' || a.role === 'INSTALLER');
-  const audits = live.some((a) => a.role === 'SCOPE_ADMIN');
-  const lists = audits || live.some((a) => a.role === 'FOCAL_POINT');
-  const pages: Page[] = [
-    ...(watches ? ['wall', 'incidents', 'recordings'] as const : []), ...(ops ? ['ops'] as const : []), ...(drive ? ['drive'] as const : []),
-    ...(admin ? ['places'] as const : []), ...(audits ? ['people', 'investigation'] as const : []), ...(lists ? ['lists'] as const : []), 'account',
-  ];
-  // A scope administrator lands on the account page: what waits for their decision.
-  return { pages, home: pages[0] === 'places' ? 'account' : pages[0]!, rolesEnded: live.length === 0 };
-}
-
-/**
  * May `subject` perform `duty` at `place` (the report of a facility, the ops view of a
  * camera)? Like viewing: an active role with the duty whose scope (and facility kinds) covers
  * the place, and no deny over it. The empty place ({}) asks for nation scope.

@@ -25,7 +25,7 @@ export type AuditAction =
   | 'spotcheck.create' | 'spotcheck.cancel' | 'camera.create' | 'camera.update' | 'camera.restart' | 'camera.delete'
   /** "Test this camera": a camera address probed from the server (host only, never credentials). */
   | 'camera.probe'
-  | 'access.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query'
+  | 'access.denied' | 'route.denied' | 'view.start' | 'view.end' | 'view.revoked' | 'audit.query'
   /** A leak investigation's answer taken out of the system as a file. */
   | 'audit.export' | 'account.activate' | 'totp.enroll'
   /** A scope administrator cleared a person's second factor (lost phone): they enrol again. */

@@ -1,13 +1,12 @@
 // The account API: login and tokens, the caller's own profile, grants and revocations,
 // account status, spot checks, and the audit questions ("who watched camera X", "what did
 // person U watch"). Bodies are validated by schema; "not allowed" answers like "not found".
-import express, { type Request } from 'express';
 import { z } from 'zod';
-import type { Caller } from '../access/AccessService.js';
 import type { AccessRoom } from '../access/access-room.js';
 import { personFields } from '../access/person.schema.js';
 import { ROLE_RULES, SCOPE_RANK } from '../access/roles.js';
-import { callerOf, wrap } from './handler.js';
+import { Api } from './handler.js';
+import { Permission } from '../access/permissions.js';
 import { parse, pathId, uuid } from './validate.js';
 
 // The roles and scope types as the access room defines them (one list, not a copy).
@@ -33,66 +32,71 @@ export const spotCheckBody = z.object({
 }).strict();
 export const requestBody = z.object({ ...personFields, role, scopeType, scopeId: uuid.nullable().default(null) }).strict();
 
-export function accessRoutes(access: AccessRoom): express.Router {
-  const r = express.Router();
-  const caller = (req: Request): Promise<Caller> => callerOf(access, req);
+/** `demo`: accounts with published passwords exist, which every page must say. */
+export function accessRoutes(access: AccessRoom, demo: boolean): Api {
+  const api = new Api(access);
 
-  r.post('/auth/login', wrap(async (req, res) => {
+  // Before sign-in: what every page must say about this deployment.
+  api.get('/info', Permission.Public, async (_req, res) => {
+    res.json({ demo });
+  });
+
+  api.post('/auth/login', Permission.Public, async (req, res) => {
     const { username, password, totp } = parse(loginBody, req.body);
     res.json(await access.signIn.login(username, password, req.ip ?? '', totp));
-  }));
-  r.post('/auth/totp', wrap(async (req, res) => {
+  });
+  api.post('/auth/totp', Permission.Public, async (req, res) => {
     const { enrollmentToken, code } = parse(enrollBody, req.body);
     res.json(await access.signIn.enrollTotp(enrollmentToken, code, req.ip ?? ''));
-  }));
-  r.post('/auth/refresh', wrap(async (req, res) => {
+  });
+  api.post('/auth/refresh', Permission.Public, async (req, res) => {
     res.json(await access.signIn.refresh(parse(refreshBody, req.body).refreshToken, req.ip ?? ''));
-  }));
-  r.post('/auth/logout', wrap(async (req, res) => {
+  });
+  api.post('/auth/logout', Permission.Public, async (req, res) => {
     await access.signIn.logout(parse(refreshBody, req.body).refreshToken, req.ip ?? '');
     res.status(204).end();
-  }));
+  });
 
-  r.get('/me', wrap(async (req, res) => {
-    res.json(await access.screens.profile(await caller(req)));
-  }));
+  api.get('/me', Permission.SignedIn, async (req, res, caller) => {
+    res.json(await access.screens.profile(caller));
+  });
 
-  r.post('/me/password', wrap(async (req, res) => {
+  api.post('/me/password', Permission.SignedIn, async (req, res, caller) => {
     const { current, password, refreshToken } = parse(passwordBody, req.body);
-    await access.signIn.changePassword(await caller(req), current, password, refreshToken);
+    await access.signIn.changePassword(caller, current, password, refreshToken);
     res.status(204).end();
-  }));
+  });
 
-  r.get('/me/spot-checks', wrap(async (req, res) => {
-    res.json(await access.screens.spotChecks(await caller(req)));
-  }));
+  api.get('/me/spot-checks', Permission.SignedIn, async (req, res, caller) => {
+    res.json(await access.screens.spotChecks(caller));
+  });
 
-  r.post('/assignments', wrap(async (req, res) => {
-    res.status(201).json(await access.admin.grant(await caller(req), parse(grantBody, req.body)));
-  }));
-  r.delete('/assignments/:id', wrap(async (req, res) => {
+  api.post('/assignments', Permission.AdministerPeople, async (req, res, caller) => {
+    res.status(201).json(await access.admin.grant(caller, parse(grantBody, req.body)));
+  });
+  api.delete('/assignments/:id', Permission.AdministerPeople, async (req, res, caller) => {
     const id = pathId(req, 'no such assignment');
-    await access.admin.revoke(await caller(req), id, parse(revokeBody, req.body ?? {}).reason);
+    await access.admin.revoke(caller, id, parse(revokeBody, req.body ?? {}).reason);
     res.status(204).end();
-  }));
-  r.patch('/users/:id/status', wrap(async (req, res) => {
+  });
+  api.patch('/users/:id/status', Permission.AdministerPeople, async (req, res, caller) => {
     const id = pathId(req, 'no such user');
     const { status, reason } = parse(statusBody, req.body);
-    await access.admin.setStatus(await caller(req), id, status, reason);
+    await access.admin.setStatus(caller, id, status, reason);
     res.status(204).end();
-  }));
-  r.post('/spot-checks', wrap(async (req, res) => {
+  });
+  api.post('/spot-checks', Permission.AdministerPeople, async (req, res, caller) => {
     const body = parse(spotCheckBody, req.body);
-    res.status(201).json(await access.admin.createSpotCheck(await caller(req), { ...body, startsAt: body.startsAt ?? new Date() }));
-  }));
+    res.status(201).json(await access.admin.createSpotCheck(caller, { ...body, startsAt: body.startsAt ?? new Date() }));
+  });
 
-  r.delete('/spot-checks/:id', wrap(async (req, res) => {
+  api.delete('/spot-checks/:id', Permission.AdministerPeople, async (req, res, caller) => {
     const id = pathId(req, 'no such spot check');
-    await access.admin.cancelSpotCheck(await caller(req), id, parse(revokeBody, req.body ?? {}).reason);
+    await access.admin.cancelSpotCheck(caller, id, parse(revokeBody, req.body ?? {}).reason);
     res.status(204).end();
-  }));
-  r.get('/places', wrap(async (req, res) => {
-    res.json(await access.screens.placesTree(await caller(req)));
-  }));
-  return r;
+  });
+  api.get('/places', Permission.SignedIn, async (req, res, caller) => {
+    res.json(await access.screens.placesTree(caller));
+  });
+  return api;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError, ErrorCode, toErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
+import type { Api, DeclaredRoute } from './handler.js';
 import { openApiDocument } from './openapi.js';
 import { requestLogger } from './request-logger.js';
 import { securityHeaders } from './security-headers.js';
@@ -10,32 +11,30 @@ import { securityHeaders } from './security-headers.js';
 const log = moduleLogger('http');
 
 export interface HttpDeps {
-  /** Account routes (login, grants, audit), mounted under /api. */
-  accessRoutes: express.Router;
+  /** Account routes (what a page says before sign-in, login, grants), mounted under /api. */
+  accessRoutes: Api;
   /** Directory of the built web client. */
   clientDir: string;
-  /** Accounts with published passwords exist (the demo): every page says so. */
-  demo: boolean;
   /** /readyz and /metrics at the root. */
-  probeRoutes: express.Router;
+  probeRoutes: Api;
   /** The supervision page's saved wall and the media capabilities, under /api. */
-  wallRoutes: express.Router;
+  wallRoutes: Api;
   /** The ops overview and the connection report, under /api. */
-  opsRoutes: express.Router;
+  opsRoutes: Api;
   /** Incidents, under /api. */
-  incidentRoutes: express.Router;
+  incidentRoutes: Api;
   /** The places registry (administrative units, facilities, organizations), under /api. */
-  placesRoutes: express.Router;
+  placesRoutes: Api;
   /** People administered by scope administrators (members, new accounts, role holders), under /api. */
-  peopleRoutes: express.Router;
+  peopleRoutes: Api;
   /** Account requests, their decisions and activation, under /api. */
-  requestRoutes: express.Router;
+  requestRoutes: Api;
   /** The leak investigation (who watched what) and the audit chain's state, under /api. */
-  investigationRoutes: express.Router;
+  investigationRoutes: Api;
   /** "Test this camera", under /api (before the camera routes, whose /cameras/:id would take it). */
-  cameraProbeRoute: express.Router;
+  cameraProbeRoute: Api;
   /** Camera administration by scope administrators and installers, under /api. */
-  cameraRoutes: express.Router;
+  cameraRoutes: Api;
   /** Routes plugins declared, under /plugins/<name>. */
   pluginRoutes: express.Router;
   /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs or 'loopback'); default loopback. */
@@ -43,7 +42,8 @@ export interface HttpDeps {
 }
 
 
-export function createApp(deps: HttpDeps): express.Express {
+/** The application, and every route it serves with the permission the route declared (plugins' routes aside: they declare their own auth). */
+export function createApp(deps: HttpDeps): { app: express.Express; routes: DeclaredRoute[] } {
   const app = express();
   app.disable('x-powered-by');
   // Which proxies' X-Forwarded-For to believe (sign-in throttling and the audit trail key on the
@@ -55,27 +55,26 @@ export function createApp(deps: HttpDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(deps.probeRoutes);
+  app.use(deps.probeRoutes.router);
 
   const api = express.Router();
   api.use(express.json({ limit: '32kb' }));
+  const apis = [deps.probeRoutes, deps.accessRoutes, deps.wallRoutes, deps.opsRoutes, deps.incidentRoutes, deps.placesRoutes, deps.peopleRoutes, deps.requestRoutes, deps.investigationRoutes, deps.cameraProbeRoute, deps.cameraRoutes];
+  const routes = apis.flatMap((a) => a.declared);
+  const document = openApiDocument(routes);
   api.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
+    res.json(document);
   });
-  // Public, before sign-in: what every page must say about this deployment.
-  api.get('/info', (_req, res) => {
-    res.json({ demo: deps.demo });
-  });
-  api.use(deps.accessRoutes);
-  api.use(deps.wallRoutes);
-  api.use(deps.opsRoutes);
-  api.use(deps.incidentRoutes);
-  api.use(deps.placesRoutes);
-  api.use(deps.peopleRoutes);
-  api.use(deps.requestRoutes);
-  api.use(deps.investigationRoutes);
-  api.use(deps.cameraProbeRoute);
-  api.use(deps.cameraRoutes);
+  api.use(deps.accessRoutes.router);
+  api.use(deps.wallRoutes.router);
+  api.use(deps.opsRoutes.router);
+  api.use(deps.incidentRoutes.router);
+  api.use(deps.placesRoutes.router);
+  api.use(deps.peopleRoutes.router);
+  api.use(deps.requestRoutes.router);
+  api.use(deps.investigationRoutes.router);
+  api.use(deps.cameraProbeRoute.router);
+  api.use(deps.cameraRoutes.router);
   api.use((_req, _res, next) => next(new AppError(ErrorCode.NotFound, 'no such route')));
   app.use('/api', api);
   app.use(deps.pluginRoutes);
@@ -93,7 +92,7 @@ export function createApp(deps: HttpDeps): express.Express {
     if (status >= 500) (req.log ?? log).error({ err, path: req.path }, 'request failed');
     res.status(status === 404 && body.code === ErrorCode.Forbidden ? 404 : status).json({ error: body });
   });
-  return app;
+  return { app, routes };
 }
 
 export const CLIENT_DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'client', 'dist');

@@ -1,14 +1,14 @@
 // POST /api/cameras/probe: "test this camera" for the people who register cameras (scope
 // administrators, installers). The address is probed from the server, within 10 s; the answer
 // never carries the credentials, and the probe is audited by host.
-import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { AccessRoom } from '../access/access-room.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import { probeCamera } from '../cameras/camera-probe.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { GateFullError } from '../util/Gate.js';
-import { callerOf, wrap } from './handler.js';
+import { Api } from './handler.js';
+import { Permission } from '../access/permissions.js';
 import { parse } from './validate.js';
 
 export const probeBody = z.object({
@@ -25,11 +25,9 @@ export const probeBody = z.object({
   rtspBasicAuth: z.boolean().default(false),
 }).strict();
 
-export function cameraProbeRoute(access: AccessRoom, audit: AuditLog, ffmpegPath: string): express.Router {
-  const r = express.Router();
-  r.post('/cameras/probe', wrap(async (req: Request, res) => {
-    const who = await callerOf(access, req);
-    if (!(await access.decisions.administersCameras(who.userId))) throw new AppError(ErrorCode.NotFound, 'no such route');
+export function cameraProbeRoute(access: AccessRoom, audit: AuditLog, ffmpegPath: string): Api {
+  const api = new Api(access);
+  api.post('/cameras/probe', Permission.Registry, async (req, res, who) => {
     const body = parse(probeBody, req.body);
     let result;
     try {
@@ -41,6 +39,6 @@ export function cameraProbeRoute(access: AccessRoom, audit: AuditLog, ffmpegPath
     const host = new URL(body.url).host;
     await audit.append({ actorId: who.userId, action: 'camera.probe', target: null, address: who.address, details: { host, reachable: result.reachable, failure: result.failure?.kind ?? null } });
     res.json(result);
-  }));
-  return r;
+  });
+  return api;
 }

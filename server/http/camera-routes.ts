@@ -3,7 +3,6 @@
 // facility is the nation's (national administrators). Each change is audited with the person
 // and the names of the fields changed, never their values (URLs carry credentials). Anything
 // outside the caller's standing is "not found". Reads never return URLs.
-import express, { type Request } from 'express';
 import type { Caller } from '../access/AccessService.js';
 import type { AccessRoom } from '../access/access-room.js';
 import type { Place } from '../places/place.js';
@@ -11,15 +10,15 @@ import type { AuditLog } from '../audit/AuditLog.js';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { cameraInputSchema, cameraPatchSchema } from '../cameras/camera.schema.js';
 import { AppError, ErrorCode } from '../errors.js';
-import { callerOf, wrap } from './handler.js';
+import { Api } from './handler.js';
+import { Permission } from '../access/permissions.js';
 import { parse, pathId } from './validate.js';
 
-export function cameraRoutes(access: AccessRoom, cameras: CameraRegistry, audit: AuditLog): express.Router {
-  const r = express.Router();
+export function cameraRoutes(access: AccessRoom, cameras: CameraRegistry, audit: AuditLog): Api {
+  const api = new Api(access);
 
   /** The caller and a judge of places: administers or installs there. */
-  async function standing(req: Request): Promise<{ who: Caller; may: (place: Place) => boolean }> {
-    const who = await callerOf(access, req);
+  async function standing(who: Caller): Promise<{ who: Caller; may: (place: Place) => boolean }> {
     const authority = await access.decisions.authorityOf(who.userId);
     return { who, may: (place) => authority.administers(place) || authority.installs(place) };
   }
@@ -49,28 +48,28 @@ export function cameraRoutes(access: AccessRoom, cameras: CameraRegistry, audit:
 
   // Reads are administrative too: camera names and locations describe sensitive sites. The
   // web client's wall gets its (filtered) list over signaling instead.
-  r.get('/cameras', wrap(async (req, res) => {
-    const { may } = await standing(req);
+  api.get('/cameras', Permission.Registry, async (req, res, caller) => {
+    const { may } = await standing(caller);
     const all = cameras.list();
     const places = await Promise.all(all.map((c) => access.decisions.placeOfCamera(c.id)));
     res.json(all.flatMap((c, i) => (places[i] && may(places[i]) ? [adminView(c.id)] : [])));
-  }));
-  r.get('/cameras/:id', wrap(async (req, res) => {
-    const { may } = await standing(req);
+  });
+  api.get('/cameras/:id', Permission.Registry, async (req, res, caller) => {
+    const { may } = await standing(caller);
     const id = pathId(req, 'no such camera');
     await camera(may, id);
     res.json(adminView(id));
-  }));
-  r.post('/cameras', wrap(async (req, res) => {
-    const { who, may } = await standing(req);
+  });
+  api.post('/cameras', Permission.Registry, async (req, res, caller) => {
+    const { who, may } = await standing(caller);
     const input = parse(cameraInputSchema.strict(), req.body);
     await target(may, input.facilityId);
     const created = await cameras.add(input);
     await audit.append({ actorId: who.userId, action: 'camera.create', target: `camera:${created.id}`, address: who.address, details: { name: created.name, facilityId: input.facilityId ?? null, fields: Object.keys(input).sort() } });
     res.status(201).json(adminView(created.id));
-  }));
-  r.patch('/cameras/:id', wrap(async (req, res) => {
-    const { who, may } = await standing(req);
+  });
+  api.patch('/cameras/:id', Permission.Registry, async (req, res, caller) => {
+    const { who, may } = await standing(caller);
     const id = pathId(req, 'no such camera');
     const patch = parse(cameraPatchSchema.strict(), req.body);
     const before = await camera(may, id);
@@ -78,22 +77,22 @@ export function cameraRoutes(access: AccessRoom, cameras: CameraRegistry, audit:
     await cameras.update(id, patch);
     await audit.append({ actorId: who.userId, action: 'camera.update', target: `camera:${id}`, address: who.address, details: { fields: Object.keys(patch).sort() } });
     res.json(adminView(id));
-  }));
-  r.post('/cameras/:id/restart', wrap(async (req, res) => {
-    const { who, may } = await standing(req);
+  });
+  api.post('/cameras/:id/restart', Permission.Registry, async (req, res, caller) => {
+    const { who, may } = await standing(caller);
     const id = pathId(req, 'no such camera');
     await camera(may, id);
     cameras.restart(id);
     await audit.append({ actorId: who.userId, action: 'camera.restart', target: `camera:${id}`, address: who.address, details: {} });
     res.json(adminView(id));
-  }));
-  r.delete('/cameras/:id', wrap(async (req, res) => {
-    const { who, may } = await standing(req);
+  });
+  api.delete('/cameras/:id', Permission.Registry, async (req, res, caller) => {
+    const { who, may } = await standing(caller);
     const id = pathId(req, 'no such camera');
     const before = await camera(may, id);
     await cameras.remove(id);
     await audit.append({ actorId: who.userId, action: 'camera.delete', target: `camera:${id}`, address: who.address, details: { name: before.summary.name, facilityId: before.facilityId } });
     res.status(204).end();
-  }));
-  return r;
+  });
+  return api;
 }

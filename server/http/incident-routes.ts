@@ -1,15 +1,15 @@
 // The incident API under /api/incidents: file (JSON), attach the captured frame (a raw
 // image/jpeg body), list, read, comment, resolve, export as CSV or PDF.
-import express, { type Request } from 'express';
+import express from 'express';
 import { z } from 'zod';
-import type { Caller } from '../access/AccessService.js';
 import type { AccessRoom } from '../access/access-room.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { exportMark, incidentsCsv, incidentsPdf } from '../incidents/incident-export.js';
 import { PDF_FONT } from '../util/pdf.js';
 import { burnWatermark } from '../incidents/frame-watermark.js';
 import { INCIDENT_CATEGORIES, MAX_SNAPSHOT_BYTES, type IncidentService } from '../incidents/IncidentService.js';
-import { bearer, callerFirst, callerOf, wrap } from './handler.js';
+import { Api, bearer } from './handler.js';
+import { Permission } from '../access/permissions.js';
 import { parse, pathId, uuid } from './validate.js';
 import { moduleLogger } from '../logger.js';
 
@@ -50,26 +50,25 @@ export interface IncidentRouteOptions {
   ffmpegPath: string;
 }
 
-export function incidentRoutes(access: AccessRoom, incidents: IncidentService, options: IncidentRouteOptions): express.Router {
-  const r = express.Router();
-  const caller = (req: Request): Promise<Caller> => callerOf(access, req);
+export function incidentRoutes(access: AccessRoom, incidents: IncidentService, options: IncidentRouteOptions): Api {
+  const api = new Api(access);
 
-  r.post('/incidents', wrap(async (req, res) => {
+  api.post('/incidents', Permission.Watch, async (req, res, caller) => {
     const body = parse(incidentBody, req.body);
-    res.status(201).json(await incidents.file(await caller(req), { ...body, occurredAt: body.occurredAt ?? new Date() }));
-  }));
+    res.status(201).json(await incidents.file(caller, { ...body, occurredAt: body.occurredAt ?? new Date() }));
+  });
   // The frame as the body itself (no base64): image/jpeg, up to MAX_SNAPSHOT_BYTES. The caller
   // is checked before the body is read, so strangers cannot make the server buffer images.
-  r.put('/incidents/:id/snapshot', callerFirst(access), express.raw({ type: () => true, limit: MAX_SNAPSHOT_BYTES }), wrap(async (req, res) => {
+  api.put('/incidents/:id/snapshot', Permission.Watch, async (req, res, caller) => {
     const id = pathId(req, 'no such incident');
     if (!req.is('image/jpeg')) throw new AppError(ErrorCode.BadRequest, 'send the snapshot as image/jpeg');
-    await incidents.attachSnapshot(res.locals.caller as Caller, id, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    await incidents.attachSnapshot(caller, id, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     res.status(204).end();
-  }));
-  r.get('/incidents', wrap(async (req, res) => {
-    res.json(await incidents.list(await caller(req), parse(incidentsQuery, req.query)));
-  }));
-  r.get('/incidents/export', wrap(async (req, res) => {
+  }, { body: express.raw({ type: () => true, limit: MAX_SNAPSHOT_BYTES }) });
+  api.get('/incidents', Permission.Watch, async (req, res, caller) => {
+    res.json(await incidents.list(caller, parse(incidentsQuery, req.query)));
+  });
+  api.get('/incidents/export', Permission.Watch, async (req, res) => {
     const q = parse(exportQuery, req.query);
     const { format, lang, tz, ...period } = q;
     const who = await access.signIn.caller(bearer(req));
@@ -93,22 +92,22 @@ export function incidentRoutes(access: AccessRoom, incidents: IncidentService, o
     res.set('content-disposition', `attachment; filename="${name}"`);
     if (format === 'csv') res.type('text/csv; charset=utf-8').send(incidentsCsv(rows, exportOptions));
     else res.type('application/pdf').send(await incidentsPdf(rows, marked, exportOptions));
-  }));
-  r.get('/incidents/:id', wrap(async (req, res) => {
-    res.json(await incidents.get(await caller(req), pathId(req, 'no such incident')));
-  }));
-  r.get('/incidents/:id/snapshot', wrap(async (req, res) => {
-    const jpeg = await incidents.snapshot(await caller(req), pathId(req, 'no such incident'));
+  });
+  api.get('/incidents/:id', Permission.Watch, async (req, res, caller) => {
+    res.json(await incidents.get(caller, pathId(req, 'no such incident')));
+  });
+  api.get('/incidents/:id/snapshot', Permission.Watch, async (req, res, caller) => {
+    const jpeg = await incidents.snapshot(caller, pathId(req, 'no such incident'));
     res.set('cache-control', 'private, no-store').type('image/jpeg').send(jpeg);
-  }));
-  r.post('/incidents/:id/comments', wrap(async (req, res) => {
+  });
+  api.post('/incidents/:id/comments', Permission.Watch, async (req, res, caller) => {
     const id = pathId(req, 'no such incident');
-    res.status(201).json(await incidents.comment(await caller(req), id, parse(commentBody, req.body).body));
-  }));
-  r.post('/incidents/:id/resolve', wrap(async (req, res) => {
+    res.status(201).json(await incidents.comment(caller, id, parse(commentBody, req.body).body));
+  });
+  api.post('/incidents/:id/resolve', Permission.Watch, async (req, res, caller) => {
     const id = pathId(req, 'no such incident');
-    await incidents.resolve(await caller(req), id, parse(resolveBody, req.body).resolution);
+    await incidents.resolve(caller, id, parse(resolveBody, req.body).resolution);
     res.status(204).end();
-  }));
-  return r;
+  });
+  return api;
 }

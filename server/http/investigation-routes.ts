@@ -1,12 +1,13 @@
 // The leak investigation and the audit chain's state, for scope administrators: who watched a
 // camera at a moment or during a period, what a person watched, and both answers as XLSX or
 // PDF (the export is itself audited). The people to ask about come from the directory (/api/people).
-import express, { type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AccessRoom } from '../access/access-room.js';
 import { investigationPdf, investigationXlsx } from '../access/investigation-export.js';
 import type { Investigator, InvestigationAnswer, ViewInvestigation } from '../access/ViewInvestigation.js';
-import { bearer, callerOf, wrap } from './handler.js';
+import { Api, bearer } from './handler.js';
+import { Permission } from '../access/permissions.js';
 import { parse, pathId, uuid } from './validate.js';
 
 const isoDate = z.coerce.date();
@@ -23,13 +24,11 @@ export const investigationQuery = z.object({
 export const viewsQuery = z.object({ cameraId: uuid.optional(), userId: uuid.optional(), from: isoDate, to: isoDate })
   .refine((q) => (q.cameraId ? 1 : 0) + (q.userId ? 1 : 0) === 1, { message: 'give exactly one of cameraId and userId' });
 
-export function investigationRoutes(access: AccessRoom, investigation: ViewInvestigation): express.Router {
-  const r = express.Router();
-  const caller = (req: Request): Promise<Investigator> => callerOf(access, req);
+export function investigationRoutes(access: AccessRoom, investigation: ViewInvestigation): Api {
+  const api = new Api(access);
 
-  const answer = async (req: Request, res: Response, target: string, ask: (c: Investigator, period: { from: Date; to: Date }) => Promise<InvestigationAnswer>) => {
+  const answer = async (req: Request, res: Response, who: Investigator, target: string, ask: (c: Investigator, period: { from: Date; to: Date }) => Promise<InvestigationAnswer>) => {
     const q = parse(investigationQuery, req.query);
-    const who = await caller(req);
     const a = await ask(who, { from: q.from, to: q.to });
     if (q.format === 'json') {
       res.json(a);
@@ -47,24 +46,23 @@ export function investigationRoutes(access: AccessRoom, investigation: ViewInves
       .send(file);
   };
 
-  r.get('/investigation/cameras/:id', wrap(async (req, res) => {
+  api.get('/investigation/cameras/:id', Permission.AdministerPeople, async (req, res, caller) => {
     const id = pathId(req, 'no such camera');
-    await answer(req, res, `camera:${id}`, (c, p) => investigation.byCamera(c, id, p));
-  }));
-  r.get('/investigation/people/:id', wrap(async (req, res) => {
+    await answer(req, res, caller, `camera:${id}`, (c, p) => investigation.byCamera(c, id, p));
+  });
+  api.get('/investigation/people/:id', Permission.AdministerPeople, async (req, res, caller) => {
     const id = pathId(req, 'no such person');
-    await answer(req, res, `user:${id}`, (c, p) => investigation.byPerson(c, id, p));
-  }));
-  r.get('/audit/views', wrap(async (req, res) => {
+    await answer(req, res, caller, `user:${id}`, (c, p) => investigation.byPerson(c, id, p));
+  });
+  api.get('/audit/views', Permission.AdministerPeople, async (req, res, who) => {
     const q = parse(viewsQuery, req.query);
-    const who = await caller(req);
     const a = q.cameraId ? await investigation.byCamera(who, q.cameraId, q) : await investigation.byPerson(who, q.userId!, q);
     res.json(a.rows.filter((v) => v.kind === 'live').map((v) => ({
       userId: v.person.id, cameraId: v.camera.id, stream: v.detail, startedAt: v.startedAt, endedAt: v.endedAt, endReason: v.endReason, address: v.address, userAgent: v.userAgent,
     })));
-  }));
-  r.get('/audit/verify', wrap(async (req, res) => {
-    res.json(await investigation.verifyChain(await caller(req)));
-  }));
-  return r;
+  });
+  api.get('/audit/verify', Permission.AdministerPeople, async (req, res, caller) => {
+    res.json(await investigation.verifyChain(caller));
+  });
+  return api;
 }

@@ -2,7 +2,6 @@
 // scope), the ops dashboard's overview and the 24/7 connection report (JSON or CSV), each
 // limited to the caller's scope.
 import { timingSafeEqual } from 'node:crypto';
-import express, { type Request } from 'express';
 import { z } from 'zod';
 import type { AccessRoom } from '../access/access-room.js';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
@@ -18,7 +17,8 @@ import type { AuditLog } from '../audit/AuditLog.js';
 import { buildUptimeReport, uptimeCsv, type UptimeReport } from '../observability/uptime-report.js';
 import type { Place } from '../places/place.js';
 import type { UptimeRepository } from '../observability/uptime.repository.js';
-import { bearer, callerOf, wrap } from './handler.js';
+import { Api, bearer, callerOf } from './handler.js';
+import { Permission } from '../access/permissions.js';
 import { parse } from './validate.js';
 
 export interface OpsDeps {
@@ -79,13 +79,15 @@ function processLoad(): () => number {
 }
 
 /** Routes at the root: /readyz and /metrics. */
-export function probeRoutes(d: OpsDeps): express.Router {
-  const r = express.Router();
-  r.get('/readyz', wrap(async (_req, res) => {
+export function probeRoutes(d: OpsDeps): Api {
+  const api = new Api(d.access, '');
+  api.get('/readyz', Permission.Public, async (_req, res) => {
     const state = await d.ready();
     res.status(state.ready ? 200 : 503).json(state);
-  }));
-  r.get('/metrics', wrap(async (req, res) => {
+  });
+  // Public as a route: a scraper presents the deployment's token, which is no person's; without
+  // it, the person must be ops at nation scope.
+  api.get('/metrics', Permission.Public, async (req, res) => {
     if (!sameSecret(bearer(req), d.metricsToken)) {
       const scope = await d.access.decisions.dutyScope(await callerOf(d.access, req), 'operations');
       // Metrics name every camera of the node: nation scope only.
@@ -93,13 +95,13 @@ export function probeRoutes(d: OpsDeps): express.Router {
     }
     const { contentType, body } = await d.metrics.render();
     res.type(contentType).send(body);
-  }));
-  return r;
+  });
+  return api;
 }
 
 /** Routes under /api: the dashboard overview and the connection report. */
-export function opsApiRoutes(d: OpsDeps): express.Router {
-  const r = express.Router();
+export function opsApiRoutes(d: OpsDeps): Api {
+  const api = new Api(d.access);
   const load = processLoad();
 
   // The 24-hour uptime column moves slowly; it is read from the database at most every
@@ -117,8 +119,7 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
     return hit.report;
   };
 
-  r.get('/ops/overview', wrap(async (req: Request, res) => {
-    const caller = await callerOf(d.access, req);
+  api.get('/ops/overview', Permission.Operations, async (req, res, caller) => {
     const scope = await d.access.decisions.dutyScope(caller, 'operations');
     const [sample, report] = await Promise.all([d.stats.sample(), dayUptime(caller.userId, scope.covers)]);
     res.json(await buildOverview({
@@ -126,16 +127,16 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
       placeOf: (id) => d.access.decisions.placeOfCamera(id),
       server: { cpuLoad: load(), memoryBytes: process.memoryUsage().rss, sockets: d.live.sockets() },
     }));
-  }));
+  });
 
   // Plugins' state (enabled, version, errors, last error), for ops at any scope.
-  r.get('/plugins', wrap(async (req, res) => {
-    await d.access.decisions.dutyScope(await callerOf(d.access, req), 'operations');
+  api.get('/plugins', Permission.Operations, async (req, res, caller) => {
+    await d.access.decisions.dutyScope(caller, 'operations');
     res.json(d.plugins());
-  }));
+  });
 
-  r.get('/reports/uptime', wrap(async (req, res) => {
-    const scope = await d.access.decisions.dutyScope(await callerOf(d.access, req), 'uptime-report');
+  api.get('/reports/uptime', Permission.ConnectionReport, async (req, res, caller) => {
+    const scope = await d.access.decisions.dutyScope(caller, 'uptime-report');
     const q = parse(reportQuery, req.query);
     const report = await buildUptimeReport(d.uptime, { from: q.from, to: q.to ?? new Date(), threshold: q.threshold / 100, covers: scope.covers });
     if (q.format === 'csv') {
@@ -146,10 +147,10 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
       return;
     }
     res.json(report);
-  }));
+  });
   // The connection drive: the same duty and scope as the connection report.
-  r.get('/reports/connection', wrap(async (req, res) => {
-    const scope = await d.access.decisions.dutyScope(await callerOf(d.access, req), 'uptime-report');
+  api.get('/reports/connection', Permission.ConnectionReport, async (req, res, caller) => {
+    const scope = await d.access.decisions.dutyScope(caller, 'uptime-report');
     const q = parse(driveQuery, req.query);
     const liveNow = (id: string) => d.cameras.has(id) && d.cameras.get(id).health.state === 'live';
     const drive = await buildConnectionDrive(d.uptime, { from: q.from, to: q.to ?? new Date(), covers: scope.covers, liveNow, now: new Date() });
@@ -164,6 +165,6 @@ export function opsApiRoutes(d: OpsDeps): express.Router {
     await d.audit.append({ actorId: who.userId, action: 'report.export', target: null, address: req.ip ?? null, details: { report: 'connection-drive', format: q.format, lang: q.lang, from: drive.from, to: drive.to, facilities: drive.facilities.length } });
     const name = `ket-noi_${drive.from.slice(0, 10)}_${drive.to.slice(0, 10)}.${q.format}`;
     res.type(q.format === 'xlsx' ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'application/pdf').attachment(name).send(file);
-  }));
-  return r;
+  });
+  return api;
 }

@@ -1,16 +1,16 @@
 // Account requests: a focal point submits named people, the authority over each requested
 // scope approves or rejects, and an approved person activates their account with the
 // one-time link. Bodies are validated by schema; "not allowed" answers like "not found".
-import express, { type Request } from 'express';
+import express from 'express';
 import { z } from 'zod';
-import type { Caller } from '../access/AccessService.js';
 import type { AccessRoom } from '../access/access-room.js';
 import type { AccountRequests } from '../access/AccountRequests.js';
 import { MAX_LIST_FILE_BYTES, readAccountList, type ListLine } from '../access/account-list-file.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { ListError } from '../util/list-problems.js';
 import { requestBody } from './access-routes.js';
-import { callerFirst, callerOf, wrap } from './handler.js';
+import { Api } from './handler.js';
+import { Permission } from '../access/permissions.js';
 import { parse, pathId } from './validate.js';
 
 export const decisionBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
@@ -25,60 +25,58 @@ export const sheetQuery = z.object({ lang: z.enum(['vi', 'en']).default('vi') })
 export const uploadQuery = z.object({ name: z.string().trim().min(1).max(200).default('upload') }).strict();
 export const activateBody = z.object({ token: z.string().min(16).max(200), password: z.string().min(1).max(200) }).strict();
 
-export function requestRoutes(access: AccessRoom, requests: AccountRequests): express.Router {
-  const r = express.Router();
-  const caller = (req: Request): Promise<Caller> => callerOf(access, req);
+export function requestRoutes(access: AccessRoom, requests: AccountRequests): Api {
+  const api = new Api(access);
 
-  r.post('/account-requests', wrap(async (req, res) => {
-    res.status(201).json(await requests.submitRequest(await caller(req), parse(requestBody, req.body)));
-  }));
-  r.get('/account-requests', wrap(async (req, res) => {
-    res.json(await requests.decidableRequests(await caller(req)));
-  }));
-  r.post('/account-requests/:id/approve', wrap(async (req, res) => {
+  api.post('/account-requests', Permission.AccountLists, async (req, res, caller) => {
+    res.status(201).json(await requests.submitRequest(caller, parse(requestBody, req.body)));
+  });
+  api.get('/account-requests', Permission.AccountLists, async (req, res, caller) => {
+    res.json(await requests.decidableRequests(caller));
+  });
+  api.post('/account-requests/:id/approve', Permission.AdministerPeople, async (req, res, caller) => {
     const id = pathId(req, 'no such pending request');
     const body = parse(decisionBody.partial(), req.body ?? {});
-    res.json(await requests.approveRequest(await caller(req), id, body.reason ?? null, `${req.protocol}://${req.get('host') ?? 'localhost'}`));
-  }));
-  r.post('/account-requests/:id/reject', wrap(async (req, res) => {
+    res.json(await requests.approveRequest(caller, id, body.reason ?? null, `${req.protocol}://${req.get('host') ?? 'localhost'}`));
+  });
+  api.post('/account-requests/:id/reject', Permission.AdministerPeople, async (req, res, caller) => {
     const id = pathId(req, 'no such pending request');
-    await requests.rejectRequest(await caller(req), id, parse(decisionBody, req.body).reason);
+    await requests.rejectRequest(caller, id, parse(decisionBody, req.body).reason);
     res.status(204).end();
-  }));
-  r.post('/auth/activate', wrap(async (req, res) => {
+  });
+  api.post('/auth/activate', Permission.Public, async (req, res) => {
     const { token, password } = parse(activateBody, req.body);
     const enrolment = await requests.activate(token, password, req.ip ?? '');
     if (enrolment) res.json(enrolment);
     else res.status(204).end();
-  }));
+  });
 
   // ---- lists ------------------------------------------------------------------------------
-  r.get('/account-lists/template', wrap(async (req, res) => {
+  api.get('/account-lists/template', Permission.AccountLists, async (req, res, caller) => {
     const q = parse(templateQuery, req.query);
-    const file = await requests.template(await caller(req), q.format, q.lang);
+    const file = await requests.template(caller, q.format, q.lang);
     const name = q.lang === 'vi' ? 'mau-danh-sach-tai-khoan' : 'account-list-template';
     res.type(q.format === 'xlsx' ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv; charset=utf-8')
       .attachment(`${name}.${q.format}`).send(file);
-  }));
-  r.get('/account-lists/choices', wrap(async (req, res) => {
-    res.json(await requests.choices(await caller(req)));
-  }));
-  r.get('/account-lists', wrap(async (req, res) => {
-    res.json(await requests.myLists(await caller(req)));
-  }));
-  r.post('/account-lists', wrap(async (req, res) => {
+  });
+  api.get('/account-lists/choices', Permission.AccountLists, async (req, res, caller) => {
+    res.json(await requests.choices(caller));
+  });
+  api.get('/account-lists', Permission.AccountLists, async (req, res, caller) => {
+    res.json(await requests.myLists(caller));
+  });
+  api.post('/account-lists', Permission.AccountLists, async (req, res, caller) => {
     const { lines } = parse(listBody, req.body);
     // The form's rows are numbered as the page shows them.
-    res.status(201).json(await requests.submitList(await caller(req), 'form', lines.map((l, i) => ({ ...l, line: i + 1 }))));
-  }));
+    res.status(201).json(await requests.submitList(caller, 'form', lines.map((l, i) => ({ ...l, line: i + 1 }))));
+  });
   // The file as the body itself (XLSX or CSV, told apart by its first bytes). The caller is
   // checked before the body is read, so strangers cannot make the server buffer files.
-  r.post('/account-lists/upload', callerFirst(access), express.raw({ type: () => true, limit: MAX_LIST_FILE_BYTES }), wrap(async (req, res) => {
+  api.post('/account-lists/upload', Permission.AccountLists, async (req, res, caller) => {
     const { name } = parse(uploadQuery, req.query);
     const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (bytes.length === 0) throw new AppError(ErrorCode.BadRequest, 'send the list file as the request body');
     const xlsx = bytes.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
-    const caller = res.locals.caller as Caller;
     const lines: ListLine[] = await requests.readUpload(caller, async () => {
       try {
         return await readAccountList(bytes, xlsx ? 'xlsx' : 'csv');
@@ -88,12 +86,12 @@ export function requestRoutes(access: AccessRoom, requests: AccountRequests): ex
       }
     });
     res.status(201).json(await requests.submitList(caller, name, lines));
-  }));
-  r.get('/account-requests/:id/activation-sheet', wrap(async (req, res) => {
+  }, { body: express.raw({ type: () => true, limit: MAX_LIST_FILE_BYTES }) });
+  api.get('/account-requests/:id/activation-sheet', Permission.AccountLists, async (req, res, caller) => {
     const id = pathId(req, 'no such request');
     const { lang } = parse(sheetQuery, req.query);
-    const sheet = await requests.activationSheet(await caller(req), id, lang, `${req.protocol}://${req.get('host') ?? 'localhost'}`);
+    const sheet = await requests.activationSheet(caller, id, lang, `${req.protocol}://${req.get('host') ?? 'localhost'}`);
     res.type('application/pdf').attachment(`kich-hoat-${sheet.username}.pdf`).send(sheet.pdf);
-  }));
-  return r;
+  });
+  return api;
 }

@@ -2,11 +2,11 @@
 // on it, and the media routers' RTP capabilities. The page asks for both as it starts, beside
 // the signaling socket rather than after it, so its first picture waits on neither the
 // socket's handshake nor the whole camera list (docs/performance.md, page open).
-import express from 'express';
 import { z } from 'zod';
 import type { AccessRoom } from '../access/access-room.js';
 import type { CameraSummary } from '../cameras/CameraRegistry.js';
-import { callerOf, wrap } from './handler.js';
+import { Api } from './handler.js';
+import { Permission } from '../access/permissions.js';
 import { parse, uuid } from './validate.js';
 
 /** The layouts the client offers; a saved wall holds at most one camera per tile of the largest. */
@@ -28,12 +28,12 @@ export interface WallRouteDeps {
   rtpCapabilities(): object;
 }
 
-export function wallRoutes(deps: WallRouteDeps): express.Router {
-  const r = express.Router();
+export function wallRoutes(deps: WallRouteDeps): Api {
+  const api = new Api(deps.access);
   const { access } = deps;
 
-  r.get('/me/wall', wrap(async (req, res) => {
-    const wall = await access.screens.wall(await callerOf(access, req));
+  api.get('/me/wall', Permission.SignedIn, async (req, res, caller) => {
+    const wall = await access.screens.wall(caller);
     // Tiles the caller may not watch are already empty: only their own cameras are described.
     const cameras = wall.tiles.flatMap((id) => {
       const c = id ? deps.camera(id) : undefined;
@@ -46,13 +46,13 @@ export function wallRoutes(deps: WallRouteDeps): express.Router {
       }));
     }
     res.json({ ...wall, cameras });
-  }));
-  r.put('/me/wall', wrap(async (req, res) => {
-    res.json(await access.screens.saveWall(await callerOf(access, req), parse(wallBody, req.body)));
-  }));
+  });
+  api.put('/me/wall', Permission.SignedIn, async (req, res, caller) => {
+    res.json(await access.screens.saveWall(caller, parse(wallBody, req.body)));
+  });
   // Public: codecs and header extensions, which any WebRTC offer of the server shows as well.
-  r.get('/media/capabilities', (_req, res) => {
+  api.get('/media/capabilities', Permission.Public, async (_req, res) => {
     res.json(deps.rtpCapabilities());
   });
-  return r;
+  return api;
 }

@@ -180,7 +180,10 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: '00000000-0000-4000-8000-999999999999' })).status, 404, 'unknown facility');
     assert.equal((await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel, extra: 1 })).status, 400, 'unknown fields');
     const after = await server.db.prisma.auditEntry.count({ where: { action: 'access.denied', target: { startsWith: 'user:' } } });
-    assert.equal(after - before, 5, 'each refused grant is in the audit log');
+    assert.equal(after - before, 4, 'each grant refused for its scope is in the audit log');
+    // A person who administers nothing is refused at the route itself, and that is recorded too.
+    await server.audit.drain(5000);
+    assert.equal(await server.db.prisma.auditEntry.count({ where: { action: 'route.denied', actorId: viewer.userId, target: 'route:POST /api/assignments' } }), 1, 'the viewer\'s refusal is in the audit log');
 
     // A grant inside the admin's scope takes effect at once.
     const ok = await grant({ userId: users.kythuat, role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel });
@@ -223,8 +226,11 @@ for (const kind of ['embedded', 'postgresql'] as const) describe(`access control
     // focal point asks: a scope administrator or an installer is not one.
     assert.equal((await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-tw', role: 'NATIONAL_MONITOR', scopeType: 'NATION' })).status, 404, 'beyond the focal point\'s scope');
     assert.equal((await call('POST', '/api/account-requests', provinceAdmin.accessToken, { ...person, username: 'bacsi-qt', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 404, 'not a focal point');
-    assert.equal((await call('POST', '/api/account-requests', (await login(server, 'kythuat')).accessToken, { ...person, username: 'bacsi-kt', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 404, 'not a focal point');
-    assert.ok(await server.db.prisma.auditEntry.count({ where: { action: 'access.denied', target: 'username:bacsi-kt' } }) >= 1, 'the refusal is audited');
+    const installer = await login(server, 'kythuat');
+    assert.equal((await call('POST', '/api/account-requests', installer.accessToken, { ...person, username: 'bacsi-kt', role: 'FACILITY_LEADER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel })).status, 404, 'not a focal point');
+    assert.ok(await server.db.prisma.auditEntry.count({ where: { action: 'access.denied', target: 'username:bacsi-qt' } }) >= 1, 'the refusal is audited');
+    await server.audit.drain(5000);
+    assert.ok(await server.db.prisma.auditEntry.count({ where: { action: 'route.denied', actorId: installer.userId, target: 'route:POST /api/account-requests' } }) >= 1, 'so is the refusal at the route');
     // ... and only for roles people of their kind of organization hold, at the scope types the role takes.
     const badRole = await call('POST', '/api/account-requests', focal.accessToken, { ...person, username: 'bacsi-lx', role: 'INSTALLER', scopeType: 'FACILITY', scopeId: DEMO_IDS.hotel });
     assert.equal(badRole.status, 400);

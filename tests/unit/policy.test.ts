@@ -3,7 +3,8 @@
 // same table through the database and the signaling server).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, pagesFor, requiresSecondFactor, type Subject } from '../../server/access/policy.js';
+import { decideAuthority, decideDuty, decideGrant, decideView, holdsDuty, requiresSecondFactor, type Subject } from '../../server/access/policy.js';
+import { pagesFor } from '../../server/access/permissions.js';
 import type { Place } from '../../server/places/place.js';
 import { DEMO_FACILITIES, DEMO_IDS, DEMO_USERS } from '../../server/demo/demo-province.js';
 import { CAMERA_COLUMNS, EXPECTED_VIEW, type CameraColumn } from '../support/access-expectations.js';
