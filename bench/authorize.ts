@@ -91,7 +91,7 @@ try {
   await client.end();
   console.log(`seeded ${users.length} people, ${assignments} assignments, ${cameras.length} cameras in ${((Date.now() - t0) / 1000).toFixed(1)} s (${args.db})`);
 
-  const room = createAccessRoom({ repo: new AccessRepository(db.prisma), tokens: new TokenService(Buffer.alloc(32, 1), { accessTtlSeconds: 600, refreshTtlSeconds: 3600 }), audit, box: new SecretBox(Buffer.alloc(32, 2)), counters: new RateCounters(db.prisma), options: { totp: 'required' } });
+  const room = createAccessRoom({ repo: new AccessRepository(db.prisma, db.reader), tokens: new TokenService(Buffer.alloc(32, 1), { accessTtlSeconds: 600, refreshTtlSeconds: 3600 }), audit, box: new SecretBox(Buffer.alloc(32, 2)), counters: new RateCounters(db.prisma), options: { totp: 'required' } });
   const access = room.decisions;
   const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
   const viewer = (id: string) => ({ id, displayName: 'bench', address: '127.0.0.1', userAgent: 'bench' });

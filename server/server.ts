@@ -60,8 +60,6 @@ import { SecretBox } from './util/SecretBox.js';
 import { readOrCreateSecretFile } from './util/key-file.js';
 
 const log = moduleLogger('server');
-/** How far an incident's moment may lie outside the filer's view of the camera: client clocks drift. */
-const WATCH_SLACK_MS = 120_000;
 
 export interface RunningServer {
   readonly url: string;
@@ -117,7 +115,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const counters = new RateCounters(db.prisma);
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined;
     if (mailer) closers.push(() => mailer.close());
-    const access = createAccessRoom({ repo: new AccessRepository(db.prisma), tokens, audit, box, counters, options: { totp: config.auth.totp } });
+    const access = createAccessRoom({ repo: new AccessRepository(db.prisma, db.reader), tokens, audit, box, counters, options: { totp: config.auth.totp } });
     cameras.on('added', (c) => access.decisions.invalidateCamera(c.id));
     cameras.on('updated', (c) => access.decisions.invalidateCamera(c.id));
     cameras.on('removed', (id) => access.decisions.invalidateCamera(id));
@@ -177,7 +175,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           return place && { facilityId: place.facilityId ?? null };
         },
         deniedOn: (userId, cameraId) => access.decisions.deniedOn(userId, cameraId),
-        watched: (userId, cameraId, at) => investigations.watched(userId, cameraId, at, WATCH_SLACK_MS),
+        watched: (userId, cameraId, at, slackMs) => investigations.watched(userId, cameraId, at, slackMs),
         mayFile: async (userId) => (await counters.hit(`incidents:${userId}`, 3_600_000)) <= FILING_LIMIT.perHour,
       },
       audit,

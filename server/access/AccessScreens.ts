@@ -30,7 +30,8 @@ export class AccessScreens {
     const unassigned: Node[] = [];
     // Decided on the place index first: only the visible cameras' names are read.
     const visible = await this.#decisions.visibleSet(caller.userId);
-    for (const c of await this.repo.camerasWithPlaces([...visible])) {
+    const { cameras, units: unitRows } = await this.repo.treeRows([...visible]);
+    for (const c of cameras) {
       const f = c.facility;
       if (!f) {
         unassigned.push({ id: c.id, name: c.name });
@@ -40,7 +41,6 @@ export class AccessScreens {
       facilities.set(f.id, fn);
       fn.cameras.push({ id: c.id, name: c.name });
     }
-    const unitRows = await this.repo.units([...new Set([...facilities.values()].flatMap((f) => f.path))]);
     const nodes = new Map<string, UnitNode>(unitRows.map((u) => [u.id, { id: u.id, name: u.name, level: u.level, units: [], facilities: [] }]));
     const top: UnitNode[] = [];
     for (const u of unitRows) {

@@ -101,6 +101,12 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   }
 
   async #mayView(userId: string, cameraId: string) {
+    // Neither cached (a person's first view, a camera nobody watched lately): one statement reads both.
+    if (!fresh(this.#subjects, userId) && !fresh(this.#places, cameraId)) {
+      const both = this.repo.subjectAndPlace(userId, cameraId);
+      cached(this.#subjects, userId, () => both.then((b) => b.subject));
+      cached(this.#places, cameraId, () => both.then((b) => b.place));
+    }
     const [subject, place] = await Promise.all([this.subject(userId), this.placeOfCamera(cameraId)]);
     if (!subject || !place) return { allow: false as const, reason: 'no-grant' as const };
     return decideView(subject, place, new Date());
@@ -168,6 +174,11 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
       if (allow) out.add(id);
     }
     return out;
+  }
+
+  /** Every camera's place, from the index (lists that judge many cameras at once: the registry's). */
+  cameraPlaces(): Promise<ReadonlyMap<string, Place>> {
+    return this.#cameraPlaces();
   }
 
   #cameraPlaces(): Promise<Map<string, Place>> {
@@ -284,6 +295,12 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
  * forgotten. Changes made through this node invalidate at once; the TTL bounds how long a
  * change made on another node (sharing the database) goes unseen here.
  */
+/** Whether `cache` holds a value for `key` younger than CACHE_TTL_MS. */
+function fresh<T>(cache: Map<string, { value: Promise<T>; at: number }>, key: string): boolean {
+  const hit = cache.get(key);
+  return hit !== undefined && Date.now() - hit.at < CACHE_TTL_MS;
+}
+
 function cached<T>(cache: Map<string, { value: Promise<T>; at: number }>, key: string, load: () => Promise<T>): Promise<T> {
   const now = Date.now();
   const hit = cache.get(key);

@@ -50,10 +50,6 @@ export class SignIn {
     this.#onChanged = d.onChanged;
   }
 
-  get tokens(): TokenService {
-    return this.#tokens;
-  }
-
   // ---- login ----------------------------------------------------------------------------
 
   async login(username: string, password: string, address: string, totp?: string): Promise<LoginResult | TotpEnrollment> {

@@ -1,6 +1,7 @@
 // The only code that reads and writes accounts, role assignments, spot checks, refresh
 // tokens and view sessions.
 import type { PrismaClient } from '../db/generated/client.js';
+import { prismaReader, type SqlReader } from '../db/sql-reader.js';
 import type { FacilityKind, Role, ScopeType, UserStatus } from '../db/generated/enums.js';
 import type { Place } from '../places/place.js';
 import type { Subject } from './policy.js';
@@ -21,9 +22,12 @@ export interface UserRecord {
 
 export class AccessRepository {
   readonly #prisma: PrismaClient;
+  readonly #reader: SqlReader;
 
-  constructor(prisma: PrismaClient) {
+  /** `reader`: the view decision's reads (Database.reader); through Prisma when absent. */
+  constructor(prisma: PrismaClient, reader: SqlReader = prismaReader(prisma)) {
     this.#prisma = prisma;
+    this.#reader = reader;
   }
 
   userByUsername(username: string): Promise<UserRecord | null> {
@@ -34,42 +38,36 @@ export class AccessRepository {
     return this.#prisma.user.findUnique({ where: { id } });
   }
 
-  /** Status, live (unrevoked) assignments and not-yet-ended spot checks of a person. */
-  /** A person as the policy sees them, in one round trip (the consume check's cold path). */
+  /** A person as the policy sees them (status, live assignments, spot checks not yet over), in one round trip. */
   async subject(userId: string): Promise<Subject | undefined> {
     if (!UUID.test(userId)) return undefined;
-    const rows = await this.#prisma.$queryRaw<Array<{ id: string; status: Subject['status']; assignments: RawAssignment[]; spotChecks: RawSpotCheck[] }>>`
-      SELECT u.id, u.status::text AS status,
-        COALESCE((SELECT json_agg(json_build_object('id', a.id, 'role', a.role, 'scopeType', a."scopeType", 'scopeId', a."scopeId", 'effect', a.effect, 'expiresAt', a."expiresAt"))
-          FROM "RoleAssignment" a WHERE a."userId" = u.id AND a."revokedAt" IS NULL), '[]'::json) AS assignments,
-        COALESCE((SELECT json_agg(json_build_object('id', s.id, 'facilityId', s."facilityId", 'cameraIds', s."cameraIds", 'startsAt', s."startsAt", 'endsAt', s."endsAt"))
-          FROM "SpotCheck" s WHERE s."inspectorId" = u.id AND s."cancelledAt" IS NULL AND s."endsAt" > now()), '[]'::json) AS "spotChecks"
-      FROM "User" u WHERE u.id = ${userId}::uuid`;
-    const u = rows[0];
-    if (!u) return undefined;
-    return {
-      userId: u.id,
-      status: u.status,
-      assignments: u.assignments.map((a) => ({ ...a, expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt), revokedAt: null })),
-      spotChecks: u.spotChecks.map((c) => ({ ...c, startsAt: new Date(c.startsAt), endsAt: new Date(c.endsAt), cancelledAt: null })),
-    };
+    const rows = await this.#reader.rows<{ subject: RawSubject | null }>(`SELECT ${SUBJECT_SQL(1)} AS subject`, [userId]);
+    return rows[0]?.subject ? toSubject(rows[0].subject) : undefined;
   }
 
   /** A camera's place, in one round trip; undefined for an unknown camera. */
   async placeOfCamera(cameraId: string): Promise<Place | undefined> {
     if (!UUID.test(cameraId)) return undefined;
-    const rows = await this.#prisma.$queryRaw<RawPlace[]>`
-      SELECT c.id, f.id AS "facilityId", f.kind::text AS kind, u.path::text[] AS path
-      FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"
-      WHERE c.id = ${cameraId}::uuid`;
-    return rows[0] && toPlace(rows[0]);
+    const rows = await this.#reader.rows<{ place: RawPlace | null }>(`SELECT ${PLACE_SQL(1)} AS place`, [cameraId]);
+    return rows[0]?.place ? toPlace(rows[0].place) : undefined;
+  }
+
+  /**
+   * A person and a camera's place in one statement: what a view decision reads when neither is
+   * cached (one round trip instead of two in parallel, whose slower one set the tail).
+   */
+  async subjectAndPlace(userId: string, cameraId: string): Promise<{ subject: Subject | undefined; place: Place | undefined }> {
+    if (!UUID.test(userId) || !UUID.test(cameraId)) return { subject: await this.subject(userId), place: await this.placeOfCamera(cameraId) };
+    const rows = await this.#reader.rows<{ subject: RawSubject | null; place: RawPlace | null }>(`SELECT ${SUBJECT_SQL(1)} AS subject, ${PLACE_SQL(2)} AS place`, [userId, cameraId]);
+    const r = rows[0];
+    return { subject: r?.subject ? toSubject(r.subject) : undefined, place: r?.place ? toPlace(r.place) : undefined };
   }
 
   /** Every camera's place, in one round trip: the set decisions' index. */
   async cameraPlaces(): Promise<Map<string, Place>> {
-    const rows = await this.#prisma.$queryRaw<RawPlace[]>`
+    const rows = await this.#reader.rows<RawPlace>(`
       SELECT c.id, f.id AS "facilityId", f.kind::text AS kind, u.path::text[] AS path
-      FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"`;
+      FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"`, []);
     return new Map(rows.map((r) => [r.id, toPlace(r)]));
   }
 
@@ -222,20 +220,29 @@ export class AccessRepository {
     return count === 1;
   }
 
-  /** Every camera with its place in the hierarchy (for the facility tree). */
-  /** These cameras with their facility and unit path (for the places tree), in one round trip, by name. */
-  async camerasWithPlaces(ids: string[]): Promise<Array<{ id: string; name: string; facility: { id: string; name: string; kind: FacilityKind; siteType: string | null; unit: { path: string[] } } | null }>> {
-    if (!ids.length) return [];
-    const rows = await this.#prisma.$queryRaw<Array<{ id: string; name: string; facilityId: string | null; facilityName: string | null; kind: FacilityKind | null; siteType: string | null; path: string[] | null }>>`
-      SELECT c.id, c.name, f.id AS "facilityId", f.name AS "facilityName", f.kind::text AS kind, f."siteType"::text AS "siteType", u.path::text[] AS path
-      FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"
-      WHERE c.id = ANY(${ids}::uuid[]) ORDER BY c.name`;
-    return rows.map((r) => ({
-      id: r.id, name: r.name,
-      facility: r.facilityId ? { id: r.facilityId, name: r.facilityName!, kind: r.kind!, siteType: r.siteType, unit: { path: r.path ?? [] } } : null,
-    }));
+  /**
+   * What the places tree shows of `ids`: each camera with its facility (by camera name), and
+   * every unit on those facilities' paths. One statement (the tree is asked for on every page
+   * open of the wall, the recordings and the incidents).
+   */
+  async treeRows(ids: string[]): Promise<{ cameras: TreeCamera[]; units: Array<{ id: string; name: string; level: string; parentId: string | null }> }> {
+    if (!ids.length) return { cameras: [], units: [] };
+    const [row] = await this.#reader.rows<{ cameras: Array<{ id: string; name: string; facilityId: string | null; facilityName: string | null; kind: FacilityKind | null; siteType: string | null; path: string[] | null }> | null; units: Array<{ id: string; name: string; level: string; parentId: string | null }> | null }>(`
+      WITH cams AS (
+        SELECT c.id, c.name, f.id AS "facilityId", f.name AS "facilityName", f.kind::text AS kind, f."siteType"::text AS "siteType", u.path
+        FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"
+        WHERE c.id = ANY($1::uuid[]))
+      SELECT (SELECT json_agg(cams ORDER BY cams.name) FROM cams) AS cameras,
+        (SELECT json_agg(json_build_object('id', a.id, 'name', a.name, 'level', a.level, 'parentId', a."parentId"))
+          FROM "AdminUnit" a WHERE a.id IN (SELECT unnest(path) FROM cams)) AS units`, [ids]);
+    return {
+      cameras: (row?.cameras ?? []).map((r) => ({
+        id: r.id, name: r.name,
+        facility: r.facilityId ? { id: r.facilityId, name: r.facilityName!, kind: r.kind!, siteType: r.siteType, unit: { path: r.path ?? [] } } : null,
+      })),
+      units: row?.units ?? [],
+    };
   }
-
 
   /** Cameras that are in one of `facilityIds` or listed in `cameraIds`, by name. */
   camerasIn(facilityIds: string[], cameraIds: string[]) {
@@ -330,6 +337,39 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 interface RawAssignment { id: string; role: Role; scopeType: ScopeType; scopeId: string | null; effect: 'ALLOW' | 'DENY'; expiresAt: string | null }
 interface RawSpotCheck { id: string; facilityId: string | null; cameraIds: string[]; startsAt: string; endsAt: string }
 interface RawPlace { id: string; facilityId: string | null; kind: FacilityKind | null; path: string[] | null }
+
+/** A camera as the places tree shows it: with its facility, or none (the nation's). */
+export interface TreeCamera {
+  id: string;
+  name: string;
+  facility: { id: string; name: string; kind: FacilityKind; siteType: string | null; unit: { path: string[] } } | null;
+}
+
+interface RawSubject { id: string; status: Subject['status']; assignments: RawAssignment[]; spotChecks: RawSpotCheck[] }
+
+/** A person (the uuid parameter $n) as one JSON value: status, live (unrevoked) assignments, spot checks not yet over. */
+const SUBJECT_SQL = (n: number) => `(
+  SELECT json_build_object('id', u.id, 'status', u.status::text,
+    'assignments', COALESCE((SELECT json_agg(json_build_object('id', a.id, 'role', a.role, 'scopeType', a."scopeType", 'scopeId', a."scopeId", 'effect', a.effect, 'expiresAt', a."expiresAt"))
+      FROM "RoleAssignment" a WHERE a."userId" = u.id AND a."revokedAt" IS NULL), '[]'::json),
+    'spotChecks', COALESCE((SELECT json_agg(json_build_object('id', s.id, 'facilityId', s."facilityId", 'cameraIds', s."cameraIds", 'startsAt', s."startsAt", 'endsAt', s."endsAt"))
+      FROM "SpotCheck" s WHERE s."inspectorId" = u.id AND s."cancelledAt" IS NULL AND s."endsAt" > now()), '[]'::json))
+  FROM "User" u WHERE u.id = $${n}::uuid)`;
+
+/** A camera's place (the uuid parameter $n) as one JSON value (null for an unknown camera). */
+const PLACE_SQL = (n: number) => `(
+  SELECT json_build_object('id', c.id, 'facilityId', f.id, 'kind', f.kind::text, 'path', u.path)
+  FROM "Camera" c LEFT JOIN "Facility" f ON f.id = c."facilityId" LEFT JOIN "AdminUnit" u ON u.id = f."unitId"
+  WHERE c.id = $${n}::uuid)`;
+
+function toSubject(u: RawSubject): Subject {
+  return {
+    userId: u.id,
+    status: u.status,
+    assignments: u.assignments.map((a) => ({ ...a, expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt), revokedAt: null })),
+    spotChecks: u.spotChecks.map((c) => ({ ...c, startsAt: new Date(c.startsAt), endsAt: new Date(c.endsAt), cancelledAt: null })),
+  };
+}
 
 function toPlace(r: RawPlace): Place {
   return r.facilityId ? { cameraId: r.id, facilityId: r.facilityId, facilityKind: r.kind!, units: r.path ?? [] } : { cameraId: r.id };

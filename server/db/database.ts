@@ -10,6 +10,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client.js';
 import { moduleLogger } from '../logger.js';
 import { applyMigrations } from './migrations.js';
+import { poolReader, prismaReader, type SqlReader } from './sql-reader.js';
 
 const log = moduleLogger('db');
 
@@ -23,6 +24,8 @@ export class Database {
   readonly prisma: PrismaClient;
   readonly url: string;
   readonly embedded: boolean;
+  /** The hot path's reads past the ORM (server/db/sql-reader.ts). */
+  readonly reader: SqlReader;
   readonly #socketServer?: PGLiteSocketServer;
   readonly #pglite?: PGlite;
   #closed = false;
@@ -31,6 +34,7 @@ export class Database {
     this.prisma = prisma;
     this.url = url;
     this.embedded = socketServer !== undefined;
+    this.reader = socketServer ? prismaReader(prisma) : poolReader(url);
     this.#socketServer = socketServer;
     this.#pglite = pglite;
   }
@@ -79,6 +83,7 @@ export class Database {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.reader.close();
     await this.prisma.$disconnect();
     await this.#socketServer?.stop();
     await this.#pglite?.close();

@@ -50,9 +50,11 @@ export function cameraRoutes(access: AccessRoom, cameras: CameraRegistry, audit:
   // web client's wall gets its (filtered) list over signaling instead.
   api.get('/cameras', Permission.Registry, async (req, res, caller) => {
     const { may } = await standing(caller);
-    const all = cameras.list();
-    const places = await Promise.all(all.map((c) => access.decisions.placeOfCamera(c.id)));
-    res.json(all.flatMap((c, i) => (places[i] && may(places[i]) ? [adminView(c.id)] : [])));
+    const places = await access.decisions.cameraPlaces();
+    res.json(cameras.list().flatMap((c) => {
+      const place = places.get(c.id);
+      return place && may(place) ? [adminView(c.id)] : [];
+    }));
   });
   api.get('/cameras/:id', Permission.Registry, async (req, res, caller) => {
     const { may } = await standing(caller);

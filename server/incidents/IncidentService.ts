@@ -23,8 +23,8 @@ export interface IncidentAccess {
   facilityOf(cameraId: string): Promise<{ facilityId: string | null } | undefined>;
   /** Is this person denied this camera (a DENY over it)? Their own filings on it are hidden too. */
   deniedOn(userId: string, cameraId: string): Promise<boolean>;
-  /** Did this person watch the camera at that moment (live, or a recording of it)? */
-  watched(userId: string, cameraId: string, at: Date): Promise<boolean>;
+  /** Did this person watch the camera within `slackMs` of that moment (live, or a recording of it)? */
+  watched(userId: string, cameraId: string, at: Date, slackMs: number): Promise<boolean>;
   /** Counts one filing attempt of this person; false past their allowance (shared by every node). */
   mayFile(userId: string): Promise<boolean>;
 }
@@ -39,6 +39,8 @@ export interface IncidentCaller {
 
 /** The largest snapshot kept (a 1080p JPEG is well under it). */
 export const MAX_SNAPSHOT_BYTES = 1_500_000;
+/** How far an incident's moment may lie outside the filer's view of the camera: client clocks drift. */
+export const WATCH_SLACK_MS = 120_000;
 /** How long after filing its snapshot may be attached. */
 const SNAPSHOT_WINDOW_MS = 10 * 60_000;
 /** At most this many incidents per list or export. */
@@ -97,7 +99,7 @@ export class IncidentService {
     if (!name || !(await this.#access.mayView(caller.userId, req.cameraId))) throw new AppError(ErrorCode.NotFound, 'no such camera');
     if (req.occurredAt.getTime() > Date.now() + 60_000) throw new AppError(ErrorCode.BadRequest, 'an incident cannot happen in the future');
     // A report of what the filer saw: the moment must lie within their own view of the camera.
-    if (!(await this.#access.watched(caller.userId, req.cameraId, req.occurredAt))) {
+    if (!(await this.#access.watched(caller.userId, req.cameraId, req.occurredAt, WATCH_SLACK_MS))) {
       throw new AppError(ErrorCode.BadRequest, 'occurredAt: you were not watching this camera (live or a recording of it) at that moment', { field: 'occurredAt' });
     }
     const place = await this.#access.facilityOf(req.cameraId);

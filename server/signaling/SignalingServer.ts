@@ -212,9 +212,11 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
    * out): pushes stop at once, whether or not the page asks for its list again.
    */
   async #pruneRooms(socket: ViewerSocket, session: ViewerSession): Promise<number> {
-    const cameraIds = [...socket.rooms].filter((r) => r.startsWith('camera:')).map((r) => r.slice('camera:'.length));
-    const still = await Promise.all(cameraIds.map((id) => this.#deps.access.mayStillView(session.viewer, id).catch(() => false)));
-    const gone = cameraIds.filter((_, i) => !still[i]);
+    const rooms = [...socket.rooms].filter((r) => r.startsWith('camera:')).map((r) => ({ id: r.slice('camera:'.length) }));
+    if (!rooms.length) return 0;
+    // One set decision per socket, not one per room: a national monitor's page is in thousands.
+    const still = await this.#deps.access.visibleCameras(session.viewer, rooms).then((v) => new Set(v.map((c) => c.id)), () => new Set<string>());
+    const gone = rooms.map((r) => r.id).filter((id) => !still.has(id));
     for (const id of gone) void socket.leave(room(id));
     return gone.length;
   }

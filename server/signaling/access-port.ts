@@ -38,8 +38,8 @@ export interface ViewAccess {
   mayStillView(viewer: Viewer, cameraId: string): Promise<boolean>;
   /** False once the viewer's account is no longer active (suspended, revoked): the session ends. */
   isActive(viewer: Viewer): Promise<boolean>;
-  /** The subset of cameras the viewer may see. */
-  visibleCameras(viewer: Viewer, cameras: CameraSummary[]): Promise<CameraSummary[]>;
+  /** The subset of cameras the viewer may see (one set decision, however many). */
+  visibleCameras<T extends { id: string }>(viewer: Viewer, cameras: T[]): Promise<T[]>;
   /** Does the viewer hold anything that lets them watch video now (a media transport is for that only)? */
   mayWatchAnything(viewer: Viewer): Promise<boolean>;
 }
