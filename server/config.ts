@@ -103,7 +103,7 @@ export const configSchema = z.object({
    * as unmonitored in the 24/7 report (not as the cameras' last state).
    */
   monitoring: z.object({
-    /** This node's name; several media nodes need distinct ones. */
+    /** This node's name (NODE_ID); several nodes need distinct ones (the health history and the cluster's events name it). */
     nodeId: z.string().min(1).max(100).default(os.hostname()),
     heartbeatSeconds: z.number().int().min(1).max(300).default(15),
   }).default({ nodeId: os.hostname(), heartbeatSeconds: 15 }),
@@ -126,6 +126,15 @@ export const configSchema = z.object({
   trustProxy: z.array(z.string().min(1).max(100)).min(1).max(64).default(['loopback']),
   /** Cameras to make sure exist at start (by name); the API adds more. */
   cameras: z.array(cameraInputSchema).default([]),
+  /**
+   * Several nodes as one system. Without `redisUrl` a node runs alone; with it, access and camera
+   * changes made on any node reach every node at once (docs/cluster.md).
+   */
+  cluster: z.object({
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…').optional(),
+    /** Nodes with the same name share events; another cluster on the same Redis uses another. */
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('giamsat'),
+  }).default({ name: 'giamsat' }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -157,6 +166,11 @@ function fromEnv(): Record<string, unknown> {
   set(audit, 'checkpointFile', process.env.AUDIT_CHECKPOINT_FILE || undefined);
   set(audit, 'syslog', process.env.AUDIT_SYSLOG || undefined);
   if (Object.keys(audit).length) out.audit = audit;
+  const cluster: Record<string, unknown> = {};
+  set(cluster, 'redisUrl', process.env.REDIS_URL || undefined);
+  set(cluster, 'name', process.env.CLUSTER_NAME || undefined);
+  if (Object.keys(cluster).length) out.cluster = cluster;
+  if (process.env.NODE_ID) out.monitoring = { nodeId: process.env.NODE_ID };
   if (process.env.TRUST_PROXY) out.trustProxy = process.env.TRUST_PROXY.split(',').map((a) => a.trim()).filter(Boolean);
   const mail: Record<string, unknown> = {};
   set(mail, 'smtpUrl', process.env.SMTP_URL || undefined);

@@ -17,6 +17,9 @@ import { moduleLogger } from './logger.js';
 import { MediaService } from './media/MediaService.js';
 import { AccessRepository } from './access/access.repository.js';
 import { createAccessRoom, type AccessRoom } from './access/access-room.js';
+import { ANNOUNCED_CACHE_TTL_MS, CACHE_TTL_MS } from './access/AccessService.js';
+import { RedisBus, SoloBus, type ClusterBus } from './cluster/ClusterBus.js';
+import { syncOverBus } from './cluster/cluster-sync.js';
 import { AccountRequests } from './access/AccountRequests.js';
 import { SmtpMailer } from './access/mailer.js';
 import { warmPasswordThread } from './access/passwords.js';
@@ -73,6 +76,8 @@ export interface RunningServer {
   readonly plugins: PluginHost;
   readonly access: AccessRoom;
   readonly audit: AuditLog;
+  /** How this node hears the others (a SoloBus when alone). */
+  readonly bus: ClusterBus;
   /** Every API route and the permission it declared. */
   readonly routes: readonly DeclaredRoute[];
   close(): Promise<void>;
@@ -115,7 +120,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const counters = new RateCounters(db.prisma);
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined;
     if (mailer) closers.push(() => mailer.close());
-    const access = createAccessRoom({ repo: new AccessRepository(db.prisma, db.reader), tokens, audit, box, counters, options: { totp: config.auth.totp } });
+    // Alone, or one node of several hearing each other's changes (then caches may live longer).
+    const bus: ClusterBus = config.cluster.redisUrl
+      ? await RedisBus.connect({ url: config.cluster.redisUrl, name: config.cluster.name, nodeId: config.monitoring.nodeId })
+      : new SoloBus(config.monitoring.nodeId);
+    closers.push(() => bus.close());
+    const access = createAccessRoom({
+      repo: new AccessRepository(db.prisma, db.reader), tokens, audit, box, counters,
+      options: { totp: config.auth.totp, cacheTtlMs: bus.shared ? ANNOUNCED_CACHE_TTL_MS : CACHE_TTL_MS },
+    });
+    closers.push(syncOverBus(bus, { decisions: access.decisions, cameras }));
     cameras.on('added', (c) => access.decisions.invalidateCamera(c.id));
     cameras.on('updated', (c) => access.decisions.invalidateCamera(c.id));
     cameras.on('removed', (id) => access.decisions.invalidateCamera(id));
@@ -227,7 +241,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log.info({ listen: url, workers: media.pool.slots.length, cameras: cameras.list().length, database: db.embedded ? 'embedded' : 'postgresql' }, 'server ready');
     let closing: Promise<void> | undefined;
     return {
-      url, port, db, media, cameras, signaling, demo, access, audit, metrics, plugins, routes,
+      url, port, db, media, cameras, signaling, demo, access, audit, metrics, plugins, routes, bus,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

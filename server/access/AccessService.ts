@@ -5,6 +5,7 @@
 // (assignment expiry, spot-check end) are evaluated at decision time, so a cached person still
 // loses access the moment a limit passes. Sign-in lives in SignIn, administration in
 // AccessAdmin, screens' read models in AccessScreens; access-room.ts puts them together.
+import type { ChangeOrigin } from '../util/change-origin.js';
 import { EventEmitter } from 'node:events';
 import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
@@ -26,6 +27,12 @@ export const LOGIN_LIMITS = { windowMs: 15 * 60_000, perAccount: 5, perAddress: 
 /** How long a cached person or camera place is trusted without a change through this node. */
 export const CACHE_TTL_MS = 2000;
 /**
+ * The same, when every change made on another node is announced at once (a cluster bus): the
+ * cache is then only the fallback for an announcement lost while the bus was away, which a
+ * resync makes up for.
+ */
+export const ANNOUNCED_CACHE_TTL_MS = 30_000;
+/**
  * How long the index of every camera's place (set decisions: lists, trees, walls) is trusted
  * without a change through this node. A view itself is always decided on the camera's own,
  * fresher place (CACHE_TTL_MS).
@@ -46,11 +53,16 @@ export interface TotpEnrollment {
 
 export interface AccessOptions {
   totp: 'required' | 'off';
+  /** How long a cached person or camera place is trusted: CACHE_TTL_MS unless changes are announced (ANNOUNCED_CACHE_TTL_MS). */
+  cacheTtlMs?: number;
 }
 
 export interface AccessServiceEvents {
-  /** A person's access changed ('*': everyone's, after places moved): their open views must be re-checked now. */
-  changed: [userId: string];
+  /**
+   * A person's access changed ('*': everyone's, after places moved): their open views must be
+   * re-checked now. `origin`: made through this node, or announced by another.
+   */
+  changed: [userId: string, origin: ChangeOrigin];
 }
 
 /** Who is calling the API, and from where (for the audit trail). */
@@ -86,26 +98,29 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   /** consumerId -> ViewSession id, for closing the right row. */
   readonly #views = new Map<string, Promise<string | undefined>>();
 
-  constructor(repo: AccessRepository, audit: AuditLog) {
+  readonly #ttlMs: number;
+
+  constructor(repo: AccessRepository, audit: AuditLog, cacheTtlMs = CACHE_TTL_MS) {
     super();
     this.repo = repo;
     this.#audit = audit;
+    this.#ttlMs = cacheTtlMs;
   }
 
   subject(userId: string): Promise<Subject | undefined> {
-    return cached(this.#subjects, userId, () => this.repo.subject(userId));
+    return cached(this.#subjects, userId, this.#ttlMs, () => this.repo.subject(userId));
   }
 
   placeOfCamera(cameraId: string): Promise<Place | undefined> {
-    return cached(this.#places, cameraId, () => this.repo.placeOfCamera(cameraId));
+    return cached(this.#places, cameraId, this.#ttlMs, () => this.repo.placeOfCamera(cameraId));
   }
 
   async #mayView(userId: string, cameraId: string) {
     // Neither cached (a person's first view, a camera nobody watched lately): one statement reads both.
-    if (!fresh(this.#subjects, userId) && !fresh(this.#places, cameraId)) {
+    if (!fresh(this.#subjects, userId, this.#ttlMs) && !fresh(this.#places, cameraId, this.#ttlMs)) {
       const both = this.repo.subjectAndPlace(userId, cameraId);
-      cached(this.#subjects, userId, () => both.then((b) => b.subject));
-      cached(this.#places, cameraId, () => both.then((b) => b.place));
+      cached(this.#subjects, userId, this.#ttlMs, () => both.then((b) => b.subject));
+      cached(this.#places, cameraId, this.#ttlMs, () => both.then((b) => b.place));
     }
     const [subject, place] = await Promise.all([this.subject(userId), this.placeOfCamera(cameraId)]);
     if (!subject || !place) return { allow: false as const, reason: 'no-grant' as const };
@@ -220,10 +235,10 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
 
   // ---- changes --------------------------------------------------------------------------------
 
-  /** Forgets cached data of a person (or a camera's place) and has open views re-checked. */
-  invalidate(userId: string): void {
+  /** Forgets cached data of a person and has their open views re-checked. */
+  invalidate(userId: string, origin: ChangeOrigin = 'local'): void {
     this.#subjects.delete(userId);
-    this.emit('changed', userId);
+    this.emit('changed', userId, origin);
   }
 
   invalidateCamera(cameraId: string): void {
@@ -232,11 +247,11 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   }
 
   /** Units or facilities moved: every cached camera place is stale, and open views are checked again. */
-  placesChanged(): void {
+  placesChanged(origin: ChangeOrigin = 'local'): void {
     this.#places.clear();
     this.#placeIndex = undefined;
     this.#subjects.clear();
-    this.emit('changed', '*');
+    this.emit('changed', '*', origin);
   }
 
   /**
@@ -290,21 +305,22 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   }
 }
 
-/**
- * The cached promise for `key`, loading it once per `CACHE_TTL_MS`; a failed load is
- * forgotten. Changes made through this node invalidate at once; the TTL bounds how long a
- * change made on another node (sharing the database) goes unseen here.
- */
-/** Whether `cache` holds a value for `key` younger than CACHE_TTL_MS. */
-function fresh<T>(cache: Map<string, { value: Promise<T>; at: number }>, key: string): boolean {
+/** Whether `cache` holds a value for `key` younger than `ttlMs`. */
+function fresh<T>(cache: Map<string, { value: Promise<T>; at: number }>, key: string, ttlMs: number): boolean {
   const hit = cache.get(key);
-  return hit !== undefined && Date.now() - hit.at < CACHE_TTL_MS;
+  return hit !== undefined && Date.now() - hit.at < ttlMs;
 }
 
-function cached<T>(cache: Map<string, { value: Promise<T>; at: number }>, key: string, load: () => Promise<T>): Promise<T> {
+/**
+ * The cached promise for `key`, loading it once per `ttlMs`; a failed load is forgotten.
+ * Changes made through this node invalidate at once, and so do changes another node announces
+ * (a cluster bus); the TTL bounds how long a change made elsewhere and not announced goes
+ * unseen here.
+ */
+function cached<T>(cache: Map<string, { value: Promise<T>; at: number }>, key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
   const now = Date.now();
   const hit = cache.get(key);
-  if (hit && now - hit.at < CACHE_TTL_MS) return hit.value;
+  if (hit && now - hit.at < ttlMs) return hit.value;
   const value = load();
   cache.set(key, { value, at: now });
   value.catch(() => cache.delete(key));

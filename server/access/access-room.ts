@@ -20,7 +20,7 @@ export interface AccessRoom {
 }
 
 export function createAccessRoom(d: { repo: AccessRepository; tokens: TokenService; audit: AuditLog; box: SecretBox; counters: RateCounters; options: AccessOptions }): AccessRoom {
-  const decisions = new AccessService(d.repo, d.audit);
+  const decisions = new AccessService(d.repo, d.audit, d.options.cacheTtlMs);
   return {
     repo: d.repo,
     decisions,

@@ -1,6 +1,7 @@
 // The cameras the system knows, each with its media streams (main, optional sub) and the
 // public health derived from them. Health changes are recorded for uptime reports and
 // published to whoever listens (signaling, metrics, plugins).
+import type { ChangeOrigin } from '../util/change-origin.js';
 import { EventEmitter } from 'node:events';
 import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
@@ -34,9 +35,10 @@ export interface CameraRegistryEvents {
    * `previous` is the state published before this one (absent for the first).
    */
   health: [cameraId: string, stream: StreamKind, health: CameraHealth, previous?: HealthState];
-  added: [CameraSummary];
-  removed: [cameraId: string];
-  updated: [CameraSummary];
+  /** `origin`: through this node, or another node's change this one took over ('remote'). */
+  added: [CameraSummary, origin: ChangeOrigin];
+  removed: [cameraId: string, origin: ChangeOrigin];
+  updated: [CameraSummary, origin: ChangeOrigin];
   /** A stream's producer appeared (its ingest started or restarted) or closed. */
   producer: [cameraId: string, stream: StreamKind, producerId: string];
   producerClosed: [cameraId: string, stream: StreamKind, producerId: string];
@@ -56,6 +58,8 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   readonly #repo: CameraRepository;
   readonly #media: MediaService;
   readonly #entries = new Map<string, Entry>();
+  /** Reloads announced by other nodes, chained per camera. */
+  readonly #reloads = new Map<string, Promise<void>>();
   readonly #lastPublished = new Map<string, { state: HealthState; reason?: string; at: number }>();
   #closed = false;
 
@@ -169,8 +173,57 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   async add(input: CameraInput): Promise<CameraSummary> {
     const record = await this.#repo.create(input).catch(writeError);
     const summary = this.#summary(this.#attach(record));
-    this.emit('added', summary);
+    this.emit('added', summary, 'local');
     return summary;
+  }
+
+  /**
+   * Another node added, changed or removed this camera: this node's copy follows the stored
+   * row (started, reconfigured or stopped like a change made here, but not announced again).
+   */
+  reload(id: string): Promise<void> {
+    // One at a time per camera, in the order heard: a quick add-then-remove ends removed.
+    const next = (this.#reloads.get(id) ?? Promise.resolve()).then(() => this.#reload(id));
+    const tracked = next.catch(() => undefined).finally(() => {
+      if (this.#reloads.get(id) === tracked) this.#reloads.delete(id);
+    });
+    this.#reloads.set(id, tracked);
+    return next;
+  }
+
+  /**
+   * After this node may have missed announcements (it lost the cluster for a while): every
+   * camera follows its stored row, in one read; unchanged ones are left alone.
+   */
+  async reloadAll(): Promise<void> {
+    if (this.#closed) return;
+    const stored = await this.#repo.list();
+    const ids = new Set(stored.map((r) => r.id));
+    await Promise.all([
+      ...stored.map((r) => this.#follow(r.id, r)),
+      ...[...this.#entries.keys()].filter((id) => !ids.has(id)).map((id) => this.#follow(id, undefined)),
+    ]);
+  }
+
+  async #reload(id: string): Promise<void> {
+    if (this.#closed) return;
+    await this.#follow(id, await this.#repo.get(id));
+  }
+
+  /** This node's copy of camera `id` becomes `record` (undefined: the camera is gone). */
+  async #follow(id: string, record: CameraRecord | undefined): Promise<void> {
+    if (this.#closed) return;
+    if (record) {
+      const current = this.#entries.get(id);
+      if (current && JSON.stringify(current.record) === JSON.stringify(record)) return;
+      await this.#replace(record, 'remote');
+      return;
+    }
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#entries.delete(id);
+    await Promise.all([this.#media.closeStream(entry.main.id), entry.sub ? this.#media.closeStream(entry.sub.id) : undefined]);
+    this.emit('removed', id, 'remote');
   }
 
   /** Creates or updates by name (config file, demo site). */
@@ -197,11 +250,11 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     return this.#summary(entry);
   }
 
-  async #replace(record: CameraRecord): Promise<CameraSummary> {
+  async #replace(record: CameraRecord, origin: ChangeOrigin = 'local'): Promise<CameraSummary> {
     const old = this.#entries.get(record.id);
     if (!old) {
       const summary = this.#summary(this.#attach(record));
-      this.emit('added', summary);
+      this.emit('added', summary, origin);
       return summary;
     }
     const sameSub = (old.record.subUrl ?? null) === (record.subUrl ?? null);
@@ -218,7 +271,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       if (record.subUrl) old.sub = this.#open(record, 'sub');
     }
     const summary = this.#summary(old);
-    this.emit('updated', summary);
+    this.emit('updated', summary, origin);
     return summary;
   }
 
@@ -228,7 +281,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     await this.#repo.remove(id);
     this.#entries.delete(id);
     await Promise.all([this.#media.closeStream(entry.main.id), entry.sub ? this.#media.closeStream(entry.sub.id) : undefined]);
-    this.emit('removed', id);
+    this.emit('removed', id, 'local');
   }
 
   /**

@@ -63,6 +63,12 @@ export class CameraRepository {
     };
   }
 
+  /** One camera as stored now; undefined once it is gone. */
+  async get(id: string): Promise<CameraRecord | undefined> {
+    const row = await this.#prisma.camera.findUnique({ where: { id } });
+    return row ? this.#toRecord(row) : undefined;
+  }
+
   async list(): Promise<CameraRecord[]> {
     const rows = await this.#prisma.camera.findMany({ orderBy: { name: 'asc' } });
     return rows.map((r) => this.#toRecord(r));

@@ -26,7 +26,11 @@ const FORBIDDEN: Record<string, string[]> = {
   places: ['media', 'cameras', 'access', 'signaling', 'http', 'demo', 'mediasoup', 'express', 'socket.io'],
   // Incidents ask access through their port (IncidentAccess); they never touch media or HTTP.
   incidents: ['media', 'cameras', 'access', 'signaling', 'http', 'demo', 'mediasoup', 'express', 'socket.io'],
+  // The cluster bus carries changes between the rooms of several nodes; it serves nothing itself.
+  cluster: ['media', 'signaling', 'http', 'db', 'demo', 'mediasoup', 'express', 'socket.io'],
 };
+/** Packages one room alone may import. */
+const OWNED: Record<string, string> = { redis: 'cluster' };
 
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
@@ -45,7 +49,7 @@ test('each server room imports only through its doors', () => {
       const file = path.join(entry.parentPath, entry.name);
       for (const spec of importsOf(file)) {
         const target = spec.startsWith('.') ? path.relative(server, path.resolve(path.dirname(file), spec)).split(path.sep)[0]! : spec.split('/')[0]!.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-        if (forbidden.includes(target)) violations.push(`${path.relative(server, file)} imports ${spec}`);
+        if (forbidden.includes(target) || (OWNED[target] !== undefined && OWNED[target] !== room)) violations.push(`${path.relative(server, file)} imports ${spec}`);
       }
     }
   }

@@ -1,0 +1,201 @@
+// How the nodes of one system tell each other what changed: access (a grant revoked, an account
+// suspended), places, cameras. Without Redis a node is a cluster of one and the bus goes
+// nowhere; with it, every node hears every other node's changes at once over Redis pub/sub, and
+// keeps its caches short only while it cannot hear (docs/cluster.md).
+//
+// Pub/sub delivers to whoever is connected, so a node that lost Redis for a while may have
+// missed events: when it is back it forgets every cache ('resync'), and a node whose own
+// announcements failed meanwhile asks every node to do the same.
+import { EventEmitter } from 'node:events';
+import { createClient } from 'redis';
+import { z } from 'zod';
+import { moduleLogger } from '../logger.js';
+
+const log = moduleLogger('cluster');
+
+const uuid = z.string().uuid();
+const eventSchema = z.discriminatedUnion('kind', [
+  /** A person's access changed ('*': anyone's). */
+  z.object({ kind: z.literal('access'), userId: z.union([uuid, z.literal('*')]) }).strict(),
+  /** Units or facilities moved: every camera's place may have changed. */
+  z.object({ kind: z.literal('places') }).strict(),
+  z.object({ kind: z.literal('camera'), cameraId: uuid, change: z.enum(['added', 'updated', 'removed']) }).strict(),
+  /** Events may have been lost: forget every cache. */
+  z.object({ kind: z.literal('resync') }).strict(),
+]);
+export type ClusterEvent = z.infer<typeof eventSchema>;
+
+const envelopeSchema = z.object({ node: z.string().min(1).max(100), event: eventSchema }).strict();
+/** Larger messages are no event of ours: dropped unread. */
+const MAX_MESSAGE_BYTES = 2048;
+
+interface BusEvents {
+  /** Another node's change. */
+  event: [ClusterEvent];
+  /** This node may have missed events (back on Redis after losing it): forget every cache. */
+  resync: [];
+}
+
+export interface ClusterBus extends EventEmitter<BusEvents> {
+  readonly nodeId: string;
+  /** Whether other nodes hear this one (false: a node alone). */
+  readonly shared: boolean;
+  /** How many times this node came back to the cluster after losing it (and dropped its caches). */
+  readonly resyncs: number;
+  /** Tells every other node; never throws, never waits. */
+  publish(event: ClusterEvent): void;
+  close(): Promise<void>;
+}
+
+/** A node alone: nothing to tell anyone. */
+export class SoloBus extends EventEmitter<BusEvents> implements ClusterBus {
+  readonly shared = false;
+  readonly resyncs = 0;
+  constructor(readonly nodeId: string) {
+    super();
+  }
+  publish(): void {}
+  async close(): Promise<void> {}
+}
+
+export interface RedisBusOptions {
+  url: string;
+  /** The cluster's name: its channel on Redis. */
+  name: string;
+  nodeId: string;
+  /** How long to wait for Redis at start (then the start fails: a configured cluster must be reachable). */
+  connectTimeoutMs?: number;
+}
+
+export class RedisBus extends EventEmitter<BusEvents> implements ClusterBus {
+  readonly shared = true;
+  readonly nodeId: string;
+  readonly #channel: string;
+  readonly #pub: ReturnType<typeof createClient>;
+  readonly #sub: ReturnType<typeof createClient>;
+  /** Announcements that did not reach Redis since it was last reachable. */
+  #lost = 0;
+  #resyncs = 0;
+  #closed = false;
+
+  static async connect(o: RedisBusOptions): Promise<RedisBus> {
+    const bus = new RedisBus(o);
+    try {
+      await bus.#start(o.connectTimeoutMs ?? 5000);
+    } catch (err) {
+      await bus.close();
+      throw new Error(`cannot reach Redis for the cluster (${redactUrl(o.url)}): ${(err as Error).message}`);
+    }
+    return bus;
+  }
+
+  private constructor(o: RedisBusOptions) {
+    super();
+    this.nodeId = o.nodeId;
+    this.#channel = `${o.name}:events`;
+    // No offline queue: an announcement made while Redis is away fails at once (and is made up
+    // for by a resync), rather than piling up in memory.
+    this.#pub = createClient({
+      url: o.url,
+      // Named, so an operator's CLIENT LIST tells the nodes apart.
+      name: `${o.name}:${o.nodeId}`.replace(/[^A-Za-z0-9._:-]/g, '-'),
+      disableOfflineQueue: true,
+      socket: { connectTimeout: o.connectTimeoutMs ?? 5000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+    });
+    this.#sub = this.#pub.duplicate();
+    for (const [client, role] of [[this.#pub, 'publisher'], [this.#sub, 'subscriber']] as const) {
+      client.on('error', (err: Error) => {
+        if (!this.#closed) log.warn({ role, err: err.message }, 'Redis connection failed; retrying');
+      });
+    }
+  }
+
+  async #start(timeoutMs: number): Promise<void> {
+    const deadline = new Promise<never>((_, reject) => {
+      setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref();
+    });
+    await Promise.race([Promise.all([this.#pub.connect(), this.#sub.connect()]), deadline]);
+    await this.#sub.subscribe(this.#channel, (message) => this.#receive(message));
+    // After the first connection, every 'ready' is a reconnection: events may have been missed.
+    this.#sub.on('ready', () => {
+      log.info('Redis is back: forgetting what may have changed meanwhile');
+      this.#resyncs++;
+      this.#safeEmit('resync');
+    });
+    this.#pub.on('ready', () => {
+      if (this.#lost === 0) return;
+      log.info({ lost: this.#lost }, 'Redis is back: asking every node to resync');
+      this.#lost = 0;
+      this.publish({ kind: 'resync' });
+    });
+    log.info({ channel: this.#channel, node: this.nodeId }, 'joined the cluster');
+  }
+
+  /** How many times this node came back to Redis and resynced. */
+  get resyncs(): number {
+    return this.#resyncs;
+  }
+
+  publish(event: ClusterEvent): void {
+    if (this.#closed) return;
+    const message = JSON.stringify({ node: this.nodeId, event });
+    this.#pub.publish(this.#channel, message).catch((err: Error) => {
+      this.#lost++;
+      log.warn({ err: err.message, kind: event.kind }, 'a change could not be announced to the cluster');
+    });
+  }
+
+  #receive(message: string): void {
+    if (message.length > MAX_MESSAGE_BYTES) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message);
+    } catch {
+      return;
+    }
+    const envelope = envelopeSchema.safeParse(parsed);
+    if (!envelope.success) {
+      log.warn({ problem: envelope.error.issues[0]?.message }, 'a cluster message that is not one of ours was dropped');
+      return;
+    }
+    if (envelope.data.node === this.nodeId) return;
+    this.#safeEmit('event', envelope.data.event);
+  }
+
+  #safeEmit<E extends keyof BusEvents>(name: E, ...args: BusEvents[E]): void {
+    try {
+      (this as EventEmitter).emit(name, ...args);
+    } catch (err) {
+      log.error({ err: (err as Error).message, event: name }, 'a cluster event handler failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([this.#pub, this.#sub].map(async (c) => {
+      try {
+        // A client still trying to reach Redis would wait for it to quit: it is cut off instead.
+        if (c.isReady) await c.quit();
+        else if (c.isOpen) c.destroy();
+      } catch {
+        try {
+          c.destroy();
+        } catch {
+          // already closed
+        }
+      }
+    }));
+  }
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'an invalid URL';
+  }
+}
