@@ -127,7 +127,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     closers.push(() => bus.close());
     const access = createAccessRoom({
       repo: new AccessRepository(db.prisma, db.reader), tokens, audit, box, counters,
-      options: { totp: config.auth.totp, cacheTtlMs: bus.shared ? ANNOUNCED_CACHE_TTL_MS : CACHE_TTL_MS },
+      // Caches live long only while this node hears every change made elsewhere; while Redis is
+      // away it trusts them no longer than a node alone does.
+      options: { totp: config.auth.totp, cacheTtlMs: () => (bus.connected ? ANNOUNCED_CACHE_TTL_MS : CACHE_TTL_MS) },
     });
     closers.push(syncOverBus(bus, { decisions: access.decisions, cameras }));
     cameras.on('added', (c) => access.decisions.invalidateCamera(c.id));
@@ -159,7 +161,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // the live views through this late-bound door.
     let liveSignaling: SignalingServer | undefined;
     const live = { activeViews: () => liveSignaling?.activeViews() ?? [], sockets: () => liveSignaling?.io.engine.clientsCount ?? 0 };
-    const metrics = new Metrics({ stats, cameras, audit, sockets: live.sockets });
+    const metrics = new Metrics({ stats, cameras, audit, bus, sockets: live.sockets });
     const pluginSettings = config.demo && Object.keys(config.plugins).length === 0 ? DEMO_PLUGINS : config.plugins;
     const plugins = await PluginHost.start(pluginSettings, {
       cameras,

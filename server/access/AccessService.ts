@@ -53,8 +53,11 @@ export interface TotpEnrollment {
 
 export interface AccessOptions {
   totp: 'required' | 'off';
-  /** How long a cached person or camera place is trusted: CACHE_TTL_MS unless changes are announced (ANNOUNCED_CACHE_TTL_MS). */
-  cacheTtlMs?: number;
+  /**
+   * How long a cached person or camera place is trusted, asked at each lookup: CACHE_TTL_MS,
+   * or ANNOUNCED_CACHE_TTL_MS while every change made elsewhere is announced to this node.
+   */
+  cacheTtlMs?: () => number;
 }
 
 export interface AccessServiceEvents {
@@ -98,29 +101,29 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   /** consumerId -> ViewSession id, for closing the right row. */
   readonly #views = new Map<string, Promise<string | undefined>>();
 
-  readonly #ttlMs: number;
+  readonly #ttl: () => number;
 
-  constructor(repo: AccessRepository, audit: AuditLog, cacheTtlMs = CACHE_TTL_MS) {
+  constructor(repo: AccessRepository, audit: AuditLog, cacheTtlMs: () => number = () => CACHE_TTL_MS) {
     super();
     this.repo = repo;
     this.#audit = audit;
-    this.#ttlMs = cacheTtlMs;
+    this.#ttl = cacheTtlMs;
   }
 
   subject(userId: string): Promise<Subject | undefined> {
-    return cached(this.#subjects, userId, this.#ttlMs, () => this.repo.subject(userId));
+    return cached(this.#subjects, userId, this.#ttl(), () => this.repo.subject(userId));
   }
 
   placeOfCamera(cameraId: string): Promise<Place | undefined> {
-    return cached(this.#places, cameraId, this.#ttlMs, () => this.repo.placeOfCamera(cameraId));
+    return cached(this.#places, cameraId, this.#ttl(), () => this.repo.placeOfCamera(cameraId));
   }
 
   async #mayView(userId: string, cameraId: string) {
     // Neither cached (a person's first view, a camera nobody watched lately): one statement reads both.
-    if (!fresh(this.#subjects, userId, this.#ttlMs) && !fresh(this.#places, cameraId, this.#ttlMs)) {
+    if (!fresh(this.#subjects, userId, this.#ttl()) && !fresh(this.#places, cameraId, this.#ttl())) {
       const both = this.repo.subjectAndPlace(userId, cameraId);
-      cached(this.#subjects, userId, this.#ttlMs, () => both.then((b) => b.subject));
-      cached(this.#places, cameraId, this.#ttlMs, () => both.then((b) => b.place));
+      cached(this.#subjects, userId, this.#ttl(), () => both.then((b) => b.subject));
+      cached(this.#places, cameraId, this.#ttl(), () => both.then((b) => b.place));
     }
     const [subject, place] = await Promise.all([this.subject(userId), this.placeOfCamera(cameraId)]);
     if (!subject || !place) return { allow: false as const, reason: 'no-grant' as const };

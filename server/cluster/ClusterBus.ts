@@ -40,8 +40,12 @@ export interface ClusterBus extends EventEmitter<BusEvents> {
   readonly nodeId: string;
   /** Whether other nodes hear this one (false: a node alone). */
   readonly shared: boolean;
+  /** Whether this node hears the cluster right now (false alone, or while Redis is away). */
+  readonly connected: boolean;
   /** How many times this node came back to the cluster after losing it (and dropped its caches). */
   readonly resyncs: number;
+  /** Announcements of this node's changes that could not be sent (made up for by a resync). */
+  readonly lost: number;
   /** Tells every other node; never throws, never waits. */
   publish(event: ClusterEvent): void;
   close(): Promise<void>;
@@ -50,7 +54,9 @@ export interface ClusterBus extends EventEmitter<BusEvents> {
 /** A node alone: nothing to tell anyone. */
 export class SoloBus extends EventEmitter<BusEvents> implements ClusterBus {
   readonly shared = false;
+  readonly connected = false;
   readonly resyncs = 0;
+  readonly lost = 0;
   constructor(readonly nodeId: string) {
     super();
   }
@@ -75,6 +81,7 @@ export class RedisBus extends EventEmitter<BusEvents> implements ClusterBus {
   readonly #sub: ReturnType<typeof createClient>;
   /** Announcements that did not reach Redis since it was last reachable. */
   #lost = 0;
+  #lostTotal = 0;
   #resyncs = 0;
   #closed = false;
 
@@ -131,9 +138,16 @@ export class RedisBus extends EventEmitter<BusEvents> implements ClusterBus {
     log.info({ channel: this.#channel, node: this.nodeId }, 'joined the cluster');
   }
 
-  /** How many times this node came back to Redis and resynced. */
+  get connected(): boolean {
+    return !this.#closed && this.#pub.isReady && this.#sub.isReady;
+  }
+
   get resyncs(): number {
     return this.#resyncs;
+  }
+
+  get lost(): number {
+    return this.#lostTotal;
   }
 
   publish(event: ClusterEvent): void {
@@ -141,6 +155,7 @@ export class RedisBus extends EventEmitter<BusEvents> implements ClusterBus {
     const message = JSON.stringify({ node: this.nodeId, event });
     this.#pub.publish(this.#channel, message).catch((err: Error) => {
       this.#lost++;
+      this.#lostTotal++;
       log.warn({ err: err.message, kind: event.kind }, 'a change could not be announced to the cluster');
     });
   }

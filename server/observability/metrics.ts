@@ -5,12 +5,15 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { AuditLog } from '../audit/AuditLog.js';
 import type { CameraRegistry, StreamKind } from '../cameras/CameraRegistry.js';
 import type { HealthState } from '../cameras/camera-health.js';
+import type { ClusterBus } from '../cluster/ClusterBus.js';
 import type { MediaStats } from './media-stats.js';
 
 export interface MetricsSources {
   stats: MediaStats;
   cameras: CameraRegistry;
   audit: AuditLog;
+  /** How this node hears the cluster. */
+  bus: Pick<ClusterBus, 'connected' | 'resyncs' | 'lost'>;
   /** Open socket.io connections. */
   sockets(): number;
 }
@@ -156,16 +159,28 @@ export class Metrics {
         this.set(src.audit.state().buffered);
       },
     });
-    const auditCounter = (name: string, help: string, pick: (s: ReturnType<AuditLog['state']>) => number) => new Counter({
+    /** A counter whose source keeps the total: read when scraped. */
+    const scrapedCounter = (name: string, help: string, read: () => number) => new Counter({
       name, help, registers,
       collect() {
         this.reset();
-        this.inc(pick(src.audit.state()));
+        this.inc(read());
       },
     });
+    const auditCounter = (name: string, help: string, pick: (s: ReturnType<AuditLog['state']>) => number) => scrapedCounter(name, help, () => pick(src.audit.state()));
     auditCounter('giamsat_audit_write_failures_total', 'Audit batches the database failed to write (they are retried).', (s) => s.writeFailures);
     auditCounter('giamsat_audit_refused_entries_total', 'Audit entries refused (the buffer was full, or the database rejected the entry itself).', (s) => s.refused);
     auditCounter('giamsat_audit_checkpoint_failures_total', 'Signed checkpoints of the audit chain that could not be written or sent.', (s) => s.checkpointFailures);
+
+    // ---- cluster -----------------------------------------------------------------------------
+    new Gauge({
+      name: 'giamsat_cluster_connected', help: '1 while this node hears the other nodes over Redis; 0 while it does not, or runs alone.', registers,
+      collect() {
+        this.set(src.bus.connected ? 1 : 0);
+      },
+    });
+    scrapedCounter('giamsat_cluster_resyncs_total', 'Times this node came back to Redis after losing it and dropped its caches.', () => src.bus.resyncs);
+    scrapedCounter('giamsat_cluster_announcements_lost_total', 'Changes made on this node that could not be announced to the others (a resync makes up for them).', () => src.bus.lost);
 
     // ---- plugins -----------------------------------------------------------------------------
     this.#pluginErrors = new Counter({ name: 'giamsat_plugin_hook_errors_total', help: 'Plugin hook calls that threw or ran over their time budget.', labelNames: ['plugin', 'hook'], registers });

@@ -121,6 +121,10 @@ describe('a cluster of two nodes hears each other\'s changes', { timeout: 180_00
       assert.ok(Date.now() < deadline, 'node B came back to Redis within 10 s');
       await new Promise((r) => setTimeout(r, 50));
     }
+    assert.equal(b.bus.connected, true);
+    const scraped = await b.metrics.registry.metrics();
+    assert.match(scraped, /^giamsat_cluster_connected 1$/m);
+    assert.ok(Number(/^giamsat_cluster_resyncs_total (\d+)$/m.exec(scraped)?.[1]) >= before + 1, 'the resync is counted');
     // B reads the revoked person afresh (no camera), and caches that for 30 s…
     const viewer = await login(b, 'khachsan');
     const list = async () => ((await (await open(b, viewer.accessToken)).timeout(10_000).emitWithAck('listCameras', {})) as Ack).data.map((c: { id: string }) => c.id);
