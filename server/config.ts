@@ -134,7 +134,25 @@ export const configSchema = z.object({
     redisUrl: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…').optional(),
     /** Nodes with the same name share events; another cluster on the same Redis uses another. */
     name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('giamsat'),
-  }).default({ name: 'giamsat' }),
+    /**
+     * What this node does (NODE_ROLE): 'media' ingests cameras, 'edge' serves viewers (piping
+     * cameras from their owners), 'both' (the default) does both. Alone, every node does both.
+     */
+    role: z.enum(['media', 'edge', 'both']).default('both'),
+    /** Where the node sits (NODE_REGION), e.g. a province code: cameras of that province are placed on it first. */
+    region: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).optional(),
+    /** How many cameras this node ingests at most (NODE_CAPACITY); placement goes elsewhere past it. */
+    capacity: z.number().int().min(1).max(100_000).default(500),
+    /**
+     * The base URL other nodes reach this node's cluster routes at (NODE_ADDRESS); absent:
+     * http://<media.announcedIp>:<port>.
+     */
+    address: z.string().url().optional(),
+    /** Heartbeat period in the node registry; a node silent for 3 periods is taken for dead. */
+    beatMs: z.number().int().min(100).max(10_000).default(1000),
+    /** A camera's ownership lease; renewed every third of it by its owner. */
+    leaseMs: z.number().int().min(1000).max(120_000).default(10_000),
+  }).default({ name: 'giamsat', role: 'both', capacity: 500, beatMs: 1000, leaseMs: 10_000 }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -169,6 +187,10 @@ function fromEnv(): Record<string, unknown> {
   const cluster: Record<string, unknown> = {};
   set(cluster, 'redisUrl', process.env.REDIS_URL || undefined);
   set(cluster, 'name', process.env.CLUSTER_NAME || undefined);
+  set(cluster, 'role', process.env.NODE_ROLE || undefined);
+  set(cluster, 'region', process.env.NODE_REGION || undefined);
+  set(cluster, 'capacity', envNumber('NODE_CAPACITY'));
+  set(cluster, 'address', process.env.NODE_ADDRESS || undefined);
   if (Object.keys(cluster).length) out.cluster = cluster;
   if (process.env.NODE_ID) out.monitoring = { nodeId: process.env.NODE_ID };
   if (process.env.TRUST_PROXY) out.trustProxy = process.env.TRUST_PROXY.split(',').map((a) => a.trim()).filter(Boolean);

@@ -17,9 +17,16 @@ import { moduleLogger } from './logger.js';
 import { MediaService } from './media/MediaService.js';
 import { AccessRepository } from './access/access.repository.js';
 import { createAccessRoom, type AccessRoom } from './access/access-room.js';
-import { ANNOUNCED_CACHE_TTL_MS, CACHE_TTL_MS } from './access/AccessService.js';
+import { ANNOUNCED_CACHE_TTL_MS, CACHE_TTL_MS, type AccessService } from './access/AccessService.js';
 import { RedisBus, SoloBus, type ClusterBus } from './cluster/ClusterBus.js';
 import { syncOverBus } from './cluster/cluster-sync.js';
+import { CameraLeases } from './cluster/CameraLeases.js';
+import { CameraOwnership, soloStreams } from './cluster/CameraOwnership.js';
+import { NodeRegistry } from './cluster/NodeRegistry.js';
+import { closeRedisClient, clusterRedisClient, redactUrl, type RedisClient } from './cluster/redis-client.js';
+import { clusterRoutes } from './http/cluster-routes.js';
+import type { StreamDirectory } from './media/View.js';
+import { AppError, ErrorCode } from './errors.js';
 import { AccountRequests } from './access/AccountRequests.js';
 import { SmtpMailer } from './access/mailer.js';
 import { warmPasswordThread } from './access/passwords.js';
@@ -78,6 +85,8 @@ export interface RunningServer {
   readonly audit: AuditLog;
   /** How this node hears the others (a SoloBus when alone). */
   readonly bus: ClusterBus;
+  /** Who ingests which camera, and the pipes between nodes (in a cluster only). */
+  readonly ownership?: CameraOwnership;
   /** Every API route and the permission it declared. */
   readonly routes: readonly DeclaredRoute[];
   close(): Promise<void>;
@@ -108,7 +117,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Before any stream records a state: a crashed previous run is closed in the history first.
     const pulse = await MonitoringPulse.start(new HeartbeatRepository(db.prisma), { nodeId: config.monitoring.nodeId, intervalMs: config.monitoring.heartbeatSeconds * 1000 });
     closers.push(() => pulse.stop());
-    const cameras = await CameraRegistry.create(repo, media);
+    // Alone, or one node of several hearing each other's changes (then caches may live longer).
+    const bus: ClusterBus = config.cluster.redisUrl
+      ? await RedisBus.connect({ url: config.cluster.redisUrl, name: config.cluster.name, nodeId: config.monitoring.nodeId })
+      : new SoloBus(config.monitoring.nodeId);
+    closers.push(() => bus.close());
+    // In a cluster each camera is ingested by one node, its owner (lease on Redis).
+    const clusterState = config.cluster.redisUrl ? await connectClusterState(config) : undefined;
+    if (clusterState) closers.push(() => closeRedisClient(clusterState));
+    if (clusterState) await NodeRegistry.agreeOnKey(clusterState, config.cluster.name, box.fingerprint());
+    const leases = clusterState && new CameraLeases(clusterState, { name: config.cluster.name, nodeId: config.monitoring.nodeId, leaseMs: config.cluster.leaseMs });
+    // Released after the cameras recorded their last state (closers run in reverse).
+    if (leases) closers.push(() => leases.close());
+    const cameras = await CameraRegistry.create(repo, media, leases ? { owns: (id) => leases.holds(id) } : {});
     closers.push(() => cameras.close());
     const audit = new AuditLog(db.prisma, auditOptions(config));
     // Runs before the database closes (closers run in reverse): no audit entry is lost, and
@@ -120,11 +141,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const counters = new RateCounters(db.prisma);
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined;
     if (mailer) closers.push(() => mailer.close());
-    // Alone, or one node of several hearing each other's changes (then caches may live longer).
-    const bus: ClusterBus = config.cluster.redisUrl
-      ? await RedisBus.connect({ url: config.cluster.redisUrl, name: config.cluster.name, nodeId: config.monitoring.nodeId })
-      : new SoloBus(config.monitoring.nodeId);
-    closers.push(() => bus.close());
     const access = createAccessRoom({
       repo: new AccessRepository(db.prisma, db.reader), tokens, audit, box, counters,
       // Caches live long only while this node hears every change made elsewhere; while Redis is
@@ -175,10 +191,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     // Closed before the cameras and media they tap (closers run in reverse).
     closers.push(() => plugins.close());
+    // Set once this node has joined its cluster (right after it listens).
+    const liveOwnership: { current?: CameraOwnership } = {};
     const ops: OpsDeps = {
       access, audit, cameras, stats, metrics, live, uptime: new UptimeRepository(db.prisma), metricsToken: metricsTokenFor(config),
       ready: () => readiness(db, media, config.media.workers, audit),
       plugins: () => plugins.list(),
+      cluster: () => liveOwnership.current,
     };
     const investigations = new InvestigationRepository(db.prisma);
     const incidents = new IncidentService({
@@ -198,6 +217,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       cameraName: (id) => (cameras.has(id) ? cameras.get(id).name : undefined),
     });
     const { app, routes } = createApp({
+      ...(clusterState ? { clusterRoutes: clusterRoutes({ ownership: () => liveOwnership.current, verifyNodeToken: (t) => tokens.verifyNodeToken(t) }) } : {}),
       clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access, demoPresent), trustProxy: config.trustProxy,
       wallRoutes: wallRoutes({
         access,
@@ -218,8 +238,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
       pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
     });
     const server = http.createServer(app);
+    // Where views come from: this node's own ingest alone; in a cluster, the camera's owner
+    // (set once this node has joined, right after it listens: its address names its port).
+    let directory: StreamDirectory | undefined = leases ? undefined : soloStreams(cameras);
+    const streams: StreamDirectory = {
+      streamFor: (id, kind) => {
+        if (!directory) throw new AppError(ErrorCode.Unavailable, 'this node is joining its cluster; try again');
+        return directory.streamFor(id, kind);
+      },
+    };
     const signaling = new SignalingServer(server, {
-      media, cameras, access: viewAccess(access, plugins, audit), recheckMs: config.auth.recheckMs,
+      media, cameras, streams, access: viewAccess(access, plugins, audit), recheckMs: config.auth.recheckMs,
       posterFor: (id) => plugins.cameraPoster(id),
     });
     liveSignaling = signaling;
@@ -239,15 +268,92 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // so a stop with a page open hung until the force-exit timer (exit code 1).
     closers.push(() => signaling.close());
     const port = (server.address() as AddressInfo).port;
+    let ownership: CameraOwnership | undefined;
+    if (clusterState && leases) {
+      const joined = await joinCluster({ config, port, state: clusterState, leases, bus, cameras, media, box, tokens, decisions: access.decisions, units });
+      closers.push(() => joined.close());
+      ownership = joined.ownership;
+      directory = ownership;
+      liveOwnership.current = ownership;
+    }
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
     log.info({ listen: url, workers: media.pool.slots.length, cameras: cameras.list().length, database: db.embedded ? 'embedded' : 'postgresql' }, 'server ready');
     let closing: Promise<void> | undefined;
     return {
-      url, port, db, media, cameras, signaling, demo, access, audit, metrics, plugins, routes, bus,
+      url, port, db, media, cameras, signaling, demo, access, audit, metrics, plugins, routes, bus, ownership,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/** The cluster's Redis for shared state (leases, the node registry); refuses the start when unreachable. */
+async function connectClusterState(config: Config): Promise<RedisClient> {
+  const url = config.cluster.redisUrl!;
+  let closed = false;
+  const client = clusterRedisClient({ url, name: config.cluster.name, nodeId: config.monitoring.nodeId, role: 'state', live: () => !closed });
+  try {
+    await Promise.race([client.connect(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5000 ms')), 5000).unref())]);
+  } catch (err) {
+    closed = true;
+    await closeRedisClient(client);
+    throw new Error(`cannot reach Redis for the cluster (${redactUrl(url)}): ${(err as Error).message}`);
+  }
+  return client;
+}
+
+interface JoinDeps {
+  config: Config;
+  port: number;
+  state: RedisClient;
+  leases: CameraLeases;
+  bus: ClusterBus;
+  cameras: CameraRegistry;
+  media: MediaService;
+  box: SecretBox;
+  tokens: TokenService;
+  decisions: AccessService;
+  units: UnitRegistry;
+}
+
+/** Registers this node (address, role, region, capacity) and starts owning and piping cameras. */
+async function joinCluster(d: JoinDeps): Promise<{ ownership: CameraOwnership; close(): Promise<void> }> {
+  const { config } = d;
+  const registry = await NodeRegistry.join(d.state, {
+    name: config.cluster.name,
+    self: {
+      id: config.monitoring.nodeId,
+      role: config.cluster.role,
+      ...(config.cluster.region ? { region: config.cluster.region } : {}),
+      address: config.cluster.address ?? `http://${config.media.announcedIp}:${d.port}`,
+      capacity: config.cluster.capacity,
+    },
+    load: () => d.leases.held.size,
+    beatMs: config.cluster.beatMs,
+    keyFingerprint: d.box.fingerprint(),
+  });
+  // A camera's region is the code of its top-level unit (its province).
+  const provinceCodes = new Map<string, string | undefined>();
+  const regionOf = async (cameraId: string) => {
+    const top = (await d.decisions.placeOfCamera(cameraId))?.units?.[0];
+    if (!top) return undefined;
+    if (!provinceCodes.has(top)) provinceCodes.set(top, (await d.units.unit(top).catch(() => undefined))?.code);
+    return provinceCodes.get(top);
+  };
+  const ownership = new CameraOwnership({
+    registry, leases: d.leases, cameras: d.cameras, media: d.media, bus: d.bus,
+    nodeToken: () => d.tokens.issueNodeToken(config.monitoring.nodeId),
+    address: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp },
+    startTimeoutMs: config.ingest.startTimeoutMs, graceMs: config.ingest.graceMs, regionOf,
+  });
+  void ownership.sweep();
+  return {
+    ownership,
+    close: async () => {
+      ownership.close();
+      await registry.close();
+    },
+  };
 }

@@ -10,6 +10,7 @@ export const ISSUER = 'giamsat';
 export const AUDIENCE = 'giamsat-clients';
 const ENROLL_AUDIENCE = 'giamsat-totp-enrollment';
 const TICKET_AUDIENCE = 'giamsat-ticket';
+const NODE_AUDIENCE = 'giamsat-node';
 
 export interface TokenOptions {
   accessTtlSeconds: number;
@@ -90,6 +91,25 @@ export class TokenService {
       const c = typeof claims === 'object' ? (claims as { c?: unknown }).c : undefined;
       if (!c || typeof c !== 'object' || Object.values(c).some((v) => typeof v !== 'string')) return undefined;
       return c as Record<string, string>;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A node's word to another node of the same cluster (a pipe asked for, hung up): every node
+   * holds the one TOKEN_SECRET. Its own audience, never an access token; 30 s to live.
+   */
+  issueNodeToken(nodeId: string): string {
+    return jwt.sign({}, this.#secret, { algorithm: 'HS256', issuer: ISSUER, subject: nodeId, audience: NODE_AUDIENCE, expiresIn: 30 });
+  }
+
+  /** The calling node's id, or undefined when forged, expired or not a node's token. */
+  verifyNodeToken(token: string): string | undefined {
+    try {
+      const claims = jwt.verify(token, this.#secret, { algorithms: ['HS256'], issuer: ISSUER, audience: NODE_AUDIENCE, clockTolerance: 5 });
+      const sub = typeof claims === 'object' ? claims.sub : undefined;
+      return typeof sub === 'string' && sub.length > 0 && sub.length <= 100 ? sub : undefined;
     } catch {
       return undefined;
     }

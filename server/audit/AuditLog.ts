@@ -41,7 +41,9 @@ export type AuditAction =
   | 'media.access'
   | 'incident.create' | 'incident.snapshot' | 'incident.comment' | 'incident.resolve' | 'incident.export'
   /** A report file (the connection drive as XLSX or PDF) taken out of the system. */
-  | 'report.export';
+  | 'report.export'
+  /** A node of the cluster drained: its cameras handed to other nodes. */
+  | 'node.drain';
 
 export interface AuditInput {
   actorId?: string | null;

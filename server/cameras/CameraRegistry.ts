@@ -48,6 +48,7 @@ export interface CameraRegistryEvents {
 
 interface Entry {
   record: CameraRecord;
+  /** Replaced by fresh idle streams when this node gives the camera up (relinquish). */
   main: CameraStream;
   sub?: CameraStream;
 }
@@ -61,24 +62,31 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   /** Reloads announced by other nodes, chained per camera. */
   readonly #reloads = new Map<string, Promise<void>>();
   readonly #lastPublished = new Map<string, { state: HealthState; reason?: string; at: number }>();
+  /** Health of streams ingested by another node, as its owner announced it (`id:kind`). */
+  readonly #remoteHealth = new Map<string, CameraHealth>();
+  readonly #owns: (cameraId: string) => boolean;
   #closed = false;
 
-  private constructor(repo: CameraRepository, media: MediaService) {
+  private constructor(repo: CameraRepository, media: MediaService, owns: (cameraId: string) => boolean) {
     super();
     this.#repo = repo;
     this.#media = media;
+    this.#owns = owns;
   }
 
-  /** Loads every stored camera and opens its streams (always-on ones start at once). */
-  static async create(repo: CameraRepository, media: MediaService): Promise<CameraRegistry> {
-    const registry = new CameraRegistry(repo, media);
+  /**
+   * Loads every stored camera and opens its streams (always-on ones start at once, on the node
+   * that owns them: `owns`, every camera when alone).
+   */
+  static async create(repo: CameraRepository, media: MediaService, o: { owns?: (cameraId: string) => boolean } = {}): Promise<CameraRegistry> {
+    const registry = new CameraRegistry(repo, media, o.owns ?? (() => true));
     for (const record of await repo.list()) registry.#attach(record);
     log.info({ cameras: registry.#entries.size }, 'cameras loaded');
     return registry;
   }
 
-  /** What a camera record asks of one of its streams. */
-  static #streamOptions(record: CameraRecord, kind: StreamKind) {
+  /** What a camera record asks of one of its streams (kept running only on the camera's owner). */
+  #streamOptions(record: CameraRecord, kind: StreamKind) {
     return {
       id: `${record.id}:${kind}`,
       kind,
@@ -88,12 +96,12 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       rtspTransport: record.rtspTransport,
       rtspBasicAuth: record.rtspBasicAuth,
       onvifUrl: record.onvifUrl,
-      alwaysOn: record.alwaysOn && kind === 'main',
+      alwaysOn: record.alwaysOn && kind === 'main' && this.#owns(record.id),
     };
   }
 
   #open(record: CameraRecord, kind: StreamKind): CameraStream {
-    const stream = this.#media.openStream(CameraRegistry.#streamOptions(record, kind));
+    const stream = this.#media.openStream(this.#streamOptions(record, kind));
     stream.on('status', (s) => this.#onStatus(record.id, kind, s));
     stream.on('clock', (c) => this.emit('clock', record.id, kind, c));
     stream.on('producer', (p) => {
@@ -126,6 +134,12 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     this.emit('health', cameraId, kind, health, last?.state);
   }
 
+  /** A stream this node does not ingest shows what its owner announced. */
+  #health(cameraId: string, stream: CameraStream): CameraHealth {
+    const remote = stream.status.phase === 'idle' ? this.#remoteHealth.get(`${cameraId}:${stream.kind}`) : undefined;
+    return remote ?? toHealth(stream.status);
+  }
+
   #summary(entry: Entry): CameraSummary {
     const { record } = entry;
     const out: CameraSummary = {
@@ -134,10 +148,49 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       location: record.location,
       hasSubStream: entry.sub !== undefined,
       alwaysOn: record.alwaysOn,
-      health: toHealth(entry.main.status),
+      health: this.#health(record.id, entry.main),
     };
-    if (entry.sub) out.subHealth = toHealth(entry.sub.status);
+    if (entry.sub) out.subHealth = this.#health(record.id, entry.sub);
     return out;
+  }
+
+  /**
+   * The camera's owner changed to or from this node: an always-on camera runs here only while
+   * this node owns it.
+   */
+  ownershipChanged(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    entry.main.reconfigure({ alwaysOn: entry.record.alwaysOn && this.#owns(id) });
+  }
+
+  /**
+   * This node no longer ingests the camera (another node owns it now, or this one drains): its
+   * streams end, so their viewers are told "camera stream restarted" and ask again (to be served
+   * from the new owner), and fresh idle ones take their place. Nothing is recorded in the
+   * history: the new owner records the camera's states.
+   */
+  async relinquish(id: string): Promise<void> {
+    const entry = this.#entries.get(id);
+    if (!entry || this.#closed) return;
+    const old = entry.sub ? [entry.main, entry.sub] : [entry.main];
+    if (old.every((s) => s.status.phase === 'idle')) return;
+    for (const stream of old) stream.removeAllListeners('status');
+    await Promise.all(old.map((s) => this.#media.closeStream(s.id)));
+    if (this.#entries.get(id) !== entry) return; // removed or replaced meanwhile
+    entry.main = this.#open(entry.record, 'main');
+    if (entry.sub) entry.sub = this.#open(entry.record, 'sub');
+  }
+
+  /** The health of a stream another node ingests, as that node announced it; published here, not recorded. */
+  remoteHealth(id: string, kind: StreamKind, health: CameraHealth): void {
+    const entry = this.#entries.get(id);
+    const stream = kind === 'sub' ? entry?.sub : entry?.main;
+    if (!stream || this.#closed) return;
+    const key = `${id}:${kind}`;
+    const previous = this.#remoteHealth.get(key);
+    this.#remoteHealth.set(key, health);
+    if (stream.status.phase === 'idle') this.emit('health', id, kind, health, previous?.state);
   }
 
   list(): CameraSummary[] {
@@ -222,6 +275,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     const entry = this.#entries.get(id);
     if (!entry) return;
     this.#entries.delete(id);
+    this.#forgetRemote(id);
     await Promise.all([this.#media.closeStream(entry.main.id), entry.sub ? this.#media.closeStream(entry.sub.id) : undefined]);
     this.emit('removed', id, 'remote');
   }
@@ -258,10 +312,10 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       return summary;
     }
     const sameSub = (old.record.subUrl ?? null) === (record.subUrl ?? null);
-    const { id: _main, ...mainOptions } = CameraRegistry.#streamOptions(record, 'main');
+    const { id: _main, ...mainOptions } = this.#streamOptions(record, 'main');
     old.main.reconfigure(mainOptions);
     if (old.sub && sameSub) {
-      const { id: _sub, ...subOptions } = CameraRegistry.#streamOptions(record, 'sub');
+      const { id: _sub, ...subOptions } = this.#streamOptions(record, 'sub');
       old.sub.reconfigure(subOptions);
     }
     old.record = record;
@@ -275,11 +329,17 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     return summary;
   }
 
+  #forgetRemote(id: string): void {
+    this.#remoteHealth.delete(`${id}:main`);
+    this.#remoteHealth.delete(`${id}:sub`);
+  }
+
   async remove(id: string): Promise<void> {
     const entry = this.#entry(id);
     // The stored row goes first: if that fails, the camera stays fully in service.
     await this.#repo.remove(id);
     this.#entries.delete(id);
+    this.#forgetRemote(id);
     await Promise.all([this.#media.closeStream(entry.main.id), entry.sub ? this.#media.closeStream(entry.sub.id) : undefined]);
     this.emit('removed', id, 'local');
   }
@@ -292,7 +352,8 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.removeAllListeners();
-    const writes = [...this.#entries].flatMap(([id, e]) => (e.sub ? ['main', 'sub'] as const : ['main'] as const)
+    // Only the cameras this node ingests: in a cluster, the others go on being watched elsewhere.
+    const writes = [...this.#entries].filter(([id]) => this.#owns(id)).flatMap(([id, e]) => (e.sub ? ['main', 'sub'] as const : ['main'] as const)
       .map((kind) => this.#repo.recordHealth(id, kind, 'unknown', 'server stopped')));
     for (const r of await Promise.allSettled(writes)) {
       if (r.status === 'rejected') log.warn({ err: (r.reason as Error).message }, 'cannot record shutdown in health history');

@@ -7,9 +7,9 @@
 // missed events: when it is back it forgets every cache ('resync'), and a node whose own
 // announcements failed meanwhile asks every node to do the same.
 import { EventEmitter } from 'node:events';
-import { createClient } from 'redis';
 import { z } from 'zod';
 import { moduleLogger } from '../logger.js';
+import { closeRedisClient, clusterRedisClient, redactUrl, type RedisClient } from './redis-client.js';
 
 const log = moduleLogger('cluster');
 
@@ -20,6 +20,26 @@ const eventSchema = z.discriminatedUnion('kind', [
   /** Units or facilities moved: every camera's place may have changed. */
   z.object({ kind: z.literal('places') }).strict(),
   z.object({ kind: z.literal('camera'), cameraId: uuid, change: z.enum(['added', 'updated', 'removed']) }).strict(),
+  /** The health of a stream its owner ingests (published by every node, recorded by the owner alone). */
+  z.object({
+    kind: z.literal('health'), cameraId: uuid, stream: z.enum(['main', 'sub']),
+    health: z.object({
+      state: z.enum(['idle', 'connecting', 'restarting', 'live', 'stalled', 'offline']),
+      reason: z.string().max(500).optional(),
+      since: z.string().max(40),
+      lastFrameAt: z.string().max(40).optional(),
+      fps: z.number().min(0).max(1000),
+      bitrateKbps: z.number().min(0).max(1e6),
+      restarts: z.number().int().min(0),
+      codec: z.string().max(40).optional(),
+      transcoding: z.boolean(),
+      ingest: z.enum(['relay', 'ffmpeg']).optional(),
+      profile: z.string().max(40).optional(),
+      viewers: z.number().int().min(0),
+    }).strict(),
+  }).strict(),
+  /** The owner closed a pipe it fed to node `to` (its camera restarted, or its worker died). */
+  z.object({ kind: z.literal('pipe-closed'), to: z.string().min(1).max(100), pipeId: uuid, reason: z.string().max(200) }).strict(),
   /** Events may have been lost: forget every cache. */
   z.object({ kind: z.literal('resync') }).strict(),
 ]);
@@ -77,8 +97,8 @@ export class RedisBus extends EventEmitter<BusEvents> implements ClusterBus {
   readonly shared = true;
   readonly nodeId: string;
   readonly #channel: string;
-  readonly #pub: ReturnType<typeof createClient>;
-  readonly #sub: ReturnType<typeof createClient>;
+  readonly #pub: RedisClient;
+  readonly #sub: RedisClient;
   /** Announcements that did not reach Redis since it was last reachable. */
   #lost = 0;
   #lostTotal = 0;
@@ -102,19 +122,9 @@ export class RedisBus extends EventEmitter<BusEvents> implements ClusterBus {
     this.#channel = `${o.name}:events`;
     // No offline queue: an announcement made while Redis is away fails at once (and is made up
     // for by a resync), rather than piling up in memory.
-    this.#pub = createClient({
-      url: o.url,
-      // Named, so an operator's CLIENT LIST tells the nodes apart.
-      name: `${o.name}:${o.nodeId}`.replace(/[^A-Za-z0-9._:-]/g, '-'),
-      disableOfflineQueue: true,
-      socket: { connectTimeout: o.connectTimeoutMs ?? 5000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
-    });
-    this.#sub = this.#pub.duplicate();
-    for (const [client, role] of [[this.#pub, 'publisher'], [this.#sub, 'subscriber']] as const) {
-      client.on('error', (err: Error) => {
-        if (!this.#closed) log.warn({ role, err: err.message }, 'Redis connection failed; retrying');
-      });
-    }
+    const client = (role: string) => clusterRedisClient({ ...o, role, live: () => !this.#closed });
+    this.#pub = client('publisher');
+    this.#sub = client('subscriber');
   }
 
   async #start(timeoutMs: number): Promise<void> {
@@ -188,29 +198,6 @@ export class RedisBus extends EventEmitter<BusEvents> implements ClusterBus {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.#pub, this.#sub].map(async (c) => {
-      try {
-        // A client still trying to reach Redis would wait for it to quit: it is cut off instead.
-        if (c.isReady) await c.quit();
-        else if (c.isOpen) c.destroy();
-      } catch {
-        try {
-          c.destroy();
-        } catch {
-          // already closed
-        }
-      }
-    }));
-  }
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'an invalid URL';
+    await Promise.all([this.#pub, this.#sub].map(closeRedisClient));
   }
 }

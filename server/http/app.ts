@@ -35,6 +35,8 @@ export interface HttpDeps {
   cameraProbeRoute: Api;
   /** Camera administration by scope administrators and installers, under /api. */
   cameraRoutes: Api;
+  /** What the nodes of a cluster ask each other (pipes), under /internal/cluster; absent alone. */
+  clusterRoutes?: express.Router;
   /** Routes plugins declared, under /plugins/<name>. */
   pluginRoutes: express.Router;
   /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs or 'loopback'); default loopback. */
@@ -56,6 +58,7 @@ export function createApp(deps: HttpDeps): { app: express.Express; routes: Decla
     res.json({ status: 'ok' });
   });
   app.use(deps.probeRoutes.router);
+  if (deps.clusterRoutes) app.use(deps.clusterRoutes);
 
   const api = express.Router();
   api.use(express.json({ limit: '32kb' }));

@@ -18,6 +18,8 @@ import { buildUptimeReport, uptimeCsv, type UptimeReport } from '../observabilit
 import type { Place } from '../places/place.js';
 import type { UptimeRepository } from '../observability/uptime.repository.js';
 import { Api, bearer, callerOf } from './handler.js';
+import type { Caller } from '../access/AccessService.js';
+import type { CameraOwnership } from '../cluster/CameraOwnership.js';
 import { Permission } from '../access/permissions.js';
 import { parse } from './validate.js';
 
@@ -35,6 +37,8 @@ export interface OpsDeps {
   plugins(): PluginStatus[];
   /** Open views and socket connections on this node (the signaling server's). */
   live: { activeViews(): ActiveView[]; sockets(): number };
+  /** The cluster this node is part of; undefined alone. */
+  cluster(): CameraOwnership | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -130,6 +134,26 @@ export function opsApiRoutes(d: OpsDeps): Api {
   });
 
   // Plugins' state (enabled, version, errors, last error), for ops at any scope.
+  // The cluster: every node (address, role, region, load), which cameras this node owns, the
+  // pipes between nodes. Nation scope only: it names nodes and cameras of every province.
+  const nationOps = async (caller: Caller) => {
+    const scope = await d.access.decisions.dutyScope(caller, 'operations');
+    if (!scope.covers({})) throw new AppError(ErrorCode.NotFound, 'no such route');
+  };
+  api.get('/ops/cluster', Permission.Operations, async (_req, res, caller) => {
+    await nationOps(caller);
+    const cluster = d.cluster();
+    res.json(cluster ? { clustered: true, ...cluster.view() } : { clustered: false });
+  });
+  // Drains this node: it takes no new camera and hands those it owns to other nodes (audited).
+  api.post('/ops/cluster/drain', Permission.Operations, async (_req, res, caller) => {
+    await nationOps(caller);
+    const cluster = d.cluster();
+    if (!cluster) throw new AppError(ErrorCode.InvalidState, 'this node runs alone: there is nowhere to hand its cameras');
+    const handed = await cluster.drain();
+    await d.audit.append({ actorId: caller.userId, action: 'node.drain', target: `node:${cluster.view().self}`, address: caller.address, details: { cameras: handed } });
+    res.json({ draining: true, handedOver: handed });
+  });
   api.get('/plugins', Permission.Operations, async (req, res, caller) => {
     await d.access.decisions.dutyScope(caller, 'operations');
     res.json(d.plugins());

@@ -8,7 +8,7 @@ import type { IngestConfig, MediaConfig } from '../config.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import { CameraStream, type CameraStreamOptions } from './CameraStream.js';
-import { FAST_START_HANDOVER_MS, type FastStartView, type View, type ViewOptions } from './View.js';
+import { FAST_START_HANDOVER_MS, type FastStartView, type View, type ViewableStream, type ViewOptions } from './View.js';
 import { resolveFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
 import { WorkerPool, type WorkerSlot } from './WorkerPool.js';
 
@@ -112,7 +112,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
    * demand is held (a cold camera starts), a paused consumer of its producer, and a fast start
    * where the camera needs one. Nothing is sent until the client resumes.
    */
-  async openView(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities, options: ViewOptions = {}): Promise<View> {
+  async openView(transport: WebRtcTransport, stream: ViewableStream, rtpCapabilities: RtpCapabilities, options: ViewOptions = {}): Promise<View> {
     const releaseDemand = stream.acquire();
     let consumer: Consumer;
     try {
@@ -147,7 +147,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
    * moment after the shared consumer has sent its first keyframe (the client switches to
    * the shared one when that renders), or with the view.
    */
-  async #openFastStart(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities, shared: Consumer, ended: (consumerId: string) => void): Promise<FastStartView | undefined> {
+  async #openFastStart(transport: WebRtcTransport, stream: ViewableStream, rtpCapabilities: RtpCapabilities, shared: Consumer, ended: (consumerId: string) => void): Promise<FastStartView | undefined> {
     const feed = await stream.openFastStart().catch(() => undefined);
     if (!feed) return undefined;
     let consumer: Consumer;
@@ -181,7 +181,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
    * A paused consumer of `stream` on `transport`, after waiting for a cold stream to start.
    * The caller must have authorized the viewer already; nothing is sent until resume.
    */
-  async #consume(transport: WebRtcTransport, stream: CameraStream, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
+  async #consume(transport: WebRtcTransport, stream: ViewableStream, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
     // A producer can close under us (its ffmpeg run ended, its worker died) between the wait
     // and the consume: then wait for the next one, a few times.
     for (let attempt = 1; ; attempt++) {
@@ -200,7 +200,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   }
 
   /** A paused consumer of one producer of `stream` (its own, or a fast-start one) on `transport`. */
-  async #consumeProducer(transport: WebRtcTransport, stream: CameraStream, producer: Producer, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
+  async #consumeProducer(transport: WebRtcTransport, stream: ViewableStream, producer: Producer, rtpCapabilities: RtpCapabilities): Promise<Consumer> {
     if (transport.closed) throw new AppError(ErrorCode.InvalidState, 'transport closed');
     const router = this.#routerOf(transport);
     await this.#pipe(producer, stream, router);
@@ -218,7 +218,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
   }
 
   /** Makes `producer` (living on the stream's router) available on `router`. */
-  async #pipe(producer: Producer, stream: CameraStream, router: Router): Promise<void> {
+  async #pipe(producer: Producer, stream: ViewableStream, router: Router): Promise<void> {
     const home = stream.slot?.router;
     if (!home || home === router) return;
     const key = `${producer.id}>${router.id}`;

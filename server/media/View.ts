@@ -1,8 +1,9 @@
 // A viewer's view of one camera stream: what media hands signaling when asked to let a
 // (already authorized) person watch. Demand counting and the fast start are media's business;
 // signaling only routes client requests to the consumers it is given.
-import type { Consumer } from 'mediasoup/node/lib/types.js';
+import type { Consumer, Producer } from 'mediasoup/node/lib/types.js';
 import type { CameraClock } from './Ingest.js';
+import type { WorkerSlot } from './WorkerPool.js';
 
 /** The reason a client is given when its fast-start consumer ends because the shared one took over. */
 export const FAST_START_ENDED = 'fast start ended';
@@ -35,4 +36,29 @@ export interface ViewOptions {
    * feed ended): the client should drop it.
    */
   onFastStartEnded?(consumerId: string): void;
+}
+
+/**
+ * What a view needs of a stream: a camera this node ingests (CameraStream) or one piped from
+ * the node that owns it (RemoteStream). Its producer lives on `slot`'s router.
+ */
+export interface ViewableStream {
+  readonly id: string;
+  readonly kind: 'main' | 'sub';
+  readonly slot: WorkerSlot | undefined;
+  readonly clock: CameraClock | undefined;
+  /** Registers interest; the stream is fed while anyone holds it. Returns the release. */
+  acquire(): () => void;
+  /** Resolves with the producer once it exists; rejects when the stream fails or the time is up. */
+  waitForProducer(timeoutMs: number): Promise<Producer>;
+  /** A fast start for a new viewer, where the stream can give one. */
+  openFastStart(): Promise<{ producer: Producer; start(): void; close(): void } | undefined>;
+}
+
+/**
+ * Where a camera's stream is viewed from: this node's own ingest, or a pipe from the node that
+ * owns the camera. Throws NotFound for unknown cameras.
+ */
+export interface StreamDirectory {
+  streamFor(cameraId: string, kind: 'main' | 'sub'): Promise<ViewableStream>;
 }

@@ -9,6 +9,7 @@ import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { AppError, ErrorCode, toErrorBody, type ErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import type { MediaService } from '../media/MediaService.js';
+import type { StreamDirectory } from '../media/View.js';
 import type { ViewAccess, Viewer } from './access-port.js';
 import { requestSchemas, type Ack, type ParsedRequest, type RequestName, type ResponseMap, type ServerEvents, type SessionEndReason } from './protocol.js';
 import { TokenBucket } from '../util/TokenBucket.js';
@@ -47,6 +48,8 @@ type Handlers = { [K in RequestName]: (ctx: RequestContext, data: ParsedRequest<
 export interface SignalingDeps {
   media: MediaService;
   cameras: CameraRegistry;
+  /** Where each camera's stream is viewed from (this node, or its owner in a cluster). */
+  streams: StreamDirectory;
   access: ViewAccess;
   /** How often every open view is re-authorized (time-limited grants end without an event). */
   recheckMs?: number;
@@ -277,7 +280,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     const slog = log.child({ socket: socket.id, viewer: viewer.id });
     const session = new ViewerSession(viewer, {
       media: this.#deps.media,
-      cameras: this.#deps.cameras,
+      streams: this.#deps.streams,
       access: this.#deps.access,
       log: slog,
       notify: {

@@ -1,11 +1,10 @@
 // One connected viewer: its receive transports and consumers, and the camera demand its
 // consumers hold. Closing the session closes them all and releases the demand.
 import type { Consumer, RtpCapabilities, WebRtcTransport } from 'mediasoup/node/lib/types.js';
-import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MediaService } from '../media/MediaService.js';
-import { FAST_START_ENDED, type FastStartView } from '../media/View.js';
+import { FAST_START_ENDED, type FastStartView, type StreamDirectory } from '../media/View.js';
 import type { ViewAccess, Viewer } from './access-port.js';
 import type { ConsumeResult, ParsedRequest, TransportInfo } from './protocol.js';
 
@@ -22,7 +21,7 @@ export interface ViewEvent {
 
 export interface SessionDeps {
   media: MediaService;
-  cameras: CameraRegistry;
+  streams: StreamDirectory;
   access: ViewAccess;
   log: Logger;
   /** Tells the client that a consumer or transport is gone and why. */
@@ -141,7 +140,7 @@ export class ViewerSession {
   async #consume(transport: WebRtcTransport, { cameraId, stream: kind, rtpCapabilities }: ParsedRequest<'consume'>, land: () => void): Promise<ConsumeResult> {
     // Authorization happens here, at the moment media would flow, before any demand or consumer.
     await this.#deps.access.authorizeView(this.viewer, cameraId, kind);
-    const view = await this.#deps.media.openView(transport, this.#deps.cameras.stream(cameraId, kind), rtpCapabilities as RtpCapabilities, {
+    const view = await this.#deps.media.openView(transport, await this.#deps.streams.streamFor(cameraId, kind), rtpCapabilities as RtpCapabilities, {
       onFastStartEnded: (consumerId) => this.#deps.notify.consumerClosed(consumerId, cameraId, FAST_START_ENDED),
     });
     if (this.#closed) {

@@ -1,6 +1,6 @@
 // Authenticated encryption (AES-256-GCM) for secrets at rest, such as camera URLs that
 // carry credentials. Format: "v1.<iv>.<tag>.<ciphertext>" (base64url parts).
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { readOrCreateSecretFile } from './key-file.js';
 
 export class SecretBox {
@@ -22,6 +22,14 @@ export class SecretBox {
       return new SecretBox(key);
     }
     return SecretBox.load(readOrCreateSecretFile(dataDir, 'credentials.key', () => randomBytes(32).toString('base64')), dataDir);
+  }
+
+  /**
+   * A fingerprint of the key that reveals nothing of it: nodes of one cluster compare theirs, so
+   * a node with another key refuses to join rather than failing later to open a camera's URL.
+   */
+  fingerprint(): string {
+    return createHmac('sha256', this.#key).update('giamsat key fingerprint').digest('hex').slice(0, 32);
   }
 
   seal(plaintext: string): string {

@@ -5,21 +5,13 @@
 // spot check that closes itself when the grant ends; a suspended account's page ends with a
 // message. Screenshots of each screen go to test-artifacts/.
 import assert from 'node:assert/strict';
+import { until } from '../support/until.js';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { expectFrames, launchBrowser, openClient, screenshot, tileStates } from '../support/browser.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { addCamera, adminBearer, login, startTestServer, type TestServer } from '../support/server.js';
-
-/** Resolves once `check` holds, polling a server-side figure that has no event of its own. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('supervision client flows', { timeout: 300_000 }, () => {
   let server: TestServer;

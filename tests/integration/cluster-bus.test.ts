@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from 'redis';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { ANNOUNCED_CACHE_TTL_MS } from '../../server/access/AccessService.js';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
-import { addCamera, apiCall, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
+import { addCamera, apiCall, login, openSocket, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 type Ack = { ok: boolean; data?: any; error?: { code: string; message: string } };
@@ -53,9 +53,8 @@ describe('a cluster of two nodes hears each other\'s changes', { timeout: 180_00
   });
 
   const open = async (server: TestServer, token: string): Promise<Socket> => {
-    const s = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token } });
+    const s = await openSocket(server, token);
     sockets.push(s);
-    await new Promise<void>((resolve, reject) => s.once('connect', () => resolve()).once('connect_error', reject));
     return s;
   };
 

@@ -4,6 +4,7 @@
 // server's parser — to check the parameter sets before every keyframe (SPS/PPS, and VPS for
 // H.265; "IDR" below means an H.265 IRAP picture for H.265), when the first one arrived, and the abs-capture-time header extension values it carries.
 import dgram from 'node:dgram';
+import type { ViewableStream } from '../../server/media/View.js';
 import type { RunningServer } from '../../server/server.js';
 
 export interface RtpSink {
@@ -29,7 +30,11 @@ export interface RtpSink {
 }
 
 export async function openRtpSink(server: RunningServer, cameraId: string, kind: 'main' | 'sub' = 'main'): Promise<RtpSink> {
-  const stream = server.cameras.stream(cameraId, kind);
+  return openStreamSink(server.cameras.stream(cameraId, kind));
+}
+
+/** A sink on any viewable stream: a local camera's, or one piped from its owner node. */
+export async function openStreamSink(stream: ViewableStream): Promise<RtpSink> {
   const release = stream.acquire();
   try {
     const producer = await stream.waitForProducer(20_000);

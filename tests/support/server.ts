@@ -1,5 +1,6 @@
 // Starts the whole server in-process on port 0 with a throw-away data directory.
 import fs from 'node:fs';
+import { io, type Socket } from 'socket.io-client';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../server/config.js';
@@ -119,4 +120,11 @@ export async function apiCall(server: { url: string }, token: string | undefined
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, json: res.status === 204 ? undefined : await res.json() };
+}
+
+/** A connected signaling socket for `token` (no reconnection: a test sees every drop). */
+export async function openSocket(server: { url: string }, token: string): Promise<Socket> {
+  const s = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token } });
+  await new Promise<void>((resolve, reject) => s.once('connect', () => resolve()).once('connect_error', reject));
+  return s;
 }

@@ -26,8 +26,9 @@ const FORBIDDEN: Record<string, string[]> = {
   places: ['media', 'cameras', 'access', 'signaling', 'http', 'demo', 'mediasoup', 'express', 'socket.io'],
   // Incidents ask access through their port (IncidentAccess); they never touch media or HTTP.
   incidents: ['media', 'cameras', 'access', 'signaling', 'http', 'demo', 'mediasoup', 'express', 'socket.io'],
-  // The cluster bus carries changes between the rooms of several nodes; it serves nothing itself.
-  cluster: ['media', 'signaling', 'http', 'db', 'demo', 'mediasoup', 'express', 'socket.io'],
+  // The cluster carries changes between the rooms of several nodes, places cameras on nodes and
+  // pipes their media through media's door (never mediasoup itself); it serves nothing itself.
+  cluster: ['signaling', 'http', 'db', 'demo', 'mediasoup', 'express', 'socket.io'],
 };
 /** Packages one room alone may import. */
 const OWNED: Record<string, string> = { redis: 'cluster' };

@@ -1,0 +1,188 @@
+// The nodes of the cluster, as Redis knows them: each node writes its record (address, role,
+// region, capacity, load, draining) under a key that expires after three heartbeats, and reads
+// everyone's at each beat. A node whose key expired is gone ('left'): its cameras are placed
+// again and the pipes from it end. Nodes also agree on the credentials key before joining.
+import { EventEmitter } from 'node:events';
+import { z } from 'zod';
+import { moduleLogger } from '../logger.js';
+import type { RedisClient } from './redis-client.js';
+
+const log = moduleLogger('cluster');
+
+export type NodeRole = 'media' | 'edge' | 'both';
+
+const nodeSchema = z.object({
+  id: z.string().min(1).max(100),
+  role: z.enum(['media', 'edge', 'both']),
+  region: z.string().max(32).optional(),
+  /** Base URL of the node's cluster routes. */
+  address: z.string().url().max(300),
+  capacity: z.number().int().min(1),
+  /** Cameras it owns right now. */
+  load: z.number().int().min(0),
+  draining: z.boolean(),
+  startedAt: z.number(),
+  beatAt: z.number(),
+}).strict();
+export type NodeInfo = z.infer<typeof nodeSchema>;
+
+/** Whether `n` takes cameras (ingests). */
+export const ingests = (n: Pick<NodeInfo, 'role'>): boolean => n.role !== 'edge';
+
+export interface NodeRegistryOptions {
+  /** The cluster's name: its keys' prefix. */
+  name: string;
+  self: Omit<NodeInfo, 'load' | 'draining' | 'beatAt' | 'startedAt'>;
+  /** How many cameras this node owns now (read at each beat). */
+  load(): number;
+  beatMs: number;
+  /** The credentials key's fingerprint: a node with another refuses to join. */
+  keyFingerprint: string;
+}
+
+interface NodeRegistryEvents {
+  joined: [NodeInfo];
+  /** A node's record expired or it left: it serves nothing any more. */
+  left: [nodeId: string];
+}
+
+export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
+  readonly #redis: RedisClient;
+  readonly #o: NodeRegistryOptions;
+  readonly #startedAt = Date.now();
+  #nodes = new Map<string, NodeInfo>();
+  #draining = false;
+  #timer: NodeJS.Timeout | undefined;
+  #beating: Promise<void> | undefined;
+  #failing = false;
+  #closed = false;
+
+  private constructor(redis: RedisClient, o: NodeRegistryOptions) {
+    super();
+    this.#redis = redis;
+    this.#o = o;
+  }
+
+  /**
+   * The first node to join sets the cluster's key fingerprint; any other node must hold the
+   * same key, else it refuses to start (before it reads a camera it could not open).
+   */
+  static async agreeOnKey(redis: RedisClient, name: string, keyFingerprint: string): Promise<void> {
+    const checkKey = `${name}:credentials-key`;
+    await redis.set(checkKey, keyFingerprint, { condition: 'NX' });
+    const agreed = await redis.get(checkKey);
+    if (agreed !== keyFingerprint) {
+      throw new Error('this node\'s CREDENTIALS_KEY differs from the one the cluster\'s nodes share: it could not open their cameras\' URLs; refusing to join');
+    }
+  }
+
+  static async join(redis: RedisClient, o: NodeRegistryOptions): Promise<NodeRegistry> {
+    await NodeRegistry.agreeOnKey(redis, o.name, o.keyFingerprint);
+    const registry = new NodeRegistry(redis, o);
+    await registry.#beat();
+    registry.#timer = setInterval(() => void registry.beat(), o.beatMs);
+    registry.#timer.unref();
+    log.info({ node: o.self.id, role: o.self.role, region: o.self.region, nodes: registry.#nodes.size }, 'registered in the cluster');
+    return registry;
+  }
+
+  get self(): NodeInfo {
+    return this.#record();
+  }
+
+  /** The live nodes, this one included, as of the last beat. */
+  get nodes(): NodeInfo[] {
+    return [...this.#nodes.values()];
+  }
+
+  alive(id: string): boolean {
+    return this.#nodes.has(id);
+  }
+
+  get(id: string): NodeInfo | undefined {
+    return this.#nodes.get(id);
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Takes no new cameras from now (placement skips a draining node); told at once. */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    await this.beat();
+  }
+
+  #key(id: string): string {
+    return `${this.#o.name}:node:${id}`;
+  }
+
+  #record(): NodeInfo {
+    return { ...this.#o.self, load: this.#o.load(), draining: this.#draining, startedAt: this.#startedAt, beatAt: Date.now() };
+  }
+
+  /** One beat now (also run every beatMs): writes this node's record and reads everyone's. */
+  beat(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#beating ??= this.#beat().catch((err: Error) => {
+      // Everyone else's view is kept: a node that cannot reach Redis must not take its peers for
+      // dead (its own leases lapse, and it stops its cameras: CameraLeases).
+      if (!this.#failing) log.warn({ err: err.message }, 'cannot beat in the node registry; retrying');
+      this.#failing = true;
+    }).finally(() => {
+      this.#beating = undefined;
+    });
+    return this.#beating;
+  }
+
+  async #beat(): Promise<void> {
+    const me = this.#record();
+    const set = `${this.#o.name}:nodes`;
+    await this.#redis.set(this.#key(me.id), JSON.stringify(me), { expiration: { type: 'PX', value: this.#o.beatMs * 3 } });
+    await this.#redis.sAdd(set, me.id);
+    const ids = (await this.#redis.sMembers(set)).slice(0, 10_000);
+    const values = ids.length ? await this.#redis.mGet(ids.map((id) => this.#key(id))) : [];
+    const next = new Map<string, NodeInfo>();
+    const gone: string[] = [];
+    ids.forEach((id, i) => {
+      const raw = values[i];
+      if (raw == null) {
+        gone.push(id);
+        return;
+      }
+      const parsed = parseNode(raw);
+      if (parsed && parsed.id === id) next.set(id, parsed);
+    });
+    if (gone.length) await this.#redis.sRem(set, gone);
+    next.set(me.id, me);
+    if (this.#failing) log.info('beating in the node registry again');
+    this.#failing = false;
+    const before = this.#nodes;
+    this.#nodes = next;
+    for (const [id, n] of next) if (!before.has(id) && id !== me.id) this.emit('joined', n);
+    for (const id of before.keys()) if (!next.has(id)) this.emit('left', id);
+  }
+
+  /** Leaves at once (others need not wait for the record to expire). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#beating;
+    try {
+      await this.#redis.del(this.#key(this.#o.self.id));
+      await this.#redis.sRem(`${this.#o.name}:nodes`, this.#o.self.id);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cannot leave the node registry; the record expires by itself');
+    }
+  }
+}
+
+function parseNode(raw: string): NodeInfo | undefined {
+  try {
+    const parsed = nodeSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,59 @@
+// One way to open a connection to the cluster's Redis: named after the cluster and the node (an
+// operator's CLIENT LIST tells the nodes apart), no offline queue (a command made while Redis is
+// away fails at once rather than piling up in memory), reconnecting with a backoff of at most 2 s.
+import { createClient } from 'redis';
+import { moduleLogger } from '../logger.js';
+
+const log = moduleLogger('cluster');
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+export interface RedisClientOptions {
+  url: string;
+  /** The cluster's name. */
+  name: string;
+  nodeId: string;
+  /** What the connection is for, in its logs. */
+  role: string;
+  connectTimeoutMs?: number;
+  /** Whether errors are still worth logging (false once the owner closes). */
+  live?: () => boolean;
+}
+
+export function clusterRedisClient(o: RedisClientOptions): RedisClient {
+  const client = createClient({
+    url: o.url,
+    name: `${o.name}:${o.nodeId}`.replace(/[^A-Za-z0-9._:-]/g, '-'),
+    disableOfflineQueue: true,
+    socket: { connectTimeout: o.connectTimeoutMs ?? 5000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+  });
+  client.on('error', (err: Error) => {
+    if (o.live?.() ?? true) log.warn({ role: o.role, err: err.message }, 'Redis connection failed; retrying');
+  });
+  return client;
+}
+
+/** Quits a client, or cuts it off if it is still trying to reach Redis (a quit would wait for it). */
+export async function closeRedisClient(c: RedisClient): Promise<void> {
+  try {
+    if (c.isReady) await c.quit();
+    else if (c.isOpen) c.destroy();
+  } catch {
+    try {
+      c.destroy();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'an invalid URL';
+  }
+}
