@@ -113,7 +113,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const media = await MediaService.create(config.media, config.ingest);
     closers.push(() => media.close());
     const box = SecretBox.load(config.credentialsKey, config.dataDir);
-    const repo = new CameraRepository(db.prisma, box);
+    const repo = new CameraRepository(db.prisma, box, config.monitoring.nodeId);
     // Before any stream records a state: a crashed previous run is closed in the history first.
     const pulse = await MonitoringPulse.start(new HeartbeatRepository(db.prisma), { nodeId: config.monitoring.nodeId, intervalMs: config.monitoring.heartbeatSeconds * 1000 });
     closers.push(() => pulse.stop());
@@ -142,7 +142,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const mailer = config.mail.smtpUrl ? new SmtpMailer(config.mail.smtpUrl, config.mail.from) : undefined;
     if (mailer) closers.push(() => mailer.close());
     const access = createAccessRoom({
-      repo: new AccessRepository(db.prisma, db.reader), tokens, audit, box, counters,
+      repo: new AccessRepository(db.prisma, db.reader, config.monitoring.nodeId), tokens, audit, box, counters,
       // Caches live long only while this node hears every change made elsewhere; while Redis is
       // away it trusts them no longer than a node alone does.
       options: { totp: config.auth.totp, cacheTtlMs: () => (bus.connected ? ANNOUNCED_CACHE_TTL_MS : CACHE_TTL_MS) },

@@ -23,11 +23,16 @@ export interface UserRecord {
 export class AccessRepository {
   readonly #prisma: PrismaClient;
   readonly #reader: SqlReader;
+  readonly #nodeId: string | null;
 
-  /** `reader`: the view decision's reads (Database.reader); through Prisma when absent. */
-  constructor(prisma: PrismaClient, reader: SqlReader = prismaReader(prisma)) {
+  /**
+   * `reader`: the view decision's reads (Database.reader); through Prisma when absent.
+   * `nodeId`: the node whose views this records (a crashed node's open views are closed for it).
+   */
+  constructor(prisma: PrismaClient, reader: SqlReader = prismaReader(prisma), nodeId?: string) {
     this.#prisma = prisma;
     this.#reader = reader;
+    this.#nodeId = nodeId ?? null;
   }
 
   userByUsername(username: string): Promise<UserRecord | null> {
@@ -174,7 +179,7 @@ export class AccessRepository {
   }
 
   startView(data: { userId: string; cameraId: string; stream: string; address: string; userAgent: string }) {
-    return this.#prisma.viewSession.create({ data, select: { id: true } });
+    return this.#prisma.viewSession.create({ data: { ...data, nodeId: this.#nodeId }, select: { id: true } });
   }
 
   endView(id: string, reason: string) {

@@ -24,10 +24,13 @@ type Row = Awaited<ReturnType<PrismaClient['camera']['findFirstOrThrow']>>;
 export class CameraRepository {
   readonly #prisma: PrismaClient;
   readonly #box: SecretBox;
+  /** The node whose states this repository records (NODE_ID). */
+  readonly #nodeId: string | null;
 
-  constructor(prisma: PrismaClient, box: SecretBox) {
+  constructor(prisma: PrismaClient, box: SecretBox, nodeId?: string) {
     this.#prisma = prisma;
     this.#box = box;
+    this.#nodeId = nodeId ?? null;
   }
 
   #toRecord(row: Row): CameraRecord {
@@ -103,6 +106,6 @@ export class CameraRepository {
   }
 
   async recordHealth(cameraId: string, stream: 'main' | 'sub', state: string, reason: string | undefined): Promise<void> {
-    await this.#prisma.cameraHealthEvent.create({ data: { cameraId, stream, state, reason: reason ?? null } });
+    await this.#prisma.cameraHealthEvent.create({ data: { cameraId, stream, state, reason: reason ?? null, nodeId: this.#nodeId } });
   }
 }
