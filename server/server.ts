@@ -23,6 +23,7 @@ import { syncOverBus } from './cluster/cluster-sync.js';
 import { CameraLeases } from './cluster/CameraLeases.js';
 import { CameraOwnership, soloStreams } from './cluster/CameraOwnership.js';
 import { NodeRegistry } from './cluster/NodeRegistry.js';
+import { signalingAdapter } from './cluster/signaling-adapter.js';
 import { closeRedisClient, clusterRedisClient, redactUrl, type RedisClient } from './cluster/redis-client.js';
 import { clusterRoutes } from './http/cluster-routes.js';
 import type { StreamDirectory } from './media/View.js';
@@ -247,7 +248,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
         return directory.streamFor(id, kind);
       },
     };
+    // In a cluster, pushes reach the viewers of every node (socket.io's Redis streams adapter).
+    const plane = config.cluster.redisUrl ? await signalingAdapter({ url: config.cluster.redisUrl, name: config.cluster.name, nodeId: config.monitoring.nodeId }) : undefined;
+    if (plane) closers.push(() => plane.close());
     const signaling = new SignalingServer(server, {
+      ...(plane ? { adapter: plane.adapter } : {}),
       media, cameras, streams, access: viewAccess(access, plugins, audit), recheckMs: config.auth.recheckMs,
       posterFor: (id) => plugins.cameraPoster(id),
     });
@@ -347,6 +352,7 @@ async function joinCluster(d: JoinDeps): Promise<{ ownership: CameraOwnership; c
     nodeToken: () => d.tokens.issueNodeToken(config.monitoring.nodeId),
     address: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp },
     startTimeoutMs: config.ingest.startTimeoutMs, graceMs: config.ingest.graceMs, regionOf,
+    leaseMs: config.cluster.leaseMs, beatMs: config.cluster.beatMs,
   });
   void ownership.sweep();
   return {

@@ -32,9 +32,10 @@ export interface CameraSummary {
 export interface CameraRegistryEvents {
   /**
    * A stream's health changed state, or its figures were refreshed (at most every 2 s);
-   * `previous` is the state published before this one (absent for the first).
+   * `previous` is the state published before this one (absent for the first); `origin`
+   * 'remote' when another node ingests the stream and announced it.
    */
-  health: [cameraId: string, stream: StreamKind, health: CameraHealth, previous?: HealthState];
+  health: [cameraId: string, stream: StreamKind, health: CameraHealth, previous: HealthState | undefined, origin: ChangeOrigin];
   /** `origin`: through this node, or another node's change this one took over ('remote'). */
   added: [CameraSummary, origin: ChangeOrigin];
   removed: [cameraId: string, origin: ChangeOrigin];
@@ -131,7 +132,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
         log.warn({ cameraId, err: err.message }, 'cannot record health change');
       });
     }
-    this.emit('health', cameraId, kind, health, last?.state);
+    this.emit('health', cameraId, kind, health, last?.state, 'local');
   }
 
   /** A stream this node does not ingest shows what its owner announced. */
@@ -190,7 +191,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     const key = `${id}:${kind}`;
     const previous = this.#remoteHealth.get(key);
     this.#remoteHealth.set(key, health);
-    if (stream.status.phase === 'idle') this.emit('health', id, kind, health, previous?.state);
+    if (stream.status.phase === 'idle') this.emit('health', id, kind, health, previous?.state, 'remote');
   }
 
   list(): CameraSummary[] {

@@ -9,8 +9,14 @@ import type { RedisClient } from './redis-client.js';
 
 const log = moduleLogger('cluster');
 
-/** Extends the lease only if this node still holds it. */
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
+/**
+ * Extends the lease if this node still holds it; takes it again if it is gone (Redis restarted
+ * without its data: nobody else can have taken it, or it would be there).
+ */
+const RENEW = `local v = redis.call('get', KEYS[1])
+if v == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if not v then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
 /** Drops the lease only if this node holds it. */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 /** Frees a lease held by a node whose registry record has expired (it is dead), and nothing else. */
@@ -95,6 +101,11 @@ export class CameraLeases extends EventEmitter<CameraLeasesEvents> {
     const freed = await this.#redis.eval(FREE_FROM_DEAD, { keys: [this.#key(cameraId), `${this.#o.name}:node:${deadNode}`], arguments: [deadNode] });
     if (freed === 1) log.info({ camera: cameraId, from: deadNode }, 'freed the camera of a dead node');
     return freed === 1;
+  }
+
+  /** Renews every held lease now (back on Redis after losing it). */
+  renewNow(): Promise<void> {
+    return this.#renew();
   }
 
   async #renew(): Promise<void> {

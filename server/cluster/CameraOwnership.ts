@@ -68,6 +68,9 @@ export interface CameraOwnershipDeps {
   address: PipeAddress;
   startTimeoutMs: number;
   graceMs: number;
+  /** The lease's life and the registry's beat (how long an alive owner may take to renew). */
+  leaseMs: number;
+  beatMs: number;
   /** The region of a camera (its province's code), for placement; undefined: anywhere. */
   regionOf(cameraId: string): Promise<string | undefined>;
 }
@@ -79,10 +82,13 @@ export class CameraOwnership implements StreamDirectory {
   readonly #remote = new Map<string, RemoteStream>();
   /** Pipes this node feeds to edges, by pipe id. */
   readonly #exported = new Map<string, { pipe: ExportedPipe; edge: string; cameraId: string }>();
+  /** Always-on cameras seen without any lease, since when (they wait for a live owner to renew). */
+  readonly #orphanSince = new Map<string, number>();
   /** When this node claimed each camera: a fresh claim is not given up before its viewer arrives. */
   readonly #claimedAt = new Map<string, number>();
   readonly #sweepTimer: NodeJS.Timeout;
   #sweeping = false;
+  #sweepFailing = false;
   #moves = 0;
   #closed = false;
   readonly #unwire: () => void;
@@ -97,12 +103,18 @@ export class CameraOwnership implements StreamDirectory {
       if (d.leases.holds(id)) d.bus.publish({ kind: 'health', cameraId: id, stream: kind, health: h });
     };
     const onRemoved = (id: string) => void this.#removed(id);
+    // Back on Redis (perhaps a new, empty one): this node's leases are written again at once.
+    const onBack = () => void d.leases.renewNow();
     d.registry.on('left', onLeft);
     d.leases.on('lost', onLost);
     d.bus.on('event', onEvent);
     d.cameras.on('health', onHealth);
     d.cameras.on('removed', onRemoved);
+    d.registry.on('reconnected', onBack);
+    d.bus.on('resync', onBack);
     this.#unwire = () => {
+      d.registry.off('reconnected', onBack);
+      d.bus.off('resync', onBack);
       d.registry.off('left', onLeft);
       d.leases.off('lost', onLost);
       d.bus.off('event', onEvent);
@@ -340,43 +352,61 @@ export class CameraOwnership implements StreamDirectory {
     if (this.#sweeping || this.#closed) return;
     this.#sweeping = true;
     try {
-      const { cameras, leases, registry } = this.#d;
-      for (const id of [...leases.held]) {
-        if (!cameras.has(id)) {
-          await leases.release(id);
-          continue;
-        }
-        const summary = cameras.get(id);
-        const main = cameras.stream(id, 'main');
-        const sub = summary.hasSubStream ? cameras.stream(id, 'sub') : undefined;
-        const fed = [...this.#exported.values()].some((e) => e.cameraId === id);
-        const recent = Date.now() - (this.#claimedAt.get(id) ?? 0) < CLAIM_HOLD_MS;
-        if (!summary.alwaysOn && !fed && !recent && main.status.phase === 'idle' && (!sub || sub.status.phase === 'idle') && main.status.viewers === 0) {
-          this.#claimedAt.delete(id);
-          await leases.release(id);
-          cameras.ownershipChanged(id);
-        }
-      }
-      if (!ingests(registry.self) || registry.draining) return;
-      const alwaysOn = cameras.list().filter((c) => c.alwaysOn && !leases.holds(c.id)).map((c) => c.id);
-      if (alwaysOn.length === 0) return;
-      const owners = await leases.owners(alwaysOn);
-      const orphans: Array<{ id: string; region: string | undefined }> = [];
-      for (let i = 0; i < alwaysOn.length; i++) {
-        const id = alwaysOn[i]!;
-        const owner = owners[i];
-        // A lease naming this node but not held here is a previous run's: claimed again below.
-        if (owner && owner !== this.#me && registry.alive(owner)) continue;
-        if (owner && owner !== this.#me && !(await leases.freeFromDead(id, owner))) continue;
-        orphans.push({ id, region: await this.#d.regionOf(id) });
-      }
-      for (const [id, node] of placeCameras(registry.nodes, orphans)) {
-        if (node === this.#me) await this.#claim(id);
-      }
+      await this.#sweepOnce();
+      if (this.#sweepFailing) log.info('placing cameras again');
+      this.#sweepFailing = false;
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'cannot place the cameras now; trying again');
+      if (!this.#sweepFailing) log.warn({ err: (err as Error).message }, 'cannot place the cameras now; trying every second');
+      this.#sweepFailing = true;
     } finally {
       this.#sweeping = false;
+    }
+  }
+
+  async #sweepOnce(): Promise<void> {
+    const { cameras, leases, registry } = this.#d;
+    for (const id of [...leases.held]) {
+      if (!cameras.has(id)) {
+        await leases.release(id);
+        continue;
+      }
+      const summary = cameras.get(id);
+      const main = cameras.stream(id, 'main');
+      const sub = summary.hasSubStream ? cameras.stream(id, 'sub') : undefined;
+      const fed = [...this.#exported.values()].some((e) => e.cameraId === id);
+      const recent = Date.now() - (this.#claimedAt.get(id) ?? 0) < CLAIM_HOLD_MS;
+      if (!summary.alwaysOn && !fed && !recent && main.status.phase === 'idle' && (!sub || sub.status.phase === 'idle') && main.status.viewers === 0) {
+        this.#claimedAt.delete(id);
+        await leases.release(id);
+        cameras.ownershipChanged(id);
+      }
+    }
+    if (!ingests(registry.self) || registry.draining) return;
+    const alwaysOn = cameras.list().filter((c) => c.alwaysOn && !leases.holds(c.id)).map((c) => c.id);
+    if (alwaysOn.length === 0) return;
+    const owners = await leases.owners(alwaysOn);
+    const orphans: Array<{ id: string; region: string | undefined }> = [];
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (let i = 0; i < alwaysOn.length; i++) {
+      const id = alwaysOn[i]!;
+      const owner = owners[i];
+      // A lease naming this node but not held here is a previous run's: claimed again below.
+      if (owner && owner !== this.#me && registry.alive(owner)) continue;
+      if (owner && owner !== this.#me && !(await leases.freeFromDead(id, owner))) continue;
+      if (!owner) {
+        // No lease at all: perhaps Redis restarted without its data, and the owner, alive, takes
+        // its lease again at its next renewal. The camera is placed only once that has passed.
+        seen.add(id);
+        const since = this.#orphanSince.get(id) ?? now;
+        this.#orphanSince.set(id, since);
+        if (now - since < this.#d.leaseMs / 3 + 2 * this.#d.beatMs) continue;
+      }
+      orphans.push({ id, region: await this.#d.regionOf(id) });
+    }
+    for (const id of this.#orphanSince.keys()) if (!seen.has(id)) this.#orphanSince.delete(id);
+    for (const [id, node] of placeCameras(registry.nodes, orphans)) {
+      if (node === this.#me) await this.#claim(id);
     }
   }
 

@@ -44,6 +44,8 @@ interface NodeRegistryEvents {
   joined: [NodeInfo];
   /** A node's record expired or it left: it serves nothing any more. */
   left: [nodeId: string];
+  /** This node beats again after failing to (Redis was away, perhaps restarted empty). */
+  reconnected: [];
 }
 
 export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
@@ -55,6 +57,7 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
   #failing = false;
+  #graceUntil = 0;
   #closed = false;
 
   private constructor(redis: RedisClient, o: NodeRegistryOptions) {
@@ -155,8 +158,17 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     });
     if (gone.length) await this.#redis.sRem(set, gone);
     next.set(me.id, me);
-    if (this.#failing) log.info('beating in the node registry again');
+    if (this.#failing) {
+      log.info('beating in the node registry again');
+      // Redis may have restarted without its data: the others write their records again at
+      // their next beat. Until three beats have passed, nobody missing is taken for dead.
+      this.#graceUntil = Date.now() + 3 * this.#o.beatMs;
+      this.emit('reconnected');
+    }
     this.#failing = false;
+    if (Date.now() < this.#graceUntil) {
+      for (const [id, n] of this.#nodes) if (!next.has(id)) next.set(id, n);
+    }
     const before = this.#nodes;
     this.#nodes = next;
     for (const [id, n] of next) if (!before.has(id) && id !== me.id) this.emit('joined', n);

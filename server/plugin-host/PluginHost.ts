@@ -396,8 +396,9 @@ export class PluginHost {
       this.#facilities.delete(id);
       this.#notify('cameraRemoved', id);
     });
-    cams.on('health', (cameraId, stream, h, previous = 'idle') => {
+    cams.on('health', (cameraId, stream, h, previous = 'idle', origin) => {
       if (previous === h.state) return; // a refresh of the figures, not a change
+      if (origin === 'remote') return; // told once, by the node that ingests the camera
       const e: CameraHealthEvent = { cameraId, stream, state: h.state, previous, at: new Date(h.since) };
       if (h.reason) e.reason = h.reason;
       this.#notify('cameraHealthChanged', e);

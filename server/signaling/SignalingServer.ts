@@ -3,7 +3,7 @@
 // error body. Unknown or malformed requests change nothing.
 import type { Server as HttpServer } from 'node:http';
 import { EventEmitter } from 'node:events';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { CameraRegistry } from '../cameras/CameraRegistry.js';
 import { AppError, ErrorCode, toErrorBody, type ErrorBody } from '../errors.js';
@@ -53,6 +53,8 @@ export interface SignalingDeps {
   access: ViewAccess;
   /** How often every open view is re-authorized (time-limited grants end without an event). */
   recheckMs?: number;
+  /** How pushes reach the viewers of other nodes (socket.io's Redis streams adapter in a cluster). */
+  adapter?: ServerOptions['adapter'];
   /** An image to show while a camera connects (the snapshots plugin's), if any. */
   posterFor?(cameraId: string): Promise<string | undefined>;
 }
@@ -80,7 +82,10 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
   constructor(http: HttpServer, deps: SignalingDeps) {
     super();
     this.#deps = deps;
-    this.io = new Server(http, { maxHttpBufferSize: MAX_MESSAGE_BYTES, serveClient: false, pingInterval: 10_000, pingTimeout: 8_000 });
+    this.io = new Server(http, {
+      maxHttpBufferSize: MAX_MESSAGE_BYTES, serveClient: false, pingInterval: 10_000, pingTimeout: 8_000,
+      ...(deps.adapter ? { adapter: deps.adapter } : {}),
+    });
     this.#handlers = {
       getRouterRtpCapabilities: async () => deps.media.rtpCapabilities,
       listCameras: (ctx) => this.#listCameras(ctx),
@@ -127,13 +132,18 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
       sweeping = true;
       void this.#sweep().catch((err: Error) => log.error({ err: err.message }, 'sweep failed')).finally(() => (sweeping = false));
     }, deps.recheckMs ?? 1000);
-    deps.cameras.on('health', (cameraId, stream, health) => {
-      this.io.to(room(cameraId)).emit('cameraHealth', { cameraId, stream, health });
+    // What the node that ingests a camera knows goes to the camera's room on every node (in a
+    // cluster, through the adapter): its health and its clock. Health another node announced is
+    // pushed by that node, not again here.
+    deps.cameras.on('health', (cameraId, stream, health, _previous, origin) => {
+      if (origin === 'local') this.io.to(room(cameraId)).emit('cameraHealth', { cameraId, stream, health });
     });
     deps.cameras.on('clock', (cameraId, stream, clock) => {
       this.io.to(room(cameraId)).emit('cameraClock', { cameraId, stream, clock });
     });
-    const changed = () => this.io.emit('camerasChanged');
+    // Every node follows a camera change itself, then tells its own viewers (after following, so
+    // that their next list has it).
+    const changed = () => this.io.local.emit('camerasChanged');
     deps.cameras.on('added', changed);
     deps.cameras.on('removed', changed);
     deps.cameras.on('updated', changed);
