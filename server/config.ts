@@ -148,6 +148,12 @@ export const configSchema = z.object({
      * http://<media.announcedIp>:<port>.
      */
     address: z.string().url().optional(),
+    /**
+     * The address other nodes send a camera's media to (NODE_PIPE_IP); absent: media.announcedIp.
+     * Differs from it where viewers reach the node through a published or public address
+     * that the nodes do not use among themselves (containers, NAT).
+     */
+    pipeIp: z.string().min(2).max(64).optional(),
     /** Heartbeat period in the node registry; a node silent for 3 periods is taken for dead. */
     beatMs: z.number().int().min(100).max(10_000).default(1000),
     /** A camera's ownership lease; renewed every third of it by its owner. */
@@ -191,6 +197,7 @@ function fromEnv(): Record<string, unknown> {
   set(cluster, 'region', process.env.NODE_REGION || undefined);
   set(cluster, 'capacity', envNumber('NODE_CAPACITY'));
   set(cluster, 'address', process.env.NODE_ADDRESS || undefined);
+  set(cluster, 'pipeIp', process.env.NODE_PIPE_IP || undefined);
   if (Object.keys(cluster).length) out.cluster = cluster;
   if (process.env.NODE_ID) out.monitoring = { nodeId: process.env.NODE_ID };
   if (process.env.TRUST_PROXY) out.trustProxy = process.env.TRUST_PROXY.split(',').map((a) => a.trim()).filter(Boolean);

@@ -350,7 +350,7 @@ async function joinCluster(d: JoinDeps): Promise<{ ownership: CameraOwnership; c
   const ownership = new CameraOwnership({
     registry, leases: d.leases, cameras: d.cameras, media: d.media, bus: d.bus,
     nodeToken: () => d.tokens.issueNodeToken(config.monitoring.nodeId),
-    address: { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp },
+    address: { listenIp: config.media.listenIp, announcedIp: config.cluster.pipeIp ?? config.media.announcedIp },
     startTimeoutMs: config.ingest.startTimeoutMs, graceMs: config.ingest.graceMs, regionOf,
     leaseMs: config.cluster.leaseMs, beatMs: config.cluster.beatMs,
   });

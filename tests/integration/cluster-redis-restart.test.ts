@@ -7,36 +7,20 @@
 // own, on a free port: the machine's shared one is left alone.
 // Real parts: redis-server, PostgreSQL, mediasoup, a GStreamer camera, socket.io.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import readline from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { freePort } from '../support/net.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
+import { startRedisServer } from '../support/redis-server.js';
 import { openStreamSink } from '../support/rtp-sink.js';
 import { addCamera, login, openSocket, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
 type Ack = { ok: boolean; data?: any; error?: { code: string; message: string } };
-
-/** A redis-server of the test's own, without persistence; resolves once it accepts connections. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      if (line.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-  });
-  return proc;
-}
 
 describe('the cluster\'s Redis restarted under its nodes', { timeout: 180_000 }, () => {
   let pg: TestPostgres;
@@ -49,7 +33,7 @@ describe('the cluster\'s Redis restarted under its nodes', { timeout: 180_000 },
 
   before(async () => {
     port = await freePort();
-    [pg, redis, camera] = await Promise.all([createTestDatabase(), startRedis(port), startCamera({ width: 320, height: 180, fps: 15 })]);
+    [pg, redis, camera] = await Promise.all([createTestDatabase(), startRedisServer('127.0.0.1', port), startCamera({ width: 320, height: 180, fps: 15 })]);
     const shared = {
       databaseUrl: pg.url,
       credentialsKey: randomBytes(32).toString('base64'),
@@ -102,7 +86,7 @@ describe('the cluster\'s Redis restarted under its nodes', { timeout: 180_000 },
       const downAt = Date.now();
       // Media does not need Redis: packets keep coming while it is away.
       await sink.waitForPackets(30, 10_000);
-      redis = await startRedis(port);
+      redis = await startRedisServer('127.0.0.1', port);
       console.log(`# Redis was away ${Date.now() - downAt} ms`);
       const before = pushes;
       await until('pushes from the owner to resume', () => pushes > before, 15_000);

@@ -18,6 +18,8 @@ export interface CameraOptions {
   kbps?: number;
   path?: string;
   port?: number;
+  /** The address to listen on (default 127.0.0.1), e.g. a bridge's for nodes in network namespaces. */
+  address?: string;
   /** A videotestsrc pattern, or 'timecode': the capture wall-clock burnt in as blocks (bench/). */
   pattern?: string;
   /** SPS/PPS in-band too (default: only in the SDP, like many cameras). */

@@ -248,6 +248,7 @@ def start_timecode(media: "GstRtspServer.RTSPMedia", args: argparse.Namespace) -
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--address", default="127.0.0.1", help="the address to listen on (and to print)")
     ap.add_argument("--path", default="/cam")
     ap.add_argument("--codec", choices=["h264", "h265", "mjpeg"], default="h264")
     ap.add_argument("--profile", choices=["baseline", "main", "high"], default="baseline")
@@ -279,7 +280,7 @@ def main() -> None:
 
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
-    server.set_address("127.0.0.1")
+    server.set_address(args.address)
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(pipeline(args))
@@ -343,7 +344,7 @@ def main() -> None:
         return True
 
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR1, drop_clients)
-    rtsp_url = f"rtsp://127.0.0.1:{server.get_bound_port()}{args.path}"
+    rtsp_url = f"rtsp://{args.address}:{server.get_bound_port()}{args.path}"
     if args.onvif:
         print(f"ONVIF {start_onvif(args, lambda: rtsp_url, medias)}", flush=True)
     print(f"READY {rtsp_url}", flush=True)

@@ -11,9 +11,13 @@ export interface ServerProcess {
   url: string;
 }
 
-/** Starts the server with `env` (LOG_LEVEL debug unless given); `output` collects stdout and stderr. */
-export async function startServerProcess(env: Record<string, string>, output: string[]): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+/**
+ * Starts the server with `env` (LOG_LEVEL debug unless given); `output` collects stdout and
+ * stderr. `wrap`: a command that runs it (e.g. `ip netns exec <namespace>`).
+ */
+export async function startServerProcess(env: Record<string, string>, output: string[], wrap: string[] = []): Promise<ServerProcess> {
+  const [command, ...args] = [...wrap, process.execPath, '--import', 'tsx', 'server/main.ts'];
+  const proc = spawn(command!, args, {
     cwd: root,
     // The most talkative level by default: no log line may carry a secret.
     env: { ...process.env, LOG_LEVEL: 'debug', ...env },
@@ -30,7 +34,7 @@ export async function startServerProcess(env: Record<string, string>, output: st
         resolve(m[1]!);
       }
     });
-    proc.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+    proc.once('exit', (code) => reject(new Error(`server exited (${code}): ${output.join('').split('\n').filter(Boolean).slice(-8).join('\n')}`)));
   });
   return { proc, url };
 }

@@ -1,0 +1,142 @@
+// Three nodes as on three hosts (scripts/cluster-netns.sh: a network namespace and an address
+// each): media nodes A and B, edge C; PostgreSQL, Redis, the camera and Chromium on this host.
+// A camera registered through A is pulled once (the camera counts one RTSP session) while pages
+// on the edge and on the media node that does not own it both play it, piped over the bridge
+// between namespaces. Then the owner is killed with SIGKILL: the other media node takes the
+// camera over and both pages play again by themselves, without a reload, within 10 s. Last,
+// the viewer's role revoked through a media node stops the video on the edge within 2 s.
+// Real parts: server processes in network namespaces, PostgreSQL, redis-server, mediasoup,
+// a GStreamer camera, headless Chromium.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import type { Browser, Page } from 'playwright-core';
+import { DEMO_IDS } from '../../server/demo/demo-province.js';
+import { ARTIFACTS, expectFrames, framesOf, launchBrowser, openClient, screenshot, tileStates } from '../support/browser.js';
+import { startCamera, type TestCamera } from '../support/camera.js';
+import { startNetnsCluster, type NetnsCluster, type NetnsNode } from '../support/netns-cluster.js';
+import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
+import { apiCall, login } from '../support/server.js';
+import { until } from '../support/until.js';
+
+describe('a cluster of three nodes in network namespaces', { timeout: 300_000 }, () => {
+  let pg_: TestPostgres;
+  let cluster: NetnsCluster;
+  let camera: TestCamera;
+  let browser: Browser;
+  const pages: Page[] = [];
+  let cameraId: string;
+
+  before(async () => {
+    pg_ = await createTestDatabase();
+    cluster = await startNetnsCluster({
+      name: 'gsc', subnet: 79,
+      nodes: [{ id: 'a', role: 'media' }, { id: 'b', role: 'media' }, { id: 'c', role: 'edge' }],
+      databaseUrl: pg_.url,
+      env: {
+        CREDENTIALS_KEY: randomBytes(32).toString('base64'), TOKEN_SECRET: randomBytes(32).toString('base64'), AUDIT_KEY: randomBytes(32).toString('base64'),
+        DEMO: '0', MEDIA_WORKERS: '1', LOG_LEVEL: 'info', INGEST_GRACE_MS: '2000',
+      },
+      config: { demoAccounts: true, auth: { totp: 'off' }, cluster: { beatMs: 500 } },
+    });
+    // The nodes' pages are on other hosts' addresses over plain HTTP: treated as secure, as a
+    // deployment's HTTPS would be (WebRTC pages need a secure context; localhost is one).
+    const secure = `--unsafely-treat-insecure-origin-as-secure=${cluster.nodes.map((n) => n.url).join(',')}`;
+    [camera, browser] = await Promise.all([startCamera({ width: 320, height: 180, fps: 15, gop: 30, address: cluster.gateway }), launchBrowser([secure])]);
+  });
+  after(async () => {
+    // Each node's log, for whoever reads a failure.
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    for (const n of cluster?.nodes ?? []) fs.writeFileSync(path.join(ARTIFACTS, `cluster-node-${n.id}.log`), n.output.join(''));
+    for (const p of pages) await p.context().close().catch(() => undefined);
+    await browser?.close();
+    await cluster?.stop();
+    await camera?.stop();
+    await pg_?.drop();
+  });
+
+  /** The nodes' warnings and what they said of owners and pipes, for a failure message. */
+  const said = () => cluster.nodes.map((n) => `${n.id}:\n${n.output.join('').split('\n').filter((l) => /"level":(40|50)|owns|pipe|left|consume|fail|error/i.test(l)).slice(-15).join('\n')}`).join('\n');
+  /** The cluster as node `n` reports it (ops at nation scope). */
+  const clusterOf = async (n: NetnsNode) => (await apiCall(n, (await login(n, 'vanhanh')).accessToken, 'GET', '/api/ops/cluster')).json;
+  const ownerOf = async (): Promise<NetnsNode | undefined> => {
+    for (const n of cluster.nodes.filter((x) => x.role === 'media' && x.proc.exitCode === null && x.proc.signalCode === null)) {
+      if ((await clusterOf(n)).owned.includes(cameraId)) return n;
+    }
+    return undefined;
+  };
+  const watch = async (n: NetnsNode): Promise<Page> => {
+    const session = await login(n, 'khachsan');
+    const page = await openClient(browser, `${n.url}/`, session);
+    pages.push(page);
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    await expectFrames(page, cameraId, 10, 30_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; tiles on ${n.id}: ${await tileStates(page)}; the page said:\n${consoleLines.slice(-20).join('\n')}\nthe nodes said:\n${said()}`);
+    });
+    await page.evaluate(() => { (window as unknown as { __marker: number }).__marker = 42; });
+    return page;
+  };
+
+  test('a camera registered through A is pulled once and plays on the edge and on the other media node', async () => {
+    const a = cluster.node('a');
+    await until('the three nodes to see each other', async () => (await clusterOf(a)).nodes.length === 3, 15_000);
+    const created = await apiCall(a, (await login(a, 'quantri-tw')).accessToken, 'POST', '/api/cameras', { name: 'Cổng chính', mainUrl: camera.url, facilityId: DEMO_IDS.hotel });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    cameraId = created.json.id;
+    const onEdge = await watch(cluster.node('c'));
+    assert.equal(camera.clients, 1, 'one RTSP session');
+    const owner = await ownerOf();
+    assert.ok(owner, 'a media node owns the camera');
+    assert.deepEqual((await clusterOf(cluster.node('c'))).owned, [], 'the edge ingests nothing');
+    const other = cluster.nodes.find((n) => n.role === 'media' && n !== owner)!;
+    const onOther = await watch(other);
+    assert.equal(camera.clients, 1, 'still one RTSP session with pages on two other nodes');
+    const pipes = (await clusterOf(owner)).pipes.exported.map((p: { edge: string }) => p.edge).sort();
+    assert.deepEqual(pipes, [`node-${other.id}`, 'node-c'].sort(), 'one pipe to each node with a viewer');
+    await screenshot(onEdge, 'cluster-edge-page');
+    await screenshot(onOther, 'cluster-other-media-node-page');
+  });
+
+  test('the owner killed with SIGKILL: both pages play again without a reload within 10 s', async () => {
+    const owner = (await ownerOf())!;
+    const survivor = cluster.nodes.find((n) => n.role === 'media' && n !== owner)!;
+    const t0 = Date.now();
+    await owner.kill('SIGKILL');
+    const times = await Promise.all(pages.map(async (page) => {
+      await expectFrames(page, cameraId, 10, 20_000).catch(async (err: Error) => {
+        throw new Error(`${err.message}; tiles: ${await tileStates(page)}; the nodes said:\n${said()}`);
+      });
+      return Date.now() - t0;
+    }));
+    console.log(`# kill -9 of the owner to 10 new frames on each page: ${times.join(', ')} ms`);
+    for (const ms of times) assert.ok(ms <= 10_000, `a page played again ${ms} ms after the kill (≤ 10 s)`);
+    for (const page of pages) assert.equal(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker), 42, 'the same document: no reload');
+    assert.equal((await ownerOf())?.id, survivor.id, 'the other media node owns the camera now');
+    await until('one RTSP session again', () => camera.clients === 1, 10_000);
+  });
+
+  test('a role revoked through one node stops the video on the edge within 2 s', async () => {
+    const edgePage = pages[0]!;
+    await expectFrames(edgePage, cameraId, 5, 10_000);
+    const through = cluster.nodes.find((n) => n.role === 'media' && n.proc.exitCode === null && n.proc.signalCode === null)!;
+    const db = new pg.Client({ connectionString: pg_.url });
+    await db.connect();
+    const { rows } = await db.query(`SELECT a.id FROM "RoleAssignment" a JOIN "User" u ON u.id = a."userId" WHERE u.username = 'khachsan' AND a."revokedAt" IS NULL`);
+    await db.end();
+    assert.equal(rows.length, 1);
+    const admin = (await login(through, 'quantri')).accessToken;
+    assert.equal((await apiCall(through, admin, 'DELETE', `/api/assignments/${rows[0].id}`, { reason: 'kiểm tra cụm' })).status, 204);
+    const t0 = Date.now();
+    await edgePage.locator('.tile .notice', { hasText: /thu hồi|withdrawn/ }).waitFor({ timeout: 2000 });
+    const ms = Date.now() - t0;
+    const frozen = await framesOf(edgePage, cameraId);
+    await edgePage.waitForTimeout(1000);
+    assert.equal(await framesOf(edgePage, cameraId), frozen, 'no frames after the revocation');
+    console.log(`# revoked through node ${through.id}: the edge page's video stopped after ${ms} ms`);
+    await screenshot(edgePage, 'cluster-edge-revoked');
+  });
+});
