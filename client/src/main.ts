@@ -218,6 +218,8 @@ function startApp(): void {
   s.on('connect', () => {
     markPhase('connected');
     banner.hidden = true;
+    // Browsers keep WebRTC to secure contexts (https, or localhost): say so rather than spin.
+    if (!window.isSecureContext) showBanner(t('insecurePage'));
     media.prepare();
     const reconnected = everConnected;
     everConnected = true;

@@ -139,4 +139,16 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     console.log(`# revoked through node ${through.id}: the edge page's video stopped after ${ms} ms`);
     await screenshot(edgePage, 'cluster-edge-revoked');
   });
+
+  test('a page opened over plain HTTP at another host\'s address says why it cannot play', async () => {
+    const plain = await launchBrowser();
+    try {
+      const edge = cluster.node('c');
+      const page = await openClient(plain, `${edge.url}/`, await login(edge, 'soyte'));
+      await page.locator('#banner', { hasText: 'https://' }).waitFor({ timeout: 15_000 });
+      await screenshot(page, 'cluster-insecure-page');
+    } finally {
+      await plain.close();
+    }
+  });
 });
