@@ -178,7 +178,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // the live views through this late-bound door.
     let liveSignaling: SignalingServer | undefined;
     const live = { activeViews: () => liveSignaling?.activeViews() ?? [], sockets: () => liveSignaling?.io.engine.clientsCount ?? 0 };
-    const metrics = new Metrics({ stats, cameras, audit, bus, sockets: live.sockets });
+    // Set once this node has joined its cluster (right after it listens).
+    const liveOwnership: { current?: CameraOwnership } = {};
+    const metrics = new Metrics({ stats, cameras, audit, bus, sockets: live.sockets, cluster: () => liveOwnership.current?.view() });
     const pluginSettings = config.demo && Object.keys(config.plugins).length === 0 ? DEMO_PLUGINS : config.plugins;
     const plugins = await PluginHost.start(pluginSettings, {
       cameras,
@@ -192,8 +194,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     // Closed before the cameras and media they tap (closers run in reverse).
     closers.push(() => plugins.close());
-    // Set once this node has joined its cluster (right after it listens).
-    const liveOwnership: { current?: CameraOwnership } = {};
     const ops: OpsDeps = {
       access, audit, cameras, stats, metrics, live, uptime: new UptimeRepository(db.prisma), metricsToken: metricsTokenFor(config),
       ready: () => readiness(db, media, config.media.workers, audit),

@@ -53,7 +53,7 @@ export interface ClusterView {
     exported: Array<{ cameraId: string; edge: string }>;
     imported: Array<{ streamId: string; owner: string; viewers: number }>;
   };
-  /** Cameras this node handed to others (drains) since it started. */
+  /** Cameras this node handed to others (drained, or its lease lost) since it started. */
   moves: number;
 }
 
@@ -288,6 +288,7 @@ export class CameraOwnership implements StreamDirectory {
    * so do its own viewers' views; the next request places the camera on another node.
    */
   async #handOver(cameraId: string, reason: string): Promise<void> {
+    this.#moves++;
     this.#claimedAt.delete(cameraId);
     this.#d.cameras.ownershipChanged(cameraId);
     for (const [pipeId, entry] of this.#exported) {
@@ -314,9 +315,20 @@ export class CameraOwnership implements StreamDirectory {
       await leases.release(id);
       await this.#handOver(id, 'the camera\'s node is draining');
     }
-    this.#moves += held.length;
     log.info({ cameras: held.length }, 'drained: every camera handed over');
     return held.length;
+  }
+
+  /** The view, with the node that ingests each camera (one read of every lease). */
+  async describe(): Promise<ClusterView & { owners: Record<string, string> }> {
+    const ids = this.#d.cameras.list().map((c) => c.id);
+    const owners = await this.#d.leases.owners(ids).catch(() => [] as Array<string | undefined>);
+    const byCamera: Record<string, string> = {};
+    ids.forEach((id, i) => {
+      const owner = owners[i];
+      if (owner) byCamera[id] = owner;
+    });
+    return { ...this.view(), owners: byCamera };
   }
 
   /** The cluster as this node sees it (the ops page). */

@@ -143,7 +143,7 @@ export function opsApiRoutes(d: OpsDeps): Api {
   api.get('/ops/cluster', Permission.Operations, async (_req, res, caller) => {
     await nationOps(caller);
     const cluster = d.cluster();
-    res.json(cluster ? { clustered: true, ...cluster.view() } : { clustered: false });
+    res.json(cluster ? { clustered: true, ...(await cluster.describe()) } : { clustered: false });
   });
   // Drains this node: it takes no new camera and hands those it owns to other nodes (audited).
   api.post('/ops/cluster/drain', Permission.Operations, async (_req, res, caller) => {

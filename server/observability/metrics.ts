@@ -6,6 +6,7 @@ import type { AuditLog } from '../audit/AuditLog.js';
 import type { CameraRegistry, StreamKind } from '../cameras/CameraRegistry.js';
 import type { HealthState } from '../cameras/camera-health.js';
 import type { ClusterBus } from '../cluster/ClusterBus.js';
+import type { ClusterView } from '../cluster/CameraOwnership.js';
 import type { MediaStats } from './media-stats.js';
 
 export interface MetricsSources {
@@ -16,6 +17,8 @@ export interface MetricsSources {
   bus: Pick<ClusterBus, 'connected' | 'resyncs' | 'lost'>;
   /** Open socket.io connections. */
   sockets(): number;
+  /** The cluster as this node sees it; undefined alone. */
+  cluster?(): ClusterView | undefined;
 }
 
 const STATES: readonly HealthState[] = ['idle', 'connecting', 'restarting', 'live', 'stalled', 'offline'];
@@ -181,6 +184,38 @@ export class Metrics {
     });
     scrapedCounter('giamsat_cluster_resyncs_total', 'Times this node came back to Redis after losing it and dropped its caches.', () => src.bus.resyncs);
     scrapedCounter('giamsat_cluster_announcements_lost_total', 'Changes made on this node that could not be announced to the others (a resync makes up for them).', () => src.bus.lost);
+
+    const view = () => src.cluster?.();
+    new Gauge({
+      name: 'giamsat_cluster_nodes', help: 'Live nodes of the cluster as this node sees them, by role (0 alone).', labelNames: ['role'], registers,
+      collect() {
+        this.reset();
+        for (const role of ['media', 'edge', 'both']) this.set({ role }, view()?.nodes.filter((n) => n.role === role).length ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'giamsat_cluster_node_cameras', help: 'Cameras each live node of the cluster ingests, by node (from the node registry: every node, as this one sees them).', labelNames: ['node'], registers,
+      collect() {
+        this.reset();
+        for (const n of view()?.nodes ?? []) this.set({ node: n.id }, n.load);
+      },
+    });
+    new Gauge({
+      name: 'giamsat_cluster_cameras_owned', help: 'Cameras this node ingests as their owner (every camera it ingests, alone).', registers,
+      collect() {
+        const v = view();
+        this.set(v ? v.owned.length : src.cameras.list().filter((c) => c.health.state !== 'idle').length);
+      },
+    });
+    new Gauge({
+      name: 'giamsat_cluster_pipes', help: 'Pipes between this node and others: "out" feeds another node a camera this node owns, "in" takes one from its owner.', labelNames: ['direction'], registers,
+      collect() {
+        const v = view();
+        this.set({ direction: 'out' }, v?.pipes.exported.length ?? 0);
+        this.set({ direction: 'in' }, v?.pipes.imported.length ?? 0);
+      },
+    });
+    scrapedCounter('giamsat_cluster_camera_handovers_total', 'Cameras this node stopped ingesting for another node to take (drained, or its lease lost).', () => view()?.moves ?? 0);
 
     // ---- plugins -----------------------------------------------------------------------------
     this.#pluginErrors = new Counter({ name: 'giamsat_plugin_hook_errors_total', help: 'Plugin hook calls that threw or ran over their time budget.', labelNames: ['plugin', 'hook'], registers });

@@ -28,6 +28,8 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
   let camera: TestCamera;
   let browser: Browser;
   const pages: Page[] = [];
+  /** Pages playing the camera (the ops page aside). */
+  const watching: Page[] = [];
   let cameraId: string;
 
   before(async () => {
@@ -78,6 +80,7 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
       throw new Error(`${err.message}; tiles on ${n.id}: ${await tileStates(page)}; the page said:\n${consoleLines.slice(-20).join('\n')}\nthe nodes said:\n${said()}`);
     });
     await page.evaluate(() => { (window as unknown as { __marker: number }).__marker = 42; });
+    watching.push(page);
     return page;
   };
 
@@ -99,6 +102,17 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     assert.deepEqual(pipes, [`node-${other.id}`, 'node-c'].sort(), 'one pipe to each node with a viewer');
     await screenshot(onEdge, 'cluster-edge-page');
     await screenshot(onOther, 'cluster-other-media-node-page');
+    // The ops page of any node shows the cluster: every node, and which one ingests the camera.
+    const edge = cluster.node('c');
+    const ops = await openClient(browser, `${edge.url}/ops.html`, await login(edge, 'vanhanh'));
+    pages.push(ops);
+    await ops.setViewportSize({ width: 1366, height: 768 });
+    await ops.locator('#node-table tbody tr').nth(2).waitFor({ timeout: 15_000 });
+    assert.deepEqual(await ops.locator('#node-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.nodeId)), ['node-a', 'node-b', 'node-c']);
+    const row = ops.locator(`#camera-table tr[data-camera-id="${cameraId}"]`);
+    await row.locator('td', { hasText: `node-${owner.id}` }).waitFor({ timeout: 10_000 });
+    await ops.locator('#cluster').scrollIntoViewIfNeeded();
+    await screenshot(ops, 'cluster-ops-page');
   });
 
   test('the owner killed with SIGKILL: both pages play again without a reload within 10 s', async () => {
@@ -106,7 +120,7 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     const survivor = cluster.nodes.find((n) => n.role === 'media' && n !== owner)!;
     const t0 = Date.now();
     await owner.kill('SIGKILL');
-    const times = await Promise.all(pages.map(async (page) => {
+    const times = await Promise.all(watching.map(async (page) => {
       await expectFrames(page, cameraId, 10, 20_000).catch(async (err: Error) => {
         throw new Error(`${err.message}; tiles: ${await tileStates(page)}; the nodes said:\n${said()}`);
       });
@@ -114,13 +128,13 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     }));
     console.log(`# kill -9 of the owner to 10 new frames on each page: ${times.join(', ')} ms`);
     for (const ms of times) assert.ok(ms <= 10_000, `a page played again ${ms} ms after the kill (≤ 10 s)`);
-    for (const page of pages) assert.equal(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker), 42, 'the same document: no reload');
+    for (const page of watching) assert.equal(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker), 42, 'the same document: no reload');
     assert.equal((await ownerOf())?.id, survivor.id, 'the other media node owns the camera now');
     await until('one RTSP session again', () => camera.clients === 1, 10_000);
   });
 
   test('a role revoked through one node stops the video on the edge within 2 s', async () => {
-    const edgePage = pages[0]!;
+    const edgePage = watching[0]!;
     await expectFrames(edgePage, cameraId, 5, 10_000);
     const through = cluster.nodes.find((n) => n.role === 'media' && n.proc.exitCode === null && n.proc.signalCode === null)!;
     const db = new pg.Client({ connectionString: pg_.url });

@@ -97,6 +97,12 @@ describe('a cluster ingests each camera once, and any node serves it', { timeout
       assert.equal(owner.ownership!.pipes.exported >= 1, true, 'the owner feeds a pipe');
       assert.equal(other.ownership!.pipes.imported, 1, 'the other node pipes the camera in');
       console.log(`# camera owned by ${pulling[0]}; first keyframe ${onA.firstIdrMs} ms (A), ${onB.firstIdrMs} ms (B) after asking`);
+      // Prometheus sees the cluster from either node: every node's cameras, and this node's pipes.
+      const scraped = await other.metrics.registry.metrics();
+      assert.match(scraped, /^giamsat_cluster_nodes\{role="both"\} 2$/m);
+      assert.match(scraped, new RegExp(`^giamsat_cluster_node_cameras\\{node="node-${pulling[0]}"\\} 1$`, 'm'));
+      assert.match(scraped, /^giamsat_cluster_pipes\{direction="in"\} 1$/m);
+      assert.match(await owner.metrics.registry.metrics(), /^giamsat_cluster_cameras_owned 1$/m);
     } finally {
       await onA.close();
       await onB.close();

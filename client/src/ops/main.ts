@@ -81,7 +81,8 @@ function renderCards(o: OpsOverview): void {
 
 function renderCameraTable(o: OpsOverview): void {
   const table = $<HTMLTableElement>('camera-table');
-  head(table, ['ops.camera', 'ops.facility', 'ops.state', 'fps', 'ops.bitrateIn', 'ops.uptime24h', 'ops.lastError', 'ops.viewers']);
+  const owners = cluster?.owners;
+  head(table, ['ops.camera', 'ops.facility', 'ops.state', 'fps', 'ops.bitrateIn', 'ops.uptime24h', 'ops.lastError', 'ops.viewers', ...(owners ? ['ops.ingestedBy' as const] : [])]);
   table.tBodies[0]!.replaceChildren(...o.cameras.map((c) => {
     const tr = document.createElement('tr');
     tr.dataset.cameraId = c.id;
@@ -93,6 +94,7 @@ function renderCameraTable(o: OpsOverview): void {
       cell(c.name), cell(c.facility ?? '–'), state, cell(num(c.health.fps, 1)), cell(`${num(c.health.bitrateKbps)} kbit/s`),
       cell(pct(c.uptime24h)), cell(c.lastError ? `${when(c.lastError.at)} – ${c.lastError.reason}` : '–'), viewers,
     );
+    if (owners) tr.append(cell(owners[c.id] ?? '–'));
     return tr;
   }));
 }
@@ -105,16 +107,55 @@ function pushCharts(o: OpsOverview): void {
   charts.bitrate.push(at, [{ label: t('ops.in'), color: COLORS[2]! }, { label: t('ops.out'), color: COLORS[3]! }], [o.totals.bitrateIn / 1e6, o.totals.bitrateOut / 1e6]);
 }
 
+// ---- the cluster (national ops only; absent for a node alone) ------------------------------
+
+interface ClusterState {
+  clustered: true;
+  nodes: Array<{ id: string; role: 'media' | 'edge' | 'both'; region?: string; address: string; capacity: number; load: number; draining: boolean; self: boolean }>;
+  owners: Record<string, string>;
+  pipes: { exported: unknown[]; imported: unknown[] };
+  moves: number;
+}
+let cluster: ClusterState | undefined;
+
+async function loadCluster(): Promise<void> {
+  try {
+    const body = (await (await apiGet('/api/ops/cluster')).json()) as ClusterState | { clustered: false };
+    cluster = body.clustered ? body : undefined;
+  } catch {
+    cluster = undefined; // not national ops (404), or not now: the section stays hidden
+  }
+}
+
+function renderCluster(): void {
+  $('cluster').hidden = !cluster;
+  if (!cluster) return;
+  $('cluster-title').textContent = t('ops.cluster');
+  const table = $<HTMLTableElement>('node-table');
+  head(table, ['ops.node', 'ops.role', 'ops.region', 'ops.address', 'ops.load', 'ops.nodeState']);
+  table.tBodies[0]!.replaceChildren(...cluster.nodes.map((n) => {
+    const tr = document.createElement('tr');
+    tr.dataset.nodeId = n.id;
+    tr.append(
+      cell(n.self ? `${n.id} ${t('ops.thisNode')}` : n.id), cell(t(`ops.role.${n.role}`)), cell(n.region ?? '–'), cell(n.address),
+      cell(`${num(n.load)} / ${num(n.capacity)}`), cell(t(n.draining ? 'ops.draining' : 'ops.serving'), `badge ${n.draining ? 'state-stalled' : 'state-live'}`),
+    );
+    return tr;
+  }));
+  $('cluster-pipes').textContent = t('ops.pipes', { out: num(cluster.pipes.exported.length), in: num(cluster.pipes.imported.length), moves: num(cluster.moves) });
+}
+
 function renderDashboard(): void {
   if (!last) return;
   renderCards(last);
   renderCameraTable(last);
+  renderCluster();
   $('updated').textContent = `${t('ops.updated')}: ${when(last.at)}`;
 }
 
 async function poll(): Promise<void> {
   try {
-    last = (await (await apiGet('/api/ops/overview')).json()) as OpsOverview;
+    [last] = await Promise.all([(await apiGet('/api/ops/overview')).json() as Promise<OpsOverview>, loadCluster()]);
     $('dashboard').hidden = false;
     banner.hidden = true;
     pushCharts(last);
