@@ -403,9 +403,13 @@ export class CameraOwnership implements StreamDirectory {
     for (let i = 0; i < alwaysOn.length; i++) {
       const id = alwaysOn[i]!;
       const owner = owners[i];
-      // A lease naming this node but not held here is a previous run's: claimed again below.
-      if (owner && owner !== this.#me && registry.alive(owner)) continue;
-      if (owner && owner !== this.#me && !(await leases.freeFromDead(id, owner))) continue;
+      // A lease naming this node but not held here is a previous run's (a quick restart): its own.
+      if (owner === this.#me) {
+        await this.#claim(id);
+        continue;
+      }
+      if (owner && registry.alive(owner)) continue;
+      if (owner && !(await leases.freeFromDead(id, owner))) continue;
       if (!owner) {
         // No lease at all: perhaps Redis restarted without its data, and the owner, alive, takes
         // its lease again at its next renewal. The camera is placed only once that has passed.

@@ -171,7 +171,11 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     }
     const before = this.#nodes;
     this.#nodes = next;
-    for (const [id, n] of next) if (!before.has(id) && id !== me.id) this.emit('joined', n);
+    // A node that died and started again within three beats keeps its id but not its pipes
+    // or its views: its new start time tells the others it left (and came back).
+    const restarted = [...next.values()].filter((n) => n.id !== me.id && before.has(n.id) && before.get(n.id)!.startedAt !== n.startedAt);
+    for (const n of restarted) this.emit('left', n.id);
+    for (const [id, n] of next) if ((!before.has(id) || restarted.includes(n)) && id !== me.id) this.emit('joined', n);
     for (const id of before.keys()) if (!next.has(id)) this.emit('left', id);
   }
 

@@ -19,9 +19,13 @@ export interface NetnsNode {
   readonly address: string;
   readonly url: string;
   readonly output: string[];
+  /** The node's current process. */
   readonly proc: ChildProcess;
+  readonly alive: boolean;
   /** Kills the node's process (SIGKILL by default: no shutdown code runs) and waits for it. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the node again (same namespace, address, data). */
+  restart(): Promise<void>;
 }
 
 export interface NetnsCluster {
@@ -97,18 +101,29 @@ export async function startNetnsCluster(o: NetnsClusterOptions): Promise<NetnsCl
       fs.writeFileSync(configFile, JSON.stringify(o.config));
       const address = addresses.get(n.id)!;
       const output: string[] = [];
-      const started = await startServerProcess({
-        ...o.env,
-        PORT: String(PORT), HOST: address, DATA_DIR: dir, GIAMSAT_CONFIG: configFile,
-        DATABASE_URL: databaseUrl.toString(), REDIS_URL: `redis://${gateway}:6379`,
-        NODE_ID: `node-${n.id}`, NODE_ROLE: n.role, MEDIA_ANNOUNCED_IP: address,
-      }, output, ['ip', 'netns', 'exec', `${o.name}-${n.id}`]);
-      procs.push(started.proc);
+      const launch = async () => {
+        const started = await startServerProcess({
+          ...o.env,
+          PORT: String(PORT), HOST: address, DATA_DIR: dir, GIAMSAT_CONFIG: configFile,
+          DATABASE_URL: databaseUrl.toString(), REDIS_URL: `redis://${gateway}:6379`,
+          NODE_ID: `node-${n.id}`, NODE_ROLE: n.role, MEDIA_ANNOUNCED_IP: address,
+        }, output, ['ip', 'netns', 'exec', `${o.name}-${n.id}`]);
+        procs.push(started.proc);
+        return started.proc;
+      };
+      let proc = await launch();
+      const isAlive = () => proc.exitCode === null && proc.signalCode === null;
       nodes.push({
-        id: n.id, role: n.role, address, url: `http://${address}:${PORT}`, output, proc: started.proc,
+        id: n.id, role: n.role, address, url: `http://${address}:${PORT}`, output,
+        get proc() { return proc; },
+        get alive() { return isAlive(); },
         async kill(signal: NodeJS.Signals = 'SIGKILL') {
-          if (started.proc.exitCode === null && started.proc.signalCode === null) started.proc.kill(signal);
-          await exited(started.proc);
+          if (isAlive()) proc.kill(signal);
+          await exited(proc);
+        },
+        async restart() {
+          if (isAlive()) throw new Error(`node ${n.id} is running`);
+          proc = await launch();
         },
       });
     }
