@@ -6,13 +6,13 @@
 // floor of the measure itself.
 //   npm run bench:hop [-- --seconds 30 --fps 25 --width 1280 --height 720]
 import { randomBytes, randomUUID } from 'node:crypto';
-import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ViewableStream } from '../server/media/View.js';
 import { DEMO_IDS } from '../server/demo/demo-province.js';
 import { startCamera } from '../tests/support/camera.js';
 import { createTestDatabase } from '../tests/support/postgres.js';
+import { plainReceiver } from '../tests/support/rtp-sink.js';
 import { addCamera, startTestServer } from '../tests/support/server.js';
 
 const { values: args } = parseArgs({
@@ -29,10 +29,7 @@ async function receiver(stream: ViewableStream) {
   const release = stream.acquire();
   const producer = await stream.waitForProducer(20_000);
   const router = stream.slot!.router;
-  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
-  await transport.connect({ ip: '127.0.0.1', port: sock.address().port });
+  const { sock, transport } = await plainReceiver(router);
   const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
   const frames = new Map<number, number>();
   sock.on('message', (msg) => {

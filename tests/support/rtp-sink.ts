@@ -4,6 +4,7 @@
 // server's parser — to check the parameter sets before every keyframe (SPS/PPS, and VPS for
 // H.265; "IDR" below means an H.265 IRAP picture for H.265), when the first one arrived, and the abs-capture-time header extension values it carries.
 import dgram from 'node:dgram';
+import type { PlainTransport, Router } from 'mediasoup/node/lib/types.js';
 import type { ViewableStream } from '../../server/media/View.js';
 import type { RunningServer } from '../../server/server.js';
 
@@ -33,18 +34,24 @@ export async function openRtpSink(server: RunningServer, cameraId: string, kind:
   return openStreamSink(server.cameras.stream(cameraId, kind));
 }
 
+/** A UDP socket of this process and a PlainTransport of `router` sending to it. */
+export async function plainReceiver(router: Router): Promise<{ sock: dgram.Socket; transport: PlainTransport }> {
+  // A large receive buffer: this process also runs the server, and a busy event loop must
+  // not let the kernel drop the packet that carries a keyframe's parameter sets.
+  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
+  await transport.connect({ ip: '127.0.0.1', port: sock.address().port });
+  return { sock, transport };
+}
+
 /** A sink on any viewable stream: a local camera's, or one piped from its owner node. */
 export async function openStreamSink(stream: ViewableStream): Promise<RtpSink> {
   const release = stream.acquire();
   try {
     const producer = await stream.waitForProducer(20_000);
     const router = stream.slot!.router;
-    // A large receive buffer: this process also runs the server, and a busy event loop must
-    // not let the kernel drop the packet that carries a keyframe's parameter sets.
-    const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-    const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
-    await transport.connect({ ip: '127.0.0.1', port: sock.address().port });
+    const { sock, transport } = await plainReceiver(router);
     const openedAt = Date.now();
     // Paused, then resumed, as the web client does: only a resume makes mediasoup wait for a
     // keyframe before forwarding (a consumer made unpaused on a connected transport starts
