@@ -114,7 +114,8 @@ describe('a media node killed in a cluster', { timeout: 240_000 }, () => {
     // B recovers A (three silent heartbeats): unknown rows for Y only, A's view closed at its last beat.
     await until('B to recover the dead node', async () => (await b.db.prisma.monitorHeartbeat.findUnique({ where: { nodeId: 'node-a' } }))?.stopped === true, 15_000);
     const lastBeat = (await b.db.prisma.monitorHeartbeat.findUniqueOrThrow({ where: { nodeId: 'node-a' } })).beatAt;
-    assert.ok(lastBeat.getTime() <= killedAt && lastBeat.getTime() >= killedAt - 2000, 'the last beat is just before the kill');
+    // Beats are 1 s apart; a loaded machine may delay one by a few seconds.
+    assert.ok(lastBeat.getTime() <= killedAt && lastBeat.getTime() >= killedAt - 5000, `the last beat is just before the kill (${killedAt - lastBeat.getTime()} ms)`);
     const unknownRows = await b.db.prisma.cameraHealthEvent.findMany({ where: { state: 'unknown', reason: CRASH_REASON } });
     assert.deepEqual(unknownRows.map((r) => [r.cameraId, r.nodeId]), [[y.json.id, 'node-a']], 'unknown only for the dead node\'s camera');
     assert.equal(unknownRows[0]!.at.getTime(), lastBeat.getTime());
