@@ -13,6 +13,7 @@ import type { CameraRegistry, StreamKind } from '../cameras/CameraRegistry.js';
 import type { CameraHealth } from '../cameras/camera-health.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
+import { wire } from '../util/wire.js';
 import type { MediaService } from '../media/MediaService.js';
 import { exportStream, type ExportedPipe, type PipeAddress, type PipeEndpoint, type PipeOffer } from '../media/pipes.js';
 import { RemoteStream, type PipeCall } from '../media/RemoteStream.js';
@@ -105,22 +106,10 @@ export class CameraOwnership implements StreamDirectory {
     const onRemoved = (id: string) => void this.#removed(id);
     // Back on Redis (perhaps a new, empty one): this node's leases are written again at once.
     const onBack = () => void d.leases.renewNow();
-    d.registry.on('left', onLeft);
-    d.leases.on('lost', onLost);
-    d.bus.on('event', onEvent);
-    d.cameras.on('health', onHealth);
-    d.cameras.on('removed', onRemoved);
-    d.registry.on('reconnected', onBack);
-    d.bus.on('resync', onBack);
-    this.#unwire = () => {
-      d.registry.off('reconnected', onBack);
-      d.bus.off('resync', onBack);
-      d.registry.off('left', onLeft);
-      d.leases.off('lost', onLost);
-      d.bus.off('event', onEvent);
-      d.cameras.off('health', onHealth);
-      d.cameras.off('removed', onRemoved);
-    };
+    this.#unwire = wire([
+      [d.registry, 'left', onLeft], [d.registry, 'reconnected', onBack], [d.leases, 'lost', onLost],
+      [d.bus, 'event', onEvent], [d.bus, 'resync', onBack], [d.cameras, 'health', onHealth], [d.cameras, 'removed', onRemoved],
+    ]);
     this.#sweepTimer = setInterval(() => void this.sweep(), d.registry.self.role === 'edge' ? 60_000 : 1000);
     this.#sweepTimer.unref();
   }

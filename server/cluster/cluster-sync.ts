@@ -7,6 +7,7 @@ import type { AccessService } from '../access/AccessService.js';
 import type { CameraRegistry, CameraSummary } from '../cameras/CameraRegistry.js';
 import type { ChangeOrigin } from '../util/change-origin.js';
 import { moduleLogger } from '../logger.js';
+import { wire } from '../util/wire.js';
 import type { ClusterBus, ClusterEvent } from './ClusterBus.js';
 
 const log = moduleLogger('cluster');
@@ -50,13 +51,8 @@ export function syncOverBus(bus: ClusterBus, node: { decisions: AccessService; c
     decisions.placesChanged('remote');
     cameras.reloadAll().catch((err: Error) => log.warn({ err: err.message }, 'cannot reload the cameras after a resync'));
   };
-  type Listener = (...args: never[]) => void;
-  const wiring: Array<[{ on(event: string, fn: Listener): unknown; off(event: string, fn: Listener): unknown }, string, Listener]> = [
+  return wire([
     [decisions, 'changed', announceAccess], [cameras, 'added', added], [cameras, 'updated', updated], [cameras, 'removed', removed],
     [bus, 'event', heard], [bus, 'resync', resync],
-  ];
-  for (const [emitter, event, fn] of wiring) emitter.on(event, fn);
-  return () => {
-    for (const [emitter, event, fn] of wiring) emitter.off(event, fn);
-  };
+  ]);
 }
