@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { cameraInputSchema } from './cameras/camera.schema.js';
+import { PUBLIC_ORIGIN } from './util/origins.js';
 
 const ingestSchema = z.object({
   /** How long ingest keeps running after the last viewer leaves. */
@@ -154,6 +155,12 @@ export const configSchema = z.object({
      * that the nodes do not use among themselves (containers, NAT).
      */
     pipeIp: z.string().min(2).max(64).optional(),
+    /**
+     * Where browsers reach this node (NODE_PUBLIC_URL), e.g. https://node-b.example.vn: pages of
+     * any node learn the others' and reconnect through one of them when their own node stops
+     * answering. Absent: this node is never offered (behind one load-balanced name, it need not be).
+     */
+    publicUrl: z.string().regex(PUBLIC_ORIGIN, 'expected an origin such as https://node-b.example.vn (no path)').optional(),
     /** Heartbeat period in the node registry; a node silent for 3 periods is taken for dead. */
     beatMs: z.number().int().min(100).max(10_000).default(1000),
     /** A camera's ownership lease; renewed every third of it by its owner. */
@@ -198,6 +205,7 @@ function fromEnv(): Record<string, unknown> {
   set(cluster, 'capacity', envNumber('NODE_CAPACITY'));
   set(cluster, 'address', process.env.NODE_ADDRESS || undefined);
   set(cluster, 'pipeIp', process.env.NODE_PIPE_IP || undefined);
+  set(cluster, 'publicUrl', process.env.NODE_PUBLIC_URL || undefined);
   if (Object.keys(cluster).length) out.cluster = cluster;
   if (process.env.NODE_ID) out.monitoring = { nodeId: process.env.NODE_ID };
   if (process.env.TRUST_PROXY) out.trustProxy = process.env.TRUST_PROXY.split(',').map((a) => a.trim()).filter(Boolean);

@@ -180,6 +180,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const live = { activeViews: () => liveSignaling?.activeViews() ?? [], sockets: () => liveSignaling?.io.engine.clientsCount ?? 0 };
     // Set once this node has joined its cluster (right after it listens).
     const liveOwnership: { current?: CameraOwnership } = {};
+    const liveRegistry: { current?: NodeRegistry } = {};
+    const peers = () => liveRegistry.current?.publicUrls ?? [];
     const metrics = new Metrics({ stats, cameras, audit, bus, sockets: live.sockets, cluster: () => liveOwnership.current?.view() });
     const pluginSettings = config.demo && Object.keys(config.plugins).length === 0 ? DEMO_PLUGINS : config.plugins;
     const plugins = await PluginHost.start(pluginSettings, {
@@ -219,7 +221,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     const { app, routes } = createApp({
       ...(clusterState ? { clusterRoutes: clusterRoutes({ ownership: () => liveOwnership.current, verifyNodeToken: (t) => tokens.verifyNodeToken(t) }) } : {}),
-      clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access, demoPresent), trustProxy: config.trustProxy,
+      connectTo: peers, clientDir: CLIENT_DIST, accessRoutes: accessRoutes(access, demoPresent), trustProxy: config.trustProxy,
       wallRoutes: wallRoutes({
         access,
         camera: (id) => (cameras.has(id) ? cameras.get(id) : undefined),
@@ -255,6 +257,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ...(plane ? { adapter: plane.adapter } : {}),
       media, cameras, streams, access: viewAccess(access, plugins, audit), recheckMs: config.auth.recheckMs,
       posterFor: (id) => plugins.cameraPoster(id),
+      ...(clusterState ? { peers } : {}),
     });
     liveSignaling = signaling;
     signaling.on('view', (e) => access.decisions.recordView(e));
@@ -280,6 +283,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ownership = joined.ownership;
       directory = ownership;
       liveOwnership.current = ownership;
+      liveRegistry.current = joined.registry;
+      // Pages learn of a node that comes or goes, to reconnect through it or not.
+      joined.registry.on('joined', () => signaling.announcePeers());
+      joined.registry.on('left', () => signaling.announcePeers());
     }
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
     log.info({ listen: url, workers: media.pool.slots.length, cameras: cameras.list().length, database: db.embedded ? 'embedded' : 'postgresql' }, 'server ready');
@@ -324,7 +331,7 @@ interface JoinDeps {
 }
 
 /** Registers this node (address, role, region, capacity) and starts owning and piping cameras. */
-async function joinCluster(d: JoinDeps): Promise<{ ownership: CameraOwnership; close(): Promise<void> }> {
+async function joinCluster(d: JoinDeps): Promise<{ ownership: CameraOwnership; registry: NodeRegistry; close(): Promise<void> }> {
   const { config } = d;
   const registry = await NodeRegistry.join(d.state, {
     name: config.cluster.name,
@@ -333,6 +340,7 @@ async function joinCluster(d: JoinDeps): Promise<{ ownership: CameraOwnership; c
       role: config.cluster.role,
       ...(config.cluster.region ? { region: config.cluster.region } : {}),
       address: config.cluster.address ?? `http://${config.media.announcedIp}:${d.port}`,
+      ...(config.cluster.publicUrl ? { publicUrl: config.cluster.publicUrl } : {}),
       capacity: config.cluster.capacity,
     },
     load: () => d.leases.held.size,
@@ -357,6 +365,7 @@ async function joinCluster(d: JoinDeps): Promise<{ ownership: CameraOwnership; c
   void ownership.sweep();
   return {
     ownership,
+    registry,
     close: async () => {
       ownership.close();
       await registry.close();

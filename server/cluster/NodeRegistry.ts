@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import { moduleLogger } from '../logger.js';
+import { PUBLIC_ORIGIN } from '../util/origins.js';
 import type { RedisClient } from './redis-client.js';
 
 const log = moduleLogger('cluster');
@@ -17,13 +18,15 @@ const nodeSchema = z.object({
   region: z.string().max(32).optional(),
   /** Base URL of the node's cluster routes. */
   address: z.string().url().max(300),
+  /** Where browsers reach the node (NODE_PUBLIC_URL); absent: never offered to pages. */
+  publicUrl: z.string().max(300).regex(PUBLIC_ORIGIN).optional(),
   capacity: z.number().int().min(1),
   /** Cameras it owns right now. */
   load: z.number().int().min(0),
   draining: z.boolean(),
   startedAt: z.number(),
   beatAt: z.number(),
-}).strict();
+}); // not strict: a field a newer node adds must not make an older one take it for dead
 export type NodeInfo = z.infer<typeof nodeSchema>;
 
 /** Whether `n` takes cameras (ingests). */
@@ -100,6 +103,14 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
 
   alive(id: string): boolean {
     return this.#nodes.has(id);
+  }
+
+  /**
+   * Where pages may reconnect when their node stops answering: the public origins of the live
+   * nodes that take new work (not draining), this one included.
+   */
+  get publicUrls(): string[] {
+    return this.nodes.filter((n) => n.publicUrl && !n.draining).map((n) => n.publicUrl!).sort();
   }
 
   get(id: string): NodeInfo | undefined {

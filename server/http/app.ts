@@ -39,6 +39,8 @@ export interface HttpDeps {
   clusterRoutes?: express.Router;
   /** Routes plugins declared, under /plugins/<name>. */
   pluginRoutes: express.Router;
+  /** Other origins pages may connect to (the cluster's nodes' public URLs, for reconnecting). */
+  connectTo?: () => readonly string[];
   /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs or 'loopback'); default loopback. */
   trustProxy?: string[];
 }
@@ -52,7 +54,7 @@ export function createApp(deps: HttpDeps): { app: express.Express; routes: Decla
   // client's address): loopback by default; behind a load balancer, its addresses.
   app.set('trust proxy', deps.trustProxy ?? ['loopback']);
 
-  app.use(securityHeaders());
+  app.use(securityHeaders(deps.connectTo));
   app.use(requestLogger());
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -55,6 +55,8 @@ export interface SignalingDeps {
   recheckMs?: number;
   /** How pushes reach the viewers of other nodes (socket.io's Redis streams adapter in a cluster). */
   adapter?: ServerOptions['adapter'];
+  /** The cluster's nodes pages may reconnect through (public origins); absent alone. */
+  peers?(): string[];
   /** An image to show while a camera connects (the snapshots plugin's), if any. */
   posterFor?(cameraId: string): Promise<string | undefined>;
 }
@@ -169,6 +171,11 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     socket.once('disconnect', release);
     socket.conn.once('close', release);
     return true;
+  }
+
+  /** Tells this node's pages the cluster's current nodes (one came or went). */
+  announcePeers(): void {
+    if (this.#deps.peers) this.io.local.emit('nodes', { urls: this.#deps.peers() });
   }
 
   /**
@@ -301,6 +308,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     });
     this.#sessions.set(socket.id, session);
     slog.debug('connected');
+    if (this.#deps.peers) socket.emit('nodes', { urls: this.#deps.peers() });
 
     const bucket = new TokenBucket(SOCKET_REQUEST_RATE.burst, SOCKET_REQUEST_RATE.perSecond);
     let refusedSince = 0;

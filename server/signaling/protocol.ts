@@ -113,9 +113,13 @@ export interface ServerEvents {
   cameraClock: (e: { cameraId: string; stream: StreamKind; clock: CameraClock }) => void;
   consumerClosed: (e: { consumerId: string; cameraId: string; reason: string }) => void;
   transportClosed: (e: { transportId: string; reason: string }) => void;
-  /** The account was suspended or revoked: the server disconnects right after this. */
   /** The connection is closed right after: the account, the sign-in or the token ended. */
   sessionEnded: (e: { reason: SessionEndReason }) => void;
+  /**
+   * The public origins of the cluster's nodes (this one included) the page may reconnect
+   * through when this node stops answering: sent on connecting and when nodes come or go.
+   */
+  nodes: (e: { urls: string[] }) => void;
 }
 
 /** socket.io typing for the client side: one generic request channel per request name. */

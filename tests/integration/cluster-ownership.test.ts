@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { PIPES_PATH } from '../../server/cluster/CameraOwnership.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
@@ -34,7 +34,7 @@ describe('a cluster ingests each camera once, and any node serves it', { timeout
   const node = (id: 'a' | 'b' | 'c') => nodes[id]!;
   const start = (id: 'a' | 'b' | 'c') => startTestServer({
     ...shared,
-    cluster: { redisUrl: REDIS_URL, name, beatMs: 300 },
+    cluster: { redisUrl: REDIS_URL, name, beatMs: 300, publicUrl: `https://node-${id}.example.vn` },
     monitoring: { nodeId: `node-${id}` },
     media: { workers: 1 },
   });
@@ -139,6 +139,34 @@ describe('a cluster ingests each camera once, and any node serves it', { timeout
     assert.equal(node('a').ownership!.pipes.exported, fed, 'no pipe was opened for them');
   });
 
+  /** The nodes a page on `server` is told it may reconnect through, as it connects. */
+  const nodesToldBy = async (server: TestServer): Promise<string[]> => {
+    const s = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: (await login(server, 'khachsan')).accessToken } });
+    sockets.push(s);
+    try {
+      return await new Promise<string[]>((resolve, reject) => {
+        s.once('nodes', ({ urls }: { urls: string[] }) => resolve(urls)).once('connect_error', reject);
+      });
+    } finally {
+      s.close();
+    }
+  };
+
+  test('pages are told the nodes they may reconnect through, and may connect to them', async () => {
+    assert.deepEqual(await nodesToldBy(node('b')), ['https://node-a.example.vn', 'https://node-b.example.vn']);
+    // The page's policy lets its socket reach the other nodes (both schemes: CSP matches literally).
+    const csp = (await fetch(`${node('b').url}/`)).headers.get('content-security-policy') ?? '';
+    assert.match(csp, /connect-src 'self' https:\/\/node-a\.example\.vn wss:\/\/node-a\.example\.vn https:\/\/node-b\.example\.vn wss:\/\/node-b\.example\.vn;/);
+    // A connected page hears of a node that comes.
+    const watcherSocket = await open(node('b'), (await login(node('b'), 'khachsan')).accessToken);
+    const told = new Promise<string[]>((resolve) => watcherSocket.on('nodes', ({ urls }: { urls: string[] }) => { if (urls.length === 3) resolve(urls); }));
+    nodes.c = await start('c');
+    assert.deepEqual(await told, ['https://node-a.example.vn', 'https://node-b.example.vn', 'https://node-c.example.vn']);
+    await nodes.c.stop();
+    nodes.c = undefined;
+    watcherSocket.close();
+  });
+
   test('a node with another credentials key refuses to join', async () => {
     await assert.rejects(startTestServer({ ...shared, credentialsKey: randomBytes(32).toString('base64'), cluster: { redisUrl: REDIS_URL, name }, monitoring: { nodeId: 'node-c' }, media: { workers: 1 } }), /CREDENTIALS_KEY/);
   });
@@ -219,5 +247,7 @@ describe('a cluster ingests each camera once, and any node serves it', { timeout
     assert.equal(view.json.pipes.exported.some((p: { cameraId: string; edge: string }) => p.cameraId === cameraId && p.edge === 'node-b'), true);
     const audited = await node('c').db.prisma.auditEntry.findFirst({ where: { action: 'node.drain' } });
     assert.equal(audited?.target, 'node:node-b');
+    // New pages are not sent to a draining node.
+    assert.deepEqual(await nodesToldBy(node('c')), ['https://node-c.example.vn']);
   });
 });

@@ -106,7 +106,7 @@ export async function startNetnsCluster(o: NetnsClusterOptions): Promise<NetnsCl
           ...o.env,
           PORT: String(PORT), HOST: address, DATA_DIR: dir, GIAMSAT_CONFIG: configFile,
           DATABASE_URL: databaseUrl.toString(), REDIS_URL: `redis://${gateway}:6379`,
-          NODE_ID: `node-${n.id}`, NODE_ROLE: n.role, MEDIA_ANNOUNCED_IP: address,
+          NODE_ID: `node-${n.id}`, NODE_ROLE: n.role, MEDIA_ANNOUNCED_IP: address, NODE_PUBLIC_URL: `http://${address}:${PORT}`,
         }, output, ['ip', 'netns', 'exec', `${o.name}-${n.id}`]);
         procs.push(started.proc);
         return started.proc;
