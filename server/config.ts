@@ -44,6 +44,12 @@ export const configSchema = z.object({
   host: z.string().default('0.0.0.0'),
   /** Where the embedded database, keys and runtime files live. */
   dataDir: z.string().default(path.resolve('.data')),
+  /**
+   * Where plugins keep their files (recordings, snapshots): PLUGIN_STORAGE_DIR, default
+   * dataDir/plugins. In a cluster, one volume every node mounts (NFS or the like): a camera is
+   * recorded by the node that ingests it and played back through any node.
+   */
+  pluginStorageDir: z.string().optional(),
   /** PostgreSQL URL; absent means the embedded database (PGlite) in dataDir. */
   databaseUrl: z.string().url().optional(),
   /** 32-byte key (base64) that encrypts camera credentials at rest; generated in dataDir if absent. */
@@ -188,6 +194,7 @@ function fromEnv(): Record<string, unknown> {
   set(out, 'port', envNumber('PORT'));
   set(out, 'host', process.env.HOST || undefined);
   set(out, 'dataDir', process.env.DATA_DIR || undefined);
+  set(out, 'pluginStorageDir', process.env.PLUGIN_STORAGE_DIR || undefined);
   set(out, 'databaseUrl', process.env.DATABASE_URL || undefined);
   set(out, 'credentialsKey', process.env.CREDENTIALS_KEY || undefined);
   set(out, 'metricsToken', process.env.METRICS_TOKEN || undefined);

@@ -183,16 +183,28 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const liveRegistry: { current?: NodeRegistry } = {};
     const peers = () => liveRegistry.current?.publicUrls ?? [];
     const metrics = new Metrics({ stats, cameras, audit, bus, sockets: live.sockets, cluster: () => liveOwnership.current?.view() });
+    // Where views come from: this node's own ingest alone; in a cluster, the camera's owner
+    // (set once this node has joined, right after it listens: its address names its port).
+    let directory: StreamDirectory | undefined = leases ? undefined : soloStreams(cameras);
+    const streams: StreamDirectory = {
+      streamFor: (id, kind) => {
+        if (!directory) throw new AppError(ErrorCode.Unavailable, 'this node is joining its cluster; try again');
+        return directory.streamFor(id, kind);
+      },
+    };
+    const pluginStorage = path.resolve(config.pluginStorageDir ?? path.join(config.dataDir, 'plugins'));
     const pluginSettings = config.demo && Object.keys(config.plugins).length === 0 ? DEMO_PLUGINS : config.plugins;
     const plugins = await PluginHost.start(pluginSettings, {
-      cameras,
+      cameras, streams,
+      // Alone, every camera is this node's; in a cluster, its owner's (none while joining).
+      ingestsHere: async (id) => (leases ? liveOwnership.current?.ingestsHere(id) ?? false : cameras.has(id)),
       facilityOf: async (id) => (await access.decisions.placeOfCamera(id))?.facilityId,
       access: pluginAccess(access.decisions, audit),
       tickets: { issue: (claims, ttl) => tokens.issueTicket(claims, ttl), verify: (t) => tokens.verifyTicket(t) },
       events: new PluginEventRepository(db.prisma),
       onHookError: (plugin, hook) => metrics.pluginHookError(plugin, hook),
       ffmpegPath: media.ffmpeg.path,
-      dataDir: config.dataDir,
+      storageRoot: pluginStorage,
     });
     // Closed before the cameras and media they tap (closers run in reverse).
     closers.push(() => plugins.close());
@@ -238,18 +250,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
         box, tokens, totp: config.auth.totp, activationHours: config.auth.activationHours, ...(mailer ? { mailer } : {}), ...(config.mail.publicUrl ? { publicUrl: config.mail.publicUrl } : {}),
       })),
       investigationRoutes: investigationRoutes(access, new ViewInvestigation(investigations, access.decisions, audit)),
-      pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: path.join(config.dataDir, 'plugins') }),
+      pluginRoutes: pluginRoutes({ plugins, access, tokens, storageRoot: pluginStorage }),
     });
     const server = http.createServer(app);
-    // Where views come from: this node's own ingest alone; in a cluster, the camera's owner
-    // (set once this node has joined, right after it listens: its address names its port).
-    let directory: StreamDirectory | undefined = leases ? undefined : soloStreams(cameras);
-    const streams: StreamDirectory = {
-      streamFor: (id, kind) => {
-        if (!directory) throw new AppError(ErrorCode.Unavailable, 'this node is joining its cluster; try again');
-        return directory.streamFor(id, kind);
-      },
-    };
     // In a cluster, pushes reach the viewers of every node (socket.io's Redis streams adapter).
     const plane = config.cluster.redisUrl ? await signalingAdapter({ url: config.cluster.redisUrl, name: config.cluster.name, nodeId: config.monitoring.nodeId }) : undefined;
     if (plane) closers.push(() => plane.close());

@@ -151,7 +151,10 @@ export default definePlugin<Config>({
       return list ? all.filter((c) => list.includes(c.id) || list.includes(c.name)) : all;
     };
     const check = async () => {
-      const ids = new Set(wanted().map((c) => c.id));
+      // In a cluster each camera is analysed once, by the node that ingests it.
+      const candidates = wanted().map((c) => c.id);
+      const here = await Promise.all(candidates.map((id) => ctx.ingestsHere(id)));
+      const ids = new Set(candidates.filter((_, i) => here[i]));
       for (const [id, w] of watchers) {
         if (!ids.has(id)) {
           watchers.delete(id);

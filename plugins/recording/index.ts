@@ -103,7 +103,8 @@ class Recorder {
 
   /** Starts or stops to match the schedule; called every few seconds. */
   async tick(now: Date): Promise<void> {
-    const want = inSchedule(this.#setting.schedule, now) && this.cameraId !== '';
+    // In a cluster a camera is recorded once, by the node that ingests it.
+    const want = inSchedule(this.#setting.schedule, now) && this.cameraId !== '' && await this.#ctx.ingestsHere(this.cameraId);
     if (want) await this.#process.ensure();
     else if (this.#process.running) await this.#process.stop();
   }
@@ -130,8 +131,10 @@ export default definePlugin<Config>({
       await Promise.all(recorders.map((r) => r.tick(now)));
     };
     const retention = () => {
-      // The segments being written are found once per pass, not once per segment.
-      const removed = retentionPass(root, recorders.filter((r) => r.recording).map((r) => r.cameraId), new Date(),
+      // The segments being written are found once per pass, not once per segment. Every
+      // recorded camera's newest is kept, also where another node of a cluster writes it (the
+      // storage is shared); alone, a camera outside its schedule keeps its last segment a while.
+      const removed = retentionPass(root, recorders.map((r) => r.cameraId).filter((id) => id !== ''), new Date(),
         ctx.config.retentionDays * 86_400_000, ctx.config.maxDiskMB * 1024 * 1024);
       if (removed.length) ctx.log.info({ removed: removed.length }, 'retention removed old segments');
     };

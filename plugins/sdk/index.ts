@@ -9,7 +9,7 @@ import { z } from 'zod';
 export { z };
 
 /** The version of this API. Minor: additions; major: breaking changes. */
-export const HOST_API_VERSION = '1.3.0'; // 1.1: access.visible(); 1.2: the 'restarting' health state; 1.3: RouteInputError
+export const HOST_API_VERSION = '1.4.0'; // 1.1: access.visible(); 1.2: the 'restarting' health state; 1.3: RouteInputError; 1.4: ingestsHere()
 
 /** What a plugin may ask the host for; context members of a capability not declared throw. */
 export type Capability = 'stream-tap' | 'http' | 'storage' | 'notify';
@@ -239,6 +239,15 @@ export interface PluginContext<Config> {
   readonly observer: HostObserver;
   /** The cameras known now. */
   cameras(): CameraInfo[];
+  /**
+   * Whether this node ingests the camera. Continuous work on a camera (recording, analysis,
+   * periodic snapshots) runs once in a cluster, on the node that ingests it: ask at each pass,
+   * since cameras move when nodes come, leave or drain. Alone, always true. In a cluster a
+   * camera nobody ingests yet is claimed by the node placement picks (region, then load), so
+   * exactly one node answers true. Taps work on any node (piped from the owner); this is about
+   * not doing the same work twice. False when the cluster cannot be asked (Redis away).
+   */
+  ingestsHere(cameraId: string): Promise<boolean>;
   /** The ffmpeg binary the host uses. */
   readonly ffmpegPath: string;
   /** stream-tap */

@@ -69,6 +69,13 @@ export class TappedFfmpeg {
         this.#ctx.log.info({ camera: spec.cameraId, what: this.#o.what }, 'the camera\'s ingest restarted: starting over');
         void this.stop().then(() => this.ensure());
       });
+      // A tap piped from another node ends with its pipe (the camera moved): ffmpeg would wait
+      // for packets forever; it stops, and the next check starts again wherever the camera is.
+      tap.on('closed', () => {
+        if (this.#tap !== tap || this.#run !== run) return; // stopped here, not ended under us
+        this.#ctx.log.info({ camera: spec.cameraId, what: this.#o.what }, 'the stream tap ended: stopping until the next check');
+        void this.stop();
+      });
       void run.done.then(({ code, stderr }) => {
         clearInterval(asker);
         if (this.#run !== run) return;

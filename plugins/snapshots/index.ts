@@ -100,7 +100,13 @@ export default definePlugin<Config>({
   setup(ctx) {
     const snaps = new Snapshotter(ctx);
     if (ctx.config.intervalSeconds > 0) {
-      ctx.schedule(ctx.config.intervalSeconds * 1000, () => snaps.takeAll(ctx.config.cameras ?? ctx.cameras().map((c) => c.id)));
+      // In a cluster the node that ingests a camera takes its scheduled snapshots (one tap, one
+      // file); a snapshot asked for on any node is taken there, piped from the owner.
+      ctx.schedule(ctx.config.intervalSeconds * 1000, async () => {
+        const ids = ctx.config.cameras ?? ctx.cameras().map((c) => c.id);
+        const here = await Promise.all(ids.map((id) => ctx.ingestsHere(id)));
+        await snaps.takeAll(ids.filter((_, i) => here[i]));
+      });
     }
     const jpeg = (file: string) => ({ type: 'image/jpeg', body: fs.readFileSync(file), headers: { 'cache-control': 'private, no-store', 'last-modified': fs.statSync(file).mtime.toUTCString() } });
     const notFound = { status: 404, json: { error: { code: 'NOT_FOUND', message: 'no such camera' } } };

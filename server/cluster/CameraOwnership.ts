@@ -135,6 +135,20 @@ export class CameraOwnership implements StreamDirectory {
     return remote;
   }
 
+  /**
+   * Whether this node ingests the camera (plugins' continuous work on it runs here): it owns it,
+   * or nobody does and placement picks this node, which claims it now. False when the cluster
+   * cannot be asked (the work waits rather than run twice).
+   */
+  async ingestsHere(cameraId: string): Promise<boolean> {
+    if (this.#closed || !ingests(this.#d.registry.self) || !this.#d.cameras.has(cameraId)) return false;
+    try {
+      return (await this.#ownerFor(cameraId)) === this.#me;
+    } catch {
+      return false;
+    }
+  }
+
   /** Who ingests the camera, placing it (and claiming it, if placed here) when nobody does. */
   async #ownerFor(cameraId: string): Promise<string> {
     const { leases, registry } = this.#d;

@@ -127,6 +127,8 @@ const SOURCE_PORT_TAKEN = /EADDRINUSE|Address already in use/;
 export class CameraStream extends EventEmitter<CameraStreamEvents> {
   readonly id: string;
   readonly kind: 'main' | 'sub';
+  /** Ingested here (ViewableStream): a restart brings a new producer by itself. */
+  readonly piped = false;
   readonly #pool: WorkerPool;
   readonly #log: Logger;
   #options: CameraStreamOptions;

@@ -48,6 +48,7 @@ export class RemoteStream extends EventEmitter<RemoteStreamEvents> implements Vi
   readonly id: string;
   readonly kind: 'main' | 'sub';
   readonly owner: string;
+  readonly piped = true;
   readonly #pool: WorkerPool;
   readonly #o: RemoteStreamOptions;
   #demand = 0;

@@ -2,9 +2,11 @@
 // (a recorder's or analyser's ffmpeg reads it with the SDP below). It holds demand on the
 // stream, so ingest keeps running while it is open, and it never touches viewers' consumers.
 // When the ingest restarts (a new producer), the tap moves to the new producer and says so.
+// A tap of a stream piped from another node ends when the pipe does (the camera's owner
+// restarted it, left or died): its plugin opens another, through whichever node owns it then.
 import { EventEmitter } from 'node:events';
 import type { Consumer, PlainTransport, Producer } from 'mediasoup/node/lib/types.js';
-import type { CameraStream } from './CameraStream.js';
+import type { ViewableStream } from './View.js';
 
 export interface StreamTapEvents {
   /** The camera's ingest restarted: RTP continues from a new source (timestamps jump). */
@@ -20,7 +22,7 @@ export interface StreamTapOptions {
 }
 
 export class StreamTap extends EventEmitter<StreamTapEvents> {
-  readonly #stream: CameraStream;
+  readonly #stream: ViewableStream;
   readonly #options: StreamTapOptions;
   readonly #release: () => void;
   #transport?: PlainTransport;
@@ -29,7 +31,7 @@ export class StreamTap extends EventEmitter<StreamTapEvents> {
   #closed = false;
   readonly #onProducer = (p: Producer) => void this.#attach(p).then(() => this.emit('restarted'), () => undefined);
 
-  private constructor(stream: CameraStream, options: StreamTapOptions) {
+  private constructor(stream: ViewableStream, options: StreamTapOptions) {
     super();
     this.#stream = stream;
     this.#options = options;
@@ -37,7 +39,7 @@ export class StreamTap extends EventEmitter<StreamTapEvents> {
   }
 
   /** Opens a tap once the stream has a producer (starting an idle camera). */
-  static async open(stream: CameraStream, options: StreamTapOptions): Promise<StreamTap> {
+  static async open(stream: ViewableStream, options: StreamTapOptions): Promise<StreamTap> {
     const tap = new StreamTap(stream, options);
     try {
       await tap.#attach(await stream.waitForProducer(options.timeoutMs));
@@ -70,6 +72,7 @@ export class StreamTap extends EventEmitter<StreamTapEvents> {
     }
     this.#transport = transport;
     this.#consumer = consumer;
+    if (this.#stream.piped) consumer.once('producerclose', () => void this.close());
     this.#sdp = tapSdp(consumer, this.#options.rtpPort);
   }
 

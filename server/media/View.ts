@@ -47,10 +47,19 @@ export interface ViewableStream {
   readonly kind: 'main' | 'sub';
   readonly slot: WorkerSlot | undefined;
   readonly clock: CameraClock | undefined;
+  /**
+   * Fed by a pipe from the node that owns the camera: when its producer closes no new one comes
+   * by itself (a local ingest starts again and says so with a new producer); whoever holds it
+   * asks the directory again, perhaps for another owner.
+   */
+  readonly piped: boolean;
   /** Registers interest; the stream is fed while anyone holds it. Returns the release. */
   acquire(): () => void;
   /** Resolves with the producer once it exists; rejects when the stream fails or the time is up. */
   waitForProducer(timeoutMs: number): Promise<Producer>;
+  /** Tells of each new producer (the ingest started again, or a new pipe opened). */
+  on(event: 'producer', listener: (producer: Producer) => void): unknown;
+  off(event: 'producer', listener: (producer: Producer) => void): unknown;
   /** A fast start for a new viewer, where the stream can give one. */
   openFastStart(): Promise<{ producer: Producer; start(): void; close(): void } | undefined>;
 }

@@ -12,6 +12,7 @@ import type {
 import type { CameraRegistry, CameraSummary, StreamKind } from '../cameras/CameraRegistry.js';
 import { moduleLogger } from '../logger.js';
 import { StreamTap as MediaStreamTap } from '../media/StreamTap.js';
+import type { StreamDirectory } from '../media/View.js';
 import type { PluginEventRepository } from './plugin-event.repository.js';
 import { checkConfig, loadDefinition, PluginRefused } from './plugin-loader.js';
 
@@ -42,6 +43,10 @@ export interface PluginStatus {
 
 export interface PluginHostPorts {
   cameras: CameraRegistry;
+  /** Where a camera's stream is tapped from: its ingest here, or a pipe from the node that owns it. */
+  streams: StreamDirectory;
+  /** Whether this node ingests the camera (continuous work on it runs here); always, alone. */
+  ingestsHere(cameraId: string): Promise<boolean>;
   /** Where the camera sits (for the facility id plugins see). */
   facilityOf(cameraId: string): Promise<string | undefined>;
   access: PluginContext<unknown>['access'];
@@ -50,7 +55,8 @@ export interface PluginHostPorts {
   /** Counts a failed hook call (metrics). */
   onHookError(plugin: string, hook: string): void;
   ffmpegPath: string;
-  dataDir: string;
+  /** Every plugin's storage directory is a folder of this one, named after it. */
+  storageRoot: string;
 }
 
 export interface PluginSetting {
@@ -287,7 +293,7 @@ export class PluginHost {
       if (!needs.has(c)) throw new Error(`plugin ${name} did not declare the "${c}" capability in its manifest`);
     };
     const plog = moduleLogger(`plugin:${name}`);
-    const storageDir = path.join(ports.dataDir, 'plugins', name);
+    const storageDir = path.join(ports.storageRoot, name);
     const host = this;
     return {
       name,
@@ -320,11 +326,12 @@ export class PluginHost {
         },
       },
       cameras: () => this.#cameraInfos(),
+      ingestsHere: (cameraId) => ports.ingestsHere(cameraId),
       ffmpegPath: ports.ffmpegPath,
       async openStreamTap(cameraId, options) {
         need('stream-tap');
         if (p.status.state !== 'active') throw new Error('plugin is not active');
-        const stream = ports.cameras.stream(cameraId, options.stream ?? 'main');
+        const stream = await ports.streams.streamFor(cameraId, options.stream ?? 'main');
         const tap = await MediaStreamTap.open(stream, { rtpPort: options.rtpPort, timeoutMs: options.timeoutMs ?? 10_000 });
         const facade: StreamTap = Object.assign(tap, { cameraId, stream: options.stream ?? 'main' as StreamKind }) as unknown as StreamTap;
         p.taps.add(facade);

@@ -60,6 +60,8 @@ export interface TestCamera {
   readonly clients: number;
   /** Resolves once the camera reports `n` open RTSP connections. */
   waitForClients(n: number, timeoutMs?: number): Promise<void>;
+  /** The most RTSP sessions it has had open at once. */
+  readonly mostClients: number;
 }
 
 function launch(opts: CameraOptions, onClients: (n: number) => void, onSync: (token: string) => void): Promise<{ proc: ChildProcess; url: string; onvifUrl?: string }> {
@@ -100,7 +102,8 @@ const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null
 export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera> {
   const clients = new EventEmitter();
   let open = 0;
-  const onClients = (n: number) => { open = n; clients.emit('change', n); };
+  let most = 0;
+  const onClients = (n: number) => { open = n; most = Math.max(most, n); clients.emit('change', n); };
   const syncPoints: string[] = [];
   const onSync = (token: string) => syncPoints.push(token);
   let current = await launch(opts, onClients, onSync);
@@ -136,6 +139,7 @@ export async function startCamera(opts: CameraOptions = {}): Promise<TestCamera>
     stop: () => kill('SIGTERM'),
     dropClients() { current.proc.kill('SIGUSR1'); },
     get clients() { return open; },
+    get mostClients() { return most; },
     waitForClients(n: number, timeoutMs = 10_000) {
       if (open === n) return Promise.resolve();
       return new Promise((resolve, reject) => {
