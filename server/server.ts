@@ -24,7 +24,7 @@ import { CameraLeases } from './cluster/CameraLeases.js';
 import { CameraOwnership, soloStreams } from './cluster/CameraOwnership.js';
 import { NodeRegistry } from './cluster/NodeRegistry.js';
 import { signalingAdapter } from './cluster/signaling-adapter.js';
-import { closeRedisClient, clusterRedisClient, redactUrl, type RedisClient } from './cluster/redis-client.js';
+import { closeRedisClient, clusterRedisClient, keepAnswering, redactUrl, type RedisClient } from './cluster/redis-client.js';
 import { clusterRoutes } from './http/cluster-routes.js';
 import type { StreamDirectory } from './media/View.js';
 import { AppError, ErrorCode } from './errors.js';
@@ -125,7 +125,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     closers.push(() => bus.close());
     // In a cluster each camera is ingested by one node, its owner (lease on Redis).
     const clusterState = config.cluster.redisUrl ? await connectClusterState(config) : undefined;
-    if (clusterState) closers.push(() => closeRedisClient(clusterState));
+    if (clusterState) {
+      // Leases are renewed every third of their life: a connection that stopped answering is
+      // found out well within that, so a node cut off from Redis stops ingesting in time.
+      const { leaseMs } = config.cluster;
+      const stopWatching = keepAnswering(clusterState, { role: 'state', everyMs: Math.max(100, Math.min(1000, Math.floor(leaseMs / 6))), deadlineMs: Math.max(200, Math.min(2000, Math.floor(leaseMs / 4))) });
+      closers.push(() => {
+        stopWatching();
+        return closeRedisClient(clusterState);
+      });
+    }
     if (clusterState) await NodeRegistry.agreeOnKey(clusterState, config.cluster.name, box.fingerprint());
     const leases = clusterState && new CameraLeases(clusterState, { name: config.cluster.name, nodeId: config.monitoring.nodeId, leaseMs: config.cluster.leaseMs });
     // Released after the cameras recorded their last state (closers run in reverse).

@@ -33,6 +33,33 @@ export function clusterRedisClient(o: RedisClientOptions): RedisClient {
   return client;
 }
 
+/**
+ * Pings the client's Redis every `everyMs` and starts its connection afresh when a ping has no
+ * answer within `deadlineMs`. A network that drops packets without a reset leaves every command
+ * waiting for as long as TCP retransmits (many minutes; node-redis's command timeout covers
+ * only commands not yet written): a node cut off that way would never notice its leases
+ * lapsing. Reconnecting fails the commands in flight, and new ones fail at once until Redis
+ * answers again. Returns the stop.
+ */
+export function keepAnswering(client: RedisClient, o: { everyMs: number; deadlineMs: number; role: string }): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy || !client.isReady) return;
+    busy = true;
+    let deadline: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (deadline = setTimeout(() => resolve('late'), o.deadlineMs)));
+    void Promise.race([client.ping().then(() => 'answered' as const, () => 'failed' as const), late]).then((r) => {
+      clearTimeout(deadline);
+      if (r !== 'late' || !client.isOpen) return;
+      log.warn({ role: o.role, deadlineMs: o.deadlineMs }, 'Redis does not answer; connecting afresh');
+      client.destroy();
+      client.connect().catch(() => undefined); // the reconnect strategy goes on trying
+    }).finally(() => (busy = false));
+  }, o.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** Quits a client, or cuts it off if it is still trying to reach Redis (a quit would wait for it). */
 export async function closeRedisClient(c: RedisClient): Promise<void> {
   try {
