@@ -15,7 +15,7 @@ import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import { wire } from '../util/wire.js';
 import type { MediaService } from '../media/MediaService.js';
-import { exportStream, type ExportedPipe, type PipeAddress, type PipeEndpoint, type PipeOffer } from '../media/pipes.js';
+import { exportStream, type ExportedPipe, type PipeAddress, type PipedFastStart, type PipeEndpoint, type PipeOffer } from '../media/pipes.js';
 import { RemoteStream, type PipeCall } from '../media/RemoteStream.js';
 import type { StreamDirectory, ViewableStream } from '../media/View.js';
 import type { CameraLeases } from './CameraLeases.js';
@@ -204,9 +204,26 @@ export class CameraOwnership implements StreamDirectory {
       throw new AppError(res.status === 404 ? ErrorCode.NotFound : ErrorCode.CameraUnavailable, res.status === 404 ? 'no such camera' : `camera unavailable: ${message}`);
     }
     const pipeId = body.pipeId;
+    const fastStarts = `${node.address}${PIPES_PATH}/${pipeId}/fast-starts`;
     return {
       pipeId,
       offer: body.offer,
+      openFastStart: async () => {
+        const answer = await fetch(fastStarts, {
+          method: 'POST',
+          headers: { authorization: `Node ${this.#d.nodeToken()}` },
+          signal: AbortSignal.timeout(5000),
+        });
+        if (answer.status !== 201) return undefined;
+        return await answer.json() as { fastStartId: string; producer: PipeOffer['producer'] };
+      },
+      fastStart: (fastStartId, action) => {
+        void fetch(`${fastStarts}/${fastStartId}${action === 'start' ? '/start' : ''}`, {
+          method: action === 'start' ? 'POST' : 'DELETE',
+          headers: { authorization: `Node ${this.#d.nodeToken()}` },
+          signal: AbortSignal.timeout(5000),
+        }).catch(() => undefined); // unstarted, the owner's feed ends by itself; with the pipe, in any case
+      },
       hangUp: () => {
         void fetch(`${node.address}${PIPES_PATH}/${pipeId}`, {
           method: 'DELETE',
@@ -245,6 +262,27 @@ export class CameraOwnership implements StreamDirectory {
     this.#exported.set(pipeId, { pipe, edge, cameraId: request.cameraId });
     log.info({ camera: request.cameraId, stream: request.stream, edge, pipe: pipeId }, 'feeding a pipe');
     return { pipeId, offer: pipe.offer };
+  }
+
+  /**
+   * A fast start for a new viewer on `edge`, fed into one of its pipes (the camera ignores
+   * keyframe requests and a GOP is cached); undefined where the stream gives none.
+   */
+  async openPipedFastStart(edge: string, pipeId: string): Promise<{ fastStartId: string; producer: PipedFastStart['producer'] } | undefined> {
+    const entry = this.#exported.get(pipeId);
+    if (!entry || entry.edge !== edge) throw new AppError(ErrorCode.NotFound, 'no such pipe');
+    const fast = await entry.pipe.openFastStart();
+    return fast && { fastStartId: fast.id, producer: fast.producer };
+  }
+
+  /** Starts (the edge's viewer resumed) or closes a piped fast start; false when there is no such one. */
+  pipedFastStart(edge: string, pipeId: string, fastStartId: string, action: 'start' | 'close'): boolean {
+    const entry = this.#exported.get(pipeId);
+    const fast = entry && entry.edge === edge ? entry.pipe.fastStart(fastStartId) : undefined;
+    if (!fast) return false;
+    if (action === 'start') fast.start();
+    else fast.close();
+    return true;
   }
 
   /** The edge hung up. Only the edge the pipe feeds may close it. */

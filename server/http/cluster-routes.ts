@@ -1,5 +1,5 @@
 // The routes nodes of one cluster call on each other (never people): an edge asks a camera's
-// owner for a pipe of its stream, and hangs it up. A node proves itself with a short-lived token
+// owner for a pipe of its stream (and fast starts fed into it), and hangs it up. A node proves itself with a short-lived token
 // signed with the cluster's shared TOKEN_SECRET; anything else gets the same 404 as an unknown
 // route, before its body is read. Not in the OpenAPI document: no client may use them.
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -51,6 +51,24 @@ export function clusterRoutes(o: { ownership(): CameraOwnership | undefined; ver
     }
     ownership.exportPipe(res.locals.node as string, parsed.data).then((answer) => res.status(201).json(answer), next);
   });
+  // Fast starts fed into a pipe, for the edge's new viewers of a camera that ignores keyframe requests.
+  router.post(`${PIPES_PATH}/:pipeId/fast-starts`, guard, (req, res, next) => {
+    const ownership = o.ownership();
+    if (!ownership) {
+      next(new AppError(ErrorCode.NotFound, 'no such pipe'));
+      return;
+    }
+    ownership.openPipedFastStart(res.locals.node as string, String(req.params.pipeId)).then((fast) => {
+      if (fast) res.status(201).json(fast);
+      else res.status(204).end();
+    }, next);
+  });
+  const fastStart = (action: 'start' | 'close') => (req: Request, res: Response) => {
+    const done = o.ownership()?.pipedFastStart(res.locals.node as string, String(req.params.pipeId), String(req.params.fastStartId), action) ?? false;
+    res.status(done ? 204 : 404).end();
+  };
+  router.post(`${PIPES_PATH}/:pipeId/fast-starts/:fastStartId/start`, guard, fastStart('start'));
+  router.delete(`${PIPES_PATH}/:pipeId/fast-starts/:fastStartId`, guard, fastStart('close'));
   router.delete(`${PIPES_PATH}/:pipeId`, guard, (req, res) => {
     const closed = o.ownership()?.closePipe(res.locals.node as string, String(req.params.pipeId)) ?? false;
     res.status(closed ? 204 : 404).end();

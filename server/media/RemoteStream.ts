@@ -17,6 +17,10 @@ const log = moduleLogger('media:pipe');
 export interface PipeCall {
   pipeId: string;
   offer: PipeOffer;
+  /** Asks the owner for a fast start fed into this pipe; undefined where the stream gives none. */
+  openFastStart(): Promise<{ fastStartId: string; producer: PipeOffer['producer'] } | undefined>;
+  /** Tells the owner to start (the viewer resumed) or end a fast start it opened. */
+  fastStart(fastStartId: string, action: 'start' | 'close'): void;
   hangUp(): void;
 }
 
@@ -109,9 +113,36 @@ export class RemoteStream extends EventEmitter<RemoteStreamEvents> implements Vi
     });
   }
 
-  /** Fast start needs the owner's GOP cache: not offered over a pipe (the owner's keyframe comes instead). */
-  async openFastStart(): Promise<undefined> {
-    return undefined;
+  /**
+   * A fast start from the owner's GOP cache, for a camera that ignores keyframe requests: the
+   * owner feeds a producer of the viewer's own into the pipe and this node produces it under
+   * the same id; the replay begins when `start` reaches the owner.
+   */
+  async openFastStart(): Promise<{ producer: Producer; start(): void; close(): void } | undefined> {
+    const pipe = this.#pipe;
+    if (!pipe) return undefined;
+    const fast = await pipe.call.openFastStart().catch(() => undefined);
+    if (!fast) return undefined;
+    const tell = (action: 'start' | 'close') => pipe.call.fastStart(fast.fastStartId, action);
+    let producer: Producer;
+    try {
+      if (this.#pipe !== pipe) throw new Error('the pipe ended');
+      const { id, rtpParameters, paused } = fast.producer;
+      producer = await pipe.transport.produce({ id, kind: 'video', rtpParameters, paused, appData: { streamId: this.id, pipedFrom: this.owner, fastStart: true } });
+    } catch {
+      tell('close');
+      return undefined;
+    }
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      if (!producer.closed) producer.close();
+      tell('close');
+    };
+    // The pipe's transport closing (the pipe ended) takes the producer with it.
+    producer.observer.once('close', close);
+    return { producer, start: () => tell('start'), close };
   }
 
   async #open(): Promise<Producer> {

@@ -3,6 +3,7 @@
 // resent rather than waiting for the next keyframe). Each side makes its transport first and
 // gives the other its endpoint; the edge then produces what the owner's pipe consumer sends,
 // under the same producer id. Keyframe requests travel back over the same pipe.
+import { randomUUID } from 'node:crypto';
 import type { PipeTransport, Router, RtpParameters, SrtpParameters } from 'mediasoup/node/lib/types.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { CameraStream } from './CameraStream.js';
@@ -22,10 +23,26 @@ export interface PipeOffer {
   clock?: CameraClock;
 }
 
+/** A fast start fed into a pipe: the edge produces it under the same id, for one of its viewers. */
+export interface PipedFastStart {
+  readonly id: string;
+  readonly producer: { id: string; rtpParameters: RtpParameters; paused: boolean };
+  /** Begins the replay of the cached GOP (the edge's viewer resumed its consumer). */
+  start(): void;
+  close(): void;
+}
+
 /** The owner's half of a pipe; ends when the edge hangs up, the stream's producer closes, or its worker dies. */
 export interface ExportedPipe {
   readonly offer: PipeOffer;
   readonly closed: boolean;
+  /**
+   * A fast start for one new viewer on the edge, where the stream gives one (a camera that
+   * ignores keyframe requests), sent over this pipe; ends at the latest with the pipe.
+   */
+  openFastStart(): Promise<PipedFastStart | undefined>;
+  /** One of the fast starts still open, by id. */
+  fastStart(id: string): PipedFastStart | undefined;
   close(): void;
 }
 
@@ -35,6 +52,9 @@ export interface PipeAddress {
   /** The address the other node reaches it at. */
   announcedIp: string;
 }
+
+/** Fast starts open at once over one pipe: a wall of new viewers at most, not a flood. */
+export const MAX_FAST_STARTS_PER_PIPE = 64;
 
 export async function openPipeTransport(router: Router, address: PipeAddress): Promise<PipeTransport> {
   return router.createPipeTransport({
@@ -67,9 +87,11 @@ export async function exportStream(stream: CameraStream, edge: PipeEndpoint, o: 
     const consumer = await transport.consume({ producerId: producer.id });
     let closed = false;
     const t = transport;
+    const fastStarts = new Map<string, PipedFastStart>();
     const close = (reason?: string) => {
       if (closed) return;
       closed = true;
+      for (const f of [...fastStarts.values()]) f.close();
       if (!t.closed) t.close();
       release();
       if (reason) o.ended(reason);
@@ -83,6 +105,30 @@ export async function exportStream(stream: CameraStream, edge: PipeEndpoint, o: 
         ...(stream.clock ? { clock: stream.clock } : {}),
       },
       get closed() { return closed; },
+      openFastStart: async () => {
+        if (closed || fastStarts.size >= MAX_FAST_STARTS_PER_PIPE) return undefined;
+        const feed = await stream.openFastStart();
+        if (!feed) return undefined;
+        let fed: Awaited<ReturnType<PipeTransport['consume']>>;
+        try {
+          if (closed) throw new Error('pipe closed');
+          fed = await t.consume({ producerId: feed.producer.id });
+        } catch {
+          feed.close();
+          return undefined;
+        }
+        const id = randomUUID();
+        const end = () => {
+          fastStarts.delete(id);
+          feed.close();
+          if (!fed.closed) fed.close();
+        };
+        const piped: PipedFastStart = { id, producer: { id: feed.producer.id, rtpParameters: fed.rtpParameters, paused: fed.producerPaused }, start: () => feed.start(), close: end };
+        fastStarts.set(id, piped);
+        fed.on('producerclose', end);
+        return piped;
+      },
+      fastStart: (id) => fastStarts.get(id),
       close: () => close(),
     };
   } catch (err) {

@@ -4,7 +4,7 @@
 // server's parser — to check the parameter sets before every keyframe (SPS/PPS, and VPS for
 // H.265; "IDR" below means an H.265 IRAP picture for H.265), when the first one arrived, and the abs-capture-time header extension values it carries.
 import dgram from 'node:dgram';
-import type { PlainTransport, Router } from 'mediasoup/node/lib/types.js';
+import type { PlainTransport, Producer, Router } from 'mediasoup/node/lib/types.js';
 import type { ViewableStream } from '../../server/media/View.js';
 import type { RunningServer } from '../../server/server.js';
 
@@ -46,10 +46,14 @@ export async function plainReceiver(router: Router): Promise<{ sock: dgram.Socke
 }
 
 /** A sink on any viewable stream: a local camera's, or one piped from its owner node. */
-export async function openStreamSink(stream: ViewableStream): Promise<RtpSink> {
+/**
+ * A receiver of `stream` (holding its demand): of its producer, or of `o.producer`, another
+ * producer on the stream's router (a fast start); `o.onResumed` runs once the consumer is resumed.
+ */
+export async function openStreamSink(stream: ViewableStream, o: { producer?: Producer; onResumed?(): void } = {}): Promise<RtpSink> {
   const release = stream.acquire();
   try {
-    const producer = await stream.waitForProducer(20_000);
+    const producer = o.producer ?? await stream.waitForProducer(20_000);
     const router = stream.slot!.router;
     const { sock, transport } = await plainReceiver(router);
     const openedAt = Date.now();
@@ -157,6 +161,7 @@ export async function openStreamSink(stream: ViewableStream): Promise<RtpSink> {
       for (const w of [...waiters]) if (packets >= w.target) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
     });
     await consumer.resume();
+    o.onResumed?.();
     return {
       get packets() { return packets; },
       get firstIdrMs() { return firstIdrMs; },
