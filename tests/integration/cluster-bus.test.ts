@@ -5,17 +5,17 @@
 // join a cluster whose Redis cannot be reached refuses to start. Real parts: PostgreSQL, Redis,
 // mediasoup, a GStreamer camera, socket.io.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from 'redis';
 import type { Socket } from 'socket.io-client';
 import { ANNOUNCED_CACHE_TTL_MS } from '../../server/access/AccessService.js';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { clusterSettings, REDIS_URL } from '../support/cluster.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { addCamera, apiCall, login, openSocket, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 type Ack = { ok: boolean; data?: any; error?: { code: string; message: string } };
 
 describe('a cluster of two nodes hears each other\'s changes', { timeout: 180_000 }, () => {
@@ -31,17 +31,12 @@ describe('a cluster of two nodes hears each other\'s changes', { timeout: 180_00
   before(async () => {
     pg = await createTestDatabase();
     // What every node of one system shares: the database, Redis, the keys.
-    const shared = {
-      databaseUrl: pg.url,
-      credentialsKey: randomBytes(32).toString('base64'),
-      tokenSecret: randomBytes(32).toString('base64'),
-      audit: { key: randomBytes(32).toString('base64') },
-    };
+    const shared = clusterSettings(pg.url, { name });
     camera = await startCamera({ width: 320, height: 180, fps: 15 });
-    a = await startTestServer({ ...shared, cluster: { redisUrl: REDIS_URL, name }, monitoring: { nodeId: 'node-a' } });
+    a = await startTestServer({ ...shared, monitoring: { nodeId: 'node-a' } });
     cameraId = (await addCamera(a, { name: 'Sảnh', mainUrl: camera.url, alwaysOn: true, facilityId: DEMO_IDS.hotel })).json.id;
     // B starts after the camera exists (the registry is read at start).
-    b = await startTestServer({ ...shared, cluster: { redisUrl: REDIS_URL, name }, monitoring: { nodeId: 'node-b' } });
+    b = await startTestServer({ ...shared, monitoring: { nodeId: 'node-b' } });
     await waitForHealth(b, cameraId, (h) => h.state === 'live', 30_000);
   });
   after(async () => {

@@ -5,12 +5,12 @@
 // consume answer carries a fast start) and by receiving the piped fast start's RTP. Real
 // parts: PostgreSQL, Redis, mediasoup, a GStreamer camera, SRTP pipes between two nodes.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { RemoteStream } from '../../server/media/RemoteStream.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { clusterSettings } from '../support/cluster.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { openStreamSink, type RtpSink } from '../support/rtp-sink.js';
 import { addCamera, login, openSocket, startTestServer, type TestServer } from '../support/server.js';
@@ -28,14 +28,7 @@ describe('a piped camera that ignores keyframe requests starts at once on anothe
 
   before(async () => {
     pg = await createTestDatabase();
-    const shared = {
-      databaseUrl: pg.url,
-      credentialsKey: randomBytes(32).toString('base64'),
-      tokenSecret: randomBytes(32).toString('base64'),
-      audit: { key: randomBytes(32).toString('base64') },
-      cluster: { redisUrl: 'redis://127.0.0.1:6379', name: `test-${randomUUID().slice(0, 8)}`, beatMs: 300 },
-      media: { workers: 1 },
-    };
+    const shared = { ...clusterSettings(pg.url, { beatMs: 300 }), media: { workers: 1 } };
     camera = await startCamera({ width: 320, height: 180, fps: 25, gop: 250, ignoreKeyframeRequests: true });
     a = await startTestServer({ ...shared, monitoring: { nodeId: 'node-a' } });
     b = await startTestServer({ ...shared, monitoring: { nodeId: 'node-b' } });

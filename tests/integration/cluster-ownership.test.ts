@@ -15,12 +15,12 @@ import { io, type Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { PIPES_PATH } from '../../server/cluster/CameraOwnership.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { clusterSettings, type ClusterSettings } from '../support/cluster.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { openStreamSink } from '../support/rtp-sink.js';
 import { addCamera, apiCall, login, openSocket, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 type Ack = { ok: boolean; data?: any; error?: { code: string; message: string } };
 
 describe('a cluster ingests each camera once, and any node serves it', { timeout: 240_000 }, () => {
@@ -29,24 +29,18 @@ describe('a cluster ingests each camera once, and any node serves it', { timeout
   let camera: TestCamera;
   let alwaysOnCamera: TestCamera;
   const sockets: Socket[] = [];
-  const name = `test-${randomUUID().slice(0, 8)}`;
-  let shared: Record<string, unknown>;
+  let shared: ClusterSettings;
   const node = (id: 'a' | 'b' | 'c') => nodes[id]!;
   const start = (id: 'a' | 'b' | 'c') => startTestServer({
     ...shared,
-    cluster: { redisUrl: REDIS_URL, name, beatMs: 300, publicUrl: `https://node-${id}.example.vn` },
+    cluster: { ...shared.cluster, publicUrl: `https://node-${id}.example.vn` },
     monitoring: { nodeId: `node-${id}` },
     media: { workers: 1 },
   });
 
   before(async () => {
     pg = await createTestDatabase();
-    shared = {
-      databaseUrl: pg.url,
-      credentialsKey: randomBytes(32).toString('base64'),
-      tokenSecret: randomBytes(32).toString('base64'),
-      audit: { key: randomBytes(32).toString('base64') },
-    };
+    shared = clusterSettings(pg.url, { beatMs: 300 });
     [camera, alwaysOnCamera] = await Promise.all([startCamera({ width: 320, height: 180, fps: 15 }), startCamera({ width: 320, height: 180, fps: 15 })]);
     nodes.a = await start('a');
     nodes.b = await start('b');
@@ -131,7 +125,7 @@ describe('a cluster ingests each camera once, and any node serves it', { timeout
     const person = await login(node('a'), 'quocgia');
     assert.equal((await post(`Node ${person.accessToken}`)).status, 404, 'a person\'s token is no node\'s');
     assert.equal((await post(`Node ${jwt.sign({}, 'wrong-secret', { subject: 'node-x', audience: 'giamsat-node', issuer: 'giamsat' })}`)).status, 404, 'forged');
-    const genuine = `Node ${jwt.sign({}, Buffer.from(shared.tokenSecret as string, 'base64'), { subject: 'node-x', audience: 'giamsat-node', issuer: 'giamsat', expiresIn: 30 })}`;
+    const genuine = `Node ${jwt.sign({}, Buffer.from(shared.tokenSecret, 'base64'), { subject: 'node-x', audience: 'giamsat-node', issuer: 'giamsat', expiresIn: 30 })}`;
     const probe = await post(genuine, '{"cameraId":"x"}');
     assert.equal(probe.status, 400, 'a genuine token with a malformed body');
     assert.equal((await post(genuine, JSON.stringify({ ...JSON.parse(body), cameraId: randomUUID() }))).status, 404, 'unknown camera');
@@ -168,7 +162,7 @@ describe('a cluster ingests each camera once, and any node serves it', { timeout
   });
 
   test('a node with another credentials key refuses to join', async () => {
-    await assert.rejects(startTestServer({ ...shared, credentialsKey: randomBytes(32).toString('base64'), cluster: { redisUrl: REDIS_URL, name }, monitoring: { nodeId: 'node-c' }, media: { workers: 1 } }), /CREDENTIALS_KEY/);
+    await assert.rejects(startTestServer({ ...shared, credentialsKey: randomBytes(32).toString('base64'), monitoring: { nodeId: 'node-c' }, media: { workers: 1 } }), /CREDENTIALS_KEY/);
   });
 
   let watcher: { socket: Socket; transportId: string };

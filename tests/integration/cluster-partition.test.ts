@@ -8,11 +8,11 @@
 // pipe from B, still over one RTSP session. Real parts: PostgreSQL, Redis, mediasoup, a
 // GStreamer camera, socket.io; the partition is a TCP relay that stops carrying bytes.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { clusterSettings } from '../support/cluster.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { openStreamSink } from '../support/rtp-sink.js';
 import { addCamera, login, openSocket, startTestServer, type TestServer } from '../support/server.js';
@@ -33,17 +33,10 @@ describe('a node cut off from Redis gives its cameras up; the others carry them'
   before(async () => {
     pg = await createTestDatabase();
     relay = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
-    const shared = {
-      databaseUrl: pg.url,
-      credentialsKey: randomBytes(32).toString('base64'),
-      tokenSecret: randomBytes(32).toString('base64'),
-      audit: { key: randomBytes(32).toString('base64') },
-      media: { workers: 1 },
-    };
-    const cluster = { name: `test-${randomUUID().slice(0, 8)}`, beatMs: 300, leaseMs: LEASE_MS };
+    const shared = { ...clusterSettings(pg.url, { beatMs: 300, leaseMs: LEASE_MS }), media: { workers: 1 } };
     camera = await startCamera({ width: 320, height: 180, fps: 15, gop: 15 });
-    a = await startTestServer({ ...shared, cluster: { ...cluster, redisUrl: relay.url('redis') }, monitoring: { nodeId: 'node-a' } });
-    b = await startTestServer({ ...shared, cluster: { ...cluster, redisUrl: 'redis://127.0.0.1:6379' }, monitoring: { nodeId: 'node-b' } });
+    a = await startTestServer({ ...shared, cluster: { ...shared.cluster, redisUrl: relay.url('redis') }, monitoring: { nodeId: 'node-a' } });
+    b = await startTestServer({ ...shared, monitoring: { nodeId: 'node-b' } });
   });
   after(async () => {
     for (const s of sockets) s.close();

@@ -7,18 +7,17 @@
 // the other node records on. Real parts: PostgreSQL, Redis, mediasoup, a GStreamer camera,
 // ffmpeg writing segments and JPEGs.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { clusterSettings } from '../support/cluster.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { addCamera, login, startTestServer, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const CAMERA = 'Phòng ghi hình cụm';
 
 describe('plugins in a cluster run each camera\'s continuous work once, on its owner', { timeout: 180_000 }, () => {
@@ -33,12 +32,8 @@ describe('plugins in a cluster run each camera\'s continuous work once, on its o
     pg = await createTestDatabase();
     storage = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-shared-plugins-'));
     const shared = {
-      databaseUrl: pg.url,
-      credentialsKey: randomBytes(32).toString('base64'),
-      tokenSecret: randomBytes(32).toString('base64'),
-      audit: { key: randomBytes(32).toString('base64') },
+      ...clusterSettings(pg.url, { beatMs: 300 }),
       pluginStorageDir: storage,
-      cluster: { redisUrl: REDIS_URL, name: `test-${randomUUID().slice(0, 8)}`, beatMs: 300 },
       media: { workers: 1 },
       plugins: {
         recording: { config: { cameras: [{ name: CAMERA }], segmentSeconds: 2, maxDiskMB: 1000, retentionCheckSeconds: 1 } },

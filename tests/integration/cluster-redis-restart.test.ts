@@ -8,11 +8,11 @@
 // Real parts: redis-server, PostgreSQL, mediasoup, a GStreamer camera, socket.io.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { clusterSettings } from '../support/cluster.js';
 import { freePort } from '../support/net.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { startRedisServer } from '../support/redis-server.js';
@@ -34,14 +34,8 @@ describe('the cluster\'s Redis restarted under its nodes', { timeout: 180_000 },
   before(async () => {
     port = await freePort();
     [pg, redis, camera] = await Promise.all([createTestDatabase(), startRedisServer('127.0.0.1', port), startCamera({ width: 320, height: 180, fps: 15 })]);
-    const shared = {
-      databaseUrl: pg.url,
-      credentialsKey: randomBytes(32).toString('base64'),
-      tokenSecret: randomBytes(32).toString('base64'),
-      audit: { key: randomBytes(32).toString('base64') },
-      cluster: { redisUrl: `redis://127.0.0.1:${port}`, name: 'restart', beatMs: 300 },
-      media: { workers: 1 },
-    };
+    // A Redis of its own: the cluster's settings, but its address.
+    const shared = { ...clusterSettings(pg.url, { redisUrl: `redis://127.0.0.1:${port}`, name: 'restart', beatMs: 300 }), media: { workers: 1 } };
     a = await startTestServer({ ...shared, monitoring: { nodeId: 'node-a' } });
     b = await startTestServer({ ...shared, monitoring: { nodeId: 'node-b' } });
   });
