@@ -3,12 +3,16 @@
 // frame), and the same figures for Janus 1.1.2's streaming plugin on the same camera in the
 // same run (the reference peer; --peer none skips it).
 //   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus|none --ingest auto|ffmpeg
-//                              --transports tcp,udp --via gst|perl]
+//                              --transports tcp,udp --via gst|perl --piped]
 // --transports: giamsat's glass-to-glass with the camera pulled over RTSP/TCP (interleaved, the
 // default) and over RTSP/UDP, one after the other in the same run.
 // --via perl: the camera is reached through a second, independent RTSP server (RTSP::Server,
 // Debian's rtsp-server-perl) that ffmpeg feeds from the time-coded camera (-c copy); Janus is
 // not run then (ffmpeg holds the camera's one client).
+// --piped: two nodes of a cluster (the machine's PostgreSQL and Redis): the camera is ingested by
+// node A and watched on a page of A (local) and then on a page of B (piped from A over an SRTP
+// PipeTransport), the same camera in the same run: the glass-to-glass cost of one hop. Only
+// glass-to-glass is measured then.
 // Prints one JSON line per measurement and a short human summary.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -19,6 +23,8 @@ import { launchBrowser, openClient } from '../tests/support/browser.js';
 import { startCamera, type TestCamera } from '../tests/support/camera.js';
 import { freePort, untilDescribable, waitForPort } from '../tests/support/net.js';
 import { addCamera, login, startTestServer } from '../tests/support/server.js';
+import { clusterSettings } from '../tests/support/cluster.js';
+import { createTestDatabase } from '../tests/support/postgres.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +40,7 @@ const { values: args } = parseArgs({
     'ignore-keyframe-requests': { type: 'boolean', default: false },
     transports: { type: 'string', default: 'tcp,udp' },
     via: { type: 'string', default: 'gst' },
+    piped: { type: 'boolean', default: false },
   },
 });
 const TRANSPORTS = args.transports.split(',').filter((t): t is 'tcp' | 'udp' => t === 'tcp' || t === 'udp');
@@ -44,8 +51,13 @@ const GOP = 50; // 2 s at 25 fps
 const WITH_JANUS = args.peer === 'janus' && !VIA_PERL;
 const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
 const STUBBORN = args['ignore-keyframe-requests'];
+const PIPED = args.piped;
 
-const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 } });
+// --piped: the nodes share the machine's PostgreSQL and Redis (the embedded database is one process's).
+const database = PIPED ? await createTestDatabase() : undefined;
+const cluster = database ? clusterSettings(database.url) : {};
+const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, ...(database ? { monitoring: { nodeId: 'node-a' } } : {}) });
+const edge = database ? await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, monitoring: { nodeId: 'node-b' } }) : undefined;
 const browser = await launchBrowser();
 const cameras: TestCamera[] = [];
 const results: Array<Record<string, unknown>> = [];
@@ -70,7 +82,7 @@ async function openJanus(janus: RunningJanus): Promise<Page> {
 }
 
 /** Measures `SECONDS` of rendered frames of tile `id` on `page` once it plays. */
-async function glassToGlass(system: string, profile: string, page: Page, id: string, transport: 'tcp' | 'udp' = system === 'janus' ? 'udp' : 'tcp'): Promise<void> {
+async function glassToGlass(system: string, profile: string, page: Page, id: string, transport: 'tcp' | 'udp' = system === 'janus' ? 'udp' : 'tcp', path: 'local' | 'piped' = 'local'): Promise<void> {
   await page.waitForFunction((i) => (window as any).__timecode.samples.some((s: { id: string }) => s.id === i), id, { timeout: 20_000 });
   await takeSamples(page); // drop the start-up frames
   const all: TimecodeSample[] = [];
@@ -92,7 +104,7 @@ async function glassToGlass(system: string, profile: string, page: Page, id: str
   };
   const withOverlay = all.filter((s) => s.overlay !== undefined);
   emit({
-    bench: 'glass-to-glass', system, ...(system === 'giamsat' ? { ingest: INGEST } : {}), transport, via: args.via, profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
+    bench: 'glass-to-glass', system, ...(system === 'giamsat' ? { ingest: INGEST, path } : {}), transport, via: args.via, profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
     latencyMs: summarize(all.map(latency)),
     captureToReceivedMs: summarize(all.filter((s) => s.received).map((s) => s.received! - s.capture)),
     receivedToDisplayedMs: summarize(all.filter((s) => s.received).map((s) => s.displayed - s.received!)),
@@ -196,6 +208,17 @@ try {
     const page = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
     await glassToGlass('giamsat', profile, page, json.id, TRANSPORTS[0]);
     await page.context().close();
+    if (edge) {
+      // The same camera on a page of node B, piped from A (which ingested it for the first page).
+      const piped = await openClient(browser, `${edge.url}/?layout=1`, await login(edge, 'quocgia'), [TIMECODE_PROBE]);
+      await glassToGlass('giamsat', profile, piped, json.id, TRANSPORTS[0], 'piped');
+      const from = edge.ownership!.view().pipes.imported.map((x) => x.owner);
+      await piped.context().close();
+      if (from.join() !== 'node-a') throw new Error(`the page on node B was not served through a pipe from node A (${from.join() || 'no pipe'})`);
+      await server.cameras.remove(json.id);
+      await via?.stop();
+      continue;
+    }
     const stream = server.cameras.stream(json.id, 'main');
     const idle = () => stream.status.phase === 'idle' ? Promise.resolve() : new Promise<void>((resolve) => {
       const on = (s: { phase: string }) => { if (s.phase === 'idle') { stream.off('status', on); resolve(); } };
@@ -271,8 +294,10 @@ try {
   }
 } finally {
   await browser.close();
+  await edge?.stop();
   await server.stop();
   await Promise.all(cameras.map((c) => c.stop()));
+  await database?.drop();
 }
 
 console.log('\nsummary');
@@ -289,7 +314,9 @@ for (const r of results) {
     const peer = r.system === 'giamsat' ? (find('glass-to-glass', 'janus', r.profile)?.latencyMs as Summary | undefined) : undefined;
     const udp = r.system === 'giamsat' && r.transport === 'tcp' ? results.find((x) => x.bench === 'glass-to-glass' && x.system === 'giamsat' && x.profile === r.profile && x.transport === 'udp') : undefined;
     if (udp) console.log(`  giamsat ${r.profile}: capture->received over TCP minus over UDP, p50 ${(n.p50 - (udp.captureToReceivedMs as Summary).p50).toFixed(1)} ms`);
-    console.log(`  ${r.system} glass-to-glass ${r.profile} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+    const local = r.path === 'piped' ? results.find((x) => x.bench === 'glass-to-glass' && x.path === 'local' && x.profile === r.profile)?.latencyMs as Summary | undefined : undefined;
+    if (local) console.log(`  giamsat ${r.profile}: one hop between nodes adds p50 ${(l.p50 - local.p50).toFixed(1)} ms glass-to-glass (piped minus local)`);
+    console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
   } else if (r.bench === 'page-open-to-first-frame') {
     const m = r.ms as Summary;
     const phases = Object.entries(r.phasesP50Ms as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ');
