@@ -60,6 +60,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
   #failing = false;
+  /** This node's record has been written once (its absence later means Redis lost it). */
+  #written = false;
   #graceUntil = 0;
   #closed = false;
 
@@ -152,7 +154,12 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
   async #beat(): Promise<void> {
     const me = this.#record();
     const set = `${this.#o.name}:nodes`;
-    await this.#redis.set(this.#key(me.id), JSON.stringify(me), { expiration: { type: 'PX', value: this.#o.beatMs * 3 } });
+    const previous = await this.#redis.set(this.#key(me.id), JSON.stringify(me), { expiration: { type: 'PX', value: this.#o.beatMs * 3 }, GET: true });
+    // This node's own record gone though it was written within its life: Redis lost its data
+    // (restarted empty between two beats, too fast for a beat to fail). Everyone else's records
+    // are gone for the same reason: they are not dead.
+    const dataLost = this.#written && previous === null;
+    this.#written = true;
     await this.#redis.sAdd(set, me.id);
     const ids = (await this.#redis.sMembers(set)).slice(0, 10_000);
     const values = ids.length ? await this.#redis.mGet(ids.map((id) => this.#key(id))) : [];
@@ -169,8 +176,8 @@ export class NodeRegistry extends EventEmitter<NodeRegistryEvents> {
     });
     if (gone.length) await this.#redis.sRem(set, gone);
     next.set(me.id, me);
-    if (this.#failing) {
-      log.info('beating in the node registry again');
+    if (this.#failing || dataLost) {
+      log.info(dataLost ? 'the node registry was emptied (Redis restarted?); writing it again' : 'beating in the node registry again');
       // Redis may have restarted without its data: the others write their records again at
       // their next beat. Until three beats have passed, nobody missing is taken for dead.
       this.#graceUntil = Date.now() + 3 * this.#o.beatMs;

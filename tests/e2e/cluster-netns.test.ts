@@ -5,8 +5,11 @@
 // between namespaces. Then the owner is killed with SIGKILL: the other media node takes the
 // camera over and both pages play again by themselves, without a reload, within 10 s. Then the
 // edge is killed: its page reconnects through another node (the nodes' public URLs) and plays
-// again. Last, the viewer's role revoked through a media node stops the video on the edge
-// (started again) and on every other page within 2 s.
+// again. The 24/7 report then counts the dead node's time as unmonitored, with no outage, for
+// the camera that moved, and nothing for an always-on camera of the surviving node. Redis is
+// restarted empty: no page stops, and a change made through one node reaches the pages. Last,
+// the viewer's role revoked through a media node stops the video on the edge (started again)
+// and on every other page within 2 s.
 // Real parts: server processes in network namespaces, PostgreSQL, redis-server, mediasoup,
 // a GStreamer camera, headless Chromium.
 import assert from 'node:assert/strict';
@@ -28,6 +31,9 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
   let pg_: TestPostgres;
   let cluster: NetnsCluster;
   let camera: TestCamera;
+  /** An always-on camera that the owner's death must not touch (placed on the other media node). */
+  let steadyCamera: TestCamera;
+  let steadyId: string;
   let browser: Browser;
   const pages: Page[] = [];
   /** Pages playing the camera (the ops page aside). */
@@ -50,7 +56,11 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     // The nodes' pages are on other hosts' addresses over plain HTTP: treated as secure, as a
     // deployment's HTTPS would be (WebRTC pages need a secure context; localhost is one).
     const secure = `--unsafely-treat-insecure-origin-as-secure=${cluster.nodes.map((n) => n.url).join(',')}`;
-    [camera, browser] = await Promise.all([startCamera({ width: 320, height: 180, fps: 15, gop: 30, address: cluster.gateway }), launchBrowser([secure])]);
+    [camera, steadyCamera, browser] = await Promise.all([
+      startCamera({ width: 320, height: 180, fps: 15, gop: 30, address: cluster.gateway }),
+      startCamera({ width: 320, height: 180, fps: 10, gop: 20, address: cluster.gateway }),
+      launchBrowser([secure]),
+    ]);
   });
   after(async () => {
     // Each node's log, for whoever reads a failure.
@@ -60,6 +70,7 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     await browser?.close();
     await cluster?.stop();
     await camera?.stop();
+    await steadyCamera?.stop();
     await pg_?.drop();
   });
 
@@ -67,9 +78,9 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
   const said = () => cluster.nodes.map((n) => `${n.id}:\n${n.output.join('').split('\n').filter((l) => /"level":(40|50)|owns|pipe|left|consume|fail|error/i.test(l)).slice(-15).join('\n')}`).join('\n');
   /** The cluster as node `n` reports it (ops at nation scope). */
   const clusterOf = async (n: NetnsNode) => (await apiCall(n, (await login(n, 'vanhanh')).accessToken, 'GET', '/api/ops/cluster')).json;
-  const ownerOf = async (): Promise<NetnsNode | undefined> => {
-    for (const n of cluster.nodes.filter((x) => x.role === 'media' && x.proc.exitCode === null && x.proc.signalCode === null)) {
-      if ((await clusterOf(n)).owned.includes(cameraId)) return n;
+  const ownerOf = async (id = cameraId): Promise<NetnsNode | undefined> => {
+    for (const n of cluster.nodes.filter((x) => x.role === 'media' && x.alive)) {
+      if ((await clusterOf(n)).owned.includes(id)) return n;
     }
     return undefined;
   };
@@ -103,6 +114,11 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     assert.equal(camera.clients, 1, 'still one RTSP session with pages on two other nodes');
     const pipes = (await clusterOf(owner)).pipes.exported.map((p: { edge: string }) => p.edge).sort();
     assert.deepEqual(pipes, [`node-${other.id}`, 'node-c'].sort(), 'one pipe to each node with a viewer');
+    // An always-on camera goes to the less loaded media node: the one that does not own the first.
+    const steady = await apiCall(a, (await login(a, 'quantri-tw')).accessToken, 'POST', '/api/cameras', { name: 'Hành lang', mainUrl: steadyCamera.url, alwaysOn: true, facilityId: DEMO_IDS.hotel });
+    assert.equal(steady.status, 201, JSON.stringify(steady.json));
+    steadyId = steady.json.id;
+    await until('the always-on camera placed and live', async () => (await ownerOf(steadyId))?.id === other.id && steadyCamera.clients === 1, 20_000);
     await screenshot(onEdge, 'cluster-edge-page');
     await screenshot(onOther, 'cluster-other-media-node-page');
     // The ops page of any node shows the cluster: every node, and which one ingests the camera.
@@ -121,6 +137,9 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
   test('the owner killed with SIGKILL: both pages play again without a reload within 10 s', async () => {
     const owner = (await ownerOf())!;
     const survivor = cluster.nodes.find((n) => n.role === 'media' && n !== owner)!;
+    // The report's period starts with both cameras live: every unmonitored second in it is the kill's.
+    const from = new Date();
+    await new Promise((r) => setTimeout(r, 1500)); // live for a beat or so before the kill (a span to measure, not a wait for an event)
     const t0 = Date.now();
     await owner.kill('SIGKILL');
     const times = await Promise.all(watching.map(async (page) => {
@@ -134,6 +153,32 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     for (const page of watching) assert.equal(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker), 42, 'the same document: no reload');
     assert.equal((await ownerOf())?.id, survivor.id, 'the other media node owns the camera now');
     await until('one RTSP session again', () => camera.clients === 1, 10_000);
+
+    // The 24/7 report, as ops read it on a live node: the moved camera counts the dead node's
+    // time as unmonitored and no outage; the survivor's own camera counts nothing but up time.
+    const token = (await login(survivor, 'vanhanh')).accessToken;
+    type Row = { id: string; upMs: number; downMs: number; unmonitoredMs: number; outages: number };
+    // The survivor finds the dead node silent for three heartbeats (1 s each here) and records
+    // "unknown" from its last beat for the streams it was ingesting.
+    await until('the dead node\'s time recorded as unknown', async () => {
+      const db = new pg.Client({ connectionString: pg_.url });
+      await db.connect();
+      try {
+        const { rows } = await db.query(`SELECT 1 FROM "CameraHealthEvent" WHERE "cameraId" = $1 AND "state" = 'unknown' AND "nodeId" = $2`, [cameraId, `node-${owner.id}`]);
+        return rows.length > 0;
+      } finally {
+        await db.end();
+      }
+    }, 15_000);
+    const rows: Row[] = (await apiCall(survivor, token, 'GET', `/api/reports/uptime?from=${from.toISOString()}`)).json.cameras;
+    const moved = rows.find((r) => r.id === cameraId)!;
+    const steady = rows.find((r) => r.id === steadyId)!;
+    console.log(`# 24/7 report after the kill: moved camera ${JSON.stringify(moved)}; the survivor's camera ${JSON.stringify(steady)}`);
+    assert.equal(moved.outages, 0, 'a node\'s death is not the camera\'s outage');
+    assert.ok(moved.unmonitoredMs >= 500 && moved.unmonitoredMs <= 10_000, `the dead time unmonitored: ${JSON.stringify(moved)}`);
+    assert.equal(steady.outages, 0);
+    assert.equal(steady.unmonitoredMs, 0, `the survivor's camera was watched all along: ${JSON.stringify(steady)}`);
+    assert.equal(steady.downMs, 0);
   });
 
   /** khachsan's views of the camera as the database has them (which node served each, whether it ended). */
@@ -173,6 +218,27 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     await watch(edge);
   });
 
+  test('Redis restarted empty: no page loses its video, and pushes resume', async () => {
+    const before = await Promise.all(watching.map((page) => framesOf(page, cameraId)));
+    const t0 = Date.now();
+    await cluster.restartRedis();
+    // Video goes on through the pipes (media does not touch Redis): frames keep coming, no notice.
+    for (const page of watching) await expectFrames(page, cameraId, 15, 10_000);
+    const after = await Promise.all(watching.map((page) => framesOf(page, cameraId)));
+    after.forEach((n, i) => assert.ok(n > before[i]!, `page ${i} kept playing`));
+    for (const page of watching) assert.equal(await page.locator(`.tile[data-camera-id="${cameraId}"] .notice`).textContent(), '', `no notice on the tile: ${await tileStates(page)}`);
+    const ended = (await viewsOf()).filter((v) => v.endedAt && v.endedAt.getTime() >= t0 - 1000);
+    assert.deepEqual(ended, [], 'no view ended over the restart');
+    // A change made through one node reaches a page on another (the bus and the pages' pushes).
+    const through = cluster.nodes.find((n) => n.role === 'media' && n.alive)!;
+    const admin = (await login(through, 'quantri-tw')).accessToken;
+    await until('the camera renamed through a node once Redis is back', async () => (await apiCall(through, admin, 'PATCH', `/api/cameras/${cameraId}`, { name: 'Cổng chính (đổi tên)' })).status === 200, 10_000);
+    const edgePage = watching.at(-1)!;
+    await edgePage.locator('aside').getByText('Cổng chính (đổi tên)').first().waitFor({ timeout: 10_000 });
+    console.log(`# Redis restarted empty: pages played on; a rename through node ${through.id} reached the edge's page ${Date.now() - t0} ms after the restart`);
+    assert.equal(camera.clients, 1, 'still one RTSP session');
+  });
+
   test('a role revoked through one node stops the video on the edge (and on every node) within 2 s', async () => {
     const onEdge = watching.at(-1)!;
     await expectFrames(onEdge, cameraId, 5, 10_000);
@@ -186,7 +252,7 @@ describe('a cluster of three nodes in network namespaces', { timeout: 300_000 },
     assert.equal((await apiCall(through, admin, 'DELETE', `/api/assignments/${rows[0].id}`, { reason: 'kiểm tra cụm' })).status, 204);
     const t0 = Date.now();
     const times = await Promise.all(watching.map(async (page) => {
-      await page.locator('.tile .notice', { hasText: /thu hồi|withdrawn/ }).waitFor({ timeout: 2000 });
+      await page.locator('.tile .notice', { hasText: /thu hồi|withdrawn/ }).first().waitFor({ timeout: 2000 });
       return Date.now() - t0;
     }));
     const frozen = await Promise.all(watching.map((page) => framesOf(page, cameraId)));

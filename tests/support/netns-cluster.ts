@@ -33,6 +33,8 @@ export interface NetnsCluster {
   readonly gateway: string;
   readonly nodes: readonly NetnsNode[];
   node(id: string): NetnsNode;
+  /** Kills the cluster's Redis (SIGKILL: nothing saved) and starts an empty one at the same address. */
+  restartRedis(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -131,6 +133,12 @@ export async function startNetnsCluster(o: NetnsClusterOptions): Promise<NetnsCl
       gateway,
       nodes,
       node: (id) => nodes.find((n) => n.id === id)!,
+      async restartRedis() {
+        const old = redis!;
+        old.kill('SIGKILL');
+        await exited(old);
+        redis = await startRedisServer(gateway, 6379);
+      },
       stop,
     };
   } catch (err) {
