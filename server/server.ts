@@ -167,16 +167,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // configuration names them explicitly (the tests of both databases do).
     const demoAccounts = config.demoAccounts ?? (config.demo && !config.databaseUrl);
     if (config.demo && !demoAccounts) log.warn('demo cameras without the demo accounts: a start on PostgreSQL never seeds accounts with published passwords');
-    if (demoAccounts) await seedDemoAccess(db.prisma, box, units);
-    // A system with no units gets the default list (the 63 provinces), so its first
-    // administrator can place facilities at once and import a finer list later.
-    await units.ensureDefault();
+    // Nodes started together seed one database one at a time.
+    await db.exclusively('giamsat:start-up seeds', async () => {
+      if (demoAccounts) await seedDemoAccess(db.prisma, box, units);
+      // A system with no units gets the default list (the 63 provinces), so its first
+      // administrator can place facilities at once and import a finer list later.
+      await units.ensureDefault();
+      for (const cam of config.cameras) await cameras.ensure(cam);
+    });
     // Pages say "demo" while such accounts exist, also after a later start without the demo.
     const demoPresent = demoAccounts || await hasDemoAccounts(db.prisma);
-    for (const cam of config.cameras) await cameras.ensure(cam);
     const demo = config.demo ? await startDemoSite(media.ffmpeg.path, cameras) : undefined;
     if (demo) closers.push(() => demo.close());
-    if (demo && demoAccounts) await placeDemoCameras(db.prisma);
+    if (demo && demoAccounts) await db.exclusively('giamsat:start-up seeds', () => placeDemoCameras(db.prisma));
 
 
     // Cameras are administered by people (scope administrators, installers) since the unit

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/client.js';
 import { moduleLogger } from '../logger.js';
 import { applyMigrations } from './migrations.js';
@@ -68,6 +69,24 @@ export class Database {
     const prisma = new PrismaClient({ adapter });
     await prisma.$connect();
     return new Database(prisma, url, socketServer, pglite);
+  }
+
+  /**
+   * Runs `fn` while holding a lock that every node on this database shares (a PostgreSQL advisory
+   * lock named `name`): the start-up seeds are idempotent but not atomic, and nodes started
+   * together would race them into unique-constraint failures. The embedded database has one node.
+   */
+  async exclusively<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.embedded) return fn();
+    const client = new pg.Client({ connectionString: this.url });
+    await client.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+      return await fn();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
+      await client.end();
+    }
   }
 
   /** Cheap liveness probe for /readyz. */
