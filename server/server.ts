@@ -24,7 +24,7 @@ import { CameraLeases } from './cluster/CameraLeases.js';
 import { CameraOwnership, soloStreams } from './cluster/CameraOwnership.js';
 import { NodeRegistry } from './cluster/NodeRegistry.js';
 import { signalingAdapter } from './cluster/signaling-adapter.js';
-import { closeRedisClient, clusterRedisClient, keepAnswering, redactUrl, type RedisClient } from './cluster/redis-client.js';
+import { closeRedisClient, clusterRedisClient, connectWithin, keepAnswering, redactUrl, type RedisClient } from './cluster/redis-client.js';
 import { clusterRoutes } from './http/cluster-routes.js';
 import type { StreamDirectory } from './media/View.js';
 import { AppError, ErrorCode } from './errors.js';
@@ -322,7 +322,7 @@ async function connectClusterState(config: Config): Promise<RedisClient> {
   let closed = false;
   const client = clusterRedisClient({ url, name: config.cluster.name, nodeId: config.monitoring.nodeId, role: 'state', live: () => !closed });
   try {
-    await Promise.race([client.connect(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5000 ms')), 5000).unref())]);
+    await connectWithin([client], 5000);
   } catch (err) {
     closed = true;
     await closeRedisClient(client);

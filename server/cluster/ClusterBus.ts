@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import { moduleLogger } from '../logger.js';
-import { closeRedisClient, clusterRedisClient, redactUrl, type RedisClient } from './redis-client.js';
+import { closeRedisClient, clusterRedisClient, connectWithin, redactUrl, type RedisClient } from './redis-client.js';
 
 const log = moduleLogger('cluster');
 
@@ -128,10 +128,7 @@ export class RedisBus extends EventEmitter<BusEvents> implements ClusterBus {
   }
 
   async #start(timeoutMs: number): Promise<void> {
-    const deadline = new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref();
-    });
-    await Promise.race([Promise.all([this.#pub.connect(), this.#sub.connect()]), deadline]);
+    await connectWithin([this.#pub, this.#sub], timeoutMs);
     await this.#sub.subscribe(this.#channel, (message) => this.#receive(message));
     // After the first connection, every 'ready' is a reconnection: events may have been missed.
     this.#sub.on('ready', () => {

@@ -34,6 +34,29 @@ export function clusterRedisClient(o: RedisClientOptions): RedisClient {
 }
 
 /**
+ * Connects within `timeoutMs`, or fails saying why: the client retries on its own, so a refusal
+ * (a wrong password, protected mode's DENIED) would otherwise read as mere silence.
+ */
+export async function connectWithin(clients: RedisClient[], timeoutMs: number): Promise<void> {
+  let lastError: string | undefined;
+  const heard = (err: Error) => (lastError = err.message);
+  for (const c of clients) c.on('error', heard);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all(clients.map((c) => c.connect())),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ''}`)), timeoutMs);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    for (const c of clients) c.off('error', heard);
+  }
+}
+
+/**
  * Pings the client's Redis every `everyMs` and starts its connection afresh when a ping has no
  * answer within `deadlineMs`. A network that drops packets without a reset leaves every command
  * waiting for as long as TCP retransmits (many minutes; node-redis's command timeout covers

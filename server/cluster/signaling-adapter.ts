@@ -5,7 +5,7 @@
 // most MAX_QUEUED commands: past that a push is dropped, not memory).
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { moduleLogger } from '../logger.js';
-import { closeRedisClient, redactUrl, type RedisClient } from './redis-client.js';
+import { closeRedisClient, connectWithin, redactUrl, type RedisClient } from './redis-client.js';
 import { createClient } from 'redis';
 
 const log = moduleLogger('cluster');
@@ -33,7 +33,7 @@ export async function signalingAdapter(o: { url: string; name: string; nodeId: s
     if (!closed) log.warn({ role: 'signaling', err: err.message }, 'Redis connection failed; retrying');
   });
   try {
-    await Promise.race([client.connect(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5000 ms')), 5000).unref())]);
+    await connectWithin([client], 5000);
   } catch (err) {
     closed = true;
     await closeRedisClient(client);

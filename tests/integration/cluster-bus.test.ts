@@ -170,6 +170,7 @@ describe('a cluster of two nodes hears each other\'s changes', { timeout: 180_00
   test('a node told to join a cluster whose Redis cannot be reached refuses to start, saying so', async () => {
     await assert.rejects(startTestServer({ cluster: { redisUrl: 'redis://:secret@127.0.0.1:1', name }, monitoring: { nodeId: 'node-c' } }), (err: Error) => {
       assert.match(err.message, /cannot reach Redis/);
+      assert.match(err.message, /last error: .*ECONNREFUSED/, 'it says why, not just that nothing answered');
       assert.doesNotMatch(err.message, /secret/, 'the password is not in the message');
       return true;
     });
