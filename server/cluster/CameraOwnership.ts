@@ -13,6 +13,7 @@ import type { CameraRegistry, StreamKind } from '../cameras/CameraRegistry.js';
 import type { CameraHealth } from '../cameras/camera-health.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
+import { coalesce } from '../util/coalesce.js';
 import { wire } from '../util/wire.js';
 import type { MediaService } from '../media/MediaService.js';
 import { exportStream, type ExportedPipe, type PipeAddress, type PipedFastStart, type PipeEndpoint, type PipeOffer } from '../media/pipes.js';
@@ -93,9 +94,12 @@ export class CameraOwnership implements StreamDirectory {
   #moves = 0;
   #closed = false;
   readonly #unwire: () => void;
+  /** A camera's lease holder, the lookups of one turn read with one MGET. */
+  readonly #leaseHolder: (cameraId: string) => Promise<string | undefined>;
 
   constructor(d: CameraOwnershipDeps) {
     this.#d = d;
+    this.#leaseHolder = coalesce((ids: string[]) => d.leases.owners(ids));
     this.#me = d.registry.self.id;
     const onLeft = (id: string) => this.#nodeLeft(id);
     const onLost = (id: string) => this.#lost(id);
@@ -138,11 +142,15 @@ export class CameraOwnership implements StreamDirectory {
   /**
    * Whether this node ingests the camera (plugins' continuous work on it runs here): it owns it,
    * or nobody does and placement picks this node, which claims it now. False when the cluster
-   * cannot be asked (the work waits rather than run twice).
+   * cannot be asked (the work waits rather than run twice). Plugins ask about every camera every
+   * few seconds: held leases answer without Redis, cameras owned elsewhere share one MGET.
    */
   async ingestsHere(cameraId: string): Promise<boolean> {
     if (this.#closed || !ingests(this.#d.registry.self) || !this.#d.cameras.has(cameraId)) return false;
+    if (this.#d.leases.holds(cameraId)) return true;
     try {
+      const holder = await this.#leaseHolder(cameraId);
+      if (holder && holder !== this.#me && this.#d.registry.alive(holder)) return false;
       return (await this.#ownerFor(cameraId)) === this.#me;
     } catch {
       return false;

@@ -88,6 +88,19 @@ export async function exportStream(stream: CameraStream, edge: PipeEndpoint, o: 
     let closed = false;
     const t = transport;
     const fastStarts = new Map<string, PipedFastStart>();
+    let opening = 0;
+    /** The stream's fast-start feed, consumed into the pipe; undefined when either fails. */
+    const feedIntoPipe = async () => {
+      const feed = await stream.openFastStart();
+      if (!feed) return undefined;
+      try {
+        if (closed) throw new Error('pipe closed');
+        return { feed, fed: await t.consume({ producerId: feed.producer.id }) };
+      } catch {
+        feed.close();
+        return undefined;
+      }
+    };
     const close = (reason?: string) => {
       if (closed) return;
       closed = true;
@@ -106,14 +119,13 @@ export async function exportStream(stream: CameraStream, edge: PipeEndpoint, o: 
       },
       get closed() { return closed; },
       openFastStart: async () => {
-        if (closed || fastStarts.size >= MAX_FAST_STARTS_PER_PIPE) return undefined;
-        const feed = await stream.openFastStart();
-        if (!feed) return undefined;
-        let fed: Awaited<ReturnType<PipeTransport['consume']>>;
-        try {
-          if (closed) throw new Error('pipe closed');
-          fed = await t.consume({ producerId: feed.producer.id });
-        } catch {
+        // Those still opening count too: parallel requests must not pass the cap.
+        if (closed || fastStarts.size + opening >= MAX_FAST_STARTS_PER_PIPE) return undefined;
+        opening++;
+        const opened = await feedIntoPipe().finally(() => opening--);
+        if (!opened) return undefined;
+        const { feed, fed } = opened;
+        if (closed) {
           feed.close();
           return undefined;
         }

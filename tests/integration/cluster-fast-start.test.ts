@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
+import { MAX_FAST_STARTS_PER_PIPE } from '../../server/media/pipes.js';
 import { RemoteStream } from '../../server/media/RemoteStream.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { clusterSettings } from '../support/cluster.js';
@@ -75,6 +76,13 @@ describe('a piped camera that ignores keyframe requests starts at once on anothe
     assert.equal(fastSink.idr.withParameterSets, fastSink.idr.total, await fastSink.describe());
     await fastSink.waitForPackets(50, 5000);
     fast.close();
+
+    // Asked all at once, more fast starts than a pipe may carry: the cap holds.
+    const burst = await Promise.all(Array.from({ length: MAX_FAST_STARTS_PER_PIPE + 16 }, () => remote.openFastStart()));
+    const granted = burst.filter((f) => f !== undefined);
+    for (const f of granted) f.close();
+    console.log(`# ${burst.length} fast starts asked at once on one pipe: ${granted.length} granted`);
+    assert.ok(granted.length > 0 && granted.length <= MAX_FAST_STARTS_PER_PIPE, `${granted.length} granted (cap ${MAX_FAST_STARTS_PER_PIPE})`);
 
     // Through signaling, as the web client asks: the consume answer on B carries a fast start.
     const s = await openSocket(b, (await login(b, 'khachsan')).accessToken);

@@ -11,11 +11,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
+import { createClient } from 'redis';
 import { io, type Socket } from 'socket.io-client';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { PIPES_PATH } from '../../server/cluster/CameraOwnership.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
-import { clusterSettings, type ClusterSettings } from '../support/cluster.js';
+import { clusterSettings, REDIS_URL, type ClusterSettings } from '../support/cluster.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { openStreamSink } from '../support/rtp-sink.js';
 import { addCamera, apiCall, login, openSocket, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
@@ -114,6 +115,32 @@ describe('a cluster ingests each camera once, and any node serves it', { timeout
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(alwaysOnCamera.clients, 1);
     assert.deepEqual(owners(id), pulling);
+  });
+
+  test('plugins asking which cameras a node ingests cost no Redis read per camera', async () => {
+    // Recording, motion and snapshots ask about every camera every few seconds; at 20,000
+    // cameras a read each would be thousands of Redis commands a second per node.
+    const monitor = createClient({ url: REDIS_URL });
+    await monitor.connect();
+    const reads: string[] = [];
+    await monitor.monitor((line) => {
+      if (line.includes(`${shared.cluster.name}:owner:`) && /\] "(get|mget)"/i.test(line)) reads.push(line);
+    });
+    try {
+      const answers = await Promise.all((['a', 'b'] as const).map(async (id) => Promise.all(Array.from({ length: 40 }, () => node(id).ownership!.ingestsHere(alwaysOnId)))));
+      const says = (['a', 'b'] as const).filter((_, n) => answers[n]!.every(Boolean));
+      assert.deepEqual(says, owners(alwaysOnId), 'the node that pulls the camera, and only it, says it ingests it');
+      assert.ok(answers.flat().filter(Boolean).length === 40, JSON.stringify(answers));
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      await monitor.close();
+    }
+    const gets = reads.filter((l) => /\] "get"/i.test(l));
+    // The owner answers from its held leases; the other reads them all with one MGET (the
+    // nodes' sweeps may add one each in the meantime).
+    console.log(`# ${2 * 40} questions: ${gets.length} GETs, ${reads.length - gets.length} MGETs on the owner keys`);
+    assert.equal(gets.length, 0, gets.join('\n'));
+    assert.ok(reads.length <= 4, reads.join('\n'));
   });
 
   test('the cluster routes answer nodes only; bad requests are refused and change nothing', async () => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { coalesce } from '../../server/util/coalesce.js';
 import { publicUrl, redactCredentials, redactUrl } from '../../server/util/redact.js';
 import { SecretBox } from '../../server/util/SecretBox.js';
 import { RepeatThrottle } from '../../server/util/RepeatThrottle.js';
@@ -66,4 +67,20 @@ test('TokenBucket: a burst, then the refill rate', () => {
   assert.equal(b.take(100), true, 'one token after 100 ms');
   assert.equal(b.take(100), false);
   assert.deepEqual([b.take(10_000), b.take(10_000), b.take(10_000), b.take(10_000)], [true, true, true, false], 'never more than the burst');
+});
+
+test('coalesce: lookups of one turn go out as one batch (in chunks), each key once; a failure reaches every asker of its chunk', async () => {
+  const batches: string[][] = [];
+  const lookup = coalesce(async (keys: string[]) => {
+    batches.push(keys);
+    if (keys.includes('bad')) throw new Error('store unreachable');
+    return keys.map((k) => k.toUpperCase());
+  }, 3);
+  const answers = await Promise.all(['a', 'b', 'a', 'c', 'd'].map((k) => lookup(k)));
+  assert.deepEqual(answers, ['A', 'B', 'A', 'C', 'D']);
+  assert.deepEqual(batches, [['a', 'b', 'c'], ['d']]);
+  const failed = await Promise.allSettled([lookup('bad'), lookup('bad'), lookup('x')]);
+  assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+  assert.equal(await lookup('later'), 'LATER', 'a new turn, a new batch');
+  assert.deepEqual(batches.slice(2), [['bad', 'x'], ['later']]);
 });
