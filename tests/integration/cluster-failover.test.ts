@@ -7,7 +7,6 @@
 // Real parts: PostgreSQL, Redis, mediasoup, GStreamer cameras, a server process, socket.io.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { CRASH_REASON } from '../../server/cameras/heartbeat.repository.js';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { clusterSettings, REDIS_URL } from '../support/cluster.js';
 import { freePort } from '../support/net.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
 import { openStreamSink } from '../support/rtp-sink.js';
@@ -22,7 +22,6 @@ import { startServerProcess } from '../support/server-process.js';
 import { apiCall, login, openSocket, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 type Ack = { ok: boolean; data?: any; error?: { code: string; message: string } };
 
 describe('a media node killed in a cluster', { timeout: 240_000 }, () => {
@@ -33,7 +32,6 @@ describe('a media node killed in a cluster', { timeout: 240_000 }, () => {
   let camY: TestCamera;
   const output: string[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'giamsat-cluster-'));
-  const name = `test-${randomUUID().slice(0, 8)}`;
 
   before(async () => {
     pg = await createTestDatabase();
@@ -49,17 +47,10 @@ describe('a media node killed in a cluster', { timeout: 240_000 }, () => {
   });
 
   test('the other node takes the dead node\'s camera over; the history blames only the dead node\'s cameras', async () => {
-    const shared = {
-      credentialsKey: randomBytes(32).toString('base64'),
-      tokenSecret: randomBytes(32).toString('base64'),
-      auditKey: randomBytes(32).toString('base64'),
-    };
-    const cluster = { redisUrl: REDIS_URL, name, beatMs: 300 };
+    const shared = clusterSettings(pg.url, { beatMs: 300 });
+    const { cluster } = shared;
     const monitoring = { heartbeatSeconds: 1 };
-    b = await startTestServer({
-      databaseUrl: pg.url, credentialsKey: shared.credentialsKey, tokenSecret: shared.tokenSecret, audit: { key: shared.auditKey },
-      cluster, monitoring: { ...monitoring, nodeId: 'node-b' }, media: { workers: 1 },
-    });
+    b = await startTestServer({ ...shared, monitoring: { ...monitoring, nodeId: 'node-b' }, media: { workers: 1 } });
     const admin = (await login(b, 'quantri-tw')).accessToken;
     const x = await apiCall(b, admin, 'POST', '/api/cameras', { name: 'Cổng B', mainUrl: camX.url, alwaysOn: true, facilityId: DEMO_IDS.hotel });
     assert.equal(x.status, 201, JSON.stringify(x.json));
@@ -67,10 +58,10 @@ describe('a media node killed in a cluster', { timeout: 240_000 }, () => {
 
     // Node A, a process of its own: Y is placed on it (B carries X already).
     const configFile = path.join(dataDir, 'config.json');
-    fs.writeFileSync(configFile, JSON.stringify({ demoAccounts: true, auth: { totp: 'off' }, cluster, monitoring, audit: { key: shared.auditKey } }));
+    fs.writeFileSync(configFile, JSON.stringify({ demoAccounts: true, auth: { totp: 'off' }, cluster, monitoring, audit: shared.audit }));
     const started = await startServerProcess({
       PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, DEMO: '0', MEDIA_WORKERS: '1', GIAMSAT_CONFIG: configFile, LOG_LEVEL: 'info',
-      DATABASE_URL: pg.url, REDIS_URL, CLUSTER_NAME: name, NODE_ID: 'node-a', CREDENTIALS_KEY: shared.credentialsKey, TOKEN_SECRET: shared.tokenSecret,
+      DATABASE_URL: pg.url, REDIS_URL, CLUSTER_NAME: cluster.name, NODE_ID: 'node-a', CREDENTIALS_KEY: shared.credentialsKey, TOKEN_SECRET: shared.tokenSecret,
     }, output);
     a = started.proc;
     const aUrl = { url: started.url };
