@@ -3,6 +3,7 @@
 // same list fixed as an XLSX, decisions, the activation email through a real SMTP server
 // process (smtp-server), the printable sheet when the email fails, activation with the
 // password's strength checked, and a person changing their own password.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -2,6 +2,7 @@
 // edits, and verification finds an edited, re-sealed or deleted row (made by someone able to
 // switch the refusal off, as a database superuser could) and, through the signed checkpoints
 // kept outside the database, a removed tail and an emptied table.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPublicKey, randomBytes } from 'node:crypto';

@@ -1,4 +1,5 @@
 // The same schema and repository on both databases: embedded PGlite and a real PostgreSQL.
+// parallel-safe: the database only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

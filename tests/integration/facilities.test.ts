@@ -3,6 +3,7 @@
 // outside it), every change is audited with the names of the fields changed, bad input names
 // its field and stores nothing, and an installer assigned to a facility reads it and sets its
 // survey status, nothing more.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';

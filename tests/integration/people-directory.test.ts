@@ -2,6 +2,7 @@
 // with or without diacritics, one person's profile with roles, open views and sign-ins, the
 // second factor reset, reasons recorded with grants, revocations and status changes, and
 // "not found" outside the scope.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { totpCode } from '../../server/access/totp.js';

@@ -4,6 +4,7 @@
 // even under parallel requests); the installers over a facility and who could be one; and the
 // refusals: outside the scope is "not found", a role the organization's kind cannot hold or a
 // scope type the role is not granted at is a clear 400, and nothing is stored.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';

@@ -3,6 +3,7 @@
 // three-level list, and the 2025 shape with no districts), all or nothing, keeping every
 // facility, assignment and audit entry attached to its unit across imports. On the embedded
 // database and on PostgreSQL.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';

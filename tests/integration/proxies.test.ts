@@ -1,5 +1,6 @@
 // Which client address the server believes: X-Forwarded-For only from the proxies the
 // configuration trusts. Sign-in throttling per address and the audit trail depend on it.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -2,6 +2,7 @@
 // the API document is built from it, a person without the permission gets "no such route"
 // (recorded, at a bounded rate) before anything of the route runs, one with it gets past the
 // guard, and an upload from a person without it is refused before its body is read.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Permission } from '../../server/access/permissions.js';

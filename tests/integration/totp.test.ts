@@ -1,6 +1,7 @@
 // The second factor for every role that sees camera names or video beyond one facility, and
 // for installers and ops wherever they are granted: required, never accepted twice, and
 // enrolled at first sign-in before any session exists.
+// parallel-safe: the database and HTTP only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { totpCode } from '../../server/access/totp.js';
