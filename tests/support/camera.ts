@@ -28,6 +28,12 @@ export interface CameraOptions {
   sdpOnlyParameterSets?: boolean;
   /** Never honour keyframe requests (IDRs only every `gop` frames), like many cheap cameras. */
   ignoreKeyframeRequests?: boolean;
+  /**
+   * Over RTSP/TCP, wait for a slow client instead of dropping what its socket cannot take yet
+   * (gst-rtsp-server drops beyond 100 queued messages by default, as a camera with a small
+   * buffer does). With it, any packet a node reports lost is the node's own doing.
+   */
+  holdBacklog?: boolean;
   /** RTSP session timeout in seconds (a client that sends nothing is dropped after it). */
   sessionTimeout?: number;
   /** Require credentials (user/password below; defaults viewer / s3cret). */

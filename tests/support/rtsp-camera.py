@@ -270,6 +270,7 @@ def main() -> None:
     )
     ap.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
     ap.add_argument("--ignore-keyframe-requests", action="store_true", help="never honour PLI/FIR")
+    ap.add_argument("--hold-backlog", action="store_true", help="over TCP, wait for a slow client rather than drop (drop-backlog off)")
     ap.add_argument("--session-timeout", type=int, default=0, help="RTSP session timeout in s (0: the server's 60)")
     ap.add_argument("--onvif", action="store_true", help="also serve a minimal ONVIF device (prints ONVIF <url>)")
     ap.add_argument("--onvif-port", type=int, default=0)
@@ -323,6 +324,8 @@ def main() -> None:
             print(f"CLIENTS {clients['n']}", flush=True)
 
         client.connect("closed", on_closed)
+        if args.hold_backlog:
+            client.set_property("drop-backlog", False)
         if args.session_timeout:
             client.connect("new-session", lambda _c, session: session.set_timeout(args.session_timeout))
 
