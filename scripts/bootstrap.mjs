@@ -72,6 +72,9 @@ if (forTests) {
   ensurePackages(['rtsp-server-perl'], 'the second RTSP server in the relay tests (RTSP::Server)');
   // pdftotext reads the exported PDF reports back in their tests.
   ensurePackages(['poppler-utils'], 'reading PDF reports in tests (pdftotext)');
+  // The TURN server deployments run for viewers behind firewalls; the tests start their own
+  // (the package's service never starts without systemd).
+  ensurePackages(['coturn'], 'TURN for viewers behind firewalls (coturn)');
 }
 
 // ---- npm packages -------------------------------------------------------------------

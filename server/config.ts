@@ -39,6 +39,22 @@ const mediaSchema = z.object({
   logLevel: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
 });
 
+/**
+ * A TURN server (coturn with `use-auth-secret`) for viewers whose networks block UDP or every
+ * port but 443: browsers get short-lived credentials for it with each media transport.
+ */
+const turnSchema = z.object({
+  /**
+   * TURN_URLS: e.g. turn:turn.example.vn:3478?transport=udp, turn:turn.example.vn:3478?transport=tcp,
+   * turns:turn.example.vn:443?transport=tcp. ICE tries direct paths first, then these (UDP, TCP, TLS).
+   */
+  urls: z.array(z.string().regex(/^turns?:[^\s,]+$/, 'expected turn:host:port?transport=udp|tcp or turns:host:443?transport=tcp')).min(1).max(8),
+  /** TURN_SECRET: coturn's static-auth-secret. It stays on the server: browsers get credentials derived from it. */
+  secret: z.string().min(16),
+  /** TURN_TTL_SECONDS: how long a credential lasts (a transport asks again on ICE restart). */
+  ttlSeconds: z.number().int().min(60).max(86_400).default(3600),
+});
+
 export const configSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().default('0.0.0.0'),
@@ -137,6 +153,7 @@ export const configSchema = z.object({
    * Several nodes as one system. Without `redisUrl` a node runs alone; with it, access and camera
    * changes made on any node reach every node at once (docs/cluster.md).
    */
+  turn: turnSchema.optional(),
   cluster: z.object({
     redisUrl: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…').optional(),
     /** Nodes with the same name share events; another cluster on the same Redis uses another. */
@@ -215,6 +232,12 @@ function fromEnv(): Record<string, unknown> {
   set(cluster, 'publicUrl', process.env.NODE_PUBLIC_URL || undefined);
   if (Object.keys(cluster).length) out.cluster = cluster;
   if (process.env.NODE_ID) out.monitoring = { nodeId: process.env.NODE_ID };
+  if (process.env.TURN_URLS || process.env.TURN_SECRET) {
+    const turn: Record<string, unknown> = { urls: (process.env.TURN_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean) };
+    set(turn, 'secret', process.env.TURN_SECRET || undefined);
+    set(turn, 'ttlSeconds', envNumber('TURN_TTL_SECONDS'));
+    out.turn = turn;
+  }
   if (process.env.TRUST_PROXY) out.trustProxy = process.env.TRUST_PROXY.split(',').map((a) => a.trim()).filter(Boolean);
   const mail: Record<string, unknown> = {};
   set(mail, 'smtpUrl', process.env.SMTP_URL || undefined);

@@ -273,6 +273,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       media, cameras, streams, access: viewAccess(access, plugins, audit), recheckMs: config.auth.recheckMs,
       posterFor: (id) => plugins.cameraPoster(id),
       ...(clusterState ? { peers } : {}),
+      ...(config.turn ? { turn: config.turn } : {}),
     });
     liveSignaling = signaling;
     signaling.on('view', (e) => access.decisions.recordView(e));

@@ -105,15 +105,28 @@ export class MediaClient {
         throw err;
       });
       const info = await created;
+      // With TURN servers (info.iceServers), ICE tries direct UDP, direct TCP, then TURN over
+      // UDP, TCP and TLS: candidates of those kinds rank in that order.
       const transport = device.createRecvTransport(info as unknown as types.TransportOptions);
       markPhase('transport');
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
         request(this.socket, 'connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as never })
           .then(() => callback(), errback);
       });
+      let restartedAt = 0;
       transport.on('connectionstatechange', (state) => {
         if (state === 'connected') markPhase('media');
-        if (state === 'failed' || state === 'closed') this.#dropTransport(transport.id);
+        if (state === 'closed') this.#dropTransport(transport.id);
+        if (state !== 'failed') return;
+        // A failed path (a network change, a NAT binding or relay lost) is first restarted on the
+        // same transport, keeping its consumers; a restart that fails again within a minute, or
+        // cannot be asked, gives the transport up (the tiles subscribe again on a new one).
+        if (Date.now() - restartedAt < 60_000) {
+          this.#dropTransport(transport.id);
+          return;
+        }
+        restartedAt = Date.now();
+        void this.#restartIce(transport).catch(() => this.#dropTransport(transport.id));
       });
       return transport;
     })();
@@ -124,6 +137,12 @@ export class MediaClient {
       if (this.#transport === pending) this.#transport = undefined;
       throw err;
     }
+  }
+
+  async #restartIce(transport: types.Transport): Promise<void> {
+    const { iceParameters, iceServers } = await request(this.socket, 'restartIce', { transportId: transport.id });
+    if (iceServers) await transport.updateIceServers({ iceServers: iceServers as RTCIceServer[] });
+    await transport.restartIce({ iceParameters: iceParameters as types.IceParameters });
   }
 
   /** Subscribes to a camera; the consumer is resumed on the server once the track exists. */

@@ -349,6 +349,9 @@ export class Tile {
       return;
     }
     const report = await sub.consumer.getStats();
+    const path = pathOf(report);
+    if (path) this.el.dataset.path = `${path.via}-${path.protocol}`;
+    else delete this.el.dataset.path;
     report.forEach((s: Record<string, number | string>) => {
       if (s.type !== 'inbound-rtp') return;
       const now = {
@@ -383,6 +386,7 @@ export class Tile {
     }
     if (this.#decodeMs !== undefined) parts.push(`${t('decode')} ${this.#decodeMs.toFixed(1)} ms`);
     if (this.#bufferMs !== undefined) parts.push(`${t('buffer')} ${Math.round(this.#bufferMs)} ms`);
+    if (path) parts.push(`${t(path.via === 'relay' ? 'path.relay' : 'path.direct')} ${path.protocol}`);
     // The stream's name always shows; the engineering figures only when the person asks
     // for them (body.show-figures; client/src/main.ts).
     const [streamName, ...figures] = parts;
@@ -400,4 +404,26 @@ export class Tile {
     if (!this.#camera) this.#notice.textContent = this.revoked ? t('revoked') : t('emptyTile');
     else if (!this.#life.active) this.#notice.textContent = t('paused');
   }
+}
+
+/**
+ * The network path the media arrives on, from the receiver's stats: through a TURN relay
+ * (udp, tcp or tls between the browser and the relay) or direct (udp or tcp to the server).
+ */
+export function pathOf(report: RTCStatsReport): { via: 'direct' | 'relay'; protocol: string } | undefined {
+  let pairId: string | undefined;
+  report.forEach((s: Record<string, unknown>) => {
+    if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pairId = s.selectedCandidatePairId;
+  });
+  // Without a transport entry, the nominated pair that carries media.
+  if (!pairId) report.forEach((s: Record<string, unknown>) => {
+    if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pairId = s.id as string;
+  });
+  const pair = pairId ? report.get(pairId) as Record<string, unknown> | undefined : undefined;
+  if (!pair) return undefined;
+  const local = report.get(pair.localCandidateId as string) as Record<string, unknown> | undefined;
+  const remote = report.get(pair.remoteCandidateId as string) as Record<string, unknown> | undefined;
+  if (!local || !remote) return undefined;
+  if (local.candidateType === 'relay') return { via: 'relay', protocol: String(local.relayProtocol ?? local.protocol ?? '?') };
+  return { via: 'direct', protocol: String(remote.protocol ?? '?') };
 }

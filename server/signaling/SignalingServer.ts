@@ -10,6 +10,7 @@ import { AppError, ErrorCode, toErrorBody, type ErrorBody } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import type { MediaService } from '../media/MediaService.js';
 import type { StreamDirectory } from '../media/View.js';
+import { turnCredentials, type TurnSettings } from './ice-servers.js';
 import type { ViewAccess, Viewer } from './access-port.js';
 import { requestSchemas, type Ack, type ParsedRequest, type RequestName, type ResponseMap, type ServerEvents, type SessionEndReason } from './protocol.js';
 import { TokenBucket } from '../util/TokenBucket.js';
@@ -59,6 +60,8 @@ export interface SignalingDeps {
   peers?(): string[];
   /** An image to show while a camera connects (the snapshots plugin's), if any. */
   posterFor?(cameraId: string): Promise<string | undefined>;
+  /** A TURN server, if any: each transport carries credentials of its viewer's own. */
+  turn?: TurnSettings;
 }
 
 export interface SignalingEvents {
@@ -97,6 +100,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
       resumeConsumer: ({ session }, d) => session.resumeConsumer(d),
       closeConsumer: ({ session }, d) => session.closeConsumer(d),
       closeTransport: ({ session }, d) => session.closeTransport(d),
+      restartIce: ({ session }, d) => session.restartIce(d),
       renewSession: async ({ session, socket }, d) => {
         const validUntil = await deps.access.renew(session.viewer, d.token);
         socket.data.validUntil = validUntil;
@@ -305,6 +309,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
         transportClosed: (transportId, reason) => socket.emit('transportClosed', { transportId, reason }),
       },
       onView: (e) => this.emit('view', e),
+      ...(this.#deps.turn ? { iceServers: ((turn) => () => turnCredentials(turn, viewer.id))(this.#deps.turn) } : {}),
     });
     this.#sessions.set(socket.id, session);
     slog.debug('connected');

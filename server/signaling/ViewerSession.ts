@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { MediaService } from '../media/MediaService.js';
 import { FAST_START_ENDED, type FastStartView, type StreamDirectory } from '../media/View.js';
 import type { ViewAccess, Viewer } from './access-port.js';
+import type { IceServer } from './ice-servers.js';
 import type { ConsumeResult, ParsedRequest, TransportInfo } from './protocol.js';
 
 export const SESSION_LIMITS = { transports: 4, consumers: 64 } as const;
@@ -30,6 +31,8 @@ export interface SessionDeps {
     transportClosed(transportId: string, reason: string): void;
   };
   onView(e: ViewEvent): void;
+  /** TURN servers with fresh credentials for this viewer; absent: no TURN configured. */
+  iceServers?(): IceServer[];
 }
 
 interface ConsumerEntry {
@@ -98,7 +101,17 @@ export class ViewerSession {
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') this.#deps.log.info({ transportId: transport.id, state }, 'transport DTLS ended');
     });
-    return MediaService.transportInfo(transport);
+    const iceServers = this.#deps.iceServers?.();
+    return { ...MediaService.transportInfo(transport), ...(iceServers ? { iceServers } : {}) };
+  }
+
+  /** New ICE parameters for a transport whose ICE failed; the browser restarts ICE with them (and fresh TURN credentials). */
+  async restartIce({ transportId }: ParsedRequest<'restartIce'>): Promise<{ iceParameters: unknown; iceServers?: IceServer[] }> {
+    const transport = this.#transport(transportId);
+    const iceParameters = await transport.restartIce();
+    this.#deps.log.info({ transportId }, 'ICE restarted');
+    const iceServers = this.#deps.iceServers?.();
+    return { iceParameters, ...(iceServers ? { iceServers } : {}) };
   }
 
   #transport(id: string): WebRtcTransport {

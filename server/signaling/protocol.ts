@@ -6,6 +6,7 @@ import type { CameraHealth } from '../cameras/camera-health.js';
 import type { CameraSummary, StreamKind } from '../cameras/CameraRegistry.js';
 import type { ErrorBody } from '../errors.js';
 import type { CameraClock } from '../media/Ingest.js';
+import type { IceServer } from './ice-servers.js';
 
 const id = z.string().min(1).max(64);
 
@@ -56,6 +57,8 @@ export const requestSchemas = {
   resumeConsumer: z.object({ consumerId: id }).strict(),
   closeConsumer: z.object({ consumerId: id }).strict(),
   closeTransport: z.object({ transportId: id }).strict(),
+  /** The transport's ICE failed (a network change, a NAT binding lost): new ICE parameters, same transport. */
+  restartIce: z.object({ transportId: id }).strict(),
   /** The page renewed its sign-in: the connection lives on until the new token expires. */
   renewSession: z.object({ token: z.string().min(1).max(4096) }).strict(),
 } as const;
@@ -67,6 +70,8 @@ export interface TransportInfo {
   iceParameters: unknown;
   iceCandidates: unknown[];
   dtlsParameters: unknown;
+  /** TURN servers with credentials of this viewer's own (absent: no TURN configured). */
+  iceServers?: IceServer[];
 }
 
 export interface ConsumeResult {
@@ -97,6 +102,7 @@ export interface ResponseMap {
   resumeConsumer: Record<string, never>;
   closeConsumer: Record<string, never>;
   closeTransport: Record<string, never>;
+  restartIce: { iceParameters: unknown; iceServers?: IceServer[] };
   renewSession: { validUntil: number };
 }
 

@@ -50,9 +50,12 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       await page.waitForFunction((id) => document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)?.dataset.latencyMs !== undefined, json.id, { timeout: 12_000 });
       const shown = await page.evaluate((id) => {
         const el = document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)!;
-        return { latencyMs: Number(el.dataset.latencyMs), text: el.querySelector('.stats')!.textContent ?? '' };
+        return { latencyMs: Number(el.dataset.latencyMs), text: el.querySelector('.stats')!.textContent ?? '', path: el.dataset.path };
       }, json.id);
       const { latencyMs } = shown;
+      // The path the video takes (docs/firewalls.md): here, straight to the server over UDP.
+      assert.equal(shown.path, 'direct-udp');
+      assert.ok(shown.text.includes('trực tiếp udp'), `the overlay names the path: "${shown.text}"`);
       assert.ok(latencyMs > 0 && latencyMs < 1000, `camera-to-screen ${latencyMs} ms`);
       assert.ok(shown.text.includes(`độ trễ ${latencyMs} ms`), `shown in the overlay, in Vietnamese by default: "${shown.text}"`);
       console.log(`# ${profile}: 26 frames rendered ${ms} ms after the click; camera-to-screen ${latencyMs} ms`);
