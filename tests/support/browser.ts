@@ -7,10 +7,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve('test-artifacts');
 
-/** `args`: more Chromium switches (e.g. origins on other addresses to treat as secure, as HTTPS would be). */
-export async function launchBrowser(args: string[] = []): Promise<Browser> {
+/**
+ * `args`: more Chromium switches (e.g. origins on other addresses to treat as secure, as HTTPS
+ * would be); `executablePath`: another way to start Chromium (a script that runs it in a
+ * network namespace).
+ */
+export async function launchBrowser(args: string[] = [], executablePath = CHROMIUM): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required', ...args,

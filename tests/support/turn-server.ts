@@ -16,7 +16,7 @@ export interface TurnServerOptions {
   secret: string;
   /** The relay's UDP ports (each allocation takes one). */
   relayPorts?: [number, number];
-  /** A command that runs it (e.g. `ip netns exec <namespace>`). */
+  /** A command that runs it (e.g. `ip netns exec <namespace>`); its address must be reachable from here. */
   wrap?: string[];
 }
 
@@ -54,10 +54,9 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     c.once('connect', () => { c.destroy(); resolve(true); });
     c.once('error', () => resolve(false));
   });
-  // In another namespace its ports cannot be probed from here: its log says when it listens.
   await until('turnserver to listen', async () => {
     if (proc.exitCode !== null) throw new Error(`turnserver exited: ${output.join('').slice(-2000)}`);
-    return o.wrap ? /Total (General|TLS|TCP).*listeners|IPv4. TLS\/TCP listener opened/.test(output.join('')) : (await listening(o.port)) && (await listening(o.tlsPort));
+    return (await listening(o.port)) && (await listening(o.tlsPort));
   }, 10_000, 50);
   return {
     proc,
