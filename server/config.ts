@@ -1,6 +1,7 @@
 // Configuration: defaults, then an optional JSON file (GIAMSAT_CONFIG), then environment
 // variables; validated once at start-up so a typo fails fast with the offending path.
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -32,6 +33,13 @@ const mediaSchema = z.object({
    * viewer on it shares. Absent: each worker picks a free one in its share of rtcMinPort..rtcMaxPort.
    */
   webRtcPort: z.number().int().min(1024).max(65535).optional(),
+  /** Viewers' WebRTC TCP port (WEBRTC_TCP_PORT): worker i listens on webRtcTcpPort + i. Absent: the UDP port's number. */
+  webRtcTcpPort: z.number().int().min(1024).max(65535).optional(),
+  /**
+   * The addresses viewers reach the node at (MEDIA_ANNOUNCED_ADDRESSES, comma-separated), IPv4
+   * and IPv6, LAN and public, in order of preference. Absent: announcedIp alone.
+   */
+  announcedAddresses: z.array(z.string().refine((a) => isIP(a) !== 0, 'expected an IPv4 or IPv6 address')).min(1).max(8).optional(),
   /** Address WebRTC transports listen on. */
   listenIp: z.string().default('0.0.0.0'),
   /** Address given to browsers in ICE candidates (the host's reachable address). */
@@ -248,6 +256,8 @@ function fromEnv(): Record<string, unknown> {
   set(media, 'workers', envNumber('MEDIA_WORKERS'));
   set(media, 'announcedIp', process.env.MEDIA_ANNOUNCED_IP || undefined);
   set(media, 'webRtcPort', envNumber('WEBRTC_PORT'));
+  set(media, 'webRtcTcpPort', envNumber('WEBRTC_TCP_PORT'));
+  if (process.env.MEDIA_ANNOUNCED_ADDRESSES) media.announcedAddresses = process.env.MEDIA_ANNOUNCED_ADDRESSES.split(',').map((a) => a.trim()).filter(Boolean);
   set(media, 'listenIp', process.env.MEDIA_LISTEN_IP || undefined);
   set(media, 'rtcMinPort', envNumber('RTC_MIN_PORT'));
   set(media, 'rtcMaxPort', envNumber('RTC_MAX_PORT'));
@@ -287,10 +297,12 @@ export function loadConfig(overrides: Record<string, unknown> = {}): Config {
   if (parsed.data.media.rtcMinPort > parsed.data.media.rtcMaxPort) {
     throw new Error('invalid configuration: media.rtcMinPort is above media.rtcMaxPort');
   }
-  const { webRtcPort, workers, rtcMinPort, rtcMaxPort } = parsed.data.media;
-  // A replacement worker must find its port free: no camera transport may have taken it.
-  if (webRtcPort !== undefined && (webRtcPort + workers - 1 > 65535 || (webRtcPort <= rtcMaxPort && webRtcPort + workers - 1 >= rtcMinPort))) {
-    throw new Error(`invalid configuration: media.webRtcPort ${webRtcPort}..${webRtcPort + workers - 1} (one per worker) must lie outside media.rtcMinPort..rtcMaxPort and below 65536`);
+  const { webRtcPort, webRtcTcpPort, workers, rtcMinPort, rtcMaxPort } = parsed.data.media;
+  // A replacement worker must find its ports free: no camera transport may have taken them.
+  for (const [key, first] of [['webRtcPort', webRtcPort], ['webRtcTcpPort', webRtcTcpPort]] as const) {
+    if (first !== undefined && (first + workers - 1 > 65535 || (first <= rtcMaxPort && first + workers - 1 >= rtcMinPort))) {
+      throw new Error(`invalid configuration: media.${key} ${first}..${first + workers - 1} (one per worker) must lie outside media.rtcMinPort..rtcMaxPort and below 65536`);
+    }
   }
   return parsed.data;
 }

@@ -11,6 +11,7 @@ import { CameraStream, type CameraStreamOptions } from './CameraStream.js';
 import { FAST_START_HANDOVER_MS, type FastStartView, type View, type ViewableStream, type ViewOptions } from './View.js';
 import { resolveFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
 import { WorkerPool, type WorkerSlot } from './WorkerPool.js';
+import { withExtraAddresses } from './viewer-addresses.js';
 
 const log = moduleLogger('media');
 
@@ -99,8 +100,9 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
     });
   }
 
-  static transportInfo(t: WebRtcTransport): TransportInfo {
-    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+  /** What a browser needs to open the transport: its candidates on every announced address. */
+  transportInfo(t: WebRtcTransport): TransportInfo {
+    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: withExtraAddresses(t.iceCandidates, this.#config), dtlsParameters: t.dtlsParameters };
   }
 
   static async connectTransport(t: WebRtcTransport, dtlsParameters: DtlsParameters): Promise<void> {

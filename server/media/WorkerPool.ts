@@ -5,6 +5,7 @@ import type { Consumer, Producer, Router, RtpCodecCapability, Transport, WebRtcS
 import type { MediaConfig } from '../config.js';
 import { moduleLogger } from '../logger.js';
 import { NEGOTIABLE_PROFILES } from './h264-profile.js';
+import { viewerListenInfos } from './viewer-addresses.js';
 
 const log = moduleLogger('media:workers');
 
@@ -155,11 +156,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       appData: { index },
     });
     const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    // Without a configured port the worker picks a free one from its range (tests run several
-    // servers at once); a deployment names it, so that its firewall can open exactly it.
-    const port = this.#config.webRtcPort === undefined ? {} : { port: this.#config.webRtcPort + index };
-    const listen = { ip: this.#config.listenIp, announcedIp: this.#config.announcedIp, ...port };
-    const webRtcServer = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] });
+    // Without configured ports the worker picks free ones from its range (tests run several
+    // servers at once); a deployment names them, so that its firewall can open exactly them.
+    const webRtcServer = await worker.createWebRtcServer({ listenInfos: viewerListenInfos(this.#config, index) });
     const slot = new WorkerSlot(index, worker, router, webRtcServer);
     this.#slots[index] = slot;
     worker.once('died', (err) => void this.#onDied(slot, err));

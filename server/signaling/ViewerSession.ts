@@ -102,7 +102,7 @@ export class ViewerSession {
       if (state === 'failed' || state === 'closed') this.#deps.log.info({ transportId: transport.id, state }, 'transport DTLS ended');
     });
     const iceServers = this.#deps.iceServers?.();
-    return { ...MediaService.transportInfo(transport), ...(iceServers ? { iceServers } : {}) };
+    return { ...this.#deps.media.transportInfo(transport), ...(iceServers ? { iceServers } : {}) };
   }
 
   /** New ICE parameters for a transport whose ICE failed; the browser restarts ICE with them (and fresh TURN credentials). */
