@@ -4,7 +4,8 @@
 // and over TCP to any port but 443: the page (served on 443), and coturn's TLS listener (443, on
 // a second address). The wall plays through TURNS on 443, and its overlay says so; the firewall's
 // counters show that the direct paths and TURN over UDP and TCP were tried and dropped. With the
-// firewall gone, a new page plays directly over UDP. Real parts: a server process and coturn in
+// firewall gone, a new page plays directly over UDP; cutting every media path under it makes the
+// page restart ICE on the same transport, and the same track plays on once the path returns. Real parts: a server process and coturn in
 // a namespace, nftables, mediasoup, a GStreamer camera, Chromium in a namespace.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -20,6 +21,7 @@ import { startCamera, type TestCamera } from '../support/camera.js';
 import { startServerProcess } from '../support/server-process.js';
 import { apiCall, login } from '../support/server.js';
 import { startTurnServer, type TurnServer } from '../support/turn-server.js';
+import { until } from '../support/until.js';
 
 const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/cluster-netns.sh');
 const NAME = 'gsfw';
@@ -134,5 +136,36 @@ describe('a viewer whose network allows only TCP 443', { timeout: 240_000 }, () 
     console.log(`# no firewall: path ${shown.path}`);
     assert.equal(shown.path, 'direct-udp');
     assert.ok(shown.text.includes('trực tiếp udp'), `the overlay names the path: "${shown.text}"`);
+  });
+
+  test('when every media path fails under a playing page, ICE is restarted on the same transport and the same track plays on', async () => {
+    const page = pages.at(-1)!;
+    const video = `.tile[data-camera-id="${cameraId}"] video`;
+    const trackId = () => page.evaluate((sel) => (document.querySelector<HTMLVideoElement>(sel)?.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id, video);
+    const before = await trackId();
+    assert.ok(before, 'the tile plays a track');
+    // Media only: all UDP, TCP to the WebRTC port, anything to TURN. The page and its signaling
+    // (TCP 443 of the server's address) stay open, as on a network whose media path broke.
+    inServerNs('nft', ['-f', '-'], `table inet giamsat_cut {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip saddr ${BROWSER_IP} meta l4proto udp drop
+    ip saddr ${BROWSER_IP} tcp dport 39100 drop
+    ip saddr ${BROWSER_IP} ip daddr ${TURN_IP} drop
+  }
+}`);
+    const cutAt = Date.now();
+    const restarts = () => output.join('').split('\n').filter((l) => l.includes('ICE restarted')).length;
+    try {
+      await until('the page to restart ICE', () => restarts() > 0, 90_000, 100);
+    } finally {
+      inServerNs('nft', ['delete', 'table', 'inet', 'giamsat_cut']);
+    }
+    const restartedAfter = Date.now() - cutAt;
+    const t0 = Date.now();
+    await expectFrames(page, cameraId, 10, 30_000);
+    console.log(`# media cut under a playing page: ICE restarted ${restartedAfter} ms later; frames again ${Date.now() - t0} ms after the path came back`);
+    assert.equal(await trackId(), before, 'the same consumer\'s track: no new transport, no new subscription');
+    assert.equal(restarts(), 1);
   });
 });
