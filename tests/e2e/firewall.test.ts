@@ -5,8 +5,9 @@
 // a second address). The wall plays through TURNS on 443, and its overlay says so; the firewall's
 // counters show that the direct paths and TURN over UDP and TCP were tried and dropped. With the
 // firewall gone, a new page plays directly over UDP; cutting every media path under it makes the
-// page restart ICE on the same transport, and the same track plays on once the path returns. Real parts: a server process and coturn in
-// a namespace, nftables, mediasoup, a GStreamer camera, Chromium in a namespace.
+// page restart ICE on the same transport, and the same track plays on once the path returns.
+// Real parts: a server process and coturn in a namespace, nftables, mediasoup, a GStreamer
+// camera, Chromium in a namespace.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
