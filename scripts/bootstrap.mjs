@@ -73,8 +73,8 @@ if (forTests) {
   // pdftotext reads the exported PDF reports back in their tests.
   ensurePackages(['poppler-utils'], 'reading PDF reports in tests (pdftotext)');
   // The TURN server deployments run for viewers behind firewalls; the tests start their own
-  // (the package's service never starts without systemd).
-  ensurePackages(['coturn'], 'TURN for viewers behind firewalls (coturn)');
+  // (the package's service never starts without systemd), behind nftables firewalls.
+  ensurePackages(['coturn', 'nftables'], 'TURN for viewers behind firewalls (coturn) and the firewalls in its tests (nftables)');
 }
 
 // ---- npm packages -------------------------------------------------------------------
