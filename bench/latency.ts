@@ -3,7 +3,7 @@
 // frame), and the same figures for Janus 1.1.2's streaming plugin on the same camera in the
 // same run (the reference peer; --peer none skips it).
 //   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus|none --ingest auto|ffmpeg
-//                              --transports tcp,udp --via gst|perl --piped]
+//                              --transports tcp,udp --via gst|perl --piped --path turn-tcp]
 // --transports: giamsat's glass-to-glass with the camera pulled over RTSP/TCP (interleaved, the
 // default) and over RTSP/UDP, one after the other in the same run.
 // --via perl: the camera is reached through a second, independent RTSP server (RTSP::Server,
@@ -13,6 +13,10 @@
 // node A and watched on a page of A (local) and then on a page of B (piped from A over an SRTP
 // PipeTransport), the same camera in the same run: the glass-to-glass cost of one hop. Only
 // glass-to-glass is measured then.
+// --path turn-tcp: after the page that plays directly (UDP), a page whose browser may use only a
+// TURN relay reached over TCP (a real coturn on this machine; the page's RTCPeerConnection is
+// given iceTransportPolicy 'relay'), the same camera in the same run: what TURN over TCP costs.
+// Only glass-to-glass is measured then.
 // Prints one JSON line per measurement and a short human summary.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -25,6 +29,7 @@ import { freePort, untilDescribable, waitForPort } from '../tests/support/net.js
 import { addCamera, login, startTestServer } from '../tests/support/server.js';
 import { clusterSettings } from '../tests/support/cluster.js';
 import { createTestDatabase } from '../tests/support/postgres.js';
+import { startTurnServer } from '../tests/support/turn-server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +46,7 @@ const { values: args } = parseArgs({
     transports: { type: 'string', default: 'tcp,udp' },
     via: { type: 'string', default: 'gst' },
     piped: { type: 'boolean', default: false },
+    path: { type: 'string', default: 'direct' },
   },
 });
 const TRANSPORTS = args.transports.split(',').filter((t): t is 'tcp' | 'udp' => t === 'tcp' || t === 'udp');
@@ -52,11 +58,15 @@ const WITH_JANUS = args.peer === 'janus' && !VIA_PERL;
 const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
 const STUBBORN = args['ignore-keyframe-requests'];
 const PIPED = args.piped;
+const VIA_TURN_TCP = args.path === 'turn-tcp';
 
 // --piped: the nodes share the machine's PostgreSQL and Redis (the embedded database is one process's).
 const database = PIPED ? await createTestDatabase() : undefined;
 const cluster = database ? clusterSettings(database.url) : {};
-const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, ...(database ? { monitoring: { nodeId: 'node-a' } } : {}) });
+const TURN_SECRET = 'bench-turn-secret-0123456789abcdef';
+const turn = VIA_TURN_TCP ? await startTurnServer({ address: '127.0.0.1', port: await freePort(), tlsPort: await freePort(), secret: TURN_SECRET }) : undefined;
+const turnConfig = turn ? { turn: { urls: [turn.urls[1]!], secret: TURN_SECRET } } : {};
+const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, ...turnConfig, ...(database ? { monitoring: { nodeId: 'node-a' } } : {}) });
 const edge = database ? await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, monitoring: { nodeId: 'node-b' } }) : undefined;
 const browser = await launchBrowser();
 const cameras: TestCamera[] = [];
@@ -82,7 +92,21 @@ async function openJanus(janus: RunningJanus): Promise<Page> {
 }
 
 /** Measures `SECONDS` of rendered frames of tile `id` on `page` once it plays. */
-async function glassToGlass(system: string, profile: string, page: Page, id: string, transport: 'tcp' | 'udp' = system === 'janus' ? 'udp' : 'tcp', path: 'local' | 'piped' = 'local'): Promise<void> {
+/** Makes every RTCPeerConnection of the page relay-only: ICE then uses the TURN servers it was given and nothing else. */
+const RELAY_ONLY = `(() => {
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config, ...rest) { super({ ...(config || {}), iceTransportPolicy: 'relay' }, ...rest); }
+  };
+})();`;
+
+/** The network path the tile's overlay names (data-path). */
+async function pathOfTile(page: Page, id: string): Promise<string | undefined> {
+  const handle = await page.waitForFunction((i) => document.querySelector<HTMLElement>(`.tile[data-camera-id="${i}"]`)?.dataset.path, id, { timeout: 5000 });
+  return (await handle.jsonValue()) as string;
+}
+
+async function glassToGlass(system: string, profile: string, page: Page, id: string, transport: 'tcp' | 'udp' = system === 'janus' ? 'udp' : 'tcp', path: 'local' | 'piped' | 'turn-tcp' = 'local'): Promise<void> {
   await page.waitForFunction((i) => (window as any).__timecode.samples.some((s: { id: string }) => s.id === i), id, { timeout: 20_000 });
   await takeSamples(page); // drop the start-up frames
   const all: TimecodeSample[] = [];
@@ -207,7 +231,19 @@ try {
     await saveWall(json.id);
     const page = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
     await glassToGlass('giamsat', profile, page, json.id, TRANSPORTS[0]);
+    const direct = await pathOfTile(page, json.id);
     await page.context().close();
+    if (turn) {
+      // The same camera on a page that may use only the relay (coturn, reached over TCP).
+      const relayed = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE, RELAY_ONLY]);
+      await glassToGlass('giamsat', profile, relayed, json.id, TRANSPORTS[0], 'turn-tcp');
+      const through = await pathOfTile(relayed, json.id);
+      await relayed.context().close();
+      if (direct !== 'direct-udp' || through !== 'relay-tcp') throw new Error(`the pages took the wrong paths: ${direct} and ${through}`);
+      await server.cameras.remove(json.id);
+      await via?.stop();
+      continue;
+    }
     if (edge) {
       // The same camera on a page of node B, piped from A (which ingested it for the first page).
       const piped = await openClient(browser, `${edge.url}/?layout=1`, await login(edge, 'quocgia'), [TIMECODE_PROBE]);
@@ -296,6 +332,7 @@ try {
   await browser.close();
   await edge?.stop();
   await server.stop();
+  await turn?.stop();
   await Promise.all(cameras.map((c) => c.stop()));
   await database?.drop();
 }
@@ -316,7 +353,9 @@ for (const r of results) {
     if (udp) console.log(`  giamsat ${r.profile}: capture->received over TCP minus over UDP, p50 ${(n.p50 - (udp.captureToReceivedMs as Summary).p50).toFixed(1)} ms`);
     const local = r.path === 'piped' ? results.find((x) => x.bench === 'glass-to-glass' && x.path === 'local' && x.profile === r.profile)?.latencyMs as Summary | undefined : undefined;
     if (local) console.log(`  giamsat ${r.profile}: one hop between nodes adds p50 ${(l.p50 - local.p50).toFixed(1)} ms glass-to-glass (piped minus local)`);
-    console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+    const directUdp = r.path === 'turn-tcp' ? results.find((x) => x.bench === 'glass-to-glass' && x.path === 'local' && x.profile === r.profile)?.latencyMs as Summary | undefined : undefined;
+    if (directUdp) console.log(`  giamsat ${r.profile}: TURN over TCP adds p50 ${(l.p50 - directUdp.p50).toFixed(1)} ms glass-to-glass (relayed minus direct UDP)`);
+    console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : r.path === 'turn-tcp' ? ' through TURN over TCP' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
   } else if (r.bench === 'page-open-to-first-frame') {
     const m = r.ms as Summary;
     const phases = Object.entries(r.phasesP50Ms as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ');

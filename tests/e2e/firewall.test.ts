@@ -120,19 +120,50 @@ describe('a viewer whose network allows only TCP 443', { timeout: 240_000 }, () 
 
   test('with only TCP 443 open, the wall plays through TURNS on 443, and the overlay says so', async () => {
     inServerNs('nft', ['-f', '-'], FIREWALL);
-    const shown = await watch('firewall-turns-443');
+    let rules: Array<{ rule?: { comment?: string; expr: Array<{ counter?: { packets: number } }> } }>;
+    let shown: { path?: string; text: string };
+    try {
+      shown = await watch('firewall-turns-443');
+      rules = JSON.parse(inServerNs('nft', ['-j', 'list', 'table', 'inet', 'giamsat_fw'])).nftables;
+    } finally {
+      inServerNs('nft', ['delete', 'table', 'inet', 'giamsat_fw']);
+      await pages.pop()?.context().close();
+    }
     assert.equal(shown.path, 'relay-tls');
     assert.ok(shown.text.includes('qua TURN tls'), `the overlay names the path: "${shown.text}"`);
     // The browser did try the other paths: the firewall dropped its UDP (direct and TURN) and its
     // TCP to the media port and to TURN's 3478.
-    const rules = JSON.parse(inServerNs('nft', ['-j', 'list', 'table', 'inet', 'giamsat_fw'])).nftables as Array<{ rule?: { comment?: string; expr: Array<{ counter?: { packets: number } }> } }>;
     const dropped = Object.fromEntries(rules.filter((r) => r.rule).map((r) => [r.rule!.comment, r.rule!.expr.find((e) => e.counter)!.counter!.packets]));
     console.log(`# only TCP 443: path ${shown.path}; the firewall dropped ${dropped.udp} UDP and ${dropped.tcp} TCP packets from the browser`);
     assert.ok(dropped.udp! > 0 && dropped.tcp! > 0, JSON.stringify(dropped));
   });
 
+  // Each path works when the ones before it are blocked (docs/firewalls.md), each case a new
+  // page. The paths after it are blocked too: which of two working paths Chromium keeps is its
+  // own choice (it ranks them in this order, but may stay on a relay that answered first).
+  const B = `ip saddr ${BROWSER_IP}`;
+  for (const [name, rules, expected] of [
+    ['UDP blocked: direct TCP', [`${B} meta l4proto udp drop`, `${B} ip daddr ${TURN_IP} drop`], 'direct-tcp'],
+    ['the server\'s own ports blocked: TURN over UDP', [`${B} ip daddr ${SERVER_IP} tcp dport 39100 drop`, `${B} ip daddr ${SERVER_IP} udp dport 39100 drop`, `${B} ip daddr ${TURN_IP} meta l4proto tcp drop`], 'relay-udp'],
+    ['UDP and the server\'s ports blocked: TURN over TCP', [`${B} meta l4proto udp drop`, `${B} tcp dport 39100 drop`, `${B} ip daddr ${TURN_IP} tcp dport 443 drop`], 'relay-tcp'],
+  ] as const) {
+    test(`falls back in order: ${name}`, async () => {
+      inServerNs('nft', ['-f', '-'], `table inet giamsat_case {\n  chain input {\n    type filter hook input priority 0; policy accept;\n${rules.map((r) => `    ${r}`).join('\n')}\n  }\n}`);
+      try {
+        const shown = await watch(`firewall-${expected}`);
+        // ICE may start on a pair that answered first and move to the better one moments later.
+        const settled = await pages.at(-1)!.waitForFunction(([sel, want]) => document.querySelector<HTMLElement>(sel!)?.dataset.path === want, [`.tile[data-camera-id="${cameraId}"]`, expected] as const, { timeout: 8000 })
+          .then(() => expected as string, () => shown.path);
+        console.log(`# ${name}: path ${shown.path}${settled !== shown.path ? `, then ${settled}` : ''}`);
+        assert.equal(settled, expected);
+      } finally {
+        inServerNs('nft', ['delete', 'table', 'inet', 'giamsat_case']);
+        await pages.pop()?.context().close();
+      }
+    });
+  }
+
   test('with UDP allowed, the wall plays directly over UDP', async () => {
-    inServerNs('nft', ['delete', 'table', 'inet', 'giamsat_fw']);
     const shown = await watch('firewall-direct-udp');
     console.log(`# no firewall: path ${shown.path}`);
     assert.equal(shown.path, 'direct-udp');
