@@ -81,6 +81,13 @@ try {
   // RTP packets lost between the sources and the nodes that ingest them (sequence gaps seen by the relays).
   const lost = async () => ({ a: a.ownership!.view().owned.reduce((sum, id) => sum + a.cameras.stream(id, 'main').totals.packetsLost, 0), b: await scrapeB('giamsat_camera_rtp_packets_lost_total') });
   const lostBefore = await lost();
+  // What node A's producers say arrived from its relays: loss inside the node (relay -> worker over loopback UDP).
+  const producerLoss = async () => (await Promise.all(a.ownership!.view().owned.map(async (id) => {
+    const stats = await a.cameras.stream(id, 'main').producer?.getStats().catch(() => []) ?? [];
+    return stats.reduce((sum, st) => sum + (st.packetsLost ?? 0), 0);
+  }))).reduce((x, y) => x + y, 0);
+  const producerLossBefore = await producerLoss();
+  const lostBeforeAfterProducers = (await lost()).a;
   const startLoss = a.ownership!.view().owned.map((id) => a.cameras.stream(id, 'main').totals.packetsLost).sort((x, y) => y - x);
   console.log(`# while the cameras started: node A's cameras that lost packets ${startLoss.filter((n) => n > 0).length} of ${startLoss.length}, most ${startLoss[0]}, median ${startLoss[Math.floor(startLoss.length / 2)]}`);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -92,6 +99,15 @@ try {
   const pct = (sec: number) => `${((sec / wall) * 100).toFixed(0)} %`;
   loopDelay.disable();
   const lostNow = await lost();
+  // The producers count every gap in what they receive: the camera's own gaps (forwarded as they
+  // are) plus any the node adds between its relay and its worker. The difference is the node's.
+  // Read between two reads of the relays' count (reading 150 producers' stats takes a while, and
+  // the cameras go on dropping): the node's own loss lies between the two differences.
+  const atProducers = await producerLoss() - producerLossBefore;
+  const lostEndAfterProducers = (await lost()).a;
+  const fewest = lostNow.a - lostBeforeAfterProducers;
+  const most = lostEndAfterProducers - lostBefore.a;
+  console.log(`# node A over the window: gaps arriving from the cameras ${fewest}..${most}, gaps seen by its producers ${atProducers}: lost inside the node ${Math.max(0, atProducers - most)}..${Math.max(0, atProducers - fewest)}`);
   console.log(`# node A's event loop delay over the window: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
   console.log(`# over ${wall.toFixed(0)} s: node A's worker CPU ${pct(cpuSeconds(workers[0]!) - before.workers[0]!)}, node A's process ${pct(cpuSeconds(process.pid) - before.self)}, node B's process ${pct(cpuSeconds(b.proc.pid!) - before.b)}; live on A's view ${live(ids)}; RTP packets lost ${lostNow.a + lostNow.b - lostBefore.a - lostBefore.b} (node A's cameras ${lostNow.a - lostBefore.a}, node B's ${lostNow.b - lostBefore.b}; since the start ${lostNow.a + lostNow.b}); RTSP sessions ${sessions()}`);
 
