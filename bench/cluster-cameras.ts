@@ -81,6 +81,7 @@ try {
   // RTP packets lost between the sources and the nodes that ingest them (sequence gaps seen by the relays).
   const lost = async () => ({ a: a.ownership!.view().owned.reduce((sum, id) => sum + a.cameras.stream(id, 'main').totals.packetsLost, 0), b: await scrapeB('giamsat_camera_rtp_packets_lost_total') });
   const lostBefore = await lost();
+  const rcvbufErrorsBefore = udpRcvbufErrors();
   // What node A's producers say arrived from its relays: loss inside the node (relay -> worker over loopback UDP).
   const producerLoss = async () => (await Promise.all(a.ownership!.view().owned.map(async (id) => {
     const stats = await a.cameras.stream(id, 'main').producer?.getStats().catch(() => []) ?? [];
@@ -99,6 +100,7 @@ try {
   const pct = (sec: number) => `${((sec / wall) * 100).toFixed(0)} %`;
   loopDelay.disable();
   const lostNow = await lost();
+  const rcvbufErrors = udpRcvbufErrors() - rcvbufErrorsBefore;
   // The producers count every gap in what they receive: the camera's own gaps (forwarded as they
   // are) plus any the node adds between its relay and its worker. The difference is the node's.
   // Read between two reads of the relays' count (reading 150 producers' stats takes a while, and
@@ -107,7 +109,7 @@ try {
   const lostEndAfterProducers = (await lost()).a;
   const fewest = lostNow.a - lostBeforeAfterProducers;
   const most = lostEndAfterProducers - lostBefore.a;
-  console.log(`# node A over the window: gaps arriving from the cameras ${fewest}..${most}, gaps seen by its producers ${atProducers}: lost inside the node ${Math.max(0, atProducers - most)}..${Math.max(0, atProducers - fewest)}`);
+  console.log(`# node A over the window: gaps arriving from the cameras ${fewest}..${most}, gaps seen by its producers ${atProducers}: lost inside the node ${Math.max(0, atProducers - most)}..${Math.max(0, atProducers - fewest)}; UDP datagrams this host dropped for full receive buffers ${rcvbufErrors} (net.core.rmem_default ${fs.readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim()})`);
   console.log(`# node A's event loop delay over the window: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
   console.log(`# over ${wall.toFixed(0)} s: node A's worker CPU ${pct(cpuSeconds(workers[0]!) - before.workers[0]!)}, node A's process ${pct(cpuSeconds(process.pid) - before.self)}, node B's process ${pct(cpuSeconds(b.proc.pid!) - before.b)}; live on A's view ${live(ids)}; RTP packets lost ${lostNow.a + lostNow.b - lostBefore.a - lostBefore.b} (node A's cameras ${lostNow.a - lostBefore.a}, node B's ${lostNow.b - lostBefore.b}; since the start ${lostNow.a + lostNow.b}); RTSP sessions ${sessions()}`);
 
@@ -124,6 +126,12 @@ try {
   await Promise.all(sources.map((s) => s.stop()));
   await pg.drop();
   for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
+}
+
+/** The kernel's count of UDP datagrams dropped because a socket's receive buffer was full. */
+function udpRcvbufErrors(): number {
+  const [names, values] = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  return Number(values!.split(/\s+/)[names!.split(/\s+/).indexOf('RcvbufErrors')]);
 }
 
 async function stopProcess(proc: ChildProcess): Promise<void> {
