@@ -203,7 +203,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   /**
    * For a new viewer of a camera known to ignore keyframe requests: a producer of the
    * viewer's own that starts with the cached GOP, so the first picture needs no new IDR
-   * (docs/media.md). Undefined when the camera answers keyframe requests, nothing is
+   * (docs/media.md). Undefined when the camera is known to answer keyframe requests, nothing is
    * cached, or the ingest cannot do it (ffmpeg).
    */
   async openFastStart(): Promise<{ producer: Producer; start(): void; close(): void } | undefined> {
@@ -211,7 +211,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     const transport = this.#transport;
     // A fast-start producer is the run's producer under another SSRC.
     const params = this.#producer?.rtpParameters;
-    if (!ingest?.openFastStart || ingest.honoursKeyframeRequests !== false || !transport || !params) return undefined;
+    if (!ingest?.openFastStart || ingest.honoursKeyframeRequests === true || !transport || !params) return undefined;
     const ssrc = randomInt(1, 2 ** 31);
     const producer = await transport.produce({ kind: 'video', rtpParameters: { ...params, encodings: [{ ssrc }] }, appData: { streamId: this.id, fastStart: true } });
     // A feed that ends on its own (never started in time) takes its producer with it, so

@@ -598,13 +598,99 @@ describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () =
     const relay = RtspRelayIngest.start({ url: srv.url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
     try {
       await new Promise<void>((resolve) => relay.once('progress', () => resolve()));
-      sink.send(pliPacket(1, 1234), localRtcpPort, '127.0.0.1');
-      // Past the time an answer must come in (600 ms): undefined until asked, then decided.
-      const deadline = Date.now() + 5000;
-      while (idrs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // Twice: the run's first IDR proves nothing (cameras open a session with one).
+      for (let n = 1; n <= 2; n++) {
+        sink.send(pliPacket(1, 1234), localRtcpPort, '127.0.0.1');
+        const deadline = Date.now() + 5000;
+        while (idrs < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        // Past the time an answer must come in (600 ms), and the relay's request spacing (300 ms).
+        await new Promise((r) => setTimeout(r, 800));
+        assert.equal(idrs, n, 'the camera was asked');
+        assert.equal(relay.honoursKeyframeRequests, n === 1 ? undefined : true);
+      }
+    } finally {
+      clearInterval(timer);
+      await relay.stop();
+      await srv.close();
+    }
+  });
+
+  test('a camera that ignores keyframe requests is not taken for one that answers them when its own IDR comes just after a request', async () => {
+    // Its own IDR every 1.5 s. With a 10 s GOP, one of a camera's own IDRs now and then comes
+    // within the answer window of some viewer's request: taken for an answer, the camera
+    // counted as honouring requests, and the next viewers got no fast start (black until its
+    // next IDR). Once it does answer, at a time its interval does not explain, it counts.
+    const localRtcpPort = await allocateUdpPort();
+    const IDR_EVERY_MS = 1500;
+    let honour = false;
+    let lastIdrAt = 0;
+    const idrs: Array<{ at: number; answer: boolean }> = [];
+    const idrListeners = new Set<() => void>();
+    let timer: NodeJS.Timeout | undefined;
+    const srv = await hostileServer((r, s) => {
+      s.write(validAnswer(r.method, r.cseq));
+      if (r.method !== 'PLAY' || timer) return;
+      let seq = 0;
+      let ts = 0;
+      const frame = (type: number) => {
+        ts += 3600;
+        const p = h264Packet(seq++, ts, false, 0x11);
+        p[12] = type;
+        if (!s.destroyed) s.write(interleaved(0, p));
+        if (type === 0x65) {
+          idrs.push({ at: Date.now(), answer: type === 0x65 && honour });
+          for (const l of idrListeners) l();
+        }
+      };
+      s.on('data', (d: Buffer) => { if (honour && d.indexOf(Buffer.from([0x81, 206, 0, 2])) >= 0) frame(0x65); });
+      lastIdrAt = Date.now();
+      frame(0x65);
+      timer = setInterval(() => {
+        if (Date.now() - lastIdrAt >= IDR_EVERY_MS) {
+          lastIdrAt += IDR_EVERY_MS;
+          const wasHonouring = honour;
+          honour = false; // its own, not an answer
+          frame(0x65);
+          honour = wasHonouring;
+        } else frame(0x41);
+      }, 20);
+    });
+    const nextIdr = () => new Promise<void>((resolve) => {
+      const l = () => { idrListeners.delete(l); resolve(); };
+      idrListeners.add(l);
+    });
+    // The relay reads the camera's frame a moment after the camera wrote it (loopback TCP).
+    const settle = () => new Promise((r) => setTimeout(r, 100));
+    const ask = () => sink.send(pliPacket(1, 1234), localRtcpPort, '127.0.0.1');
+    const port = sink.address().port;
+    const relay = RtspRelayIngest.start({ url: srv.url, rtpPort: port, rtcpPort: port, localRtpPort: 0, localRtcpPort, ssrc: 1234, payloadType: 96, ioTimeoutMs: 1500 });
+    try {
+      await new Promise<void>((resolve) => relay.once('progress', () => resolve()));
+      // Two of its own IDRs unasked: its interval is known.
+      await nextIdr();
+      await nextIdr();
+      // A request right after one of its IDRs goes unanswered: it ignores them.
+      ask();
       await new Promise((r) => setTimeout(r, 800));
-      assert.ok(idrs > 0, 'the camera was asked');
-      assert.equal(relay.honoursKeyframeRequests, true);
+      assert.equal(relay.honoursKeyframeRequests, false, 'an unanswered request');
+      await nextIdr();
+      // A request 200 ms before its next own IDR: that IDR comes within the answer window.
+      await new Promise((r) => setTimeout(r, Math.max(0, lastIdrAt + IDR_EVERY_MS - 200 - Date.now())));
+      ask();
+      await nextIdr();
+      await settle();
+      const coincidence = idrs.at(-1)!;
+      assert.ok(!coincidence.answer);
+      assert.equal(relay.honoursKeyframeRequests, false, 'its own IDR, on its schedule, is no answer');
+      // Now it answers, off its schedule: it honours requests.
+      await nextIdr();
+      honour = true;
+      await new Promise((r) => setTimeout(r, 300));
+      ask();
+      await nextIdr();
+      await settle();
+      assert.ok(idrs.at(-1)!.answer, 'the camera answered');
+      assert.equal(relay.honoursKeyframeRequests, true, 'an answer off its schedule counts');
     } finally {
       clearInterval(timer);
       await relay.stop();

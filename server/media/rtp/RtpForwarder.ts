@@ -29,6 +29,8 @@ export const ABS_CAPTURE_TIME_ID = 1;
 const KEYFRAME_REQUEST_MIN_INTERVAL_MS = 300;
 /** A keyframe request answered by an IDR within this long counts as honoured. */
 const KEYFRAME_ANSWER_MS = 600;
+/** An IDR this close to where the camera's own IDR interval puts the next one is on its schedule. */
+const IDR_SCHEDULE_TOLERANCE_MS = 200;
 const RECEIVER_REPORT_INTERVAL_MS = 5000;
 const ABS_CAPTURE_TIME_INTERVAL_MS = 1000;
 /** Packets that are not our RTP before the stream counts as garbage. */
@@ -100,6 +102,11 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
   /** When the oldest unanswered keyframe request went out. */
   #keyframeAskedAt?: number;
   #honoursKeyframeRequests?: boolean;
+  /** When the last IDR arrived, and whether it came on the camera's own schedule (not as an answer). */
+  #lastIdrAt?: number;
+  #lastIdrScheduled = false;
+  /** The camera's own IDR interval: between its last two IDRs that were no answers. */
+  #idrIntervalMs?: number;
   #frames = 0;
   #bytes = 0;
   #packets = 0;
@@ -170,7 +177,7 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
     return { frames: this.#frames, bytes: this.#bytes, packets: this.#packets, packetsLost: this.#lost };
   }
 
-  /** Whether the camera answers keyframe requests (undefined until one was asked). */
+  /** Whether the camera answers keyframe requests (undefined until it was seen either way). */
   get honoursKeyframeRequests(): boolean | undefined {
     if (this.#keyframeAskedAt !== undefined && Date.now() - this.#keyframeAskedAt > KEYFRAME_ANSWER_MS) return false;
     return this.#honoursKeyframeRequests;
@@ -292,10 +299,44 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
     for (const feed of this.#fastStarts) feed.live(p);
   }
 
+  /**
+   * Judges whether the camera answers keyframe requests. The two mistakes cost differently:
+   * taking a camera that ignores them for one that honours them leaves every new viewer
+   * black until its next IDR (seconds), the other way costs each viewer a short fast-start
+   * stream. So the run's first IDR proves nothing, and a timely IDR overturns a verdict of
+   * "ignores" only when the camera's own IDR interval is known and does not explain it: a
+   * camera with a 10 s GOP is asked often enough that one of its own IDRs comes soon after
+   * some request now and then. Until a verdict of "honours", viewers get fast starts.
+   */
   #keyframeArrived(): void {
-    if (this.#keyframeAskedAt === undefined) return;
-    this.#honoursKeyframeRequests = Date.now() - this.#keyframeAskedAt <= KEYFRAME_ANSWER_MS;
+    const now = Date.now();
+    const askedAt = this.#keyframeAskedAt;
     this.#keyframeAskedAt = undefined;
+    const since = this.#lastIdrAt === undefined ? undefined : now - this.#lastIdrAt;
+    const onSchedule = since !== undefined && this.#idrIntervalMs !== undefined && Math.abs(since - this.#idrIntervalMs) <= IDR_SCHEDULE_TOLERANCE_MS;
+    let scheduled: boolean;
+    if (this.#lastIdrAt === undefined) {
+      // The run's first IDR: most cameras open a session with one whether asked or not, and
+      // a viewer's request is usually waiting for it. No evidence either way.
+      scheduled = true;
+    } else if (askedAt === undefined || now - askedAt > KEYFRAME_ANSWER_MS) {
+      // Not asked for, or too late to be an answer: the camera's own.
+      if (askedAt !== undefined) this.#honoursKeyframeRequests = false;
+      scheduled = true;
+    } else if (onSchedule) {
+      // In time, but where the camera's own would come anyway: no evidence either way.
+      scheduled = true;
+    } else if (this.#honoursKeyframeRequests === false && this.#idrIntervalMs === undefined) {
+      // In time after the camera was seen to ignore a request, with nothing to tell its
+      // own IDRs from answers: keep the verdict (and measure no interval from this one).
+      scheduled = false;
+    } else {
+      this.#honoursKeyframeRequests = true;
+      scheduled = false;
+    }
+    if (scheduled && this.#lastIdrScheduled && since !== undefined) this.#idrIntervalMs = since;
+    this.#lastIdrAt = now;
+    this.#lastIdrScheduled = scheduled;
   }
 
   /**
