@@ -3,7 +3,10 @@
 // frame), and the same figures for Janus 1.1.2's streaming plugin on the same camera in the
 // same run (the reference peer; --peer none skips it).
 //   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus|none --ingest auto|ffmpeg
-//                              --transports tcp,udp --via gst|perl --piped --path turn-tcp]
+//                              --transports tcp,udp --via gst|perl --piped --path turn-tcp
+//                              --database embedded|postgresql]
+// --database postgresql: the server on this machine's PostgreSQL (as deployed) instead of the
+// embedded database, which answers the page's parallel first requests one at a time.
 // --transports: giamsat's glass-to-glass with the camera pulled over RTSP/TCP (interleaved, the
 // default) and over RTSP/UDP, one after the other in the same run.
 // --via perl: the camera is reached through a second, independent RTSP server (RTSP::Server,
@@ -47,6 +50,8 @@ const { values: args } = parseArgs({
     via: { type: 'string', default: 'gst' },
     piped: { type: 'boolean', default: false },
     path: { type: 'string', default: 'direct' },
+    /** embedded (PGlite in the server process, `npm start`'s) or postgresql (this machine's, as deployed). */
+    database: { type: 'string', default: 'embedded' },
   },
 });
 const TRANSPORTS = args.transports.split(',').filter((t): t is 'tcp' | 'udp' => t === 'tcp' || t === 'udp');
@@ -61,13 +66,13 @@ const PIPED = args.piped;
 const VIA_TURN_TCP = args.path === 'turn-tcp';
 
 // --piped: the nodes share the machine's PostgreSQL and Redis (the embedded database is one process's).
-const database = PIPED ? await createTestDatabase() : undefined;
-const cluster = database ? clusterSettings(database.url) : {};
+const database = PIPED || args.database === 'postgresql' ? await createTestDatabase() : undefined;
+const cluster = !database ? {} : PIPED ? clusterSettings(database.url) : { databaseUrl: database.url };
 const TURN_SECRET = 'bench-turn-secret-0123456789abcdef';
 const turn = VIA_TURN_TCP ? await startTurnServer({ address: '127.0.0.1', port: await freePort(), tlsPort: await freePort(), secret: TURN_SECRET }) : undefined;
 const turnConfig = turn ? { turn: { urls: [turn.urls[1]!], secret: TURN_SECRET } } : {};
-const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, ...turnConfig, ...(database ? { monitoring: { nodeId: 'node-a' } } : {}) });
-const edge = database ? await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, monitoring: { nodeId: 'node-b' } }) : undefined;
+const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, ...turnConfig, ...(PIPED ? { monitoring: { nodeId: 'node-a' } } : {}) });
+const edge = PIPED ? await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, monitoring: { nodeId: 'node-b' } }) : undefined;
 const browser = await launchBrowser();
 const cameras: TestCamera[] = [];
 const results: Array<Record<string, unknown>> = [];
@@ -274,11 +279,20 @@ try {
     await saveWall(json.id);
 
     // ---- giamsat: time to first frame, warm (ingest running) and cold (ingest stopped) ----
-    for (const mode of ['warm', 'cold'] as const) {
+    // warm: the ingest runs, each page a first visit (a new browser context); returning: the
+    // same, in one context (its HTTP cache and localStorage kept, as for a supervisor who
+    // reloads the page; its first page is untimed); cold: the ingest stopped.
+    for (const mode of ['warm', 'returning', 'cold'] as const) {
       const times: number[] = [];
       const fromNavigation: number[] = [];
       const phases: Array<Record<string, number>> = [];
-      const holder = mode === 'warm' ? stream.acquire() : undefined;
+      const holder = mode !== 'cold' ? stream.acquire() : undefined;
+      const context = mode === 'returning' ? await browser.newContext({ viewport: { width: 1280, height: 800 } }) : undefined;
+      if (context) {
+        const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE], { context });
+        await firstFrameMs(p, json.id);
+        await p.close();
+      }
       try {
         if (mode === 'warm' && STUBBORN) {
           // One untimed viewer first: its unanswered keyframe request tells the relay that
@@ -291,14 +305,15 @@ try {
           if (mode === 'cold') await idle();
           else await stream.waitForProducer(20_000);
           // Layout 1 auto-fills the first camera (the list holds only this one per run).
-          const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
+          const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE], context ? { context } : {});
           const f = await firstFrame(p, json.id);
           times.push(f.fromSubscribe);
           fromNavigation.push(f.fromNavigation);
           phases.push(f.phases);
-          await p.context().close();
+          await (context ? p.close() : p.context().close());
         }
       } finally {
+        await context?.close();
         holder?.();
       }
       emit({ bench: 'time-to-first-frame', system: 'giamsat', ingest: INGEST, cameraAnswersKeyframeRequests: !STUBBORN, profile, mode, gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });

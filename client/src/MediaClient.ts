@@ -2,8 +2,9 @@
 // recreated when the server says it is gone (worker restart) or after a reconnect.
 import { Device, type types } from 'mediasoup-client';
 import type { CameraClock } from '../../server/media/Ingest.js';
+import { forgetNativeCapabilities, rememberingHandlerFactory } from './native-capabilities.js';
 import { markPhase } from './page-timing.js';
-import { request, type ClientSocket } from './signaling.js';
+import { request, RequestError, type ClientSocket } from './signaling.js';
 
 export interface Subscription {
   consumer: types.Consumer;
@@ -49,8 +50,9 @@ export class MediaClient {
   }
 
   /**
-   * Loads the device now (it builds a peer connection to learn the browser's codecs, which
-   * takes a while): a page calls it as it starts, before its socket is connected.
+   * Loads the device now (on a first visit it builds peer connections to learn the browser's
+   * codecs, which takes a while; see native-capabilities.ts): a page calls it as it starts,
+   * before its socket is connected.
    */
   loadDevice(): void {
     void this.#loadDevice().catch(() => undefined);
@@ -59,7 +61,8 @@ export class MediaClient {
   /** The device, loaded once (a failure is tried again by the next caller). */
   #loadDevice(): Promise<Device> {
     this.#device ??= (async () => {
-      const device = new Device();
+      const handlerFactory = rememberingHandlerFactory();
+      const device = new Device(handlerFactory ? { handlerFactory } : {});
       const caps = await this.#routerCapabilities();
       await device.load({ routerRtpCapabilities: caps as types.RtpCapabilities });
       markPhase('device');
@@ -154,6 +157,10 @@ export class MediaClient {
       cameraId,
       stream,
       rtpCapabilities: device.recvRtpCapabilities as never,
+    }).catch((err: unknown) => {
+      // Perhaps the remembered codecs are out of date: the next page asks the browser again.
+      if (err instanceof RequestError && err.code === 'CANNOT_CONSUME') forgetNativeCapabilities();
+      throw err;
     });
     markPhase('consumed');
     const consumer = await transport.consume({

@@ -61,4 +61,49 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       console.log(`# ${profile}: 26 frames rendered ${ms} ms after the click; camera-to-screen ${latencyMs} ms`);
     });
   }
+
+  test('a returning page does not ask the browser for its codecs again (client/src/native-capabilities.ts)', async () => {
+    const cam = await startCamera({ width: 320, height: 180, fps: 25 });
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'e2e-returning', mainUrl: cam.url });
+    const session = await login(server, 'quocgia');
+    // Every RTCPeerConnection the page builds: mediasoup-client's codec probes (one per
+    // direction) and the receive transport's own.
+    const COUNT_PEER_CONNECTIONS = `(() => {
+      let n = 0;
+      window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, { construct(target, args) { n++; return Reflect.construct(target, args); } });
+      Object.defineProperty(window, '__peerConnections', { get: () => n });
+    })();`;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const visit = async () => {
+      const page = await openClient(browser, `${server.url}/?layout=1`, session, [COUNT_PEER_CONNECTIONS], { context });
+      await page.locator(`li[data-camera-id="${json.id}"]`).click();
+      await expectFrames(page, json.id, 10, 10_000);
+      const seen = await page.evaluate(() => ({
+        peerConnections: (window as unknown as { __peerConnections: number }).__peerConnections,
+        deviceMs: Math.round(performance.getEntriesByName('giamsat:page:device')[0]?.startTime ?? NaN),
+        stored: localStorage.getItem('giamsat.nativeRtpCapabilities'),
+      }));
+      await page.close();
+      return seen;
+    };
+    try {
+      const first = await visit();
+      assert.equal(first.peerConnections, 3, 'a first visit probes both directions, then connects');
+      assert.ok(first.stored && JSON.parse(first.stored).caps.recvonly.codecs.some((c: { mimeType: string }) => c.mimeType === 'video/H264'), 'what it learned is kept');
+      const returning = await visit();
+      assert.equal(returning.peerConnections, 1, 'a returning page builds only its transport');
+      // Whatever is stored is the browser's to break: unreadable, it is asked again.
+      const page = await context.newPage();
+      await page.goto(`${server.url}/app.css`); // any page of the origin that runs no client
+      await page.evaluate(() => localStorage.setItem('giamsat.nativeRtpCapabilities', '{"v":1,"key":'));
+      await page.close();
+      const afterDamage = await visit();
+      assert.equal(afterDamage.peerConnections, 3, 'damaged storage: the browser is asked again');
+      assert.doesNotThrow(() => JSON.parse(afterDamage.stored!));
+      console.log(`# device loaded ${first.deviceMs} ms after navigation on a first visit, ${returning.deviceMs} ms on a return`);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve('test-artifacts');
@@ -46,8 +46,12 @@ export const FRAME_COUNTER = `
  * Opens the client, signed in as `session` (as the login form would leave it), and installs
  * the test's own frame counters (rVFC) on every tile video.
  */
-export async function openClient(browser: Browser, url: string, session?: { accessToken: string; refreshToken: string; fullName: string }, initScripts: string[] = []): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+/**
+ * Opens the client in a new browser context (a first visit), or in `options.context` (a
+ * returning visitor: its HTTP cache and localStorage are kept between pages).
+ */
+export async function openClient(browser: Browser, url: string, session?: { accessToken: string; refreshToken: string; fullName: string }, initScripts: string[] = [], options: { context?: BrowserContext } = {}): Promise<Page> {
+  const context = options.context ?? await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   for (const script of initScripts) await page.addInitScript(script);
   if (session) {
