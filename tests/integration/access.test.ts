@@ -1,6 +1,7 @@
 // Access control through the real server: the demo province in the database, logins over
 // HTTP, camera lists and consume attempts over socket.io, for every demo person and every
 // camera, against the written expectation table; tokens; grants that try to escalate.
+// parallel-safe: the database, HTTP and socket.io only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import fs from 'node:fs';

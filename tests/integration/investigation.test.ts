@@ -4,6 +4,7 @@
 // View sessions are written with chosen times (the browser flow that makes them is in
 // tests/e2e/investigation.test.ts); a playback is recorded through the same audit call the
 // plugins' access facade makes.
+// parallel-safe: the database, HTTP and socket.io only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import ExcelJS from 'exceljs';

@@ -1,6 +1,7 @@
 // The supervision client's server side: a person's saved wall (validated, never telling of
 // cameras the person may not watch, untouched by a refused request) and an inspector's
 // spot checks with their cameras; a suspended account's socket is told and disconnected.
+// parallel-safe: the database, HTTP and socket.io only (scripts/run-tests.ts runs it beside others).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io } from 'socket.io-client';
