@@ -213,7 +213,10 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     const params = this.#producer?.rtpParameters;
     if (!ingest?.openFastStart || ingest.honoursKeyframeRequests === true || !transport || !params) return undefined;
     const ssrc = randomInt(1, 2 ** 31);
-    const producer = await transport.produce({ kind: 'video', rtpParameters: { ...params, encodings: [{ ssrc }] }, appData: { streamId: this.id, fastStart: true } });
+    // With NACK, which the shared producer goes without: the worker reports what of the
+    // replay's burst its socket dropped, and the feed sends it again (FastStart.ts).
+    const codecs = params.codecs.map((c) => ({ ...c, rtcpFeedback: [...(c.rtcpFeedback ?? []).filter((f) => !(f.type === 'nack' && !f.parameter)), { type: 'nack' }] }));
+    const producer = await transport.produce({ kind: 'video', rtpParameters: { ...params, codecs, encodings: [{ ssrc }] }, appData: { streamId: this.id, fastStart: true } });
     // A feed that ends on its own (never started in time) takes its producer with it, so
     // the viewer's fast-start consumer closes and the tile goes on with the shared stream.
     const feed = this.#ingest === ingest ? ingest.openFastStart(ssrc, () => {

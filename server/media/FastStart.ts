@@ -97,6 +97,14 @@ export interface FastStartFeedOptions {
   onEnd?: (reason: 'not started' | 'queue full') => void;
 }
 
+/**
+ * Packets a feed keeps after sending them, to send again when the SFU reports them lost (a
+ * NACK). The replay is a burst of a whole GOP into the worker's socket, whose receive buffer a
+ * worker that was not scheduled for a few milliseconds overflows: a lost packet of the IDR
+ * would leave the viewer black until the camera's next one, the very wait a fast start is for.
+ */
+export const FAST_START_RESEND_HISTORY = 512;
+
 /** One viewer's fast-start stream: the cached GOP, then live packets, under its own SSRC. */
 export class FastStartFeed {
   readonly ssrc: number;
@@ -111,6 +119,9 @@ export class FastStartFeed {
   #queuedBytes = 0;
   #closed = false;
   #startTimer: NodeJS.Timeout | undefined;
+  /** The last FAST_START_RESEND_HISTORY packets sent, by sequence number (insertion order is sending order). */
+  readonly #sent = new Map<number, Buffer>();
+  #resent = 0;
 
   constructor(ssrc: number, payloadType: number, send: (p: Buffer) => void, options: FastStartFeedOptions = {}) {
     this.ssrc = ssrc;
@@ -191,13 +202,33 @@ export class FastStartFeed {
   /** Sequence numbers follow the order of sending, whatever the order of copying. */
   #emit(c: Buffer): void {
     c.writeUInt16BE(this.#seq, 2);
+    this.#sent.delete(this.#seq);
+    this.#sent.set(this.#seq, c);
+    if (this.#sent.size > FAST_START_RESEND_HISTORY) this.#sent.delete(this.#sent.keys().next().value!);
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#send(c);
+  }
+
+  /** Sends again the packets of `seqs` it still has (a NACK from the SFU); the others are gone. */
+  resend(seqs: readonly number[]): void {
+    if (this.#closed) return;
+    for (const seq of seqs) {
+      const p = this.#sent.get(seq);
+      if (!p) continue;
+      this.#resent++;
+      this.#send(p);
+    }
+  }
+
+  /** Packets sent again on request so far. */
+  get resent(): number {
+    return this.#resent;
   }
 
   close(): void {
     this.#closed = true;
     clearTimeout(this.#startTimer);
+    this.#sent.clear();
     this.#queued = [];
     this.#queuedBytes = 0;
   }

@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import { authorizationFor, parseChallenges } from '../../server/media/rtsp/rtsp-auth.js';
 import { parseHead, splitCredentials } from '../../server/media/rtsp/RtspConnection.js';
 import {
-  h264Units, msFromNtp, ntpFromMs, parameterSetPacket, pliPacket, readRtcp, rewrite, rtpHeaderLength, senderClockMs, senderReport, sequenceNumber,
+  h264Units, MAX_NACKED_SEQS, msFromNtp, ntpFromMs, parameterSetPacket, pliPacket, readRtcp, rewrite, rtpHeaderLength, senderClockMs, senderReport, sequenceNumber,
   spropParameterSets, ssrc, withAbsCaptureTime,
 } from '../../server/media/rtp/rtp.js';
 import { resolveControl, sessionControl } from '../../server/media/sdp.js';
 import { H264, H265, nalCodec } from '../../server/media/rtp/nal-codec.js';
-import { FastStartFeed, GopCache } from '../../server/media/FastStart.js';
+import { FAST_START_RESEND_HISTORY, FastStartFeed, GopCache } from '../../server/media/FastStart.js';
 
 test('Digest authentication reproduces RFC 2617\'s example; Basic is user:password in base64', () => {
   const [c] = parseChallenges(['Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"']);
@@ -174,6 +174,50 @@ test('a fast-start feed replays the GOP with compressed timestamps, then live pa
   assert.equal(ts[0], last - 49 * 90, 'the first cached frame is 49 ms (1 ms per frame) before the last');
   assert.equal(ts[199], last, 'the last cached frame keeps its timestamp');
   assert.equal(sent[200]!.readUInt32BE(4), 999, 'then what arrived meanwhile, unchanged');
+});
+
+test('generic NACKs are read as the sequence numbers they ask for, at most MAX_NACKED_SEQS per packet', () => {
+  const nack = (mediaSsrc: number, pairs: Array<[number, number]>) => {
+    const b = Buffer.alloc(12 + 4 * pairs.length);
+    b[0] = 0x81; b[1] = 205; b.writeUInt16BE(b.length / 4 - 1, 2); b.writeUInt32BE(1, 4); b.writeUInt32BE(mediaSsrc, 8);
+    pairs.forEach(([pid, blp], i) => { b.writeUInt16BE(pid, 12 + 4 * i); b.writeUInt16BE(blp, 14 + 4 * i); });
+    return b;
+  };
+  assert.deepEqual(readRtcp(nack(0xabc, [[100, 0b101]])).nacks, [{ ssrc: 0xabc, seqs: [100, 101, 103] }]);
+  assert.deepEqual(readRtcp(nack(7, [[0xffff, 1]])).nacks, [{ ssrc: 7, seqs: [0xffff, 0] }], 'across the wrap');
+  // In a compound packet after a receiver report, as the worker sends it.
+  const compound = Buffer.concat([pliPacket(1, 2).subarray(0, 8), nack(9, [[5, 0]])]);
+  assert.deepEqual(readRtcp(compound).nacks, [{ ssrc: 9, seqs: [5] }]);
+  // 100 pairs with every bit set ask for 1,700 packets: only the first MAX_NACKED_SEQS count.
+  const flood = readRtcp(Buffer.concat([nack(1, Array.from({ length: 100 }, (_, i) => [i * 17, 0xffff] as [number, number])), nack(2, [[1, 0xffff]])]));
+  assert.equal(flood.nacks!.reduce((n, x) => n + x.seqs.length, 0), MAX_NACKED_SEQS);
+  assert.equal(readRtcp(nack(1, [])).nacks, undefined, 'a NACK without entries asks for nothing');
+  assert.deepEqual(readRtcp(nack(1, [[1, 0]]).subarray(0, 14)), { keyframeRequest: false }, 'cut short: ignored');
+});
+
+test('a fast-start feed sends again what it still has of the packets asked for, and nothing once closed', async () => {
+  const pkt = (ts: number) => {
+    const p = Buffer.alloc(13);
+    p[0] = 0x80; p[1] = 96; p.writeUInt32BE(ts, 4); p.writeUInt32BE(1, 8);
+    return p;
+  };
+  const sent: Buffer[] = [];
+  const total = FAST_START_RESEND_HISTORY + 100;
+  const feed = new FastStartFeed(0xfeed, 100, (p) => sent.push(p));
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => { if (sent.length === total) { clearInterval(check); resolve(); } }, 5);
+    feed.start(Array.from({ length: total }, (_, i) => pkt(i * 3600)));
+  });
+  const seqs = sent.map(sequenceNumber);
+  const recent = seqs.slice(-3);
+  const forgotten = seqs[0]!; // more than FAST_START_RESEND_HISTORY packets ago
+  feed.resend([...recent, forgotten, (seqs.at(-1)! + 1) & 0xffff]);
+  assert.equal(feed.resent, 3);
+  assert.deepEqual(sent.slice(total).map(sequenceNumber), recent, 'the same packets, under their own sequence numbers');
+  assert.ok(sent.slice(total).every((p, i) => p.equals(sent[total - 3 + i]!)));
+  feed.close();
+  feed.resend(recent);
+  assert.equal(sent.length, total + 3, 'a closed feed sends nothing');
 });
 
 test('a fast-start feed that is never started ends after its timeout; one that holds back too much ends at its cap', async () => {

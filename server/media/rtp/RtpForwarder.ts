@@ -125,7 +125,12 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
     this.#out = out;
     this.#outRtcp = outRtcp;
     outRtcp.on('message', (msg) => {
-      if (readRtcp(msg).keyframeRequest) this.#requestKeyframe();
+      const rtcp = readRtcp(msg);
+      if (rtcp.keyframeRequest) this.#requestKeyframe();
+      // Lost on the way into the worker: only a fast start's replay is sent again (see FastStart.ts).
+      for (const nack of rtcp.nacks ?? []) {
+        for (const feed of this.#fastStarts) if (feed.ssrc === nack.ssrc) feed.resend(nack.seqs);
+      }
     });
   }
 

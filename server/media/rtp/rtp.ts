@@ -156,11 +156,17 @@ export interface RtcpSummary {
   senderReport?: SenderReport;
   /** A PLI or FIR asked for a keyframe. */
   keyframeRequest: boolean;
+  /** Generic NACKs (RFC 4585): the sequence numbers asked for again, per media SSRC. */
+  nacks?: Array<{ ssrc: number; seqs: number[] }>;
 }
+
+/** What one RTCP packet may ask to be sent again: a hostile or broken NACK asks no more. */
+export const MAX_NACKED_SEQS = 256;
 
 /** Reads a compound RTCP packet; stops at the first malformed part. */
 export function readRtcp(b: Buffer): RtcpSummary {
   const out: RtcpSummary = { keyframeRequest: false };
+  let nacked = 0;
   for (let off = 0; off + 4 <= b.length;) {
     if (b[off]! >> 6 !== 2) break;
     const len = (b.readUInt16BE(off + 2) + 1) * 4;
@@ -171,6 +177,18 @@ export function readRtcp(b: Buffer): RtcpSummary {
       out.senderReport = { ssrc: b.readUInt32BE(off + 4), ntp: b.readBigUInt64BE(off + 8), rtpTimestamp: b.readUInt32BE(off + 16) };
     } else if ((pt === 206 && (fmt === 1 || fmt === 4)) || (pt === 192)) {
       out.keyframeRequest = true; // PLI, FIR (RFC 5104) or the old RFC 2032 FIR
+    } else if (pt === 205 && fmt === 1 && len >= 16) {
+      // Generic NACK: media SSRC, then (PID, BLP) pairs: PID and each set bit i of BLP, PID+1+i.
+      const seqs: number[] = [];
+      for (let at = off + 12; at + 4 <= off + len && nacked + seqs.length < MAX_NACKED_SEQS; at += 4) {
+        const pid = b.readUInt16BE(at);
+        const blp = b.readUInt16BE(at + 2);
+        seqs.push(pid);
+        for (let i = 0; i < 16; i++) if (blp & (1 << i)) seqs.push((pid + 1 + i) & 0xffff);
+      }
+      seqs.length = Math.min(seqs.length, MAX_NACKED_SEQS - nacked);
+      nacked += seqs.length;
+      if (seqs.length > 0) (out.nacks ??= []).push({ ssrc: b.readUInt32BE(off + 8), seqs });
     }
     off += len;
   }
