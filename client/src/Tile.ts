@@ -43,7 +43,8 @@ export class Tile {
   readonly #notice: HTMLElement;
   readonly #life: TileSubscription;
   #camera?: CameraSummary;
-  #health?: CameraHealth;
+  /** The camera's health per stream: the badge shows the stream the tile plays (or will). */
+  #healths: { main?: CameraHealth; sub?: CameraHealth } = {};
   #frames = 0;
   #fps = 0;
   #decodeMs?: number;
@@ -136,7 +137,7 @@ export class Tile {
     if (!this.#camera) return;
     if (!active) {
       this.#notice.textContent = t('paused');
-      this.setHealth(this.#health ?? this.#camera.health);
+      this.#showHealth();
     } else {
       this.#notice.textContent = '';
     }
@@ -146,6 +147,7 @@ export class Tile {
   #surface(): TileSurface {
     return {
       play: async (sub: Subscription) => {
+        this.#showHealth(); // the stream that plays now may be the other one
         this.#video.srcObject = new MediaStream([sub.track]);
         if (sub.fast) {
           // The shared stream shows nothing before the camera's next IDR: the fast start plays.
@@ -169,6 +171,7 @@ export class Tile {
         this.#latencies.length = 0;
       },
       releaseOutgoing: () => {
+        this.#showHealth(); // a main/sub switch has ended: the badge follows the stream now playing
         if (!this.#built) return;
         this.#spare.classList.remove('outgoing');
         this.#spare.srcObject = null;
@@ -290,15 +293,16 @@ export class Tile {
     if (camera) this.#build();
     void this.#setPoster(camera);
     if (camera) {
-      this.setHealth(camera.health);
+      this.#healths = { main: camera.health, ...(camera.subHealth ? { sub: camera.subHealth } : {}) };
       if (!this.#life.active) this.#notice.textContent = t('paused');
     } else {
-      this.#health = undefined;
+      this.#healths = {};
       this.#badge.textContent = '';
       this.#badge.className = 'badge';
       this.#stats.textContent = '';
     }
     this.#life.show(camera);
+    this.#showHealth(); // after the lifecycle knows the camera: which stream it plays depends on it
   }
 
   #posterUrl?: string;
@@ -323,8 +327,19 @@ export class Tile {
     }
   }
 
-  setHealth(health: CameraHealth): void {
-    this.#health = health;
+  /** A stream of this tile's camera changed health (or a newer camera list says how it is). */
+  setHealth(stream: 'main' | 'sub', health: CameraHealth): void {
+    this.#healths[stream] = health;
+    if (stream === this.stream) this.#showHealth();
+  }
+
+  /**
+   * The badge shows the health of the stream the tile plays: in a grid that is the sub stream,
+   * whose ingest runs (and may be live) while the main stream's is idle.
+   */
+  #showHealth(): void {
+    const health = this.#healths[this.stream] ?? this.#healths.main;
+    if (!this.#camera || !health) return;
     this.#badge.textContent = t(`state.${health.state}`) + (health.transcoding ? ` · ${t('transcoding')}` : '');
     this.#badge.className = `badge state-${health.state}`;
     this.#badge.title = health.reason ?? '';
@@ -400,7 +415,7 @@ export class Tile {
   /** Relabels after a language change. */
   relabel(): void {
     this.#report.title = t('incident.report');
-    if (this.#health && this.#camera) this.setHealth(this.#health);
+    this.#showHealth();
     if (!this.#camera) this.#notice.textContent = this.revoked ? t('revoked') : t('emptyTile');
     else if (!this.#life.active) this.#notice.textContent = t('paused');
   }

@@ -154,6 +154,14 @@ async function refreshCameras(s: ClientSocket): Promise<void> {
   markPhase('cameras');
   camerasLoaded();
   wall?.keepOnly(new Set(list.map((c) => c.id)));
+  // The list is newer than the saved wall's summaries the first tiles were laid out from, and
+  // this socket hears the cameras' health changes only from now on (it joins their rooms with it).
+  for (const tile of wall?.tiles ?? []) {
+    const camera = tile.cameraId === undefined ? undefined : byId(tile.cameraId);
+    if (!camera) continue;
+    tile.setHealth('main', camera.health);
+    if (camera.subHealth) tile.setHealth('sub', camera.subHealth);
+  }
   // Drawn after the wall is laid out: the tree of a whole province takes the page's main
   // thread for a while, and the first picture should not wait behind it.
   void Promise.all([places, wallLaidOut]).then(([p]) => {
@@ -177,13 +185,14 @@ function startApp(): void {
   w.onCameraDropped = (cameraId, index) => w.put(index, byId(cameraId));
   for (const tile of w.tiles) tile.onReport = (source) => void incidentDialog.open(source);
   s.on('cameraHealth', ({ cameraId, stream, health }) => {
+    // The saved wall's tiles play before the camera list is in: they follow their cameras anyway.
+    for (const tile of w.tiles) if (tile.cameraId === cameraId) tile.setHealth(stream, health);
     const camera = byId(cameraId);
     if (!camera) return;
     // Kept on the list as well: the tree is drawn from it a moment after the list arrives.
     if (stream === 'main') camera.health = health;
     else camera.subHealth = health;
     tree.setHealth(cameraId, stream, health);
-    for (const tile of w.tiles) if (tile.cameraId === cameraId && tile.stream === stream) tile.setHealth(health);
   });
   s.on('cameraClock', ({ cameraId, stream, clock }) => {
     for (const tile of w.tiles) tile.setClock(cameraId, stream, clock);

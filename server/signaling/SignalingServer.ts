@@ -293,6 +293,14 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     // Health updates go to the rooms of the cameras this viewer may see.
     for (const r of socket.rooms) if (r.startsWith('camera:')) void socket.leave(r);
     void socket.join(visible.map((c) => room(c.id)));
+    // Read again now that the socket hears every later change: one made while access was being
+    // checked would otherwise be neither in the answer nor heard.
+    for (const c of visible) {
+      if (!this.#deps.cameras.has(c.id)) continue;
+      const now = this.#deps.cameras.get(c.id);
+      c.health = now.health;
+      if (now.subHealth) c.subHealth = now.subHealth;
+    }
     return visible;
   }
 

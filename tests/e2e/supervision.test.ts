@@ -101,6 +101,23 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     // The tree shows the camera live while only its sub stream runs (its main stream idles).
     await page.waitForFunction((id) => document.querySelector<HTMLElement>(`#camera-list li.camera[data-camera-id="${id}"]`)?.dataset.state === 'live', cam, { timeout: 5000 });
     assert.equal(await page.locator('#camera-list .unit.depth-1 .count').first().textContent(), '9/9');
+    // The tile's badge tells the state of the stream it plays, the sub stream, from the first
+    // moment: a second page opened now lays the camera out from a list in which the main stream
+    // idles and the sub stream is live, and no health change of the sub stream need come after.
+    assert.equal(server.cameras.get(cam!).health.state, 'idle', 'nobody watches the main stream');
+    assert.equal(await tile.locator('.badge').getAttribute('class'), 'badge state-live');
+    const BADGES = `(() => {
+      window.__badges = [];
+      new MutationObserver(() => {
+        const cls = document.querySelector('.tile[data-camera-id="${cam}"] .badge')?.className;
+        if (cls && cls !== window.__badges.at(-1)) window.__badges.push(cls);
+      }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['class', 'data-camera-id'] });
+    })();`;
+    const second = await openClient(browser, `${server.url}/?layout=9`, await login(server, 'soyte'), [BADGES]);
+    pages.push(second);
+    await expectFrames(second, cam!, 3, 20_000);
+    assert.deepEqual(await second.evaluate(() => (window as unknown as { __badges: string[] }).__badges), ['badge state-live']);
+    await second.context().close();
     const noSub = ids.hotel[0]!;
     await page.waitForFunction((id) => document.querySelector<HTMLElement>(`.tile[data-camera-id="${id}"]`)?.dataset.playing === 'main', noSub, { timeout: 15_000 });
     await screenshot(page, 'flow-provincial-grid-9');
@@ -127,6 +144,7 @@ describe('supervision client flows', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('#grid .tile:not([hidden])').count(), 1);
     assert.equal(await tile.evaluate((el) => el.querySelector<HTMLVideoElement>('video.current')!.videoWidth), 320, 'maximized, it plays the 320-pixel main stream');
     await tile.locator('.stats', { hasText: /^Luồng chính · / }).waitFor({ timeout: 5000 });
+    await tile.locator('.badge.state-live').waitFor({ timeout: 5000 }); // now the main stream's state
     const gaps = await page.evaluate(() => (window as unknown as { __gaps: number }).__gaps);
     assert.equal(gaps, 0, 'no animation frame without a picture during the switch');
     const me = (await login(server, 'soyte')).userId;
