@@ -52,6 +52,14 @@ const { values: args } = parseArgs({
     path: { type: 'string', default: 'direct' },
     /** embedded (PGlite in the server process, `npm start`'s) or postgresql (this machine's, as deployed). */
     database: { type: 'string', default: 'embedded' },
+    /** Which first-frame modes to run (warm, returning, cold). */
+    modes: { type: 'string', default: 'warm,returning,cold' },
+    /**
+     * A/B in one run: every other page of each mode cannot make its own DTLS certificate, so its
+     * transport is connected with connectTransport (client/src/dtls-certificate.ts); reported as
+     * the mode with "+connectTransport".
+     */
+    'ab-connect': { type: 'boolean', default: false },
   },
 });
 const TRANSPORTS = args.transports.split(',').filter((t): t is 'tcp' | 'udp' => t === 'tcp' || t === 'udp');
@@ -104,6 +112,9 @@ const RELAY_ONLY = `(() => {
     constructor(config, ...rest) { super({ ...(config || {}), iceTransportPolicy: 'relay' }, ...rest); }
   };
 })();`;
+
+/** The page cannot make a DTLS certificate of its own: its transport is connected with connectTransport, as before. */
+const WITHOUT_PAGE_CERTIFICATE = `delete RTCPeerConnection.generateCertificate;`;
 
 /** The network path the tile's overlay names (data-path). */
 async function pathOfTile(page: Page, id: string): Promise<string | undefined> {
@@ -282,10 +293,9 @@ try {
     // warm: the ingest runs, each page a first visit (a new browser context); returning: the
     // same, in one context (its HTTP cache and localStorage kept, as for a supervisor who
     // reloads the page; its first page is untimed); cold: the ingest stopped.
-    for (const mode of ['warm', 'returning', 'cold'] as const) {
-      const times: number[] = [];
-      const fromNavigation: number[] = [];
-      const phases: Array<Record<string, number>> = [];
+    for (const mode of (['warm', 'returning', 'cold'] as const).filter((m) => args.modes.split(',').includes(m))) {
+      const variants = args['ab-connect'] ? ['', '+connectTransport'] : [''];
+      const results = variants.map(() => ({ times: [] as number[], fromNavigation: [] as number[], phases: [] as Array<Record<string, number>> }));
       const holder = mode !== 'cold' ? stream.acquire() : undefined;
       const context = mode === 'returning' ? await browser.newContext({ viewport: { width: 1280, height: 800 } }) : undefined;
       if (context) {
@@ -301,23 +311,28 @@ try {
           await firstFrameMs(p, json.id);
           await p.context().close();
         }
-        for (let i = 0; i < TRIALS; i++) {
+        for (let i = 0; i < TRIALS * variants.length; i++) {
           if (mode === 'cold') await idle();
           else await stream.waitForProducer(20_000);
+          const variant = i % variants.length;
+          const scripts = variant === 1 ? [TIMECODE_PROBE, WITHOUT_PAGE_CERTIFICATE] : [TIMECODE_PROBE];
           // Layout 1 auto-fills the first camera (the list holds only this one per run).
-          const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE], context ? { context } : {});
+          const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), scripts, context ? { context } : {});
           const f = await firstFrame(p, json.id);
-          times.push(f.fromSubscribe);
-          fromNavigation.push(f.fromNavigation);
-          phases.push(f.phases);
+          results[variant]!.times.push(f.fromSubscribe);
+          results[variant]!.fromNavigation.push(f.fromNavigation);
+          results[variant]!.phases.push(f.phases);
           await (context ? p.close() : p.context().close());
         }
       } finally {
         await context?.close();
         holder?.();
       }
-      emit({ bench: 'time-to-first-frame', system: 'giamsat', ingest: INGEST, cameraAnswersKeyframeRequests: !STUBBORN, profile, mode, gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
-      emit({ bench: 'page-open-to-first-frame', system: 'giamsat', ingest: INGEST, profile, mode, trials: TRIALS, ms: summarize(fromNavigation), phasesP50Ms: medianPhases(phases) });
+      variants.forEach((variant, v) => {
+        const { times, fromNavigation, phases } = results[v]!;
+        emit({ bench: 'time-to-first-frame', system: 'giamsat', ingest: INGEST, cameraAnswersKeyframeRequests: !STUBBORN, profile, mode: mode + variant, gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
+        emit({ bench: 'page-open-to-first-frame', system: 'giamsat', ingest: INGEST, profile, mode: mode + variant, trials: TRIALS, ms: summarize(fromNavigation), phasesP50Ms: medianPhases(phases) });
+      });
     }
     await idle();
 

@@ -2,6 +2,7 @@
 // recreated when the server says it is gone (worker restart) or after a reconnect.
 import { Device, type types } from 'mediasoup-client';
 import type { CameraClock } from '../../server/media/Ingest.js';
+import { pageCertificate, usesCertificate } from './dtls-certificate.js';
 import { forgetNativeCapabilities, rememberingHandlerFactory } from './native-capabilities.js';
 import { markPhase } from './page-timing.js';
 import { request, RequestError, type ClientSocket } from './signaling.js';
@@ -29,10 +30,13 @@ export class MediaClient {
   readonly #options: MediaClientOptions;
   #device?: Promise<Device>;
   #transport?: Promise<types.Transport>;
+  /** Whether transports are connected as they are made (dtls-certificate.ts); off once the browser ignored the page's certificate. */
+  #preconnect = true;
 
   constructor(socket: ClientSocket, options: MediaClientOptions = {}) {
     this.socket = socket;
     this.#options = options;
+    void pageCertificate(); // made now, long before the first transport is asked for
     socket.on('transportClosed', ({ transportId }) => this.#dropTransport(transportId));
     // After a reconnect the server has a fresh session: nothing of the old one exists. The
     // first connection keeps what was asked for before it (requests wait in the socket's
@@ -100,8 +104,10 @@ export class MediaClient {
 
   async #recvTransport(): Promise<types.Transport> {
     this.#transport ??= (async () => {
+      // The page's own certificate lets the server connect the transport as it makes it.
+      const cert = this.#preconnect ? await pageCertificate() : undefined;
       // The server's transport does not need the device: both are asked for at once.
-      const created = request(this.socket, 'createTransport', {});
+      const created = request(this.socket, 'createTransport', cert ? { dtlsParameters: { role: 'client', fingerprints: cert.fingerprints } } : {});
       const device = await this.#loadDevice().catch(async (err: unknown) => {
         const orphan = await created.catch(() => undefined);
         if (orphan) void request(this.socket, 'closeTransport', { transportId: orphan.id }).catch(() => undefined);
@@ -110,9 +116,21 @@ export class MediaClient {
       const info = await created;
       // With TURN servers (info.iceServers), ICE tries direct UDP, direct TCP, then TURN over
       // UDP, TCP and TLS: candidates of those kinds rank in that order.
-      const transport = device.createRecvTransport(info as unknown as types.TransportOptions);
+      const preconnected = info.connected === true && cert !== undefined;
+      const transport = device.createRecvTransport({
+        ...(info as unknown as types.TransportOptions),
+        ...(preconnected ? { additionalSettings: { certificates: [cert.certificate] } } : {}),
+      });
       markPhase('transport');
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        if (preconnected) {
+          if (dtlsParameters.role === 'client' && usesCertificate(dtlsParameters.fingerprints, cert)) return callback();
+          // This browser put a certificate of its own in: later transports connect the usual way.
+          this.#preconnect = false;
+          errback(new Error('the browser did not use the page certificate'));
+          this.#dropTransport(transport.id);
+          return;
+        }
         request(this.socket, 'connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as never })
           .then(() => callback(), errback);
       });

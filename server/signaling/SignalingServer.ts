@@ -94,7 +94,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
     this.#handlers = {
       getRouterRtpCapabilities: async () => deps.media.rtpCapabilities,
       listCameras: (ctx) => this.#listCameras(ctx),
-      createTransport: ({ session }) => session.createTransport(),
+      createTransport: ({ session }, d) => session.createTransport(d),
       connectTransport: ({ session }, d) => session.connectTransport(d),
       consume: ({ session }, d) => session.consume(d),
       resumeConsumer: ({ session }, d) => session.resumeConsumer(d),

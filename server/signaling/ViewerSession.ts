@@ -74,7 +74,7 @@ export class ViewerSession {
     return this.#consumers.size;
   }
 
-  async createTransport(): Promise<TransportInfo> {
+  async createTransport({ dtlsParameters }: ParsedRequest<'createTransport'>): Promise<TransportInfo> {
     if (this.#transports.size + this.#pending.transports >= SESSION_LIMITS.transports) {
       throw new AppError(ErrorCode.BadRequest, `at most ${SESSION_LIMITS.transports} transports per session`);
     }
@@ -86,6 +86,10 @@ export class ViewerSession {
         throw new AppError(ErrorCode.Forbidden, 'this account watches no camera, so it gets no media transport');
       }
       transport = await this.#deps.media.createViewerTransport();
+      if (dtlsParameters) await this.#connect(transport, dtlsParameters).catch((err: unknown) => {
+        transport.close(); // nothing is left of a failed request
+        throw err;
+      });
     } finally {
       this.#pending.transports--;
     }
@@ -102,7 +106,7 @@ export class ViewerSession {
       if (state === 'failed' || state === 'closed') this.#deps.log.info({ transportId: transport.id, state }, 'transport DTLS ended');
     });
     const iceServers = this.#deps.iceServers?.();
-    return { ...this.#deps.media.transportInfo(transport), ...(iceServers ? { iceServers } : {}) };
+    return { ...this.#deps.media.transportInfo(transport), ...(dtlsParameters ? { connected: true } : {}), ...(iceServers ? { iceServers } : {}) };
   }
 
   /** New ICE parameters for a transport whose ICE failed; the browser restarts ICE with them (and fresh TURN credentials). */
@@ -121,13 +125,16 @@ export class ViewerSession {
   }
 
   async connectTransport({ transportId, dtlsParameters }: ParsedRequest<'connectTransport'>): Promise<Record<string, never>> {
-    const transport = this.#transport(transportId);
+    await this.#connect(this.#transport(transportId), dtlsParameters);
+    return {};
+  }
+
+  async #connect(transport: WebRtcTransport, dtlsParameters: ParsedRequest<'connectTransport'>['dtlsParameters']): Promise<void> {
     try {
       await MediaService.connectTransport(transport, dtlsParameters as Parameters<typeof MediaService.connectTransport>[1]);
     } catch (err) {
       throw new AppError(ErrorCode.BadRequest, `cannot connect transport: ${(err as Error).message}`);
     }
-    return {};
   }
 
   async consume(request: ParsedRequest<'consume'>): Promise<ConsumeResult> {

@@ -46,7 +46,11 @@ export type SessionEndReason = 'account-inactive' | 'signed-out' | 'expired';
 export const requestSchemas = {
   getRouterRtpCapabilities: z.object({}).strict(),
   listCameras: z.object({}).strict(),
-  createTransport: z.object({}).strict(),
+  /**
+   * With the page's own DTLS certificate fingerprints (client/src/dtls-certificate.ts) the
+   * transport is connected as it is made: the browser's handshake needs no connectTransport.
+   */
+  createTransport: z.object({ dtlsParameters: dtlsParametersSchema.extend({ role: z.literal('client') }).optional() }).strict(),
   connectTransport: z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }).strict(),
   consume: z.object({
     transportId: id,
@@ -70,6 +74,8 @@ export interface TransportInfo {
   iceParameters: unknown;
   iceCandidates: unknown[];
   dtlsParameters: unknown;
+  /** True when the request's DTLS parameters were applied: connectTransport is not needed (nor allowed). */
+  connected?: boolean;
   /** TURN servers with credentials of this viewer's own (absent: no TURN configured). */
   iceServers?: IceServer[];
 }

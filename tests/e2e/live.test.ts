@@ -62,7 +62,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
     });
   }
 
-  test('a returning page does not ask the browser for its codecs again (client/src/native-capabilities.ts)', async () => {
+  test('a returning page does not ask the browser for its codecs again, and no page asks to connect its transport (native-capabilities.ts, dtls-certificate.ts)', async () => {
     const cam = await startCamera({ width: 320, height: 180, fps: 25 });
     cameras.push(cam);
     const { json } = await addCamera(server, { name: 'e2e-returning', mainUrl: cam.url });
@@ -74,13 +74,22 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, { construct(target, args) { n++; return Reflect.construct(target, args); } });
       Object.defineProperty(window, '__peerConnections', { get: () => n });
     })();`;
+    // Signaling requests the page sends: its transport is connected as it is made (the page's own
+    // DTLS certificate, client/src/dtls-certificate.ts), so it never asks connectTransport.
+    const COUNT_CONNECTS = `(() => {
+      let n = 0;
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (data) { if (typeof data === 'string' && data.includes('"connectTransport"')) n++; return send.call(this, data); };
+      Object.defineProperty(window, '__connectTransports', { get: () => n });
+    })();`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const visit = async () => {
-      const page = await openClient(browser, `${server.url}/?layout=1`, session, [COUNT_PEER_CONNECTIONS], { context });
+    const visit = async (initScripts: string[] = []) => {
+      const page = await openClient(browser, `${server.url}/?layout=1`, session, [COUNT_PEER_CONNECTIONS, COUNT_CONNECTS, ...initScripts], { context });
       await page.locator(`li[data-camera-id="${json.id}"]`).click();
       await expectFrames(page, json.id, 10, 10_000);
       const seen = await page.evaluate(() => ({
         peerConnections: (window as unknown as { __peerConnections: number }).__peerConnections,
+        connectTransports: (window as unknown as { __connectTransports: number }).__connectTransports,
         deviceMs: Math.round(performance.getEntriesByName('giamsat:page:device')[0]?.startTime ?? NaN),
         stored: localStorage.getItem('giamsat.nativeRtpCapabilities'),
       }));
@@ -90,6 +99,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
     try {
       const first = await visit();
       assert.equal(first.peerConnections, 3, 'a first visit probes both directions, then connects');
+      assert.equal(first.connectTransports, 0, 'the transport was connected as it was made');
       assert.ok(first.stored && JSON.parse(first.stored).caps.recvonly.codecs.some((c: { mimeType: string }) => c.mimeType === 'video/H264'), 'what it learned is kept');
       const returning = await visit();
       assert.equal(returning.peerConnections, 1, 'a returning page builds only its transport');
@@ -101,6 +111,15 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       const afterDamage = await visit();
       assert.equal(afterDamage.peerConnections, 3, 'damaged storage: the browser is asked again');
       assert.doesNotThrow(() => JSON.parse(afterDamage.stored!));
+      assert.equal(returning.connectTransports + afterDamage.connectTransports, 0);
+      // A browser that does not use the certificate it is given: the first transport's handshake
+      // could not succeed, so it is given up, and the next one is connected the usual way.
+      const IGNORE_CERTIFICATES = `(() => {
+        window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, { construct(target, [config, ...rest]) { const { certificates, ...others } = config ?? {}; return Reflect.construct(target, [others, ...rest]); } });
+      })();`;
+      const ignoring = await visit([IGNORE_CERTIFICATES]);
+      assert.equal(ignoring.connectTransports, 1, 'connected the usual way, once');
+      assert.equal(ignoring.peerConnections, 2, 'the transport given up, and the one that plays');
       console.log(`# device loaded ${first.deviceMs} ms after navigation on a first visit, ${returning.deviceMs} ms on a return`);
     } finally {
       await context.close();

@@ -19,6 +19,13 @@ describe('bad input', { timeout: 180_000 }, () => {
   const closers: Array<() => unknown> = [];
 
   const ask = (event: string, ...args: unknown[]): Promise<AckBody> => socket.timeout(15_000).emitWithAck(event, ...args);
+  /** A signaling connection of `username`'s, connected. */
+  const connectAs = async (username: string): Promise<Socket> => {
+    const { accessToken } = await login(server, username);
+    const s = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
+    await new Promise<void>((resolve, reject) => s.once('connect', () => resolve()).once('connect_error', reject));
+    return s;
+  };
   const api = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, {
       method,
@@ -31,9 +38,7 @@ describe('bad input', { timeout: 180_000 }, () => {
     goodId = (await addCamera(server, { name: 'good', mainUrl: cam.url })).json.id;
     sink = await openRtpSink(server, goodId);
     await sink.waitForPackets(20);
-    const { accessToken } = await login(server, 'quocgia');
-    socket = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
-    await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
+    socket = await connectAs('quocgia');
   });
   after(async () => {
     socket?.close();
@@ -67,9 +72,7 @@ describe('bad input', { timeout: 180_000 }, () => {
   });
 
   test('per-session limits on transports and consumers hold under parallel requests', async () => {
-    const { accessToken } = await login(server, 'quocgia');
-    const other = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
-    await new Promise<void>((resolve, reject) => other.once('connect', () => resolve()).once('connect_error', reject));
+    const other = await connectAs('quocgia');
     // Every view start and end of the burst reaches the audit log (a burst once lost a third of them).
     const audited = { start: new Set<string>(), end: new Set<string>() };
     const onAppended = (e: { action: string; details?: Record<string, unknown> }) => {
@@ -114,9 +117,7 @@ describe('bad input', { timeout: 180_000 }, () => {
   });
 
   test('an account that watches no camera (an installer) gets no media transport', async () => {
-    const { accessToken } = await login(server, 'kythuat');
-    const installer = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
-    await new Promise<void>((resolve, reject) => installer.once('connect', () => resolve()).once('connect_error', reject));
+    const installer = await connectAs('kythuat');
     try {
       const r: AckBody = await installer.timeout(15_000).emitWithAck('createTransport', {});
       assert.equal(r.error?.code, 'FORBIDDEN');
@@ -127,10 +128,35 @@ describe('bad input', { timeout: 180_000 }, () => {
     }
   });
 
+  test('a transport connected as it is made: bad DTLS parameters leave no transport behind, and it cannot be connected twice', async () => {
+    const viewer = await connectAs('quocgia');
+    try {
+      const send = (event: string, body: unknown): Promise<AckBody> => viewer.timeout(15_000).emitWithAck(event, body);
+      const fingerprints = [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, '0').toUpperCase()).join(':') }];
+      let r = await send('createTransport', { dtlsParameters: { role: 'server', fingerprints } });
+      assert.equal(r.error?.code, 'BAD_REQUEST', 'the page is the DTLS client');
+      // Refused by mediasoup after the transport was made (six times: more than the session's
+      // limit of four), each leaves nothing behind.
+      for (let i = 0; i < 6; i++) {
+        r = await send('createTransport', { dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'md5', value: 'AA' }] } });
+        assert.equal(r.error?.code, 'BAD_REQUEST');
+        assert.match(r.error!.message, /cannot connect transport/);
+      }
+      const made = await Promise.all(Array.from({ length: 4 }, () => send('createTransport', { dtlsParameters: { role: 'client', fingerprints } })));
+      assert.deepEqual(made.map((m) => m.ok), [true, true, true, true], 'the session still has its four transports');
+      const [first] = made;
+      assert.equal(first!.data.connected, true);
+      assert.equal(first!.data.dtlsParameters.role, 'server', 'the server answers the page\'s handshake');
+      r = await send('connectTransport', { transportId: first!.data.id, dtlsParameters: { role: 'client', fingerprints } });
+      assert.equal(r.error?.code, 'BAD_REQUEST', 'connected once is enough');
+      assert.equal((await send('createTransport', {})).error?.code, 'BAD_REQUEST', 'and the limit holds');
+    } finally {
+      viewer.close();
+    }
+  });
+
   test('signaling requests are rate-limited per socket: a flood is refused before any work, the socket recovers, others are untouched', async () => {
-    const { accessToken } = await login(server, 'quocgia');
-    const flooder = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
-    await new Promise<void>((resolve, reject) => flooder.once('connect', () => resolve()).once('connect_error', reject));
+    const flooder = await connectAs('quocgia');
     try {
       const send = (event: string, body: unknown): Promise<AckBody> => flooder.timeout(30_000).emitWithAck(event, body);
       const answers = await Promise.all(Array.from({ length: 300 }, () => send('createTransport', { extra: true })));
