@@ -417,7 +417,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     if (verdict.action === 'fail') return this.#endRun('camera-failure', verdict.reason);
     if (verdict.action === 'switch') return; // #onInput switches to transcoding
     const h265 = desc.encoding === 'H265';
-    const feedback = [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
+    // Generic NACK only where the ingest answers it: the worker would otherwise ask ffmpeg,
+    // which cannot, and count the silence against the camera.
+    const feedback = [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, ...(desc.answersNacks ? [{ type: 'nack' }] : [])];
     let profile: ProfileChoice | undefined;
     let codec: RtpParameters['codecs'][number];
     if (h265) {

@@ -27,6 +27,8 @@ export interface IngestInput {
 /** The RTP an ingest sends: codec description plus the header extensions it adds. */
 export interface IngestRtp extends VideoRtpDescription {
   headerExtensions?: Array<{ uri: string; id: number }>;
+  /** The ingest sends again what the SFU reports lost on the way in (generic NACK; the relay, from its GOP cache). */
+  answersNacks?: boolean;
 }
 
 export interface IngestProgress {

@@ -126,7 +126,7 @@ export class RtspRelayIngest extends EventEmitter<IngestEvents> implements Inges
     const { sessionTimeoutS, cameraSsrc } = await session.setup(resolveControl(base, desc.control), udp ? 'udp' : 'tcp');
     if (cameraSsrc !== undefined) forwarder.announceCameraSsrc(cameraSsrc);
     // The producer is created from this while PLAY is on its way.
-    this.emit('rtp', { ...desc, payloadType: this.#o.payloadType, headerExtensions: [{ uri: ABS_CAPTURE_TIME_URI, id: ABS_CAPTURE_TIME_ID }] });
+    this.emit('rtp', { ...desc, payloadType: this.#o.payloadType, headerExtensions: [{ uri: ABS_CAPTURE_TIME_URI, id: ABS_CAPTURE_TIME_ID }], answersNacks: true });
     await session.play(sdp, base, sessionTimeoutS);
     this.#note(`playing over ${udp ? 'UDP' : 'TCP'}`);
     if (this.#finished) return;

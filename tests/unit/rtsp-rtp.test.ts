@@ -12,6 +12,7 @@ import {
 import { resolveControl, sessionControl } from '../../server/media/sdp.js';
 import { H264, H265, nalCodec } from '../../server/media/rtp/nal-codec.js';
 import { FAST_START_RESEND_HISTORY, FastStartFeed, GopCache } from '../../server/media/FastStart.js';
+import { findBySeq } from '../../server/media/rtp/RtpForwarder.js';
 
 test('Digest authentication reproduces RFC 2617\'s example; Basic is user:password in base64', () => {
   const [c] = parseChallenges(['Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"']);
@@ -193,6 +194,19 @@ test('generic NACKs are read as the sequence numbers they ask for, at most MAX_N
   assert.equal(flood.nacks!.reduce((n, x) => n + x.seqs.length, 0), MAX_NACKED_SEQS);
   assert.equal(readRtcp(nack(1, [])).nacks, undefined, 'a NACK without entries asks for nothing');
   assert.deepEqual(readRtcp(nack(1, [[1, 0]]).subarray(0, 14)), { keyframeRequest: false }, 'cut short: ignored');
+});
+
+test('a packet of the GOP cache is found by its sequence number across gaps and the wrap; what it never held is not', () => {
+  const at = (seq: number) => {
+    const p = Buffer.alloc(12);
+    p[0] = 0x80;
+    p.writeUInt16BE(seq & 0xffff, 2);
+    return p;
+  };
+  // 65533..65535, 0, 1, then the camera lost 2-4: 5, 6, then 9.
+  const packets = [65533, 65534, 65535, 0, 1, 5, 6, 9].map(at);
+  for (const seq of [65533, 65535, 0, 1, 5, 6, 9]) assert.equal(findBySeq(packets, seq)?.readUInt16BE(2), seq, `seq ${seq}`);
+  for (const seq of [2, 3, 4, 7, 8, 10, 11, 65532, 30000]) assert.equal(findBySeq(packets, seq), undefined, `seq ${seq}`);
 });
 
 test('a fast-start feed sends again what it still has of the packets asked for, and nothing once closed', async () => {

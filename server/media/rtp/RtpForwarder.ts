@@ -4,7 +4,8 @@
 //    in-band ones) before a keyframe that lacks them: a browser joining mid-stream cannot
 //    decode without them;
 //  - counts lost packets from sequence gaps, and fails a camera whose timestamps keep jumping;
-//  - keeps the GOP cache and feeds the fast-start streams;
+//  - keeps the GOP cache, feeds the fast-start streams, and sends again from the cache what the
+//    worker reports lost on the way in (NACK);
 //  - passes keyframe requests from the SFU to the camera as RTCP PLI, rate-limited, and
 //    learns whether the camera honours them;
 //  - carries the camera's capture clock (its RTCP sender reports) to viewers as the
@@ -71,6 +72,25 @@ export interface ForwarderStats {
   bytes: number;
   packets: number;
   packetsLost: number;
+  /** Packets sent again to the worker on its NACKs. */
+  resent: number;
+}
+
+/**
+ * The packet of sequence number `seq` in `packets` (in sending order, numbered consecutively
+ * except where the camera lost some): looked up where the numbering puts it, then walked
+ * back over the gaps.
+ */
+export function findBySeq(packets: readonly Buffer[], seq: number): Buffer | undefined {
+  const first = sequenceNumber(packets[0]!);
+  const offset = (seq - first) & 0xffff;
+  if (offset >= 0x8000) return undefined; // before the cache
+  for (let i = Math.min(offset, packets.length - 1); i >= 0; i--) {
+    const at = sequenceNumber(packets[i]!);
+    if (at === seq) return packets[i];
+    if (((seq - at) & 0xffff) < 0x8000) return undefined; // walked past it: never forwarded
+  }
+  return undefined;
 }
 
 export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
@@ -111,6 +131,7 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
   #bytes = 0;
   #packets = 0;
   #lost = 0;
+  #resent = 0;
   /** The camera's last sequence number (before our rewrite), for loss counting. */
   #lastSeqIn?: number;
   #bad = 0;
@@ -127,9 +148,12 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
     outRtcp.on('message', (msg) => {
       const rtcp = readRtcp(msg);
       if (rtcp.keyframeRequest) this.#requestKeyframe();
-      // Lost on the way into the worker: only a fast start's replay is sent again (see FastStart.ts).
+      // Lost on the way into the worker (its socket's receive buffer overflowed while it was not
+      // scheduled): the shared stream's packets are sent again from the GOP cache, a fast
+      // start's from its own history (FastStart.ts).
       for (const nack of rtcp.nacks ?? []) {
-        for (const feed of this.#fastStarts) if (feed.ssrc === nack.ssrc) feed.resend(nack.seqs);
+        if (nack.ssrc === this.#o.ssrc) this.#resend(nack.seqs);
+        else for (const feed of this.#fastStarts) if (feed.ssrc === nack.ssrc) feed.resend(nack.seqs);
       }
     });
   }
@@ -179,7 +203,24 @@ export class RtpForwarder extends EventEmitter<RtpForwarderEvents> {
   }
 
   get stats(): ForwarderStats {
-    return { frames: this.#frames, bytes: this.#bytes, packets: this.#packets, packetsLost: this.#lost };
+    return { frames: this.#frames, bytes: this.#bytes, packets: this.#packets, packetsLost: this.#lost, resent: this.#resent };
+  }
+
+  /**
+   * Sends again the shared stream's packets of `seqs` that the GOP cache still holds (every
+   * packet since the last IDR: a lost packet of the IDR itself, which blacks every viewer of a
+   * camera that ignores keyframe requests until its next one, is always there). Older ones
+   * are gone; the worker gives up on them and asks for a keyframe.
+   */
+  #resend(seqs: readonly number[]): void {
+    const cached = this.#gop.packets;
+    if (cached.length === 0) return;
+    for (const seq of seqs) {
+      const p = findBySeq(cached, seq);
+      if (!p) continue;
+      this.#resent++;
+      this.#out.send(p);
+    }
   }
 
   /** Whether the camera answers keyframe requests (undefined until it was seen either way). */
