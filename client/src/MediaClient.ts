@@ -102,6 +102,16 @@ export class MediaClient {
     if (id === undefined) this.#transport = undefined;
   }
 
+  /**
+   * Gives up a transport the server still holds (its ICE failed for good, or its handshake
+   * cannot succeed): the server closes it too, ending its consumers' views, which would
+   * otherwise last, and count against the session's transports, until the page went away.
+   */
+  #abandonTransport(transportId: string): void {
+    this.#dropTransport(transportId);
+    if (this.socket.connected) void request(this.socket, 'closeTransport', { transportId }).catch(() => undefined);
+  }
+
   async #recvTransport(): Promise<types.Transport> {
     this.#transport ??= (async () => {
       // The page's own certificate lets the server connect the transport as it makes it.
@@ -128,7 +138,7 @@ export class MediaClient {
           // This browser put a certificate of its own in: later transports connect the usual way.
           this.#preconnect = false;
           errback(new Error('the browser did not use the page certificate'));
-          this.#dropTransport(transport.id);
+          this.#abandonTransport(transport.id);
           return;
         }
         request(this.socket, 'connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as never })
@@ -143,11 +153,11 @@ export class MediaClient {
         // same transport, keeping its consumers; a restart that fails again within a minute, or
         // cannot be asked, gives the transport up (the tiles subscribe again on a new one).
         if (Date.now() - restartedAt < 60_000) {
-          this.#dropTransport(transport.id);
+          this.#abandonTransport(transport.id);
           return;
         }
         restartedAt = Date.now();
-        void this.#restartIce(transport).catch(() => this.#dropTransport(transport.id));
+        void this.#restartIce(transport).catch(() => this.#abandonTransport(transport.id));
       });
       return transport;
     })();

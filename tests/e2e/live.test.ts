@@ -77,10 +77,15 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
     // Signaling requests the page sends: its transport is connected as it is made (the page's own
     // DTLS certificate, client/src/dtls-certificate.ts), so it never asks connectTransport.
     const COUNT_CONNECTS = `(() => {
-      let n = 0;
+      const n = { connect: 0, close: 0 };
       const send = WebSocket.prototype.send;
-      WebSocket.prototype.send = function (data) { if (typeof data === 'string' && data.includes('"connectTransport"')) n++; return send.call(this, data); };
-      Object.defineProperty(window, '__connectTransports', { get: () => n });
+      WebSocket.prototype.send = function (data) {
+        if (typeof data === 'string' && data.includes('"connectTransport"')) n.connect++;
+        if (typeof data === 'string' && data.includes('"closeTransport"')) n.close++;
+        return send.call(this, data);
+      };
+      Object.defineProperty(window, '__connectTransports', { get: () => n.connect });
+      Object.defineProperty(window, '__closeTransports', { get: () => n.close });
     })();`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const visit = async (initScripts: string[] = []) => {
@@ -90,6 +95,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       const seen = await page.evaluate(() => ({
         peerConnections: (window as unknown as { __peerConnections: number }).__peerConnections,
         connectTransports: (window as unknown as { __connectTransports: number }).__connectTransports,
+        closeTransports: (window as unknown as { __closeTransports: number }).__closeTransports,
         deviceMs: Math.round(performance.getEntriesByName('giamsat:page:device')[0]?.startTime ?? NaN),
         stored: localStorage.getItem('giamsat.nativeRtpCapabilities'),
       }));
@@ -120,6 +126,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       const ignoring = await visit([IGNORE_CERTIFICATES]);
       assert.equal(ignoring.connectTransports, 1, 'connected the usual way, once');
       assert.equal(ignoring.peerConnections, 2, 'the transport given up, and the one that plays');
+      assert.equal(ignoring.closeTransports, 1, 'the one given up is closed on the server too');
       console.log(`# device loaded ${first.deviceMs} ms after navigation on a first visit, ${returning.deviceMs} ms on a return`);
     } finally {
       await context.close();
