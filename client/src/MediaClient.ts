@@ -191,21 +191,21 @@ export class MediaClient {
       throw err;
     });
     markPhase('consumed');
-    const consumer = await transport.consume({
+    const consumer = await whileOpen(transport, transport.consume({
       id: res.consumerId,
       producerId: res.producerId,
       kind: res.kind,
       rtpParameters: res.rtpParameters as types.RtpParameters,
-    });
+    }));
     await request(this.socket, 'resumeConsumer', { consumerId: consumer.id });
     const sub: Subscription = { consumer, track: consumer.track, stream: res.stream, ...(res.clock ? { clock: res.clock } : {}) };
     if (res.fastStart) {
-      const fast = await transport.consume({
+      const fast = await whileOpen(transport, transport.consume({
         id: res.fastStart.consumerId,
         producerId: res.fastStart.producerId,
         kind: 'video',
         rtpParameters: res.fastStart.rtpParameters as types.RtpParameters,
-      });
+      }));
       sub.fast = { consumer: fast, track: fast.track };
       await request(this.socket, 'resumeConsumer', { consumerId: fast.id }).catch(() => undefined);
     }
@@ -226,4 +226,19 @@ export class MediaClient {
     if (!sub.consumer.closed) sub.consumer.close();
     if (this.socket.connected) await request(this.socket, 'closeConsumer', { consumerId: sub.consumer.id }).catch(() => undefined);
   }
+}
+
+/**
+ * `work` on `transport`, or an error as soon as the transport closes: mediasoup-client leaves a
+ * consume that waits behind other work on the same transport (another consume's negotiation, an
+ * ICE restart) pending for ever when that transport is closed meanwhile (its queued task is
+ * stopped, not rejected), and the tile would spin with it instead of retrying on a new one.
+ */
+function whileOpen<T>(transport: types.Transport, work: Promise<T>): Promise<T> {
+  if (transport.closed) return Promise.reject(new Error('the transport closed'));
+  return new Promise<T>((resolve, reject) => {
+    const closed = () => reject(new Error('the transport closed'));
+    transport.observer.once('close', closed);
+    work.then(resolve, reject).finally(() => transport.observer.off('close', closed));
+  });
 }
