@@ -159,6 +159,10 @@ export class MediaClient {
         restartedAt = Date.now();
         void this.#restartIce(transport).catch(() => this.#abandonTransport(transport.id));
       });
+      // The server's silent channel gives the browser something to negotiate now, so ICE and
+      // DTLS are under way before the first consume (MediaService.createViewerTransport).
+      // Without it (a browser without data channels) the first consume connects the transport.
+      if (info.warmup) void transport.consumeData(info.warmup as types.DataConsumerOptions).catch(() => undefined);
       return transport;
     })();
     const pending = this.#transport;

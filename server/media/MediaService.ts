@@ -2,7 +2,7 @@
 // It knows nothing of users or HTTP; callers authorize before they ask it for media.
 import { EventEmitter } from 'node:events';
 import type {
-  Consumer, DtlsParameters, Producer, Router, RtpCapabilities, WebRtcTransport,
+  Consumer, DataConsumer, DtlsParameters, Producer, Router, RtpCapabilities, WebRtcTransport,
 } from 'mediasoup/node/lib/types.js';
 import type { IngestConfig, MediaConfig } from '../config.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -26,6 +26,17 @@ export interface TransportInfo {
   iceParameters: WebRtcTransport['iceParameters'];
   iceCandidates: WebRtcTransport['iceCandidates'];
   dtlsParameters: WebRtcTransport['dtlsParameters'];
+  sctpParameters?: WebRtcTransport['sctpParameters'];
+  warmup?: WarmupChannel;
+}
+
+/** The data consumer a browser subscribes to as it builds the transport (mediasoup-client's consumeData options). */
+export interface WarmupChannel {
+  id: string;
+  dataProducerId: string;
+  sctpStreamParameters: DataConsumer['sctpStreamParameters'];
+  label: string;
+  protocol: string;
 }
 
 export class MediaService extends EventEmitter<MediaServiceEvents> {
@@ -87,22 +98,53 @@ export class MediaService extends EventEmitter<MediaServiceEvents> {
     await stream.close();
   }
 
-  /** A WebRTC receive transport on the least loaded worker, on its WebRTC server's ports. */
+  /**
+   * A WebRTC receive transport on the least loaded worker, on its WebRTC server's ports, with a
+   * data consumer of the worker's silent warm-up source: the browser subscribes to it at once
+   * and so connects ICE and DTLS while the page is still asking for its first camera, and the
+   * consumer's keyframe request goes to the camera when it resumes rather than a handshake later
+   * (docs/media.md, "The receive transport, warm before the first consume").
+   */
   async createViewerTransport(): Promise<WebRtcTransport> {
-    const { router, webRtcServer } = this.#pool.leastLoaded();
-    return router.createWebRtcTransport({
+    const { router, webRtcServer, warmup } = this.#pool.leastLoaded();
+    const transport = await router.createWebRtcTransport<{ routerId: string; warmup?: WarmupChannel }>({
       webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
       initialAvailableOutgoingBitrate: 2_000_000,
+      // The browser sends nothing on the channel; anything it tries is small and dropped.
+      enableSctp: true,
+      numSctpStreams: { OS: 1, MIS: 1 },
+      maxSctpMessageSize: 1024,
       appData: { routerId: router.id },
     });
+    try {
+      const channel = await transport.consumeData({ dataProducerId: warmup.id });
+      transport.appData.warmup = {
+        id: channel.id,
+        dataProducerId: warmup.id,
+        sctpStreamParameters: channel.sctpStreamParameters,
+        label: channel.label,
+        protocol: channel.protocol,
+      } satisfies WarmupChannel;
+    } catch (err) {
+      transport.close(); // nothing is left of a failed request
+      throw err;
+    }
+    return transport;
   }
 
-  /** What a browser needs to open the transport: its candidates on every announced address. */
+  /** What a browser needs to open the transport: its candidates on every announced address, and the warm-up channel. */
   transportInfo(t: WebRtcTransport): TransportInfo {
-    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: withExtraAddresses(t.iceCandidates, this.#config), dtlsParameters: t.dtlsParameters };
+    return {
+      id: t.id,
+      iceParameters: t.iceParameters,
+      iceCandidates: withExtraAddresses(t.iceCandidates, this.#config),
+      dtlsParameters: t.dtlsParameters,
+      ...(t.sctpParameters ? { sctpParameters: t.sctpParameters } : {}),
+      ...(t.appData.warmup ? { warmup: t.appData.warmup as WarmupChannel } : {}),
+    };
   }
 
   static async connectTransport(t: WebRtcTransport, dtlsParameters: DtlsParameters): Promise<void> {

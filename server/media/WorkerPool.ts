@@ -1,7 +1,7 @@
 // mediasoup workers, one router each; a dead worker is replaced in place.
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
-import type { Consumer, Producer, Router, RtpCodecCapability, Transport, WebRtcServer, Worker } from 'mediasoup/node/lib/types.js';
+import type { Consumer, DataProducer, Producer, Router, RtpCodecCapability, Transport, WebRtcServer, Worker } from 'mediasoup/node/lib/types.js';
 import type { MediaConfig } from '../config.js';
 import { moduleLogger } from '../logger.js';
 import { NEGOTIABLE_PROFILES } from './h264-profile.js';
@@ -48,15 +48,22 @@ export class WorkerSlot {
   readonly worker: Worker;
   readonly router: Router;
   readonly webRtcServer: WebRtcServer;
+  /**
+   * A data source that never sends: each viewer's transport subscribes to it as it is made, so
+   * the browser has something to negotiate (a data channel) and connects ICE and DTLS before
+   * its first consume (MediaService.createViewerTransport).
+   */
+  readonly warmup: DataProducer;
   readonly #transports = new Set<Transport>();
   readonly #producers = new Set<Producer>();
   readonly #consumers = new Set<Consumer>();
 
-  constructor(index: number, worker: Worker, router: Router, webRtcServer: WebRtcServer) {
+  constructor(index: number, worker: Worker, router: Router, webRtcServer: WebRtcServer, warmup: DataProducer) {
     this.index = index;
     this.worker = worker;
     this.router = router;
     this.webRtcServer = webRtcServer;
+    this.warmup = warmup;
     router.observer.on('newtransport', (transport) => {
       track(this.#transports, transport);
       transport.observer.on('newproducer', (p) => track(this.#producers, p));
@@ -159,7 +166,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     // Without configured ports the worker picks free ones from its range (tests run several
     // servers at once); a deployment names them, so that its firewall can open exactly them.
     const webRtcServer = await worker.createWebRtcServer({ listenInfos: viewerListenInfos(this.#config, index) });
-    const slot = new WorkerSlot(index, worker, router, webRtcServer);
+    // Made before the slot counts the router's transports: its direct transport is no viewer's.
+    const warmup = await (await router.createDirectTransport()).produceData({ label: 'warmup' });
+    const slot = new WorkerSlot(index, worker, router, webRtcServer, warmup);
     this.#slots[index] = slot;
     worker.once('died', (err) => void this.#onDied(slot, err));
     return slot;

@@ -78,6 +78,12 @@ export interface TransportInfo {
   connected?: boolean;
   /** TURN servers with credentials of this viewer's own (absent: no TURN configured). */
   iceServers?: IceServer[];
+  sctpParameters?: unknown;
+  /**
+   * A data channel from the server that carries nothing: the page subscribes to it as it builds
+   * the transport, which connects ICE and DTLS before the first consume.
+   */
+  warmup?: { id: string; dataProducerId: string; sctpStreamParameters: unknown; label: string; protocol: string };
 }
 
 export interface ConsumeResult {

@@ -132,4 +132,35 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       await context.close();
     }
   });
+
+  test('the receive transport connects before the first consume: a page that watches nothing yet has it connected (MediaService.createViewerTransport)', async () => {
+    // A saved wall without cameras: the page subscribes to nothing, but prepares its transport.
+    const session = await login(server, 'soyte');
+    const saved = await fetch(`${server.url}/api/me/wall`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` },
+      body: JSON.stringify({ layout: 4, tiles: [] }),
+    });
+    assert.equal(saved.status, 200);
+    const TRACK = `(() => {
+      const Native = window.RTCPeerConnection;
+      const pcs = [];
+      window.RTCPeerConnection = class extends Native { constructor(...args) { super(...args); pcs.push(this); } };
+      let consumes = 0;
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (data) {
+        if (typeof data === 'string' && data.includes('"consume"')) consumes++;
+        return send.call(this, data);
+      };
+      Object.defineProperty(window, '__transport', { get: () => ({ consumes, states: pcs.map((pc) => [pc.connectionState, pc.sctp ? pc.sctp.state : 'none']) }) });
+    })();`;
+    const page = await openClient(browser, `${server.url}/`, session, [TRACK]);
+    pages.push(page);
+    // Without the server's warm-up channel the transport's peer connection has nothing to
+    // negotiate until a consume, and stays 'new'.
+    await page.waitForFunction(() => (window as unknown as { __transport: { states: string[][] } }).__transport.states.some(([pc, sctp]) => pc === 'connected' && sctp === 'connected'), undefined, { timeout: 15_000 });
+    const seen = await page.evaluate(() => (window as unknown as { __transport: { consumes: number } }).__transport);
+    assert.equal(seen.consumes, 0, 'connected before any consume');
+    assert.equal(await page.locator('.tile video').count(), 0, 'nothing plays');
+  });
 });
