@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { TIMECODE_PROBE, summarize, type TimecodeSample } from './lib/timecode-probe.js';
 import { janusPage, startJanus, type RunningJanus } from './lib/janus.js';
+import { startDelayProxy } from './lib/delay-proxy.js';
 import { launchBrowser, openClient } from '../tests/support/browser.js';
 import { startCamera, type TestCamera } from '../tests/support/camera.js';
 import { freePort, untilDescribable, waitForPort } from '../tests/support/net.js';
@@ -60,6 +61,18 @@ const { values: args } = parseArgs({
      * the mode with "+connectTransport".
      */
     'ab-connect': { type: 'boolean', default: false },
+    /**
+     * A/B in one run: every other page cannot open data channels, so it does not subscribe to
+     * the transport's warm-up channel and its transport connects with the first consume;
+     * reported as the mode with "+coldTransport".
+     */
+    'ab-warmup': { type: 'boolean', default: false },
+    /**
+     * A round trip (ms) between the page and the server, on HTTP, the socket and WebRTC's UDP
+     * (bench/lib/delay-proxy.ts; the server announces 127.0.0.2, where the UDP relay listens):
+     * what a supervisor far from the node waits on. 0: loopback.
+     */
+    rtt: { type: 'string', default: '0' },
   },
 });
 const TRANSPORTS = args.transports.split(',').filter((t): t is 'tcp' | 'udp' => t === 'tcp' || t === 'udp');
@@ -79,8 +92,26 @@ const cluster = !database ? {} : PIPED ? clusterSettings(database.url) : { datab
 const TURN_SECRET = 'bench-turn-secret-0123456789abcdef';
 const turn = VIA_TURN_TCP ? await startTurnServer({ address: '127.0.0.1', port: await freePort(), tlsPort: await freePort(), secret: TURN_SECRET }) : undefined;
 const turnConfig = turn ? { turn: { urls: [turn.urls[1]!], secret: TURN_SECRET } } : {};
-const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, ...turnConfig, ...(PIPED ? { monitoring: { nodeId: 'node-a' } } : {}) });
+const RTT = Number(args.rtt);
+/** A free port outside the workers' range (40000-49999), for the viewers' WebRTC server behind the relay. */
+async function portOutsideWorkerRange(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < 40000 || port > 49999) return port;
+  }
+}
+const rttMedia = RTT > 0 ? { listenIp: '127.0.0.1', announcedIp: '127.0.0.2', webRtcPort: await portOutsideWorkerRange() } : {};
+const server = await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1, ...rttMedia }, ...cluster, ...turnConfig, ...(PIPED ? { monitoring: { nodeId: 'node-a' } } : {}) });
 const edge = PIPED ? await startTestServer({ ingest: { graceMs: 1000 }, media: { workers: 1 }, ...cluster, monitoring: { nodeId: 'node-b' } }) : undefined;
+const delay = RTT > 0
+  ? await startDelayProxy({
+    oneWayMs: RTT / 2,
+    tcp: { host: '127.0.0.1', port: Number(new URL(server.url).port) },
+    udp: { listen: { host: '127.0.0.2', port: rttMedia.webRtcPort! }, target: { host: '127.0.0.1', port: rttMedia.webRtcPort! } },
+  })
+  : undefined;
+/** Where the pages open the server: through the delaying relay with --rtt. */
+const pageUrl = delay ? `http://localhost:${delay.tcpPort}` : server.url;
 const browser = await launchBrowser();
 const cameras: TestCamera[] = [];
 const results: Array<Record<string, unknown>> = [];
@@ -115,6 +146,16 @@ const RELAY_ONLY = `(() => {
 
 /** The page cannot make a DTLS certificate of its own: its transport is connected with connectTransport, as before. */
 const WITHOUT_PAGE_CERTIFICATE = `delete RTCPeerConnection.generateCertificate;`;
+
+/** The page cannot open data channels: its transport connects with the first consume, as before the warm-up channel. */
+const WITHOUT_WARMUP = `RTCPeerConnection.prototype.createDataChannel = function () { throw new Error('no data channels here'); };`;
+
+/** The second page of each A/B pair: its mode's suffix and the init script that makes it differ. */
+const AB_VARIANT = args['ab-connect']
+  ? { name: '+connectTransport', script: WITHOUT_PAGE_CERTIFICATE }
+  : args['ab-warmup']
+    ? { name: '+coldTransport', script: WITHOUT_WARMUP }
+    : undefined;
 
 /** The network path the tile's overlay names (data-path). */
 async function pathOfTile(page: Page, id: string): Promise<string | undefined> {
@@ -245,13 +286,13 @@ try {
     // whatever the wall showed first, and two clients at once leave gst-rtsp-server's shared
     // media ~17 ms slower (capture -> received) for the rest of the camera's life.
     await saveWall(json.id);
-    const page = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
+    const page = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
     await glassToGlass('giamsat', profile, page, json.id, TRANSPORTS[0]);
     const direct = await pathOfTile(page, json.id);
     await page.context().close();
     if (turn) {
       // The same camera on a page that may use only the relay (coturn, reached over TCP).
-      const relayed = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE, RELAY_ONLY]);
+      const relayed = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), [TIMECODE_PROBE, RELAY_ONLY]);
       await glassToGlass('giamsat', profile, relayed, json.id, TRANSPORTS[0], 'turn-tcp');
       const through = await pathOfTile(relayed, json.id);
       await relayed.context().close();
@@ -282,7 +323,7 @@ try {
       await idle();
       const other = await addCamera(server, { name: `timecode-${profile}-${transport}`, mainUrl: url, ingest: INGEST, rtspTransport: transport });
       await saveWall(other.json.id);
-      const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
+      const p = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
       await glassToGlass('giamsat', profile, p, other.json.id, transport);
       await p.context().close();
       await server.cameras.remove(other.json.id);
@@ -294,12 +335,12 @@ try {
     // same, in one context (its HTTP cache and localStorage kept, as for a supervisor who
     // reloads the page; its first page is untimed); cold: the ingest stopped.
     for (const mode of (['warm', 'returning', 'cold'] as const).filter((m) => args.modes.split(',').includes(m))) {
-      const variants = args['ab-connect'] ? ['', '+connectTransport'] : [''];
+      const variants = AB_VARIANT ? ['', AB_VARIANT.name] : [''];
       const results = variants.map(() => ({ times: [] as number[], fromNavigation: [] as number[], phases: [] as Array<Record<string, number>> }));
       const holder = mode !== 'cold' ? stream.acquire() : undefined;
       const context = mode === 'returning' ? await browser.newContext({ viewport: { width: 1280, height: 800 } }) : undefined;
       if (context) {
-        const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE], { context });
+        const p = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), [TIMECODE_PROBE], { context });
         await firstFrameMs(p, json.id);
         await p.close();
       }
@@ -307,7 +348,7 @@ try {
         if (mode === 'warm' && STUBBORN) {
           // One untimed viewer first: its unanswered keyframe request tells the relay that
           // this camera ignores them (what any camera in service has long shown).
-          const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
+          const p = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
           await firstFrameMs(p, json.id);
           await p.context().close();
         }
@@ -315,9 +356,9 @@ try {
           if (mode === 'cold') await idle();
           else await stream.waitForProducer(20_000);
           const variant = i % variants.length;
-          const scripts = variant === 1 ? [TIMECODE_PROBE, WITHOUT_PAGE_CERTIFICATE] : [TIMECODE_PROBE];
+          const scripts = variant === 1 && AB_VARIANT ? [TIMECODE_PROBE, AB_VARIANT.script] : [TIMECODE_PROBE];
           // Layout 1 auto-fills the first camera (the list holds only this one per run).
-          const p = await openClient(browser, `${server.url}/?layout=1`, await signIn(), scripts, context ? { context } : {});
+          const p = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), scripts, context ? { context } : {});
           const f = await firstFrame(p, json.id);
           results[variant]!.times.push(f.fromSubscribe);
           results[variant]!.fromNavigation.push(f.fromNavigation);
@@ -359,6 +400,7 @@ try {
     await via?.stop();
   }
 } finally {
+  delay?.stop();
   await browser.close();
   await edge?.stop();
   await server.stop();
