@@ -189,6 +189,7 @@ export class MediaClient {
       cameraId,
       stream,
       rtpCapabilities: device.recvRtpCapabilities as never,
+      resume: true,
     }).catch((err: unknown) => {
       // Perhaps the remembered codecs are out of date: the next page asks the browser again.
       if (err instanceof RequestError && err.code === 'CANNOT_CONSUME') forgetNativeCapabilities();
@@ -201,7 +202,7 @@ export class MediaClient {
       kind: res.kind,
       rtpParameters: res.rtpParameters as types.RtpParameters,
     }));
-    await request(this.socket, 'resumeConsumer', { consumerId: consumer.id });
+    if (!res.resumed) await request(this.socket, 'resumeConsumer', { consumerId: consumer.id });
     const sub: Subscription = { consumer, track: consumer.track, stream: res.stream, ...(res.clock ? { clock: res.clock } : {}) };
     if (res.fastStart) {
       const fast = await whileOpen(transport, transport.consume({

@@ -157,7 +157,7 @@ export class ViewerSession {
     }
   }
 
-  async #consume(transport: WebRtcTransport, { cameraId, stream: kind, rtpCapabilities }: ParsedRequest<'consume'>, land: () => void): Promise<ConsumeResult> {
+  async #consume(transport: WebRtcTransport, { cameraId, stream: kind, rtpCapabilities, resume }: ParsedRequest<'consume'>, land: () => void): Promise<ConsumeResult> {
     // Authorization happens here, at the moment media would flow, before any demand or consumer.
     await this.#deps.access.authorizeView(this.viewer, cameraId, kind);
     const view = await this.#deps.media.openView(transport, await this.#deps.streams.streamFor(cameraId, kind), rtpCapabilities as RtpCapabilities, {
@@ -189,7 +189,13 @@ export class ViewerSession {
     consumer.on('transportclose', () => end('transport closed', true));
     consumer.observer.once('close', () => end('closed', false));
     this.#deps.onView({ type: 'start', viewer: this.viewer, cameraId, stream: served, consumerId: consumer.id });
+    // Resumed now, the consumer's keyframe request goes to the camera while the answer travels
+    // and the page builds its receiver (15-55 ms here; the camera's IDR takes 37-112 ms), not a
+    // resumeConsumer round trip later. Should the IDR come first anyway, the browser asks for
+    // another. A fast start must wait: its replay begins with the IDR the page needs.
+    const resumed = resume === true && !fastStart && (await consumer.resume().then(() => true, () => false));
     return {
+      ...(resumed ? { resumed: true } : {}),
       consumerId: consumer.id,
       producerId: consumer.producerId,
       kind: consumer.kind,

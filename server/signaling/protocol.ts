@@ -57,6 +57,8 @@ export const requestSchemas = {
     cameraId: id,
     stream: streamKindSchema.default('main'),
     rtpCapabilities: rtpCapabilitiesSchema,
+    /** Resume the consumer as it is made (the page plays it at once); ignored with a fast start, which waits for resumeConsumer. */
+    resume: z.boolean().optional(),
   }).strict(),
   resumeConsumer: z.object({ consumerId: id }).strict(),
   closeConsumer: z.object({ consumerId: id }).strict(),
@@ -102,6 +104,8 @@ export interface ConsumeResult {
    * ends it (consumerClosed, "fast start ended") shortly after the switch point anyway.
    */
   fastStart?: { consumerId: string; producerId: string; rtpParameters: unknown };
+  /** The consumer was resumed as it was made (the request asked, and there is no fast start): no resumeConsumer is needed. */
+  resumed?: boolean;
 }
 
 /** What each request answers with on success. */

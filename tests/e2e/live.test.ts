@@ -62,7 +62,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
     });
   }
 
-  test('a returning page does not ask the browser for its codecs again, and no page asks to connect its transport (native-capabilities.ts, dtls-certificate.ts)', async () => {
+  test('a returning page does not ask the browser for its codecs again, and no page asks to connect its transport or resume its consumer (native-capabilities.ts, dtls-certificate.ts)', async () => {
     const cam = await startCamera({ width: 320, height: 180, fps: 25 });
     cameras.push(cam);
     const { json } = await addCamera(server, { name: 'e2e-returning', mainUrl: cam.url });
@@ -77,15 +77,26 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
     // Signaling requests the page sends: its transport is connected as it is made (the page's own
     // DTLS certificate, client/src/dtls-certificate.ts), so it never asks connectTransport.
     const COUNT_CONNECTS = `(() => {
-      const n = { connect: 0, close: 0 };
+      const n = { connect: 0, close: 0, resume: 0, consume: 0, fastStart: 0 };
+      // Answers with a fast start (a camera not yet seen to answer keyframe requests): its two
+      // consumers wait for resumeConsumer, the replay must not start before the page is ready.
+      const onmessage = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+      Object.defineProperty(WebSocket.prototype, 'onmessage', {
+        get() { return onmessage.get.call(this); },
+        set(fn) { onmessage.set.call(this, function (e) { if (typeof e.data === 'string' && e.data.includes('"fastStart"')) n.fastStart++; return fn.call(this, e); }); },
+      });
       const send = WebSocket.prototype.send;
       WebSocket.prototype.send = function (data) {
         if (typeof data === 'string' && data.includes('"connectTransport"')) n.connect++;
         if (typeof data === 'string' && data.includes('"closeTransport"')) n.close++;
+        if (typeof data === 'string' && data.includes('"resumeConsumer"')) n.resume++;
+        if (typeof data === 'string' && data.includes('"consume"')) n.consume++;
         return send.call(this, data);
       };
       Object.defineProperty(window, '__connectTransports', { get: () => n.connect });
       Object.defineProperty(window, '__closeTransports', { get: () => n.close });
+      Object.defineProperty(window, '__resumeConsumers', { get: () => n.resume });
+      Object.defineProperty(window, '__consumes', { get: () => ({ all: n.consume, fastStart: n.fastStart }) });
     })();`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const visit = async (initScripts: string[] = []) => {
@@ -96,6 +107,8 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
         peerConnections: (window as unknown as { __peerConnections: number }).__peerConnections,
         connectTransports: (window as unknown as { __connectTransports: number }).__connectTransports,
         closeTransports: (window as unknown as { __closeTransports: number }).__closeTransports,
+        resumeConsumers: (window as unknown as { __resumeConsumers: number }).__resumeConsumers,
+        consumes: (window as unknown as { __consumes: { all: number; fastStart: number } }).__consumes,
         deviceMs: Math.round(performance.getEntriesByName('giamsat:page:device')[0]?.startTime ?? NaN),
         stored: localStorage.getItem('giamsat.nativeRtpCapabilities'),
       }));
@@ -106,6 +119,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       const first = await visit();
       assert.equal(first.peerConnections, 3, 'a first visit probes both directions, then connects');
       assert.equal(first.connectTransports, 0, 'the transport was connected as it was made');
+
       assert.ok(first.stored && JSON.parse(first.stored).caps.recvonly.codecs.some((c: { mimeType: string }) => c.mimeType === 'video/H264'), 'what it learned is kept');
       const returning = await visit();
       assert.equal(returning.peerConnections, 1, 'a returning page builds only its transport');
@@ -118,6 +132,11 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       assert.equal(afterDamage.peerConnections, 3, 'damaged storage: the browser is asked again');
       assert.doesNotThrow(() => JSON.parse(afterDamage.stored!));
       assert.equal(returning.connectTransports + afterDamage.connectTransports, 0);
+      // A consumer without a fast start is resumed as the server makes it (ViewerSession: resume
+      // on consume): the camera's keyframe is asked for a round trip sooner, and the picture
+      // still comes. Only a fast start's two consumers wait for resumeConsumer.
+      for (const v of [first, returning, afterDamage]) assert.equal(v.resumeConsumers, 2 * v.consumes.fastStart, JSON.stringify(v.consumes));
+      assert.ok([first, returning, afterDamage].some((v) => v.consumes.all > v.consumes.fastStart), 'some page consumed without a fast start');
       // A browser that does not use the certificate it is given: the first transport's handshake
       // could not succeed, so it is given up, and the next one is connected the usual way.
       const IGNORE_CERTIFICATES = `(() => {
