@@ -68,6 +68,11 @@ const { values: args } = parseArgs({
      */
     'ab-warmup': { type: 'boolean', default: false },
     /**
+     * A/B in one run: every other page does not ask for its consumers to be resumed as they
+     * are made, and resumes them with resumeConsumer; reported as the mode with "+resumeConsumer".
+     */
+    'ab-resume': { type: 'boolean', default: false },
+    /**
      * A round trip (ms) between the page and the server, on HTTP, the socket and WebRTC's UDP
      * (bench/lib/delay-proxy.ts; the server announces 127.0.0.2, where the UDP relay listens):
      * what a supervisor far from the node waits on. 0: loopback.
@@ -150,12 +155,19 @@ const WITHOUT_PAGE_CERTIFICATE = `delete RTCPeerConnection.generateCertificate;`
 /** The page cannot open data channels: its transport connects with the first consume, as before the warm-up channel. */
 const WITHOUT_WARMUP = `RTCPeerConnection.prototype.createDataChannel = function () { throw new Error('no data channels here'); };`;
 
+/** The page's consume requests do not ask to be resumed as made: it resumes with resumeConsumer, one round trip later. */
+const WITHOUT_RESUME_ON_CONSUME = `(() => {
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    return send.call(this, typeof data === 'string' && data.includes('"consume"') ? data.replace(',"resume":true', '') : data);
+  };
+})();`;
+
 /** The second page of each A/B pair: its mode's suffix and the init script that makes it differ. */
-const AB_VARIANT = args['ab-connect']
-  ? { name: '+connectTransport', script: WITHOUT_PAGE_CERTIFICATE }
-  : args['ab-warmup']
-    ? { name: '+coldTransport', script: WITHOUT_WARMUP }
-    : undefined;
+const AB_VARIANT = args['ab-connect'] ? { name: '+connectTransport', script: WITHOUT_PAGE_CERTIFICATE }
+  : args['ab-resume'] ? { name: '+resumeConsumer', script: WITHOUT_RESUME_ON_CONSUME }
+  : args['ab-warmup'] ? { name: '+coldTransport', script: WITHOUT_WARMUP }
+  : undefined;
 
 /** The network path the tile's overlay names (data-path). */
 async function pathOfTile(page: Page, id: string): Promise<string | undefined> {
