@@ -147,7 +147,7 @@ function filesUnder(dir) {
     .sort();
 }
 const clientHash = hashOf([...filesUnder(path.join(root, 'client')), path.join(root, 'server', 'signaling', 'protocol.ts'), lockHash]);
-if (!fs.existsSync(path.join(root, 'client', 'dist', 'app.js')) || stamp('client') !== clientHash) {
+if (!fs.existsSync(path.join(root, 'client', 'dist', 'index.html')) || stamp('client') !== clientHash) {
   const { buildClient } = await import('./build-client.mjs');
   await buildClient();
   log('web client built');

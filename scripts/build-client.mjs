@@ -1,9 +1,8 @@
-// Bundles the web client with esbuild into client/dist: the supervision page (index.html,
-// app.js), the operations page (ops.html, ops.js, ops.css with the chart styles) and the
-// recordings page (recordings.html, recordings.js), the incidents page (incidents.html,
-// incidents.js), the account page (account.html, account.js), the places registry
-// (places.html, places.js), the connection drive (drive.html, drive.js), the activation page (activate.html, activate.js), the leak investigation
-// (investigation.html, investigation.js), the people directory (people.html, people.js), account lists (lists.html, lists.js); app.css shared.
+// Bundles the web client with esbuild into client/dist: each page (client/*.html, its shared
+// parts from client/partials) with its script (client/src/<page>/main.ts; the supervision
+// page's is client/src/main.ts, app.js), the operations page's chart styles (ops.css) and the
+// shared app.css, every script and style under a name that carries its content's hash.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,22 +11,31 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'client', 'dist');
 
+/** The pages, each with its entry point (client/src/<entry>) and its script's name in the page. */
+const PAGES = {
+  'index.html': 'app', 'ops.html': 'ops', 'recordings.html': 'recordings', 'incidents.html': 'incidents',
+  'account.html': 'account', 'places.html': 'places', 'drive.html': 'drive', 'activate.html': 'activate',
+  'investigation.html': 'investigation', 'people.html': 'people', 'lists.html': 'lists',
+};
+const ENTRIES = {
+  app: 'main.ts', ops: 'ops/main.ts', recordings: 'recordings/main.ts', incidents: 'incidents/main.ts',
+  account: 'account/main.ts', places: 'places/main.ts', drive: 'drive/main.ts', activate: 'activate/main.ts',
+  investigation: 'investigation/main.ts', people: 'people/main.ts', lists: 'lists/main.ts',
+};
+
+/**
+ * Scripts and styles carry a hash of their content in their names (app-7GX2KQ4M.js) and the
+ * pages name them so: the server lets browsers keep them for a year without asking again
+ * (server/http/static-files.ts), so a returning page loads its bundle with no request at all,
+ * and a new build is a new name. The pages themselves are asked for every time.
+ */
 export async function buildClient({ minify = true } = {}) {
+  fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
-  await esbuild.build({
-    entryPoints: {
-      app: path.join(root, 'client', 'src', 'main.ts'),
-      ops: path.join(root, 'client', 'src', 'ops', 'main.ts'),
-      recordings: path.join(root, 'client', 'src', 'recordings', 'main.ts'),
-      incidents: path.join(root, 'client', 'src', 'incidents', 'main.ts'),
-      account: path.join(root, 'client', 'src', 'account', 'main.ts'),
-      places: path.join(root, 'client', 'src', 'places', 'main.ts'),
-      drive: path.join(root, 'client', 'src', 'drive', 'main.ts'),
-      activate: path.join(root, 'client', 'src', 'activate', 'main.ts'),
-      investigation: path.join(root, 'client', 'src', 'investigation', 'main.ts'),
-      people: path.join(root, 'client', 'src', 'people', 'main.ts'),
-      lists: path.join(root, 'client', 'src', 'lists', 'main.ts'),
-    },
+  const result = await esbuild.build({
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(root, 'client', 'src', file)])),
+    entryNames: '[name]-[hash]',
+    metafile: true,
     bundle: true,
     // mediasoup-client's loggers without `debug`'s colour detection at load (client/src/debug-lite.cjs).
     alias: { debug: path.join(root, 'client', 'src', 'debug-lite.cjs') },
@@ -39,10 +47,28 @@ export async function buildClient({ minify = true } = {}) {
     legalComments: 'linked',
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'ops.html', 'recordings.html', 'incidents.html', 'account.html', 'places.html', 'drive.html', 'activate.html', 'investigation.html', 'people.html', 'lists.html']) {
-    fs.writeFileSync(path.join(out, f), expandIncludes(fs.readFileSync(path.join(root, 'client', f), 'utf8')));
+  /** What each page's `src="<entry>.js"` / `href="<entry>.css"` becomes. */
+  const names = new Map();
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (!output.entryPoint) continue;
+    const entry = path.basename(file).replace(/-[A-Z0-9]+\.js$/, '');
+    if (!(entry in ENTRIES)) throw new Error(`build: an output of no known entry: ${file}`);
+    names.set(`${entry}.js`, path.basename(file));
+    if (output.cssBundle) names.set(`${entry}.css`, path.basename(output.cssBundle));
   }
-  fs.copyFileSync(path.join(root, 'client', 'app.css'), path.join(out, 'app.css'));
+  const css = fs.readFileSync(path.join(root, 'client', 'app.css'));
+  const cssName = `app-${crypto.createHash('sha256').update(css).digest('hex').slice(0, 8).toUpperCase()}.css`;
+  fs.writeFileSync(path.join(out, cssName), css);
+  names.set('app.css', cssName);
+  for (const [page, entry] of Object.entries(PAGES)) {
+    const html = expandIncludes(fs.readFileSync(path.join(root, 'client', page), 'utf8'))
+      .replace(/(src|href)="([a-z]+\.(?:js|css))"/g, (whole, attr, name) => {
+        const hashed = names.get(name);
+        if (!hashed) throw new Error(`build: ${page} names ${name}, which the build does not make (entry ${entry})`);
+        return `${attr}="${hashed}"`;
+      });
+    fs.writeFileSync(path.join(out, page), html);
+  }
 }
 
 /** Pages share their <head> basics and the secondary pages' header: `<!--#include name-->` takes client/partials/name.html. */

@@ -7,6 +7,7 @@ import type { Api, DeclaredRoute } from './handler.js';
 import { openApiDocument } from './openapi.js';
 import { requestLogger } from './request-logger.js';
 import { securityHeaders } from './security-headers.js';
+import { staticFiles } from './static-files.js';
 
 const log = moduleLogger('http');
 
@@ -84,7 +85,7 @@ export function createApp(deps: HttpDeps): { app: express.Express; routes: Decla
   app.use('/api', api);
   app.use(deps.pluginRoutes);
 
-  app.use(express.static(deps.clientDir, { index: 'index.html', maxAge: 0 }));
+  app.use(staticFiles(deps.clientDir));
 
   // Errors: a stable code and a safe message; bodies that are not JSON are a 400.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

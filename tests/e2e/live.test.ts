@@ -111,6 +111,11 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
         consumes: (window as unknown as { __consumes: { all: number; fastStart: number } }).__consumes,
         deviceMs: Math.round(performance.getEntriesByName('giamsat:page:device')[0]?.startTime ?? NaN),
         stored: localStorage.getItem('giamsat.nativeRtpCapabilities'),
+        // The page's script and style (content-named): bytes over the network, 0 when the
+        // browser used its own copy without asking (a revalidation's 304 counts its headers).
+        bundle: (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+          .filter((e) => /\/app-[A-Z0-9]{8}\.(js|css)$/.test(new URL(e.name).pathname))
+          .map((e) => ({ file: new URL(e.name).pathname, transferSize: e.transferSize })),
       }));
       await page.close();
       return seen;
@@ -123,9 +128,13 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       assert.ok(first.stored && JSON.parse(first.stored).caps.recvonly.codecs.some((c: { mimeType: string }) => c.mimeType === 'video/H264'), 'what it learned is kept');
       const returning = await visit();
       assert.equal(returning.peerConnections, 1, 'a returning page builds only its transport');
+      // Its script and style come from the browser's cache without a request (static-files.ts).
+      assert.equal(first.bundle.length, 2, JSON.stringify(first.bundle));
+      assert.ok(first.bundle.every((f) => f.transferSize > 0), `a first visit fetches them: ${JSON.stringify(first.bundle)}`);
+      assert.deepEqual(returning.bundle.map((f) => f.transferSize), [0, 0], JSON.stringify(returning.bundle));
       // Whatever is stored is the browser's to break: unreadable, it is asked again.
       const page = await context.newPage();
-      await page.goto(`${server.url}/app.css`); // any page of the origin that runs no client
+      await page.goto(`${server.url}/api/info`); // any page of the origin that runs no client
       await page.evaluate(() => localStorage.setItem('giamsat.nativeRtpCapabilities', '{"v":1,"key":'));
       await page.close();
       const afterDamage = await visit();

@@ -321,8 +321,11 @@ describe('/healthz and /readyz', { timeout: 60_000 }, () => {
     assert.equal(res.status, 200);
   });
 
+  /** The scripts and styles a page names (content-hashed by scripts/build-client.mjs). */
+  const assetsOf = async (page: string) => [...(await (await get(server, page)).text()).matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => `/${m[1]}`);
+
   test('every page and answer carries the security headers; the pages run under the policy', async () => {
-    for (const p of ['/', '/lists.html', '/activate.html', '/api/info', '/readyz', '/app.css']) {
+    for (const p of ['/', '/lists.html', '/activate.html', '/api/info', '/readyz', ...(await assetsOf('/'))]) {
       const res = await get(server, p);
       assert.equal(res.status, 200, p);
       const csp = res.headers.get('content-security-policy') ?? '';
@@ -332,5 +335,24 @@ describe('/healthz and /readyz', { timeout: 60_000 }, () => {
       assert.equal(res.headers.get('referrer-policy'), 'no-referrer', p);
       await res.arrayBuffer();
     }
+  });
+
+  test('scripts and styles are named by their content and kept by browsers for a year; pages are asked for every time (static-files.ts)', async () => {
+    for (const page of ['/', '/ops.html', '/people.html']) {
+      const assets = await assetsOf(page);
+      assert.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), `${page} names its script and style: ${assets.join(' ')}`);
+      for (const a of assets) {
+        assert.match(a, /^\/[a-z]+-[A-Z0-9]{8}\.(js|css)$/, 'named by its content');
+        const res = await get(server, a);
+        assert.equal(res.status, 200, a);
+        assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', a);
+        await res.arrayBuffer();
+      }
+      const res = await get(server, page);
+      assert.equal(res.headers.get('cache-control'), 'no-cache', `${page} is revalidated at every load`);
+      await res.arrayBuffer();
+    }
+    // Names without a hash are not made any more, and are not kept for a year if they appear.
+    assert.equal((await get(server, '/app.js')).status, 404);
   });
 });
