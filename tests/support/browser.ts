@@ -13,13 +13,34 @@ export const ARTIFACTS = path.resolve('test-artifacts');
  * network namespace).
  */
 export async function launchBrowser(args: string[] = [], executablePath = CHROMIUM): Promise<Browser> {
+  const [features, others] = [args.filter((a) => a.startsWith('--disable-features=')), args.filter((a) => !a.startsWith('--disable-features='))];
   return chromium.launch({
     executablePath,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required', ...args,
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+      disabledFeatures(features.flatMap((a) => a.slice('--disable-features='.length).split(','))), ...others,
     ],
   });
+}
+
+/**
+ * Chromium keeps only the last `--disable-features` it is given, so ours repeats playwright-core's
+ * own list (chromiumSwitches.ts in playwright-core 1.65; it turns off PaintHolding, which would
+ * hold a page's first paint) before adding what these tests need off:
+ * - WebUIOmniboxPopup, WebUIOmniboxAimPopup: since Chromium 151 the browser renders its address
+ *   bar's popup (a WebUI page) in a renderer of its own, headless too. Traced on this 2-core
+ *   machine, it was at work as each page opened and took more CPU than the supervision page
+ *   itself (docs/performance.md, "sixth pass"). A viewer's browser has it as well, but on a
+ *   machine of its own, not on the cores that also run the server, the camera and its encoder.
+ */
+function disabledFeatures(more: string[]): string {
+  const playwrights = [
+    'AvoidUnnecessaryBeforeUnloadCheckSync', 'DestroyProfileOnBrowserClose', 'HttpsUpgrades', 'HttpsFirstBalancedModeAutoEnable',
+    'LensOverlay', 'MediaRouter', 'PaintHolding', 'ThirdPartyStoragePartitioning', 'AvoidCorsURLLoaderRestartOnRedirect',
+    'TcpPortRandomizationWin', 'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch',
+  ];
+  return `--disable-features=${[...new Set([...playwrights, 'WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', ...more])].join(',')}`;
 }
 
 export const FRAME_COUNTER = `
