@@ -4,7 +4,7 @@
 import type { CameraSummary } from '../../server/cameras/CameraRegistry.js';
 import { ApiError, apiJson, apiSend } from './api.js';
 import { accessTokenLifetime, currentSession, keepSessionFresh, onSessionRenewed, renew, signOut } from './auth.js';
-import { currentLang, errorText, formatDateTime, setLang, t } from './i18n.js';
+import { currentLang, errorText, setLang, t } from './i18n.js';
 import { IncidentDialog } from './IncidentDialog.js';
 import { LoginForm } from './login-form.js';
 import { MediaClient } from './MediaClient.js';
@@ -176,10 +176,6 @@ function startApp(): void {
   socket = s;
   const media = new MediaClient(s, { routerCapabilities: () => apiJson('/api/media/capabilities') });
   media.loadDevice();
-  // Every tile's watermark shows the time, and a browser's first date formatter loads its
-  // locale's data (~100 ms on a slow machine): done now, while the requests above are out,
-  // rather than when the first tile is laid out, just before it subscribes.
-  formatDateTime(Date.now());
   const w = new Wall(grid, media, layoutParam ?? 4, saveWall);
   wall = w;
   w.onCameraDropped = (cameraId, index) => w.put(index, byId(cameraId));
