@@ -24,7 +24,8 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
-import { TIMECODE_PROBE, summarize, type TimecodeSample } from './lib/timecode-probe.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { RECEIVER_TOTALS, receiverMeans, TIMECODE_PROBE, summarize, type ReceiverTotals, type TimecodeSample } from './lib/timecode-probe.js';
 import { janusPage, startJanus, type RunningJanus } from './lib/janus.js';
 import { startDelayProxy } from './lib/delay-proxy.js';
 import { launchBrowser, openClient } from '../tests/support/browser.js';
@@ -178,12 +179,18 @@ async function pathOfTile(page: Page, id: string): Promise<string | undefined> {
 async function glassToGlass(system: string, profile: string, page: Page, id: string, transport: 'tcp' | 'udp' = system === 'janus' ? 'udp' : 'tcp', path: 'local' | 'piped' | 'turn-tcp' = 'local'): Promise<void> {
   await page.waitForFunction((i) => (window as any).__timecode.samples.some((s: { id: string }) => s.id === i), id, { timeout: 20_000 });
   await takeSamples(page); // drop the start-up frames
+  const receiverBefore = await page.evaluate(RECEIVER_TOTALS) as ReceiverTotals | undefined;
+  // The event loop that runs the relay (and, in this bench, Playwright's side of the browser).
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const all: TimecodeSample[] = [];
   // Drained every 10 s so a 10-minute run does not pile up in the page.
   for (let left = SECONDS; left > 0; left -= 10) {
     await page.waitForTimeout(Math.min(10, left) * 1000);
     all.push(...(await takeSamples(page)).filter((s) => s.id === id));
   }
+  loop.disable();
+  const receiver = receiverMeans(receiverBefore, await page.evaluate(RECEIVER_TOTALS) as ReceiverTotals | undefined);
   const decodeErrors = await page.evaluate(() => (window as any).__timecode.decodeErrors);
   const latency = (s: TimecodeSample) => s.displayed - s.capture;
   const t0 = all[0]?.displayed ?? 0;
@@ -208,6 +215,10 @@ async function glassToGlass(system: string, profile: string, page: Page, id: str
     // against the time code.
     overlayMs: summarize(withOverlay.map((s) => s.overlay!)),
     overlayErrorMs: summarize(withOverlay.map((s) => s.overlay! - latency(s))),
+    // Chromium's own account of the window (inbound-rtp, per-frame means): its jitter buffer,
+    // its decoder, and received -> decoded.
+    receiver,
+    eventLoopDelayMs: { p50: Math.round(loop.percentile(50) / 1e4) / 100, p99: Math.round(loop.percentile(99) / 1e4) / 100, max: Math.round(loop.max / 1e4) / 100 },
   });
 }
 
@@ -440,6 +451,10 @@ for (const r of results) {
     const directUdp = r.path === 'turn-tcp' ? results.find((x) => x.bench === 'glass-to-glass' && x.path === 'local' && x.profile === r.profile)?.latencyMs as Summary | undefined : undefined;
     if (directUdp) console.log(`  giamsat ${r.profile}: TURN over TCP adds p50 ${(l.p50 - directUdp.p50).toFixed(1)} ms glass-to-glass (relayed minus direct UDP)`);
     console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : r.path === 'turn-tcp' ? ' through TURN over TCP' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+    const rc = r.receiver as ReturnType<typeof receiverMeans>;
+    const el = r.eventLoopDelayMs as { p50: number; p99: number; max: number };
+    if (r.system === 'giamsat') console.log(`    giamsat server's event loop delay (relay included) p50 ${el.p50} ms, p99 ${el.p99} ms, max ${el.max} ms`);
+    if (rc) console.log(`    ${r.system} receiver (Chromium's inbound-rtp, mean per frame): jitter buffer ${rc.jitterBufferMs} ms (target ${rc.jitterBufferTargetMs}), decode ${rc.decodeMs} ms, received -> decoded ${rc.processingMs} ms, RTP jitter ${rc.rtpJitterMs} ms, ${rc.framesDropped} frames dropped`);
   } else if (r.bench === 'page-open-to-first-frame') {
     const m = r.ms as Summary;
     const phases = Object.entries(r.phasesP50Ms as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ');

@@ -42,8 +42,55 @@ export const TIMECODE_PROBE = `
   };
   new MutationObserver(() => document.querySelectorAll('video').forEach(attach))
     .observe(document, { childList: true, subtree: true });
+  // Every peer connection the page makes, for its receiver's own figures (receiverTotals).
+  const pcs = [];
+  window.__peerConnections = pcs;
+  window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, { construct(target, args) { const pc = Reflect.construct(target, args); pcs.push(pc); return pc; } });
 })();
 `;
+
+/**
+ * The page's video receiver's running totals (the inbound-rtp statistics of the open peer
+ * connection that decoded most frames): where Chromium spends received -> displayed, read as
+ * the difference of two readings.
+ */
+export const RECEIVER_TOTALS = `(async () => {
+  let best;
+  for (const pc of window.__peerConnections ?? []) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && (!best || s.framesDecoded > best.framesDecoded)) best = s;
+    });
+  }
+  return best ? {
+    framesDecoded: best.framesDecoded ?? 0, jitterBufferDelay: best.jitterBufferDelay ?? 0, jitterBufferTargetDelay: best.jitterBufferTargetDelay ?? 0,
+    jitterBufferMinimumDelay: best.jitterBufferMinimumDelay ?? 0, jitterBufferEmittedCount: best.jitterBufferEmittedCount ?? 0,
+    totalDecodeTime: best.totalDecodeTime ?? 0, totalProcessingDelay: best.totalProcessingDelay ?? 0, jitter: best.jitter ?? 0,
+    framesDropped: best.framesDropped ?? 0,
+  } : undefined;
+})()`;
+
+export type ReceiverTotals = {
+  framesDecoded: number; jitterBufferDelay: number; jitterBufferTargetDelay: number; jitterBufferMinimumDelay: number;
+  jitterBufferEmittedCount: number; totalDecodeTime: number; totalProcessingDelay: number; jitter: number; framesDropped: number;
+};
+
+/** Per-frame means (ms) between two readings of RECEIVER_TOTALS. */
+export function receiverMeans(a: ReceiverTotals | undefined, b: ReceiverTotals | undefined): { jitterBufferMs: number; jitterBufferTargetMs: number; decodeMs: number; processingMs: number; rtpJitterMs: number; framesDropped: number } | undefined {
+  if (!a || !b) return undefined;
+  const emitted = b.jitterBufferEmittedCount - a.jitterBufferEmittedCount;
+  const decoded = b.framesDecoded - a.framesDecoded;
+  if (emitted <= 0 || decoded <= 0) return undefined;
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return {
+    jitterBufferMs: r(((b.jitterBufferDelay - a.jitterBufferDelay) * 1000) / emitted),
+    jitterBufferTargetMs: r(((b.jitterBufferTargetDelay - a.jitterBufferTargetDelay) * 1000) / emitted),
+    decodeMs: r(((b.totalDecodeTime - a.totalDecodeTime) * 1000) / decoded),
+    processingMs: r(((b.totalProcessingDelay - a.totalProcessingDelay) * 1000) / decoded),
+    rtpJitterMs: r(b.jitter * 1000),
+    framesDropped: b.framesDropped - a.framesDropped,
+  };
+}
 
 export interface TimecodeSample {
   id: string;
