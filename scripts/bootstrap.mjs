@@ -146,7 +146,7 @@ function filesUnder(dir) {
     .filter((f) => !f.includes(`${path.sep}dist${path.sep}`))
     .sort();
 }
-const clientHash = hashOf([...filesUnder(path.join(root, 'client')), path.join(root, 'server', 'signaling', 'protocol.ts'), lockHash]);
+const clientHash = hashOf([...filesUnder(path.join(root, 'client')), path.join(root, 'server', 'signaling', 'protocol.ts'), path.join(root, 'scripts', 'build-client.mjs'), lockHash]);
 if (!fs.existsSync(path.join(root, 'client', 'dist', 'index.html')) || stamp('client') !== clientHash) {
   const { buildClient } = await import('./build-client.mjs');
   await buildClient();
