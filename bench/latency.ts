@@ -20,6 +20,11 @@
 // TURN relay reached over TCP (a real coturn on this machine; the page's RTCPeerConnection is
 // given iceTransportPolicy 'relay'), the same camera in the same run: what TURN over TCP costs.
 // Only glass-to-glass is measured then.
+// --rounds N: after the usual measurements, N - 1 more glass-to-glass windows of each system on
+// the first transport, alternating (giamsat, then Janus, each on a new page, one RTSP client at a
+// time), and the median of every system's window p50s: headless Chromium's display side moves
+// received -> displayed by up to ~12 ms from one window to the next (docs/performance.md), so
+// one window per system cannot decide which is faster.
 // Prints one JSON line per measurement and a short human summary.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -40,6 +45,8 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '60' },
     trials: { type: 'string', default: '20' },
+    /** Glass-to-glass windows per system, alternating giamsat and Janus (--rounds). */
+    rounds: { type: 'string', default: '1' },
     width: { type: 'string', default: '1280' },
     height: { type: 'string', default: '720' },
     profiles: { type: 'string', default: 'baseline,high' },
@@ -85,6 +92,7 @@ const TRANSPORTS = args.transports.split(',').filter((t): t is 'tcp' | 'udp' => 
 const VIA_PERL = args.via === 'perl';
 const SECONDS = Number(args.seconds);
 const TRIALS = Number(args.trials);
+const ROUNDS = Math.max(1, Number(args.rounds));
 const GOP = 50; // 2 s at 25 fps
 const WITH_JANUS = args.peer === 'janus' && !VIA_PERL;
 const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
@@ -176,7 +184,7 @@ async function pathOfTile(page: Page, id: string): Promise<string | undefined> {
   return (await handle.jsonValue()) as string;
 }
 
-async function glassToGlass(system: string, profile: string, page: Page, id: string, transport: 'tcp' | 'udp' = system === 'janus' ? 'udp' : 'tcp', path: 'local' | 'piped' | 'turn-tcp' = 'local'): Promise<void> {
+async function glassToGlass(system: string, profile: string, page: Page, id: string, transport: 'tcp' | 'udp' = system === 'janus' ? 'udp' : 'tcp', path: 'local' | 'piped' | 'turn-tcp' = 'local', round = 0): Promise<void> {
   await page.waitForFunction((i) => (window as any).__timecode.samples.some((s: { id: string }) => s.id === i), id, { timeout: 20_000 });
   await takeSamples(page); // drop the start-up frames
   const receiverBefore = await page.evaluate(RECEIVER_TOTALS) as ReceiverTotals | undefined;
@@ -204,7 +212,7 @@ async function glassToGlass(system: string, profile: string, page: Page, id: str
   };
   const withOverlay = all.filter((s) => s.overlay !== undefined);
   emit({
-    bench: 'glass-to-glass', system, ...(system === 'giamsat' ? { ingest: INGEST, path } : {}), transport, via: args.via, profile, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
+    bench: 'glass-to-glass', system, ...(system === 'giamsat' ? { ingest: INGEST, path } : {}), transport, via: args.via, profile, round, seconds: SECONDS, fps: Math.round((all.length / SECONDS) * 10) / 10, decodeErrors,
     latencyMs: summarize(all.map(latency)),
     captureToReceivedMs: summarize(all.filter((s) => s.received).map((s) => s.received! - s.capture)),
     receivedToDisplayedMs: summarize(all.filter((s) => s.received).map((s) => s.displayed - s.received!)),
@@ -419,6 +427,22 @@ try {
         await janus.stop();
       }
     }
+    // ---- more alternating windows, giamsat then Janus (--rounds) ---------------------------
+    for (let round = 1; round < ROUNDS && WITH_JANUS; round++) {
+      await idle();
+      const page = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
+      await glassToGlass('giamsat', profile, page, json.id, TRANSPORTS[0], 'local', round);
+      await page.context().close();
+      await idle();
+      const janus = await startJanus(cam.url);
+      try {
+        const jp = await openJanus(janus);
+        await glassToGlass('janus', profile, jp, 'janus', 'udp', 'local', round);
+        await jp.context().close();
+      } finally {
+        await janus.stop();
+      }
+    }
     await server.cameras.remove(json.id);
     await via?.stop();
   }
@@ -450,6 +474,10 @@ for (const r of results) {
     if (local) console.log(`  giamsat ${r.profile}: one hop between nodes adds p50 ${(l.p50 - local.p50).toFixed(1)} ms glass-to-glass (piped minus local)`);
     const directUdp = r.path === 'turn-tcp' ? results.find((x) => x.bench === 'glass-to-glass' && x.path === 'local' && x.profile === r.profile)?.latencyMs as Summary | undefined : undefined;
     if (directUdp) console.log(`  giamsat ${r.profile}: TURN over TCP adds p50 ${(l.p50 - directUdp.p50).toFixed(1)} ms glass-to-glass (relayed minus direct UDP)`);
+    if (Number(r.round) > 0) {
+      console.log(`  round ${r.round}: ${r.system} glass-to-glass ${r.profile} over RTSP/${String(r.transport).toUpperCase()}: p50 ${l.p50} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50})`);
+      continue;
+    }
     console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : r.path === 'turn-tcp' ? ' through TURN over TCP' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
     const rc = r.receiver as ReturnType<typeof receiverMeans>;
     const el = r.eventLoopDelayMs as { p50: number; p99: number; max: number };
@@ -463,5 +491,17 @@ for (const r of results) {
     const m = r.ms as Summary;
     const peer = r.system === 'giamsat' ? (find('time-to-first-frame', 'janus', r.profile, 'warm')?.ms as Summary | undefined) : undefined;
     console.log(`  ${r.system} first frame ${r.profile} ${r.mode}: p50 ${m.p50} ms${ratio(m.p50, peer?.p50)}, p95 ${m.p95} ms (${m.n} trials, ${r.gopSeconds} s GOP)`);
+  }
+}
+if (ROUNDS > 1 && WITH_JANUS) {
+  // Each system's windows on the same transport (giamsat: the first of --transports), alternating.
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (const profile of [...new Set(results.filter((r) => r.bench === 'glass-to-glass').map((r) => r.profile))]) {
+    const windows = (system: string, transport: string) => results.filter((r) => r.bench === 'glass-to-glass' && r.system === system && r.profile === profile && r.transport === transport && r.path !== 'piped' && r.path !== 'turn-tcp');
+    const g = windows('giamsat', TRANSPORTS[0]!);
+    const j = windows('janus', 'udp');
+    const p50s = (rs: typeof g, k: string) => rs.map((r) => (r[k] as Summary).p50);
+    const wins = g.filter((r, i) => j[i] && (r.latencyMs as Summary).p50 <= (j[i]!.latencyMs as Summary).p50).length;
+    console.log(`  ${profile}, ${g.length} alternating windows each: median of window p50s giamsat ${median(p50s(g, 'latencyMs'))} ms (capture->received ${median(p50s(g, 'captureToReceivedMs'))}, received->displayed ${median(p50s(g, 'receivedToDisplayedMs'))}; windows ${p50s(g, 'latencyMs').join(', ')}), Janus ${median(p50s(j, 'latencyMs'))} ms (capture->received ${median(p50s(j, 'captureToReceivedMs'))}, received->displayed ${median(p50s(j, 'receivedToDisplayedMs'))}; windows ${p50s(j, 'latencyMs').join(', ')}); giamsat no slower in ${wins} of ${Math.min(g.length, j.length)} pairs`);
   }
 }
