@@ -11,12 +11,7 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'client', 'dist');
 
-/** The pages, each with its entry point (client/src/<entry>) and its script's name in the page. */
-const PAGES = {
-  'index.html': 'app', 'ops.html': 'ops', 'recordings.html': 'recordings', 'incidents.html': 'incidents',
-  'account.html': 'account', 'places.html': 'places', 'drive.html': 'drive', 'activate.html': 'activate',
-  'investigation.html': 'investigation', 'people.html': 'people', 'lists.html': 'lists',
-};
+/** Each page's script: esbuild's entry name (what the page names as `<entry>.js`) and its source under client/src. */
 const ENTRIES = {
   app: 'main.ts', ops: 'ops/main.ts', recordings: 'recordings/main.ts', incidents: 'incidents/main.ts',
   account: 'account/main.ts', places: 'places/main.ts', drive: 'drive/main.ts', activate: 'activate/main.ts',
@@ -60,11 +55,12 @@ export async function buildClient({ minify = true } = {}) {
   const cssName = `app-${crypto.createHash('sha256').update(css).digest('hex').slice(0, 8).toUpperCase()}.css`;
   fs.writeFileSync(path.join(out, cssName), css);
   names.set('app.css', cssName);
-  for (const [page, entry] of Object.entries(PAGES)) {
+  // Every page of client/ (its scripts and styles named by their built names).
+  for (const page of fs.readdirSync(path.join(root, 'client')).filter((f) => f.endsWith('.html'))) {
     const html = expandIncludes(fs.readFileSync(path.join(root, 'client', page), 'utf8'))
-      .replace(/(src|href)="([a-z]+\.(?:js|css))"/g, (whole, attr, name) => {
+      .replace(/(src|href)="([a-z]+\.(?:js|css))"/g, (_, attr, name) => {
         const hashed = names.get(name);
-        if (!hashed) throw new Error(`build: ${page} names ${name}, which the build does not make (entry ${entry})`);
+        if (!hashed) throw new Error(`build: ${page} names ${name}, which the build does not make`);
         return `${attr}="${hashed}"`;
       });
     fs.writeFileSync(path.join(out, page), html);
