@@ -1,3 +1,4 @@
+// runs-alone: the first picture is timed.
 // Instant start for a camera that ignores keyframe requests (10 s GOP), in headless Chromium:
 // a new viewer sees the picture at once from the cached GOP (its fast-start stream), and
 // the tile hands over to the shared stream at the camera's next IDR without going black.

@@ -1,3 +1,4 @@
+// runs-alone: camera-to-screen latency is measured.
 // End to end in headless Chromium: a real RTSP camera, the server, the built web client.
 // Frames are counted with requestVideoFrameCallback, which fires only for frames the
 // browser really decoded and presented.

@@ -1,3 +1,4 @@
+// runs-alone: a relayed camera must lose no packet while fifty passwords are checked.
 // Limits of the account room under abuse, through the real server on both databases: a burst
 // of parallel wrong passwords for one account gets exactly five checks while a camera relayed
 // over RTSP/UDP loses no packet; passwords are checked off the event loop; a refresh token used

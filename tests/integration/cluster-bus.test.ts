@@ -1,3 +1,4 @@
+// runs-alone: a revocation must end a view within 2 s.
 // Two nodes of one system on one PostgreSQL database and one Redis: what one node changes,
 // the other hears at once. A revocation made through node A ends the person's view on node B
 // within 2 s, although B, hearing every change, trusts its cache for 30 s. Messages on the

@@ -295,7 +295,9 @@ describe('ports: viewers cannot exhaust the ports cameras need', { timeout: 60_0
     const cam = await startCamera({});
     // A range of 12 ports for everything on one worker: the WebRTC server's, the camera's
     // PlainTransport (RTP and RTCP) and the test sink's.
-    const first = 47_000 + Math.floor(Math.random() * 1000) * 12;
+    // Below the kernel's ephemeral ports, and above tests/support/net.ts's freePort range, so
+    // no other process's socket lands in the range while the test counts on it.
+    const first = 30_000 + Math.floor(Math.random() * 200) * 12;
     const server = await startTestServer({ media: { workers: 1, rtcMinPort: first, rtcMaxPort: first + 11 } });
     const viewers: Array<{ close(): void }> = [];
     try {

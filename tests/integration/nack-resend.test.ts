@@ -1,3 +1,4 @@
+// runs-alone: the packets lost are lost to a busy worker; another file's load would change how many.
 // A fast start's replay is a burst of a whole GOP into the worker's socket. Packets of it lost
 // on the way in (a worker not scheduled for a few milliseconds overflows its receive buffer)
 // are reported by the real mediasoup worker in NACKs, because the fast-start producer asks

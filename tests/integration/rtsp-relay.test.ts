@@ -1,3 +1,4 @@
+// runs-alone: keyframe requests are judged by windows of a few hundred milliseconds.
 // The in-process RTSP relay on its own terms, with real parts: GStreamer's gst-rtsp-server
 // (Digest and Basic authentication, TCP and UDP), a second independent RTSP server
 // (RTSP::Server, Debian's rtsp-server-perl, fed by ffmpeg), keyframes on demand, the

@@ -1,3 +1,4 @@
+// runs-alone: the report's figures are checked against the wall clock to 1.5 s.
 // The 24/7 connection report after a crash: the server process (embedded database) watches
 // an always-on camera, is killed with SIGKILL — no shutdown code runs, nothing records the
 // end — and is started again a few seconds later. The dead time must be unmonitored in the

@@ -1,13 +1,27 @@
 // A free TCP port on 127.0.0.1 (for servers the tests and benchmarks start themselves).
 import net from 'node:net';
 
-export function freePort(): Promise<number> {
+// Below the kernel's ephemeral range (32768-60999 here) and mediasoup's (40000-49999): a port
+// handed out here is not taken a moment later by another process's outgoing connection or
+// listener on port 0, which matters when test files run side by side and when a test stops a
+// server and starts it again on the same port.
+const FIRST = 20_000;
+const COUNT = 10_000;
+
+function tryListen(port: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    }).on('error', reject);
+    const srv = net.createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(false) : reject(err)));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = FIRST + Math.floor(Math.random() * COUNT);
+    if (await tryListen(port)) return port;
+  }
+  throw new Error(`no free port in ${FIRST}-${FIRST + COUNT - 1} after 50 tries`);
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
