@@ -216,6 +216,8 @@ async function glassToGlass(system: string, profile: string, page: Page, id: str
     latencyMs: summarize(all.map(latency)),
     captureToReceivedMs: summarize(all.filter((s) => s.received).map((s) => s.received! - s.capture)),
     receivedToDisplayedMs: summarize(all.filter((s) => s.received).map((s) => s.displayed - s.received!)),
+    receivedToPresentedMs: summarize(all.filter((s) => s.received).map((s) => s.presented - s.received!)),
+    presentedToDisplayedMs: summarize(all.map((s) => s.displayed - s.presented)),
     driftMs: drift(latency),
     driftCaptureToReceivedMs: drift((s) => (s.received ?? NaN) - s.capture),
     driftReceivedToDisplayedMs: drift((s) => s.displayed - (s.received ?? NaN)),
@@ -475,10 +477,10 @@ for (const r of results) {
     const directUdp = r.path === 'turn-tcp' ? results.find((x) => x.bench === 'glass-to-glass' && x.path === 'local' && x.profile === r.profile)?.latencyMs as Summary | undefined : undefined;
     if (directUdp) console.log(`  giamsat ${r.profile}: TURN over TCP adds p50 ${(l.p50 - directUdp.p50).toFixed(1)} ms glass-to-glass (relayed minus direct UDP)`);
     if (Number(r.round) > 0) {
-      console.log(`  round ${r.round}: ${r.system} glass-to-glass ${r.profile} over RTSP/${String(r.transport).toUpperCase()}: p50 ${l.p50} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50})`);
+      console.log(`  round ${r.round}: ${r.system} glass-to-glass ${r.profile} over RTSP/${String(r.transport).toUpperCase()}: p50 ${l.p50} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50} = received->presented ${(r.receivedToPresentedMs as Summary).p50} + presented->displayed ${(r.presentedToDisplayedMs as Summary).p50})`);
       continue;
     }
-    console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : r.path === 'turn-tcp' ? ' through TURN over TCP' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+    console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : r.path === 'turn-tcp' ? ' through TURN over TCP' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50} = received->presented ${(r.receivedToPresentedMs as Summary).p50} + presented->displayed ${(r.presentedToDisplayedMs as Summary).p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
     const rc = r.receiver as ReturnType<typeof receiverMeans>;
     const el = r.eventLoopDelayMs as { p50: number; p99: number; max: number };
     if (r.system === 'giamsat') console.log(`    giamsat server's event loop delay (relay included) p50 ${el.p50} ms, p99 ${el.p99} ms, max ${el.max} ms`);
@@ -502,6 +504,6 @@ if (ROUNDS > 1 && WITH_JANUS) {
     const j = windows('janus', 'udp');
     const p50s = (rs: typeof g, k: string) => rs.map((r) => (r[k] as Summary).p50);
     const wins = g.filter((r, i) => j[i] && (r.latencyMs as Summary).p50 <= (j[i]!.latencyMs as Summary).p50).length;
-    console.log(`  ${profile}, ${g.length} alternating windows each: median of window p50s giamsat ${median(p50s(g, 'latencyMs'))} ms (capture->received ${median(p50s(g, 'captureToReceivedMs'))}, received->displayed ${median(p50s(g, 'receivedToDisplayedMs'))}; windows ${p50s(g, 'latencyMs').join(', ')}), Janus ${median(p50s(j, 'latencyMs'))} ms (capture->received ${median(p50s(j, 'captureToReceivedMs'))}, received->displayed ${median(p50s(j, 'receivedToDisplayedMs'))}; windows ${p50s(j, 'latencyMs').join(', ')}); giamsat no slower in ${wins} of ${Math.min(g.length, j.length)} pairs`);
+    console.log(`  ${profile}, ${g.length} alternating windows each: median of window p50s giamsat ${median(p50s(g, 'latencyMs'))} ms (capture->received ${median(p50s(g, 'captureToReceivedMs'))}, received->displayed ${median(p50s(g, 'receivedToDisplayedMs'))} = received->presented ${median(p50s(g, 'receivedToPresentedMs'))} + presented->displayed ${median(p50s(g, 'presentedToDisplayedMs'))}; windows ${p50s(g, 'latencyMs').join(', ')}), Janus ${median(p50s(j, 'latencyMs'))} ms (capture->received ${median(p50s(j, 'captureToReceivedMs'))}, received->displayed ${median(p50s(j, 'receivedToDisplayedMs'))} = received->presented ${median(p50s(j, 'receivedToPresentedMs'))} + presented->displayed ${median(p50s(j, 'presentedToDisplayedMs'))}; windows ${p50s(j, 'latencyMs').join(', ')}); giamsat no slower in ${wins} of ${Math.min(g.length, j.length)} pairs`);
   }
 }

@@ -33,10 +33,13 @@ export const TIMECODE_PROBE = `
       const latency = displayed - capture;
       if (latency < 0 || latency > 10000) { window.__timecode.decodeErrors++; return; }
       const received = meta.receiveTime !== undefined ? performance.timeOrigin + meta.receiveTime : undefined;
+      // When the page's player handed the frame to the compositor: received -> presented is
+      // the receiver and the player's frame queue, presented -> displayed the compositor.
+      const presented = performance.timeOrigin + meta.presentationTime;
       // What the tile's overlay shows (camera-to-screen latency from RTP timing), to compare
       // with the time code's truth.
       const shown = Number(video.closest('[data-camera-id]')?.dataset.latencyMs);
-      samples.push({ id, capture, received, displayed, overlay: Number.isFinite(shown) ? shown : undefined });
+      samples.push({ id, capture, received, presented, displayed, overlay: Number.isFinite(shown) ? shown : undefined });
     };
     video.requestVideoFrameCallback(onFrame);
   };
@@ -96,6 +99,7 @@ export interface TimecodeSample {
   id: string;
   capture: number;
   received?: number;
+  presented: number;
   displayed: number;
   /** The tile overlay's camera-to-screen latency at that frame (ms). */
   overlay?: number;
