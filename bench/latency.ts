@@ -462,11 +462,13 @@ console.log('\nsummary');
 const find = (bench: string, system: string, profile: unknown, mode?: string) =>
   results.find((r) => r.bench === bench && r.system === system && r.profile === profile && (mode === undefined || r.mode === mode));
 const ratio = (a: number, b: number | undefined) => (b ? ` (${(a / b).toFixed(2)}× Janus)` : '');
+/** Where glass-to-glass goes, each figure from `of` (a window's p50, or the median of windows' p50s). */
+const split = (of: (key: string) => number) =>
+  `capture->received ${of('captureToReceivedMs')}, received->displayed ${of('receivedToDisplayedMs')} = received->presented ${of('receivedToPresentedMs')} + presented->displayed ${of('presentedToDisplayedMs')}`;
 for (const r of results) {
   if (r.bench === 'glass-to-glass') {
     const l = r.latencyMs as Summary;
     const n = r.captureToReceivedMs as Summary;
-    const d = r.receivedToDisplayedMs as Summary;
     const o = r.overlayMs as Summary;
     const e = r.overlayErrorMs as Summary;
     const peer = r.system === 'giamsat' ? (find('glass-to-glass', 'janus', r.profile)?.latencyMs as Summary | undefined) : undefined;
@@ -477,10 +479,10 @@ for (const r of results) {
     const directUdp = r.path === 'turn-tcp' ? results.find((x) => x.bench === 'glass-to-glass' && x.path === 'local' && x.profile === r.profile)?.latencyMs as Summary | undefined : undefined;
     if (directUdp) console.log(`  giamsat ${r.profile}: TURN over TCP adds p50 ${(l.p50 - directUdp.p50).toFixed(1)} ms glass-to-glass (relayed minus direct UDP)`);
     if (Number(r.round) > 0) {
-      console.log(`  round ${r.round}: ${r.system} glass-to-glass ${r.profile} over RTSP/${String(r.transport).toUpperCase()}: p50 ${l.p50} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50} = received->presented ${(r.receivedToPresentedMs as Summary).p50} + presented->displayed ${(r.presentedToDisplayedMs as Summary).p50})`);
+      console.log(`  round ${r.round}: ${r.system} glass-to-glass ${r.profile} over RTSP/${String(r.transport).toUpperCase()}: p50 ${l.p50} ms (p50s: ${split((k) => (r[k] as Summary).p50)})`);
       continue;
     }
-    console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : r.path === 'turn-tcp' ? ' through TURN over TCP' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (capture->received p50 ${n.p50}, received->displayed p50 ${d.p50} = received->presented ${(r.receivedToPresentedMs as Summary).p50} + presented->displayed ${(r.presentedToDisplayedMs as Summary).p50}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
+    console.log(`  ${r.system} glass-to-glass ${r.profile}${r.path === 'piped' ? ' piped from another node' : r.path === 'turn-tcp' ? ' through TURN over TCP' : ''} over RTSP/${String(r.transport).toUpperCase()}${r.via === 'perl' ? ' via RTSP::Server' : ''}: p50 ${l.p50} ms${ratio(l.p50, peer?.p50)}, p95 ${l.p95} ms, max ${l.max} ms (p50s: ${split((k) => (r[k] as Summary).p50)}; drift ${r.driftMs} ms (${r.driftCaptureToReceivedMs} + ${r.driftReceivedToDisplayedMs}); overlay p50 ${o.p50} ms, off by p50 ${e.p50} ms; ${l.n} frames, ${r.fps} fps)`);
     const rc = r.receiver as ReturnType<typeof receiverMeans>;
     const el = r.eventLoopDelayMs as { p50: number; p99: number; max: number };
     if (r.system === 'giamsat') console.log(`    giamsat server's event loop delay (relay included) p50 ${el.p50} ms, p99 ${el.p99} ms, max ${el.max} ms`);
@@ -504,6 +506,6 @@ if (ROUNDS > 1 && WITH_JANUS) {
     const j = windows('janus', 'udp');
     const p50s = (rs: typeof g, k: string) => rs.map((r) => (r[k] as Summary).p50);
     const wins = g.filter((r, i) => j[i] && (r.latencyMs as Summary).p50 <= (j[i]!.latencyMs as Summary).p50).length;
-    console.log(`  ${profile}, ${g.length} alternating windows each: median of window p50s giamsat ${median(p50s(g, 'latencyMs'))} ms (capture->received ${median(p50s(g, 'captureToReceivedMs'))}, received->displayed ${median(p50s(g, 'receivedToDisplayedMs'))} = received->presented ${median(p50s(g, 'receivedToPresentedMs'))} + presented->displayed ${median(p50s(g, 'presentedToDisplayedMs'))}; windows ${p50s(g, 'latencyMs').join(', ')}), Janus ${median(p50s(j, 'latencyMs'))} ms (capture->received ${median(p50s(j, 'captureToReceivedMs'))}, received->displayed ${median(p50s(j, 'receivedToDisplayedMs'))} = received->presented ${median(p50s(j, 'receivedToPresentedMs'))} + presented->displayed ${median(p50s(j, 'presentedToDisplayedMs'))}; windows ${p50s(j, 'latencyMs').join(', ')}); giamsat no slower in ${wins} of ${Math.min(g.length, j.length)} pairs`);
+    console.log(`  ${profile}, ${g.length} alternating windows each: median of window p50s giamsat ${median(p50s(g, 'latencyMs'))} ms (${split((k) => median(p50s(g, k)))}; windows ${p50s(g, 'latencyMs').join(', ')}), Janus ${median(p50s(j, 'latencyMs'))} ms (${split((k) => median(p50s(j, k)))}; windows ${p50s(j, 'latencyMs').join(', ')}); giamsat no slower in ${wins} of ${Math.min(g.length, j.length)} pairs`);
   }
 }
