@@ -1,12 +1,12 @@
-// User interface strings (client/src/messages.ts), Vietnamese by default and English, served by i18next (interpolation
-// with {{name}}, plurals with _one/_other). Every string shown to a person comes from here;
+// User interface strings (client/src/messages.ts), Vietnamese by default and English, filled in by
+// translate.ts (interpolation with {{name}}, plurals with _one/_other). Every string shown to a person comes from here;
 // the English table must hold every Vietnamese key (the type says so). Dates and numbers are
 // formatted for the chosen language with Intl. The choice is remembered in localStorage.
-import i18next from 'i18next';
 import { en, vi, type Key } from './messages.js';
+import { translate, type Table } from './translate.js';
 
 export type Lang = 'vi' | 'en';
-/** Keys as callers write them: plural forms (_one, _other) are chosen by i18next from `count`. */
+/** Keys as callers write them: plural forms (_one, _other) are chosen from `count` (translate.ts). */
 type Base<K> = K extends `${infer B}_${'one' | 'other'}` ? B : K;
 type BaseKey = Base<Key>;
 export type MessageKey = BaseKey;
@@ -14,19 +14,10 @@ const LOCALES: Record<Lang, string> = { vi: 'vi-VN', en: 'en-GB' };
 
 let lang: Lang = localStorage.getItem('lang') === 'en' ? 'en' : 'vi';
 
-void i18next.init({
-  lng: lang,
-  fallbackLng: 'vi',
-  resources: { vi: { translation: vi }, en: { translation: en } },
-  // Synchronous: the resources are bundled, so t() works as soon as the module is loaded.
-  initAsync: false,
-  interpolation: { escapeValue: false }, // text goes into textContent, never innerHTML
-  keySeparator: false,
-  nsSeparator: false,
-});
+const TABLES: Record<Lang, Table> = { vi, en };
 
 export function t(key: BaseKey, vars?: Record<string, string | number>): string {
-  return i18next.t(key, vars);
+  return translate(TABLES[lang], vi, LOCALES[lang], key, vars);
 }
 
 /** Is `key` a message (for keys built from server codes)? */
@@ -95,6 +86,4 @@ export function setLang(next: Lang): void {
   lang = next;
   localStorage.setItem('lang', next);
   document.documentElement.lang = next;
-  // At start the language is the one init chose: changing to it again costs the page ~10 ms.
-  if (i18next.language !== next) void i18next.changeLanguage(next);
 }
