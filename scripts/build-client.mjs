@@ -26,7 +26,7 @@ const ENTRIES = {
  * Each becomes a module whose every export throws, so a use that was not foreseen says so.
  */
 const LEFT_OUT = /[\\/]mediasoup-client[\\/]lib[\\/](handlers[\\/](ReactNative106|FakeHandler)|test[\\/]fakeParameters)\.js$/;
-const leaveOut = {
+export const leaveOut = {
   name: 'leave-out',
   setup(build) {
     build.onLoad({ filter: LEFT_OUT }, (args) => ({
