@@ -26,7 +26,7 @@ const ENTRIES = {
  * Each becomes a module whose every export throws, so a use that was not foreseen says so.
  */
 const LEFT_OUT = /[\\/]mediasoup-client[\\/]lib[\\/](handlers[\\/](ReactNative106|FakeHandler)|test[\\/]fakeParameters)\.js$/;
-export const leaveOut = {
+const leaveOut = {
   name: 'leave-out',
   setup(build) {
     build.onLoad({ filter: LEFT_OUT }, (args) => ({
@@ -39,16 +39,9 @@ export const leaveOut = {
   },
 };
 
-/**
- * Scripts and styles carry a hash of their content in their names (app-7GX2KQ4M.js) and the
- * pages name them so: the server lets browsers keep them for a year without asking again
- * (server/http/static-files.ts), so a returning page loads its bundle with no request at all,
- * and a new build is a new name. The pages themselves are asked for every time.
- */
-export async function buildClient({ minify = true } = {}) {
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.mkdirSync(out, { recursive: true });
-  const result = await esbuild.build({
+/** esbuild's options for every page's script (tests build with them too, without writing). */
+export function bundleOptions({ minify = true } = {}) {
+  return {
     entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(root, 'client', 'src', file)])),
     entryNames: '[name]-[hash]',
     metafile: true,
@@ -57,20 +50,52 @@ export async function buildClient({ minify = true } = {}) {
     alias: { debug: path.join(root, 'client', 'src', 'debug-lite.cjs') },
     plugins: [leaveOut],
     format: 'esm',
+    splitting: true,
     target: ['chrome110', 'firefox115', 'safari16'],
     outdir: out,
     minify,
     sourcemap: true,
     legalComments: 'linked',
     logLevel: 'warning',
-  });
+  };
+}
+
+/**
+ * Scripts and styles carry a hash of their content in their names (app-7GX2KQ4M.js) and the
+ * pages name them so: the server lets browsers keep them for a year without asking again
+ * (server/http/static-files.ts), so a returning page loads its bundle with no request at all,
+ * and a new build is a new name. The pages themselves are asked for every time.
+ *
+ * Code that pages share, and the English messages (loaded only by a page opened in English:
+ * client/src/i18n.ts), go into chunks of their own. Each page names the chunks its script
+ * imports as module preloads, so a first visit fetches them with the script instead of after
+ * parsing it.
+ */
+export async function buildClient({ minify = true } = {}) {
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  const result = await esbuild.build(bundleOptions({ minify }));
+  const outputs = result.metafile.outputs;
+  /** The chunks `file` imports statically, and theirs (not the dynamic ones: English). */
+  const chunksOf = (file, seen = new Set()) => {
+    for (const i of outputs[file].imports) {
+      if (i.kind !== 'import-statement' || seen.has(i.path)) continue;
+      seen.add(i.path);
+      chunksOf(i.path, seen);
+    }
+    return seen;
+  };
   /** What each page's `src="<entry>.js"` / `href="<entry>.css"` becomes. */
   const names = new Map();
-  for (const [file, output] of Object.entries(result.metafile.outputs)) {
-    if (!output.entryPoint) continue;
-    const entry = path.basename(file).replace(/-[A-Z0-9]+\.js$/, '');
-    if (!(entry in ENTRIES)) throw new Error(`build: an output of no known entry: ${file}`);
+  /** The module preloads for each page's script (by its built name). */
+  const preloads = new Map();
+  /** Each page's entry by its source as the metafile names it (a dynamic import is an entry too). */
+  const entryOf = new Map(Object.entries(ENTRIES).map(([name, file]) => [path.relative(process.cwd(), path.join(root, 'client', 'src', file)), name]));
+  for (const [file, output] of Object.entries(outputs)) {
+    const entry = output.entryPoint && entryOf.get(output.entryPoint);
+    if (!entry) continue;
     names.set(`${entry}.js`, path.basename(file));
+    preloads.set(path.basename(file), [...chunksOf(file)].map((chunk) => path.basename(chunk)));
     if (output.cssBundle) names.set(`${entry}.css`, path.basename(output.cssBundle));
   }
   const css = fs.readFileSync(path.join(root, 'client', 'app.css'));
@@ -84,7 +109,9 @@ export async function buildClient({ minify = true } = {}) {
         const hashed = names.get(name);
         if (!hashed) throw new Error(`build: ${page} names ${name}, which the build does not make`);
         return `${attr}="${hashed}"`;
-      });
+      })
+      .replace(/^( *)(<script type="module" src="([^"]+)"><\/script>)$/m, (_, indent, tag, src) =>
+        [...(preloads.get(src) ?? []).map((chunk) => `${indent}<link rel="modulepreload" href="${chunk}">\n`), indent, tag].join(''));
     fs.writeFileSync(path.join(out, page), html);
   }
 }

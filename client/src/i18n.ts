@@ -1,8 +1,9 @@
-// User interface strings (client/src/messages.ts), Vietnamese by default and English, filled in by
-// translate.ts (interpolation with {{name}}, plurals with _one/_other). Every string shown to a person comes from here;
-// the English table must hold every Vietnamese key (the type says so). Dates and numbers are
+// User interface strings, Vietnamese by default (client/src/messages.ts) and English
+// (messages-en.ts, loaded only when chosen), filled in by translate.ts (interpolation with
+// {{name}}, plurals with _one/_other). Every string shown to a person comes from here; the
+// English table must hold every Vietnamese key (the type says so). Dates and numbers are
 // formatted for the chosen language with Intl. The choice is remembered in localStorage.
-import { en, vi, type Key } from './messages.js';
+import { vi, type Key } from './messages.js';
 import { translate, type Table } from './translate.js';
 
 export type Lang = 'vi' | 'en';
@@ -14,10 +15,25 @@ const LOCALES: Record<Lang, string> = { vi: 'vi-VN', en: 'en-GB' };
 
 let lang: Lang = localStorage.getItem('lang') === 'en' ? 'en' : 'vi';
 
-const TABLES: Record<Lang, Table> = { vi, en };
+/**
+ * The tables loaded so far. English is a chunk of its own (~30 KB, a tenth of the supervision
+ * page's script, which every page open parses before its first picture): most people read
+ * Vietnamese, and the few who chose English load it once and keep it in the HTTP cache.
+ */
+const tables: Partial<Record<Lang, Table>> = { vi };
+
+function loadTable(l: Lang): Promise<Table> {
+  const loaded = tables[l];
+  if (loaded) return Promise.resolve(loaded);
+  return import('./messages-en.js').then(({ en }) => (tables.en = en));
+}
+
+// A page opened in English waits for its table before any module that shows text runs (top-level
+// await). Should it not load (the server gone in between), the page opens in Vietnamese.
+if (lang === 'en') await loadTable('en').catch(() => { lang = 'vi'; });
 
 export function t(key: BaseKey, vars?: Record<string, string | number>): string {
-  return translate(TABLES[lang], vi, LOCALES[lang], key, vars);
+  return translate(tables[lang] ?? vi, vi, LOCALES[lang], key, vars);
 }
 
 /** Is `key` a message (for keys built from server codes)? */
@@ -82,8 +98,19 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-export function setLang(next: Lang): void {
-  lang = next;
-  localStorage.setItem('lang', next);
-  document.documentElement.lang = next;
+/**
+ * Switches to `next` once its table is loaded (at once when it is: the page's language at
+ * start always is). A table that cannot be loaded leaves the language as it was.
+ */
+export function setLang(next: Lang): Promise<void> {
+  const apply = () => {
+    lang = next;
+    localStorage.setItem('lang', next);
+    document.documentElement.lang = next;
+  };
+  if (tables[next]) {
+    apply();
+    return Promise.resolve();
+  }
+  return loadTable(next).then(apply);
 }

@@ -329,8 +329,7 @@ figuresButton.onclick = () => {
 signOutButton.onclick = () => void signOut().then(() => location.reload());
 
 document.getElementById('lang')!.onclick = () => {
-  setLang(currentLang() === 'vi' ? 'en' : 'vi');
-  render();
+  void setLang(currentLang() === 'vi' ? 'en' : 'vi').then(render, () => undefined);
 };
 document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => {
   b.onclick = () => wall?.setLayout(asLayout(Number(b.dataset.layout)) ?? 4);
@@ -338,7 +337,7 @@ document.querySelectorAll<HTMLButtonElement>('[data-layout]').forEach((b) => {
 
 setupMenu();
 showDemoNotice();
-setLang(currentLang());
+void setLang(currentLang());
 render();
 const session = currentSession();
 if (session) showApp(session.fullName);

@@ -31,13 +31,12 @@ export class PageShell {
     this.#login = new LoginForm((session) => this.#enter(session.fullName));
     document.querySelector('header')!.after(this.#login.el);
     document.getElementById('lang')!.onclick = () => {
-      setLang(currentLang() === 'vi' ? 'en' : 'vi');
-      this.render();
+      void setLang(currentLang() === 'vi' ? 'en' : 'vi').then(() => this.render(), () => undefined);
     };
     document.getElementById('sign-out')!.onclick = () => void signOut().then(() => location.reload());
     setupMenu();
     showDemoNotice();
-    setLang(currentLang());
+    void setLang(currentLang());
     this.render();
     const session = currentSession();
     if (session) this.#enter(session.fullName);

@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { totpCode } from '../../server/access/totp.js';
 import { demoTotpSecret } from '../../server/demo/demo-province.js';
-import { en, vi } from '../../client/src/messages.js';
+import { en } from '../../client/src/messages-en.js';
+import { vi } from '../../client/src/messages.js';
 import { launchBrowser, screenshot } from '../support/browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 

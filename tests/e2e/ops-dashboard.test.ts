@@ -68,7 +68,7 @@ describe('operations page in Chromium', { timeout: 180_000 }, () => {
 
     // The same page in English.
     await page.click('#lang');
-    assert.equal(await page.locator('#title').textContent(), 'Operations');
+    await page.locator('#title', { hasText: /^Operations$/ }).waitFor(); // English loads on first use
     assert.equal(await row.locator('td').nth(2).textContent(), 'Live');
   });
 

@@ -25,9 +25,17 @@ describe('sign-in page', { timeout: 60_000 }, () => {
     assert.equal(await page.locator('html').getAttribute('lang'), 'vi');
     assert.equal(await page.locator('#login-title').textContent(), 'Đăng nhập');
     assert.equal(await page.locator('#grid').isVisible(), false, 'nothing is shown before signing in');
+    // English is a chunk of its own: a page opened in Vietnamese has not loaded it.
+    const englishLoaded = () => page.evaluate(() => performance.getEntriesByType('resource').some((r) => /\/messages-en-[A-Z0-9]+\.js$/.test(r.name)));
+    assert.equal(await englishLoaded(), false, 'a Vietnamese page loads no English');
     await page.locator('#lang').click();
+    await page.locator('#login-title', { hasText: /^Sign in$/ }).waitFor();
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
-    assert.equal(await page.locator('#login-title').textContent(), 'Sign in');
+    assert.equal(await englishLoaded(), true);
+    // Remembered: the page opens in English (its table loaded before anything is shown).
+    await page.reload();
+    await page.locator('#login-title', { hasText: /^Sign in$/ }).waitFor();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
 
     await page.fill('input[name=username]', 'quocgia');
     await page.fill('input[name=password]', 'wrong password');

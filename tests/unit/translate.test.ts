@@ -1,7 +1,8 @@
 // The client's message lookup (client/src/translate.ts) and the two tables it reads.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { en, vi } from '../../client/src/messages.js';
+import { en } from '../../client/src/messages-en.js';
+import { vi } from '../../client/src/messages.js';
 import { translate } from '../../client/src/translate.js';
 
 const vn = { greet: 'Chào {{name}}', 'n_other': '{{count}} camera', only: 'chỉ tiếng Việt' };

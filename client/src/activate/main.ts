@@ -71,10 +71,9 @@ function enrol(e: { enrollmentToken: string; secret: string; uri: string }): voi
 }
 
 document.getElementById('lang')!.onclick = () => {
-  setLang(currentLang() === 'vi' ? 'en' : 'vi');
-  render();
+  void setLang(currentLang() === 'vi' ? 'en' : 'vi').then(render, () => undefined);
 };
-setLang(currentLang());
+void setLang(currentLang());
 render();
 showDemoNotice();
 if (!token) {
