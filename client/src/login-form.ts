@@ -36,6 +36,14 @@ export class LoginForm {
     this.relabel();
   }
 
+  /**
+   * Puts the form on the page, below the header's notices: the demo warning (whose published
+   * passwords the form asks for) and the banner that says why a session ended are read first.
+   */
+  mount(): void {
+    (document.getElementById('banner') ?? document.getElementById('demo-notice') ?? document.querySelector('header')!).after(this.el);
+  }
+
   #q<T extends HTMLElement = HTMLElement>(selector: string): T {
     return this.el.querySelector<T>(selector)!;
   }

@@ -17,7 +17,7 @@ import { Tree } from './Tree.js';
 import { asLayout, Wall, type WallState } from './Wall.js';
 
 const loginForm = new LoginForm((session) => showApp(session.fullName));
-document.querySelector('header')!.after(loginForm.el);
+loginForm.mount();
 const who = document.getElementById('who')!;
 const signOutButton = document.getElementById('sign-out') as HTMLButtonElement;
 const grid = document.getElementById('grid')!;

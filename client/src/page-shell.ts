@@ -29,7 +29,7 @@ export class PageShell {
   constructor(options: PageOptions) {
     this.#o = options;
     this.#login = new LoginForm((session) => this.#enter(session.fullName));
-    document.querySelector('header')!.after(this.#login.el);
+    this.#login.mount();
     document.getElementById('lang')!.onclick = () => {
       void setLang(currentLang() === 'vi' ? 'en' : 'vi').then(() => this.render(), () => undefined);
     };

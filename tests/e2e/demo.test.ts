@@ -45,6 +45,33 @@ describe('demo site', { timeout: 120_000 }, () => {
     assert.equal(health.status, 'ok');
   });
 
+  test('signed out, the demo warning comes before the sign-in form that asks for the published passwords', async () => {
+    const signedOut = await openClient(browser, `${server.url}/`);
+    try {
+      await signedOut.locator('#demo-notice').waitFor({ state: 'visible' });
+      await signedOut.locator('#login').waitFor({ state: 'visible' });
+      const notice = (await signedOut.locator('#demo-notice').boundingBox())!;
+      const form = (await signedOut.locator('#login').boundingBox())!;
+      assert.ok(notice.y + notice.height <= form.y, `the notice (${notice.y}..${notice.y + notice.height}) above the form (from ${form.y})`);
+      // The same on the other pages (the shared shell), on a phone as well.
+      await signedOut.setViewportSize({ width: 390, height: 844 });
+      await signedOut.goto(`${server.url}/ops.html`);
+      await signedOut.locator('#demo-notice').waitFor({ state: 'visible' });
+      await signedOut.locator('#login').waitFor({ state: 'visible' });
+      assert.ok((await signedOut.locator('#demo-notice').boundingBox())!.y < (await signedOut.locator('#login').boundingBox())!.y);
+      // On a phone the form sits in the middle, and the language switch stays at hand (the menu
+      // that holds the header's controls is not offered before sign-in).
+      const phoneForm = (await signedOut.locator('#login').boundingBox())!;
+      assert.ok(Math.abs(phoneForm.x - (390 - phoneForm.x - phoneForm.width)) <= 2, `form from ${phoneForm.x} to ${phoneForm.x + phoneForm.width} of 390`);
+      assert.equal(await signedOut.locator('#lang').isVisible(), true, 'the language switch is visible signed out on a phone');
+      await signedOut.locator('#lang').click();
+      await signedOut.locator('#login-title', { hasText: /^Sign in$/ }).waitFor();
+      await screenshot(signedOut, 'demo-signed-out-phone');
+    } finally {
+      await signedOut.context().close();
+    }
+  });
+
   test('a facility leader sees only the camera of their own facility', async () => {
     const own = await openClient(browser, `${server.url}/`, await login(server, 'khachsan'));
     try {
