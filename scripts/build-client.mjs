@@ -61,6 +61,19 @@ export function bundleOptions({ minify = true } = {}) {
 }
 
 /**
+ * The chunks the output `file` imports statically, and theirs (not the dynamic ones: English),
+ * from esbuild's metafile outputs: what a page loads before its script runs.
+ */
+export function staticChunks(outputs, file, seen = new Set()) {
+  for (const i of outputs[file].imports) {
+    if (i.kind !== 'import-statement' || seen.has(i.path)) continue;
+    seen.add(i.path);
+    staticChunks(outputs, i.path, seen);
+  }
+  return seen;
+}
+
+/**
  * Scripts and styles carry a hash of their content in their names (app-7GX2KQ4M.js) and the
  * pages name them so: the server lets browsers keep them for a year without asking again
  * (server/http/static-files.ts), so a returning page loads its bundle with no request at all,
@@ -76,15 +89,6 @@ export async function buildClient({ minify = true } = {}) {
   fs.mkdirSync(out, { recursive: true });
   const result = await esbuild.build(bundleOptions({ minify }));
   const outputs = result.metafile.outputs;
-  /** The chunks `file` imports statically, and theirs (not the dynamic ones: English). */
-  const chunksOf = (file, seen = new Set()) => {
-    for (const i of outputs[file].imports) {
-      if (i.kind !== 'import-statement' || seen.has(i.path)) continue;
-      seen.add(i.path);
-      chunksOf(i.path, seen);
-    }
-    return seen;
-  };
   /** What each page's `src="<entry>.js"` / `href="<entry>.css"` becomes. */
   const names = new Map();
   /** The module preloads for each page's script (by its built name). */
@@ -95,7 +99,7 @@ export async function buildClient({ minify = true } = {}) {
     const entry = output.entryPoint && entryOf.get(output.entryPoint);
     if (!entry) continue;
     names.set(`${entry}.js`, path.basename(file));
-    preloads.set(path.basename(file), [...chunksOf(file)].map((chunk) => path.basename(chunk)));
+    preloads.set(path.basename(file), [...staticChunks(outputs, file)].map((chunk) => path.basename(chunk)));
     if (output.cssBundle) names.set(`${entry}.css`, path.basename(output.cssBundle));
   }
   const css = fs.readFileSync(path.join(root, 'client', 'app.css'));

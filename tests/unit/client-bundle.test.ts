@@ -6,15 +6,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import * as esbuild from 'esbuild';
 // @ts-expect-error: the build script is plain JavaScript, without types
-import { bundleOptions } from '../../scripts/build-client.mjs';
+import { bundleOptions, staticChunks } from '../../scripts/build-client.mjs';
 
 async function build(overrides: Partial<esbuild.BuildOptions> = {}) {
   const result = await esbuild.build({ ...(bundleOptions() as esbuild.BuildOptions), ...overrides, write: false, sourcemap: false, legalComments: 'none', logLevel: 'silent' });
   const outputs = result.metafile!.outputs;
   const app = Object.keys(outputs).find((f) => outputs[f]!.entryPoint?.endsWith(path.join('client', 'src', 'main.ts')))!;
   /** The wall's script and every chunk it imports statically: what the page loads before it runs. */
-  const loaded = new Set([app]);
-  for (const file of loaded) for (const i of outputs[file]!.imports) if (i.kind === 'import-statement') loaded.add(i.path);
+  const loaded = new Set<string>([app, ...(staticChunks(outputs, app) as Set<string>)]);
   const inputsOf = (files: Iterable<string>) => [...files].flatMap((f) => Object.entries(outputs[f]!.inputs));
   const bytesOf = (pattern: RegExp) => inputsOf(loaded).filter(([file]) => pattern.test(file)).reduce((sum, [, i]) => sum + i.bytesInOutput, 0);
   return { outputs, loaded, bytes: [...loaded].reduce((sum, f) => sum + outputs[f]!.bytes, 0), bytesOf };
