@@ -2,9 +2,10 @@
 // recreated when the server says it is gone (worker restart) or after a reconnect.
 import { Device, type types } from 'mediasoup-client';
 import type { CameraClock } from '../../server/media/Ingest.js';
-import { pageCertificate, usesCertificate } from './dtls-certificate.js';
+import { pageCertificate, usesCertificate, type PageCertificate } from './dtls-certificate.js';
 import { forgetNativeCapabilities, rememberingHandlerFactory } from './native-capabilities.js';
 import { markPhase } from './page-timing.js';
+import type { TransportInfo } from '../../server/signaling/protocol.js';
 import { request, RequestError, type ClientSocket } from './signaling.js';
 
 export interface Subscription {
@@ -32,12 +33,37 @@ export class MediaClient {
   #transport?: Promise<types.Transport>;
   /** Whether transports are connected as they are made (dtls-certificate.ts); off once the browser ignored the page's certificate. */
   #preconnect = true;
+  /**
+   * The receive transport that comes with the current (or next) connection: asked for with its
+   * sign-in and pushed by the server as `transport` as the connection opens, a round trip
+   * before a createTransport could ask for it. The first transport each connection needs is
+   * this one; later ones (after ICE failed for good, a worker restart) are asked for.
+   */
+  #withConnection = expectTransport();
+  /** The page certificate the connection's transport was asked for with (if any). */
+  #offeredCert: PageCertificate | undefined;
 
   constructor(socket: ClientSocket, options: MediaClientOptions = {}) {
     this.socket = socket;
     this.#options = options;
     void pageCertificate(); // made now, long before the first transport is asked for
     socket.on('transportClosed', ({ transportId }) => this.#dropTransport(transportId));
+    // Every sign-in (each connection's handshake) asks for the receive transport as well.
+    const signIn = socket.auth;
+    socket.auth = (cb: (data: object) => void) => {
+      const withTransport = (auth: object) => void this.#transportRequest().then((transport) => cb({ ...auth, transport }), () => cb(auth));
+      if (typeof signIn === 'function') signIn(withTransport);
+      else withTransport(signIn ?? {});
+    };
+    socket.on('transport', (res) => {
+      if (res.ok) this.#withConnection.resolve(res.data);
+      else this.#withConnection.reject(new RequestError(res.error.code, res.error.message));
+    });
+    // The next connection brings its own (this one's, if not taken, closes with its session).
+    socket.on('disconnect', () => {
+      this.#withConnection.reject(new RequestError('DISCONNECTED', 'the connection closed'));
+      this.#withConnection = expectTransport();
+    });
     // After a reconnect the server has a fresh session: nothing of the old one exists. The
     // first connection keeps what was asked for before it (requests wait in the socket's
     // buffer and reach this session).
@@ -45,6 +71,10 @@ export class MediaClient {
     socket.on('connect', () => {
       if (connectedBefore) this.#dropTransport();
       connectedBefore = true;
+      // A node that does not push one (an older node in a cluster being upgraded): the tiles
+      // retry, and ask for it.
+      const expected = this.#withConnection;
+      setTimeout(() => expected.reject(new RequestError('TIMEOUT', 'no transport came with the connection')), 10_000);
     });
   }
 
@@ -112,18 +142,37 @@ export class MediaClient {
     if (this.socket.connected) void request(this.socket, 'closeTransport', { transportId }).catch(() => undefined);
   }
 
+  /** What a transport is asked for with: the page's own certificate lets the server connect it as it makes it. */
+  async #transportRequest(): Promise<{ dtlsParameters?: { role: 'client'; fingerprints: PageCertificate['fingerprints'] } }> {
+    const cert = this.#preconnect ? await pageCertificate() : undefined;
+    this.#offeredCert = cert;
+    return cert ? { dtlsParameters: { role: 'client', fingerprints: cert.fingerprints } } : {};
+  }
+
   async #recvTransport(): Promise<types.Transport> {
     this.#transport ??= (async () => {
-      // The page's own certificate lets the server connect the transport as it makes it.
-      const cert = this.#preconnect ? await pageCertificate() : undefined;
-      // The server's transport does not need the device: both are asked for at once.
-      const created = request(this.socket, 'createTransport', cert ? { dtlsParameters: { role: 'client', fingerprints: cert.fingerprints } } : {});
+      const withConnection = this.#withConnection;
+      let created: Promise<TransportInfo>;
+      /** The certificate the transport was asked for with (read once it is in: a sign-in asks as its connection opens). */
+      let askedWith: () => PageCertificate | undefined;
+      if (!withConnection.taken) {
+        withConnection.taken = true;
+        created = withConnection.promise;
+        askedWith = () => this.#offeredCert;
+      } else {
+        // The server's transport does not need the device: both are asked for at once.
+        const asked = await this.#transportRequest();
+        const offered = this.#offeredCert;
+        askedWith = () => offered;
+        created = request(this.socket, 'createTransport', asked);
+      }
       const device = await this.#loadDevice().catch(async (err: unknown) => {
         const orphan = await created.catch(() => undefined);
         if (orphan) void request(this.socket, 'closeTransport', { transportId: orphan.id }).catch(() => undefined);
         throw err;
       });
       const info = await created;
+      const cert = askedWith();
       // With TURN servers (info.iceServers), ICE tries direct UDP, direct TCP, then TURN over
       // UDP, TCP and TLS: candidates of those kinds rank in that order.
       const preconnected = info.connected === true && cert !== undefined;
@@ -246,4 +295,13 @@ function whileOpen<T>(transport: types.Transport, work: Promise<T>): Promise<T> 
     transport.observer.once('close', closed);
     work.then(resolve, reject).finally(() => transport.observer.off('close', closed));
   });
+}
+
+/** A connection's transport, settled by the server's `transport` push (or the connection's end). */
+function expectTransport(): { promise: Promise<TransportInfo>; resolve: (info: TransportInfo) => void; reject: (err: Error) => void; taken: boolean } {
+  let resolve!: (info: TransportInfo) => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<TransportInfo>((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => undefined); // not taken: nobody waits for it
+  return { promise, resolve, reject, taken: false };
 }

@@ -142,6 +142,12 @@ export interface ServerEvents {
    * through when this node stops answering: sent on connecting and when nodes come or go.
    */
   nodes: (e: { urls: string[] }) => void;
+  /**
+   * The receive transport the page asked for with its sign-in (the handshake's `auth.transport`,
+   * a createTransport payload): made as the connection opens, a round trip before a
+   * createTransport request could have asked for it. Sent once per connection that asked.
+   */
+  transport: (res: Ack<TransportInfo>) => void;
 }
 
 /** socket.io typing for the client side: one generic request channel per request name. */

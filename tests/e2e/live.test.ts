@@ -78,7 +78,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
     // Signaling requests the page sends: its transport is connected as it is made (the page's own
     // DTLS certificate, client/src/dtls-certificate.ts), so it never asks connectTransport.
     const COUNT_CONNECTS = `(() => {
-      const n = { connect: 0, close: 0, resume: 0, consume: 0, fastStart: 0 };
+      const n = { connect: 0, close: 0, resume: 0, consume: 0, fastStart: 0, create: 0 };
       // Answers with a fast start (a camera not yet seen to answer keyframe requests): its two
       // consumers wait for resumeConsumer, the replay must not start before the page is ready.
       const onmessage = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
@@ -92,11 +92,13 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
         if (typeof data === 'string' && data.includes('"closeTransport"')) n.close++;
         if (typeof data === 'string' && data.includes('"resumeConsumer"')) n.resume++;
         if (typeof data === 'string' && data.includes('"consume"')) n.consume++;
+        if (typeof data === 'string' && data.includes('"createTransport"')) n.create++;
         return send.call(this, data);
       };
       Object.defineProperty(window, '__connectTransports', { get: () => n.connect });
       Object.defineProperty(window, '__closeTransports', { get: () => n.close });
       Object.defineProperty(window, '__resumeConsumers', { get: () => n.resume });
+      Object.defineProperty(window, '__createTransports', { get: () => n.create });
       Object.defineProperty(window, '__consumes', { get: () => ({ all: n.consume, fastStart: n.fastStart }) });
     })();`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -107,6 +109,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       const seen = await page.evaluate(() => ({
         peerConnections: (window as unknown as { __peerConnections: number }).__peerConnections,
         connectTransports: (window as unknown as { __connectTransports: number }).__connectTransports,
+        createTransports: (window as unknown as { __createTransports: number }).__createTransports,
         closeTransports: (window as unknown as { __closeTransports: number }).__closeTransports,
         resumeConsumers: (window as unknown as { __resumeConsumers: number }).__resumeConsumers,
         consumes: (window as unknown as { __consumes: { all: number; fastStart: number } }).__consumes,
@@ -142,6 +145,9 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       assert.equal(afterDamage.peerConnections, 3, 'damaged storage: the browser is asked again');
       assert.doesNotThrow(() => JSON.parse(afterDamage.stored!));
       assert.equal(returning.connectTransports + afterDamage.connectTransports, 0);
+      // The transport came with the connection (asked for with the sign-in, MediaClient): no
+      // page asked for one with createTransport.
+      for (const v of [first, returning, afterDamage]) assert.equal(v.createTransports, 0);
       // A consumer without a fast start is resumed as the server makes it (ViewerSession: resume
       // on consume): the camera's keyframe is asked for a round trip sooner, and the picture
       // still comes. Only a fast start's two consumers wait for resumeConsumer.
@@ -156,6 +162,7 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
       assert.equal(ignoring.connectTransports, 1, 'connected the usual way, once');
       assert.equal(ignoring.peerConnections, 2, 'the transport given up, and the one that plays');
       assert.equal(ignoring.closeTransports, 1, 'the one given up is closed on the server too');
+      assert.equal(ignoring.createTransports, 1, 'the next one asked for');
       console.log(`# device loaded ${first.deviceMs} ms after navigation on a first visit, ${returning.deviceMs} ms on a return`);
     } finally {
       await context.close();

@@ -128,6 +128,42 @@ describe('bad input', { timeout: 180_000 }, () => {
     }
   });
 
+  test('a receive transport asked for with the sign-in comes with the connection, counted against the session\'s transports; a bad or refused one is told and the connection stays', async () => {
+    const { accessToken } = await login(server, 'quocgia');
+    const { accessToken: installerToken } = await login(server, 'kythuat');
+    const open = async (auth: Record<string, unknown>) => {
+      const s = io(server.url, { transports: ['websocket'], reconnection: false, auth });
+      closers.push(() => s.close());
+      // Listened for before the connection opens: the server pushes it as it connects.
+      const pushed = new Promise<AckBody>((resolve) => s.once('transport', resolve));
+      await new Promise<void>((resolve, reject) => s.once('connect', () => resolve()).once('connect_error', reject));
+      return { s, pushed: await pushed };
+    };
+    const made = await open({ token: accessToken, transport: {} });
+    assert.equal(made.pushed.ok, true, JSON.stringify(made.pushed));
+    assert.ok(made.pushed.data.id && made.pushed.data.iceParameters && made.pushed.data.dtlsParameters, 'transport parameters');
+    const send = (event: string, body: unknown): Promise<AckBody> => made.s.timeout(15_000).emitWithAck(event, body);
+    // It is the session's: a consume on it works, and it counts against the four transports.
+    assert.equal((await send('consume', { transportId: made.pushed.data.id, cameraId: goodId, rtpCapabilities: server.media.rtpCapabilities })).ok, true);
+    const more = await Promise.all(Array.from({ length: 4 }, () => send('createTransport', {})));
+    assert.deepEqual(more.map((r) => r.ok), [true, true, true, false], JSON.stringify(more.map((r) => r.error)));
+    // Junk in its place: told, as a request would be, and the connection is still of use.
+    const junk = await open({ token: accessToken, transport: { dtlsParameters: 'x', extra: 1 } });
+    assert.equal(junk.pushed.error?.code, 'BAD_REQUEST');
+    assert.equal((await junk.s.timeout(15_000).emitWithAck('listCameras', {})).ok, true);
+    // An account that watches nothing gets none, as with createTransport.
+    const installer = await open({ token: installerToken, transport: {} });
+    assert.equal(installer.pushed.error?.code, 'FORBIDDEN');
+    // Without it, nothing is pushed (a listener would hear only what follows).
+    const plain = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: accessToken } });
+    closers.push(() => plain.close());
+    let pushes = 0;
+    plain.on('transport', () => pushes++);
+    await new Promise<void>((resolve) => plain.once('connect', () => resolve()));
+    await plain.timeout(15_000).emitWithAck('listCameras', {}); // a round trip after the connection
+    assert.equal(pushes, 0);
+  });
+
   test('a transport connected as it is made: bad DTLS parameters leave no transport behind, and it cannot be connected twice', async () => {
     const viewer = await connectAs('quocgia');
     try {
