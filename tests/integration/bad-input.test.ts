@@ -217,7 +217,14 @@ describe('bad input', { timeout: 180_000 }, () => {
 
   test('an account holds at most 10 signaling connections at once, however many arrive together', async () => {
     const { accessToken } = await login(server, 'khachsan');
-    const open = () => io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: accessToken } });
+    // Each asks for its receive transport with the sign-in, as the page does: one per connection let in.
+    const pushes = new Map<Socket, AckBody[]>();
+    const open = () => {
+      const s = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: accessToken, transport: {} } });
+      pushes.set(s, []);
+      s.on('transport', (res: AckBody) => pushes.get(s)!.push(res));
+      return s;
+    };
     const outcome = (s: Socket) => new Promise<string>((resolve) => {
       s.once('connect', () => resolve('connected'));
       s.once('connect_error', (e: Error & { data?: { code?: string } }) => resolve(`${e.data?.code}: ${e.message}`));
@@ -227,6 +234,12 @@ describe('bad input', { timeout: 180_000 }, () => {
       const results = await Promise.all(sockets.map(outcome));
       assert.equal(results.filter((r) => r === 'connected').length, 10, results.join('\n'));
       for (const r of results.filter((x) => x !== 'connected')) assert.match(r, /^TOO_MANY_REQUESTS: at most 10 connections per account at once/);
+      const connected = sockets.filter((_, i) => results[i] === 'connected');
+      // Each connection's transport comes; a round trip later, no second one has.
+      await Promise.all(connected.map((c) => pushes.get(c)!.length > 0 || new Promise((resolve) => c.once('transport', resolve))));
+      await Promise.all(connected.map((c) => c.timeout(15_000).emitWithAck('listCameras', {})));
+      assert.deepEqual(connected.map((c) => pushes.get(c)!.map((r) => r.ok)), connected.map(() => [true]), 'one transport each');
+      assert.ok(sockets.filter((_, i) => results[i] !== 'connected').every((c) => pushes.get(c)!.length === 0), 'none for a refused connection');
       // Another account is not affected.
       assert.equal((await ask('listCameras', {})).ok, true);
       // Closing one gives its place back.
