@@ -236,13 +236,18 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
    * out): pushes stop at once, whether or not the page asks for its list again.
    */
   async #pruneRooms(socket: ViewerSocket, session: ViewerSession): Promise<number> {
-    const rooms = [...socket.rooms].filter((r) => r.startsWith('camera:')).map((r) => ({ id: r.slice('camera:'.length) }));
-    if (!rooms.length) return 0;
+    const rooms = [...socket.rooms].filter((r) => r.startsWith('camera:')).map((r) => r.slice('camera:'.length));
+    const watched = session.views().map((v) => v.cameraId);
+    if (!rooms.length && !watched.length) return 0;
     // One set decision per socket, not one per room: a national monitor's page is in thousands.
-    const still = await this.#deps.access.visibleCameras(session.viewer, rooms).then((v) => new Set(v.map((c) => c.id)), () => new Set<string>());
-    const gone = rooms.map((r) => r.id).filter((id) => !still.has(id));
+    // Its open views are judged in the same decision (see ViewerSession#withdraw).
+    const asked = [...new Set([...rooms, ...watched])].map((id) => ({ id }));
+    const still = await this.#deps.access.visibleCameras(session.viewer, asked).then((v) => new Set(v.map((c) => c.id)), () => undefined);
+    const gone = rooms.filter((id) => !still?.has(id));
     for (const id of gone) void socket.leave(room(id));
-    return gone.length;
+    // Unknown is not withdrawn: the views' own re-check fails closed on a database blip.
+    const withdrawn = still ? session.withdraw(new Set(watched.filter((id) => !still.has(id)))) : 0;
+    return gone.length + withdrawn;
   }
 
   /**
@@ -283,6 +288,9 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
 
   async #listCameras({ session, socket }: RequestContext) {
     const visible = await this.#deps.access.visibleCameras(session.viewer, this.#deps.cameras.list());
+    // A view of a camera this list leaves out ends now, told before the list arrives.
+    const listed = new Set(visible.map((c) => c.id));
+    session.withdraw(new Set(session.views().map((v) => v.cameraId).filter((id) => !listed.has(id) && this.#deps.cameras.has(id))));
     const posterFor = this.#deps.posterFor;
     if (posterFor) {
       await Promise.all(visible.map(async (c) => {

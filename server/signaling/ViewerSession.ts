@@ -256,6 +256,23 @@ export class ViewerSession {
     return ended;
   }
 
+  /**
+   * Ends, as withdrawn, the open views of these cameras: the caller decided, at the moment it
+   * gives the page a list or prunes its rooms, that they are no longer allowed. The page's list
+   * and its views then agree whatever the re-check's period: without this, a grant running out
+   * between a re-check and a list took the camera off the page's list while its view played on,
+   * and the page closed it as its own (no "withdrawn" for the person, "closed" in the audit).
+   */
+  withdraw(cameraIds: ReadonlySet<string>): number {
+    let ended = 0;
+    for (const entry of [...this.#consumers.values()]) {
+      if (!cameraIds.has(entry.cameraId) || !this.#consumers.has(entry.consumer.id)) continue;
+      entry.end(REVOKED, true);
+      ended++;
+    }
+    return ended;
+  }
+
   /** Closes every consumer and transport; idempotent. */
   close(): void {
     if (this.#closed) return;

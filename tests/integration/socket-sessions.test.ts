@@ -1,7 +1,8 @@
 // A signaling connection lives exactly as long as the sign-in it belongs to: signing out,
 // a password change elsewhere or a lapsed token ends it (the page renews its token over the
 // connection), and health pushes stop at once for cameras the person may no longer see,
-// whether or not the page asks for its list again. Real server, real camera, real sockets.
+// whether or not the page asks for its list again; a view the page's list no longer allows ends
+// as withdrawn before the list arrives. Real server, real camera, real sockets.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
@@ -156,5 +157,52 @@ describe('signaling connections and their sign-in', { timeout: 120_000 }, () => 
     await new Promise<void>((resolve) => s.once('camerasChanged', () => resolve()));
     assert.ok(Date.now() >= Date.parse(endsAt), 'only once the spot check ended');
     assert.equal(await pushesDuring(s, 3), 0);
+  });
+});
+
+describe('the camera list and the open views agree', { timeout: 90_000 }, () => {
+  let server: TestServer;
+  let camera: TestCamera;
+  let cameraId: string;
+  let socket: Socket | undefined;
+
+  before(async () => {
+    // Re-checks 10 s apart: within a test only the list can notice a grant running out.
+    [server, camera] = await Promise.all([startTestServer({ auth: { recheckMs: 10_000 } }), startCamera({ width: 320, height: 180, fps: 15 })]);
+    cameraId = (await addCamera(server, { name: 'Sảnh', mainUrl: camera.url, alwaysOn: true, facilityId: DEMO_IDS.hotel })).json.id;
+    await waitForHealth(server, cameraId, (h) => h.state === 'live', 30_000);
+  });
+  after(async () => {
+    socket?.close();
+    await server?.stop();
+    await camera?.stop();
+  });
+
+  test('a view of a camera the list leaves out ends as withdrawn, told before the list arrives', async () => {
+    const admin = await login(server, 'quantri');
+    const inspector = await login(server, 'thanhtra');
+    const endsAt = Date.now() + 3000;
+    const made = await apiCall(server, admin.accessToken, 'POST', '/api/spot-checks', { inspectorId: inspector.userId, facilityId: DEMO_IDS.hotel, endsAt: new Date(endsAt).toISOString(), reason: 'Kiểm tra nhanh' });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    const s = io(server.url, { transports: ['websocket'], reconnection: false, auth: { token: inspector.accessToken } });
+    socket = s;
+    await new Promise<void>((resolve, reject) => s.once('connect', () => resolve()).once('connect_error', reject));
+    const ask = (event: string, body: unknown = {}): Promise<AckBody> => s.timeout(15_000).emitWithAck(event, body);
+    const transport = await ask('createTransport');
+    assert.equal(transport.ok, true, JSON.stringify(transport));
+    const consumed = await ask('consume', { transportId: transport.data.id, cameraId, rtpCapabilities: server.media.rtpCapabilities });
+    assert.equal(consumed.ok, true, JSON.stringify(consumed));
+    const order: string[] = [];
+    s.on('consumerClosed', (e: { consumerId: string; reason: string }) => order.push(`closed ${e.consumerId === consumed.data.consumerId ? 'mine' : e.consumerId}: ${e.reason}`));
+    // The grant runs out by the clock alone: nothing announces it.
+    await new Promise((r) => setTimeout(r, Math.max(0, endsAt - Date.now()) + 50));
+    const list = await ask('listCameras');
+    order.push('list');
+    assert.equal(list.ok, true);
+    assert.ok(!list.data.some((c: { id: string }) => c.id === cameraId), 'the camera left the list');
+    assert.deepEqual(order, ['closed mine: access revoked', 'list']);
+    await server.audit.drain();
+    const ends = await server.db.prisma.auditEntry.findMany({ where: { actorId: inspector.userId, action: { in: ['view.end', 'view.revoked'] } } });
+    assert.deepEqual(ends.map((e) => e.action), ['view.revoked'], 'the audit says the view was withdrawn');
   });
 });
