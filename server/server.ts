@@ -21,6 +21,7 @@ import { ANNOUNCED_CACHE_TTL_MS, CACHE_TTL_MS, type AccessService } from './acce
 import { RedisBus, SoloBus, type ClusterBus } from './cluster/ClusterBus.js';
 import { syncOverBus } from './cluster/cluster-sync.js';
 import { CameraLeases } from './cluster/CameraLeases.js';
+import { CONNECTION_SLOT_LIFE_MS, RedisConnectionSlots } from './cluster/RedisConnectionSlots.js';
 import { CameraOwnership, soloStreams } from './cluster/CameraOwnership.js';
 import { NodeRegistry } from './cluster/NodeRegistry.js';
 import { signalingAdapter } from './cluster/signaling-adapter.js';
@@ -66,7 +67,7 @@ import { FacilitiesRepository } from './places/facilities.repository.js';
 import { FacilityRegistry } from './places/FacilityRegistry.js';
 import { UnitRegistry } from './places/UnitRegistry.js';
 import { UnitsRepository } from './places/units.repository.js';
-import { SignalingServer } from './signaling/SignalingServer.js';
+import { MAX_SOCKETS_PER_ACCOUNT, SignalingServer } from './signaling/SignalingServer.js';
 import { SecretBox } from './util/SecretBox.js';
 import { readOrCreateSecretFile } from './util/key-file.js';
 
@@ -268,12 +269,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // In a cluster, pushes reach the viewers of every node (socket.io's Redis streams adapter).
     const plane = config.cluster.redisUrl ? await signalingAdapter({ url: config.cluster.redisUrl, name: config.cluster.name, nodeId: config.monitoring.nodeId }) : undefined;
     if (plane) closers.push(() => plane.close());
+    // In a cluster the cap on an account's connections holds across nodes (counted on Redis).
+    const connectionSlots = clusterState && new RedisConnectionSlots(clusterState, { name: config.cluster.name, nodeId: config.monitoring.nodeId, cap: MAX_SOCKETS_PER_ACCOUNT, lifeMs: CONNECTION_SLOT_LIFE_MS });
+    if (connectionSlots) closers.push(() => connectionSlots.close());
     const signaling = new SignalingServer(server, {
       ...(plane ? { adapter: plane.adapter } : {}),
       media, cameras, streams, access: viewAccess(access, plugins, audit), recheckMs: config.auth.recheckMs,
       posterFor: (id) => plugins.cameraPoster(id),
       ...(clusterState ? { peers } : {}),
       ...(config.turn ? { turn: config.turn } : {}),
+      ...(connectionSlots ? { connectionSlots } : {}),
     });
     liveSignaling = signaling;
     signaling.on('view', (e) => access.decisions.recordView(e));

@@ -14,6 +14,7 @@ import { turnCredentials, type TurnSettings } from './ice-servers.js';
 import type { ViewAccess, Viewer } from './access-port.js';
 import { requestSchemas, type Ack, type ParsedRequest, type RequestName, type ResponseMap, type ServerEvents, type SessionEndReason } from './protocol.js';
 import { TokenBucket } from '../util/TokenBucket.js';
+import { LocalConnectionSlots, type ConnectionSlots } from '../util/connection-slots.js';
 import { ViewerSession, type ViewEvent } from './ViewerSession.js';
 
 const log = moduleLogger('signaling');
@@ -26,9 +27,9 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
  */
 export const SOCKET_REQUEST_RATE = { burst: 100, perSecond: 30 } as const;
 /**
- * Signaling connections one account may hold at once on this node: a supervisor's wall on
- * two or three screens, a phone and the pages they open leave room under it; a script that
- * opens sockets in a loop does not get far. (Per node until the cluster shares the count.)
+ * Signaling connections one account may hold at once (over the whole cluster: the count is on
+ * Redis there): a supervisor's wall on two or three screens, a phone and the pages they open
+ * leave room under it; a script that opens sockets in a loop does not get far.
  */
 export const MAX_SOCKETS_PER_ACCOUNT = 10;
 /** How often every connection's sign-in is checked in the database (ended on another node, or revoked there). */
@@ -62,6 +63,8 @@ export interface SignalingDeps {
   posterFor?(cameraId: string): Promise<string | undefined>;
   /** A TURN server, if any: each transport carries credentials of its viewer's own. */
   turn?: TurnSettings;
+  /** Where connections per account are counted (the cluster's Redis); absent: in this node, capped at MAX_SOCKETS_PER_ACCOUNT. */
+  connectionSlots?: ConnectionSlots;
 }
 
 export interface SignalingEvents {
@@ -79,7 +82,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
   readonly #deps: SignalingDeps;
   readonly #sessions = new Map<string, ViewerSession>();
   /** Connections per account, counted from the handshake (before the session exists). */
-  readonly #socketsPerAccount = new Map<string, number>();
+  readonly #slots: ConnectionSlots;
   readonly #handlers: Handlers;
   readonly #sweepTimer: NodeJS.Timeout;
   #lastSessionCheck = Date.now();
@@ -87,6 +90,7 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
   constructor(http: HttpServer, deps: SignalingDeps) {
     super();
     this.#deps = deps;
+    this.#slots = deps.connectionSlots ?? new LocalConnectionSlots(MAX_SOCKETS_PER_ACCOUNT);
     this.io = new Server(http, {
       maxHttpBufferSize: MAX_MESSAGE_BYTES, serveClient: false, pingInterval: 10_000, pingTimeout: 8_000,
       ...(deps.adapter ? { adapter: deps.adapter } : {}),
@@ -115,8 +119,8 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
           address: socket.handshake.address,
           userAgent: String(socket.handshake.headers['user-agent'] ?? '').slice(0, 300),
         })
-        .then((viewer) => {
-          if (!this.#holdSocketSlot(socket, viewer.id)) {
+        .then(async (viewer) => {
+          if (!(await this.#holdSocketSlot(socket, viewer.id))) {
             log.warn({ viewer: viewer.id, max: MAX_SOCKETS_PER_ACCOUNT }, 'signaling connection refused: too many for the account');
             throw new AppError(ErrorCode.TooManyRequests, `at most ${MAX_SOCKETS_PER_ACCOUNT} connections per account at once; close another window or tab`);
           }
@@ -160,20 +164,18 @@ export class SignalingServer extends EventEmitter<SignalingEvents> {
    * slot is given back when the socket disconnects or, if it never gets that far, when its
    * connection closes.
    */
-  #holdSocketSlot(socket: ViewerSocket, accountId: string): boolean {
-    const open = this.#socketsPerAccount.get(accountId) ?? 0;
-    if (open >= MAX_SOCKETS_PER_ACCOUNT) return false;
-    this.#socketsPerAccount.set(accountId, open + 1);
+  async #holdSocketSlot(socket: ViewerSocket, accountId: string): Promise<boolean> {
+    if (!(await this.#slots.hold(accountId, socket.id))) return false;
     let held = true;
     const release = () => {
       if (!held) return;
       held = false;
-      const left = (this.#socketsPerAccount.get(accountId) ?? 1) - 1;
-      if (left > 0) this.#socketsPerAccount.set(accountId, left);
-      else this.#socketsPerAccount.delete(accountId);
+      this.#slots.release(accountId, socket.id);
     };
     socket.once('disconnect', release);
     socket.conn.once('close', release);
+    // Gone while the slot was being taken: no later event would give it back.
+    if (socket.conn.readyState === 'closed') release();
     return true;
   }
 

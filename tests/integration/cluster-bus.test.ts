@@ -3,15 +3,17 @@
 // the other hears at once. A revocation made through node A ends the person's view on node B
 // within 2 s, although B, hearing every change, trusts its cache for 30 s. Messages on the
 // cluster's channel that are not the nodes' own are dropped and change nothing. A node told to
-// join a cluster whose Redis cannot be reached refuses to start. Real parts: PostgreSQL, Redis,
+// join a cluster whose Redis cannot be reached refuses to start. An account's connections are
+// capped over the cluster (counted on Redis), not per node. Real parts: PostgreSQL, Redis,
 // mediasoup, a GStreamer camera, socket.io.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from 'redis';
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { ANNOUNCED_CACHE_TTL_MS } from '../../server/access/AccessService.js';
 import { DEMO_IDS } from '../../server/demo/demo-province.js';
+import { MAX_SOCKETS_PER_ACCOUNT } from '../../server/signaling/SignalingServer.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { clusterSettings, REDIS_URL } from '../support/cluster.js';
 import { createTestDatabase, type TestPostgres } from '../support/postgres.js';
@@ -166,6 +168,33 @@ describe('a cluster of two nodes hears each other\'s changes', { timeout: 180_00
     assert.equal(b.cameras.has(created.json.id), false);
     // B announced none of it back: A still has exactly what it made (no echo re-added the camera).
     assert.equal(a.cameras.has(created.json.id), false);
+  });
+
+  test('an account\'s connections are capped across the cluster, not per node, also when they arrive together', async () => {
+    const { accessToken } = await login(a, 'soyte');
+    const outcome = (server: TestServer) => new Promise<{ s: Socket; result: string }>((resolve) => {
+      const s = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: accessToken } });
+      sockets.push(s);
+      s.once('connect', () => resolve({ s, result: 'connected' }));
+      s.once('connect_error', (e: Error & { data?: { code?: string } }) => resolve({ s, result: String(e.data?.code) }));
+    });
+    // Seven at each node at once: ten in all are let in, wherever they arrived.
+    const opened = await Promise.all([...Array.from({ length: 7 }, () => outcome(a)), ...Array.from({ length: 7 }, () => outcome(b))]);
+    const results = opened.map((o) => o.result);
+    assert.equal(results.filter((r) => r === 'connected').length, MAX_SOCKETS_PER_ACCOUNT, results.join(' '));
+    assert.deepEqual([...new Set(results.filter((r) => r !== 'connected'))], ['TOO_MANY_REQUESTS']);
+    // One closed on A makes room on B.
+    const onA = opened.find((o, i) => i < 7 && o.result === 'connected')!;
+    const closed = new Promise<void>((resolve) => onA.s.once('disconnect', () => resolve()));
+    onA.s.close();
+    await closed;
+    let again: { result: string };
+    const deadline = Date.now() + 5000;
+    // A's release reaches Redis a moment after the page's socket closed on its side.
+    do again = await outcome(b); while (again.result !== 'connected' && Date.now() < deadline);
+    assert.equal(again.result, 'connected');
+    assert.equal((await outcome(a)).result, 'TOO_MANY_REQUESTS', 'and the cap holds again');
+    for (const o of opened) o.s.close();
   });
 
   test('a node told to join a cluster whose Redis cannot be reached refuses to start, saying so', async () => {

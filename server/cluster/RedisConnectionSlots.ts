@@ -1,0 +1,109 @@
+// Signaling connections per account across the cluster, on Redis: one sorted set per account,
+// one member per connection (node/socket), scored by when it lapses unless renewed. The node
+// that holds a connection renews it every third of its life, so a node that dies leaves no
+// slot taken after one life. The check and the add are one script (Redis's own clock, not the
+// nodes'): connections arriving together at several nodes are counted one after another.
+// While Redis is away a node counts its own connections, so the cap holds per node as it does
+// alone: refusing every supervisor's page for a blip of Redis would be worse than a looser cap
+// for its duration.
+import { moduleLogger } from '../logger.js';
+import { LocalConnectionSlots, type ConnectionSlots } from '../util/connection-slots.js';
+import type { RedisClient } from './redis-client.js';
+
+const log = moduleLogger('cluster');
+
+/** How long a connection stays counted after its node last renewed it (a dead node's lapse then). */
+export const CONNECTION_SLOT_LIFE_MS = 30_000;
+
+const NOW = `local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+/** KEYS[1] the account's set; ARGV cap, life (ms), member. 1: held, 0: at the cap. */
+const HOLD = `${NOW}redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+if not redis.call('zscore', KEYS[1], ARGV[3]) and redis.call('zcard', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('zadd', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('pexpire', KEYS[1], ARGV[2])
+return 1`;
+/** KEYS[1] the account's set; ARGV life (ms), then the members this node holds. */
+const RENEW = `${NOW}for i = 2, #ARGV do redis.call('zadd', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
+redis.call('pexpire', KEYS[1], ARGV[1])
+return 1`;
+
+export interface RedisConnectionSlotsOptions {
+  /** The cluster's name (the keys' prefix). */
+  name: string;
+  nodeId: string;
+  cap: number;
+  /** How long a connection is counted without its node renewing it. */
+  lifeMs: number;
+}
+
+export class RedisConnectionSlots implements ConnectionSlots {
+  readonly #redis: RedisClient;
+  readonly #o: RedisConnectionSlotsOptions;
+  /** This node's connections counted on Redis, by account. */
+  readonly #shared = new LocalConnectionSlots(Number.MAX_SAFE_INTEGER);
+  /** Connections taken while Redis was away, counted here only. */
+  readonly #fallback: LocalConnectionSlots;
+  readonly #timer: NodeJS.Timeout;
+  #renewing = false;
+  #warned = false;
+
+  constructor(redis: RedisClient, o: RedisConnectionSlotsOptions) {
+    this.#redis = redis;
+    this.#o = o;
+    this.#fallback = new LocalConnectionSlots(o.cap);
+    this.#timer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(o.lifeMs / 3)));
+    this.#timer.unref();
+  }
+
+  #key(accountId: string): string {
+    return `${this.#o.name}:connections:${accountId}`;
+  }
+
+  #member(connectionId: string): string {
+    return `${this.#o.nodeId}/${connectionId}`;
+  }
+
+  async hold(accountId: string, connectionId: string): Promise<boolean> {
+    try {
+      const held = await this.#redis.eval(HOLD, { keys: [this.#key(accountId)], arguments: [String(this.#o.cap), String(this.#o.lifeMs), this.#member(connectionId)] });
+      if (held !== 1) return false;
+      this.#shared.holdNow(accountId, connectionId);
+      return true;
+    } catch (err) {
+      if (!this.#warned) log.warn({ err: (err as Error).message }, 'connections per account counted on this node only: Redis does not answer');
+      this.#warned = true;
+      return this.#fallback.holdNow(accountId, connectionId);
+    }
+  }
+
+  release(accountId: string, connectionId: string): void {
+    this.#fallback.release(accountId, connectionId);
+    if (!this.#shared.has(accountId, connectionId)) return;
+    this.#shared.release(accountId, connectionId);
+    // A release that does not reach Redis lapses there within a life.
+    this.#redis.zRem(this.#key(accountId), this.#member(connectionId)).catch(() => undefined);
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#renewing) return;
+    this.#renewing = true;
+    try {
+      await Promise.all([...this.#shared.entries()].map(([accountId, held]) => this.#redis.eval(RENEW, { keys: [this.#key(accountId)], arguments: [String(this.#o.lifeMs), ...[...held].map((c) => this.#member(c))] })));
+      this.#warned = false;
+    } catch (err) {
+      if (!this.#warned) log.warn({ err: (err as Error).message }, 'cannot renew the connections counted on Redis; they lapse there unless Redis comes back within their life');
+      this.#warned = true;
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await Promise.all([...this.#shared.entries()].map(([accountId, held]) => this.#redis.zRem(this.#key(accountId), [...held].map((c) => this.#member(c))).catch(() => undefined)));
+    await this.#shared.close();
+    await this.#fallback.close();
+  }
+}

@@ -1,0 +1,67 @@
+// parallel-safe: Redis only, under a cluster name of its own.
+// An account's signaling connections counted on the cluster's Redis (RedisConnectionSlots):
+// the cap holds for connections arriving together at two nodes, a connection given back frees
+// its slot at once, and a node that dies without giving its connections back leaves nothing
+// taken once their life has passed, while a live node's renewals keep its own. Real Redis.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import { createClient } from 'redis';
+import { RedisConnectionSlots } from '../../server/cluster/RedisConnectionSlots.js';
+import { REDIS_URL } from '../support/cluster.js';
+
+describe('connections per account, counted on Redis', { timeout: 30_000 }, () => {
+  const name = `test-${randomUUID().slice(0, 8)}`;
+  const clients: Array<ReturnType<typeof createClient>> = [];
+  const nodes: RedisConnectionSlots[] = [];
+  const node = async (nodeId: string, lifeMs: number) => {
+    const c = createClient({ url: REDIS_URL, disableOfflineQueue: true });
+    c.on('error', () => undefined);
+    await c.connect();
+    clients.push(c);
+    const n = new RedisConnectionSlots(c, { name, nodeId, cap: 5, lifeMs });
+    nodes.push(n);
+    return { n, c };
+  };
+  after(async () => {
+    for (const n of nodes) await n.close();
+    for (const c of clients) if (c.isOpen) await c.quit();
+  });
+
+  test('the cap holds across nodes for connections arriving together, and a release frees a slot at once', async () => {
+    const [{ n: x }, { n: y }] = await Promise.all([node('x', 10_000), node('y', 10_000)]);
+    const account = randomUUID();
+    const held = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? x : y).hold(account, `c${i}`)));
+    assert.equal(held.filter(Boolean).length, 5, String(held));
+    assert.equal(await x.hold(randomUUID(), 'other'), true, 'another account is not affected');
+    const first = held.findIndex(Boolean);
+    (first % 2 ? x : y).release(account, `c${first}`);
+    // The release is on its way to Redis: the next command on the same connection comes after it.
+    assert.equal(await (first % 2 ? x : y).hold(account, 'late'), true);
+    assert.equal(await x.hold(account, 'later'), false);
+  });
+
+  test('a dead node\'s connections lapse after their life; a live node\'s are renewed and stay', async () => {
+    const lifeMs = 900;
+    const [dead, live] = await Promise.all([node('dead', lifeMs), node('live', lifeMs)]);
+    const account = randomUUID();
+    for (let i = 0; i < 3; i++) assert.equal(await dead.n.hold(account, `d${i}`), true);
+    for (let i = 0; i < 2; i++) assert.equal(await live.n.hold(account, `l${i}`), true);
+    assert.equal(await live.n.hold(account, 'l-extra'), false, 'at the cap');
+    // The dead node stops answering without giving anything back (its Redis connection cut).
+    const diedAt = Date.now();
+    dead.c.destroy();
+    let free = false;
+    while (!free && Date.now() - diedAt < lifeMs * 4) {
+      await new Promise((r) => setTimeout(r, 100)); // the lapse is by the clock: nothing to wait on
+      free = await live.n.hold(account, 'l-after');
+    }
+    const waited = Date.now() - diedAt;
+    assert.ok(free, 'the dead node\'s slots lapsed');
+    assert.ok(waited >= lifeMs * 0.5, `not before (a third of) their life: ${waited} ms`);
+    // Three lives later, the live node's own three are still counted (renewed every third of a life).
+    await new Promise((r) => setTimeout(r, lifeMs * 3));
+    const free2 = await Promise.all([live.n.hold(account, 'x1'), live.n.hold(account, 'x2'), live.n.hold(account, 'x3')]);
+    assert.deepEqual(free2, [true, true, false], 'two free places left of five: the live node\'s three are kept');
+  });
+});
