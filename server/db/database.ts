@@ -1,15 +1,14 @@
 // The database: PostgreSQL when a URL is configured, otherwise the embedded one
-// (PGlite, PostgreSQL compiled to WASM, served in-process on a loopback port so that Prisma's
-// pg adapter and the Prisma CLI's migrations talk to it exactly as to a real server).
+// (PGlite, PostgreSQL compiled to WASM, on a thread of its own and served on a loopback port so
+// that Prisma's pg adapter and the migrations talk to it exactly as to a real server).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.js';
 import { moduleLogger } from '../logger.js';
+import { EmbeddedDatabase } from './embedded.js';
 import { applyMigrations } from './migrations.js';
 import { poolReader, prismaReader, type SqlReader } from './sql-reader.js';
 
@@ -27,48 +26,41 @@ export class Database {
   readonly embedded: boolean;
   /** The hot path's reads past the ORM (server/db/sql-reader.ts). */
   readonly reader: SqlReader;
-  readonly #socketServer?: PGLiteSocketServer;
-  readonly #pglite?: PGlite;
+  readonly #local?: EmbeddedDatabase;
   #closed = false;
 
-  private constructor(prisma: PrismaClient, url: string, socketServer?: PGLiteSocketServer, pglite?: PGlite) {
+  private constructor(prisma: PrismaClient, url: string, local?: EmbeddedDatabase) {
     this.prisma = prisma;
     this.url = url;
-    this.embedded = socketServer !== undefined;
-    this.reader = socketServer ? prismaReader(prisma) : poolReader(url);
-    this.#socketServer = socketServer;
-    this.#pglite = pglite;
+    this.embedded = local !== undefined;
+    this.reader = local ? prismaReader(prisma) : poolReader(url);
+    this.#local = local;
   }
 
   /** Opens (and for the embedded database, starts) the database and applies pending migrations. */
   static async open(options: DatabaseOptions): Promise<Database> {
     let url = options.url;
-    let socketServer: PGLiteSocketServer | undefined;
-    let pglite: PGlite | undefined;
+    let local: EmbeddedDatabase | undefined;
     if (!url) {
       const dir = path.join(options.dataDir, 'pglite');
       fs.mkdirSync(dir, { recursive: true });
-      pglite = await PGlite.create(dir);
-      socketServer = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 16 });
-      await socketServer.start();
-      const conn = socketServer.getServerConn(); // "127.0.0.1:PORT"
-      url = `postgresql://postgres@${conn}/postgres?sslmode=disable`;
-      log.info({ dir, conn }, 'embedded database (PGlite) started');
+      local = await EmbeddedDatabase.start(dir);
+      url = `postgresql://postgres@${local.conn}/postgres?sslmode=disable`;
+      log.info({ dir, conn: local.conn }, 'embedded database (PGlite) started');
     }
     try {
       await migrate(url);
     } catch (err) {
-      await socketServer?.stop();
-      await pglite?.close();
+      await local?.close();
       throw err;
     }
     // PGlite is one session underneath: with several pooled connections, a transaction on one
     // interleaves with queries of another and answers get mixed up (seen: "portal does not
     // exist", empty results). One connection serializes them, as PGlite would anyway.
-    const adapter = new PrismaPg({ connectionString: url, max: socketServer ? 1 : 10 });
+    const adapter = new PrismaPg({ connectionString: url, max: local ? 1 : 10 });
     const prisma = new PrismaClient({ adapter });
     await prisma.$connect();
-    return new Database(prisma, url, socketServer, pglite);
+    return new Database(prisma, url, local);
   }
 
   /**
@@ -104,8 +96,7 @@ export class Database {
     this.#closed = true;
     await this.reader.close();
     await this.prisma.$disconnect();
-    await this.#socketServer?.stop();
-    await this.#pglite?.close();
+    await this.#local?.close();
   }
 }
 
