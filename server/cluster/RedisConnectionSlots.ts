@@ -7,13 +7,19 @@
 // alone: refusing every supervisor's page for a blip of Redis would be worse than a looser cap
 // for its duration.
 import { moduleLogger } from '../logger.js';
-import { LocalConnectionSlots, type ConnectionSlots } from '../util/connection-slots.js';
+import type { ConnectionSlots } from '../util/connection-slots.js';
 import type { RedisClient } from './redis-client.js';
 
 const log = moduleLogger('cluster');
 
 /** How long a connection stays counted after its node last renewed it (a dead node's lapse then). */
 export const CONNECTION_SLOT_LIFE_MS = 30_000;
+/**
+ * How long a page's connection waits on Redis for its slot before this node counts it itself:
+ * a Redis that stopped answering (a partition closes nothing) must not hold up every sign-in
+ * until the connection's ping watchdog notices.
+ */
+export const HOLD_ANSWER_MS = 1000;
 
 const NOW = `local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -38,13 +44,14 @@ export interface RedisConnectionSlotsOptions {
   lifeMs: number;
 }
 
+/** Where a connection of this node is counted. */
+type Counted = 'redis' | 'here';
+
 export class RedisConnectionSlots implements ConnectionSlots {
   readonly #redis: RedisClient;
   readonly #o: RedisConnectionSlotsOptions;
-  /** This node's connections counted on Redis, by account. */
-  readonly #shared = new LocalConnectionSlots(Number.MAX_SAFE_INTEGER);
-  /** Connections taken while Redis was away, counted here only. */
-  readonly #fallback: LocalConnectionSlots;
+  /** This node's connections by account, and where each is counted. */
+  readonly #mine = new Map<string, Map<string, Counted>>();
   readonly #timer: NodeJS.Timeout;
   #renewing = false;
   #warned = false;
@@ -52,7 +59,6 @@ export class RedisConnectionSlots implements ConnectionSlots {
   constructor(redis: RedisClient, o: RedisConnectionSlotsOptions) {
     this.#redis = redis;
     this.#o = o;
-    this.#fallback = new LocalConnectionSlots(o.cap);
     this.#timer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(o.lifeMs / 3)));
     this.#timer.unref();
   }
@@ -65,32 +71,57 @@ export class RedisConnectionSlots implements ConnectionSlots {
     return `${this.#o.nodeId}/${connectionId}`;
   }
 
+  #note(accountId: string, connectionId: string, where: Counted): void {
+    const mine = this.#mine.get(accountId) ?? new Map<string, Counted>();
+    mine.set(connectionId, where);
+    this.#mine.set(accountId, mine);
+  }
+
   async hold(accountId: string, connectionId: string): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const held = await this.#redis.eval(HOLD, { keys: [this.#key(accountId)], arguments: [String(this.#o.cap), String(this.#o.lifeMs), this.#member(connectionId)] });
+      const held = await Promise.race([
+        this.#redis.eval(HOLD, { keys: [this.#key(accountId)], arguments: [String(this.#o.cap), String(this.#o.lifeMs), this.#member(connectionId)] }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${HOLD_ANSWER_MS} ms`)), HOLD_ANSWER_MS);
+        }),
+      ]);
       if (held !== 1) return false;
-      this.#shared.holdNow(accountId, connectionId);
+      this.#note(accountId, connectionId, 'redis');
       return true;
     } catch (err) {
       if (!this.#warned) log.warn({ err: (err as Error).message }, 'connections per account counted on this node only: Redis does not answer');
       this.#warned = true;
-      return this.#fallback.holdNow(accountId, connectionId);
+      // This node's own connections, wherever counted, against the cap; should Redis take this
+      // one after all, it lapses there (this node never renews it).
+      if ((this.#mine.get(accountId)?.size ?? 0) >= this.#o.cap) return false;
+      this.#note(accountId, connectionId, 'here');
+      return true;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   release(accountId: string, connectionId: string): void {
-    this.#fallback.release(accountId, connectionId);
-    if (!this.#shared.has(accountId, connectionId)) return;
-    this.#shared.release(accountId, connectionId);
+    const mine = this.#mine.get(accountId);
+    const where = mine?.get(connectionId);
+    if (!mine || !where) return;
+    mine.delete(connectionId);
+    if (mine.size === 0) this.#mine.delete(accountId);
     // A release that does not reach Redis lapses there within a life.
-    this.#redis.zRem(this.#key(accountId), this.#member(connectionId)).catch(() => undefined);
+    if (where === 'redis') this.#redis.zRem(this.#key(accountId), this.#member(connectionId)).catch(() => undefined);
+  }
+
+  /** The members this node counts on Redis, by account. */
+  #onRedis(): Array<[string, string[]]> {
+    return [...this.#mine].map(([accountId, mine]): [string, string[]] => [accountId, [...mine].filter(([, w]) => w === 'redis').map(([c]) => this.#member(c))]).filter(([, members]) => members.length > 0);
   }
 
   async #renew(): Promise<void> {
     if (this.#renewing) return;
     this.#renewing = true;
     try {
-      await Promise.all([...this.#shared.entries()].map(([accountId, held]) => this.#redis.eval(RENEW, { keys: [this.#key(accountId)], arguments: [String(this.#o.lifeMs), ...[...held].map((c) => this.#member(c))] })));
+      await Promise.all(this.#onRedis().map(([accountId, members]) => this.#redis.eval(RENEW, { keys: [this.#key(accountId)], arguments: [String(this.#o.lifeMs), ...members] })));
       this.#warned = false;
     } catch (err) {
       if (!this.#warned) log.warn({ err: (err as Error).message }, 'cannot renew the connections counted on Redis; they lapse there unless Redis comes back within their life');
@@ -102,8 +133,7 @@ export class RedisConnectionSlots implements ConnectionSlots {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    await Promise.all([...this.#shared.entries()].map(([accountId, held]) => this.#redis.zRem(this.#key(accountId), [...held].map((c) => this.#member(c))).catch(() => undefined)));
-    await this.#shared.close();
-    await this.#fallback.close();
+    await Promise.all(this.#onRedis().map(([accountId, members]) => this.#redis.zRem(this.#key(accountId), members).catch(() => undefined)));
+    this.#mine.clear();
   }
 }

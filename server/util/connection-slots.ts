@@ -10,7 +10,7 @@ export interface ConnectionSlots {
   close(): Promise<void>;
 }
 
-/** The count in this process: one node alone, or a cluster's node while Redis is away. */
+/** The count in this process: one node alone. */
 export class LocalConnectionSlots implements ConnectionSlots {
   readonly #cap: number;
   readonly #held = new Map<string, Set<string>>();
@@ -19,8 +19,8 @@ export class LocalConnectionSlots implements ConnectionSlots {
     this.#cap = cap;
   }
 
-  /** Synchronous at heart: connections arriving together are counted one after another. */
-  holdNow(accountId: string, connectionId: string): boolean {
+  /** Decided without awaiting anything: connections arriving together are counted one after another. */
+  async hold(accountId: string, connectionId: string): Promise<boolean> {
     const held = this.#held.get(accountId) ?? new Set<string>();
     if (held.has(connectionId)) return true;
     if (held.size >= this.#cap) return false;
@@ -29,23 +29,10 @@ export class LocalConnectionSlots implements ConnectionSlots {
     return true;
   }
 
-  async hold(accountId: string, connectionId: string): Promise<boolean> {
-    return this.holdNow(accountId, connectionId);
-  }
-
   release(accountId: string, connectionId: string): void {
     const held = this.#held.get(accountId);
     if (!held?.delete(connectionId)) return;
     if (held.size === 0) this.#held.delete(accountId);
-  }
-
-  has(accountId: string, connectionId: string): boolean {
-    return this.#held.get(accountId)?.has(connectionId) ?? false;
-  }
-
-  /** The connections held, by account. */
-  entries(): IterableIterator<[string, ReadonlySet<string>]> {
-    return this.#held.entries();
   }
 
   async close(): Promise<void> {

@@ -2,20 +2,24 @@
 // An account's signaling connections counted on the cluster's Redis (RedisConnectionSlots):
 // the cap holds for connections arriving together at two nodes, a connection given back frees
 // its slot at once, and a node that dies without giving its connections back leaves nothing
-// taken once their life has passed, while a live node's renewals keep its own. Real Redis.
+// taken once their life has passed, while a live node's renewals keep its own. A Redis that
+// stops answering (a partition: nothing closed) holds up no connection for more than a second:
+// the node counts its own against the cap meanwhile. Real Redis, a TCP relay to cut.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { createClient } from 'redis';
-import { RedisConnectionSlots } from '../../server/cluster/RedisConnectionSlots.js';
+import { HOLD_ANSWER_MS, RedisConnectionSlots } from '../../server/cluster/RedisConnectionSlots.js';
 import { REDIS_URL } from '../support/cluster.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 describe('connections per account, counted on Redis', { timeout: 30_000 }, () => {
   const name = `test-${randomUUID().slice(0, 8)}`;
   const clients: Array<ReturnType<typeof createClient>> = [];
   const nodes: RedisConnectionSlots[] = [];
-  const node = async (nodeId: string, lifeMs: number) => {
-    const c = createClient({ url: REDIS_URL, disableOfflineQueue: true });
+  let proxy: TcpProxy | undefined;
+  const node = async (nodeId: string, lifeMs: number, url = REDIS_URL) => {
+    const c = createClient({ url, disableOfflineQueue: true });
     c.on('error', () => undefined);
     await c.connect();
     clients.push(c);
@@ -24,8 +28,10 @@ describe('connections per account, counted on Redis', { timeout: 30_000 }, () =>
     return { n, c };
   };
   after(async () => {
+    proxy?.heal();
     for (const n of nodes) await n.close();
     for (const c of clients) if (c.isOpen) await c.quit();
+    await proxy?.close();
   });
 
   test('the cap holds across nodes for connections arriving together, and a release frees a slot at once', async () => {
@@ -63,5 +69,23 @@ describe('connections per account, counted on Redis', { timeout: 30_000 }, () =>
     await new Promise((r) => setTimeout(r, lifeMs * 3));
     const free2 = await Promise.all([live.n.hold(account, 'x1'), live.n.hold(account, 'x2'), live.n.hold(account, 'x3')]);
     assert.deepEqual(free2, [true, true, false], 'two free places left of five: the live node\'s three are kept');
+  });
+
+  test('while Redis does not answer, a connection waits at most a second, and the node counts its own against the cap', async () => {
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
+    const { n } = await node('cut', 10_000, proxy.url('redis'));
+    const account = randomUUID();
+    assert.equal(await n.hold(account, 'on-redis-1'), true);
+    assert.equal(await n.hold(account, 'on-redis-2'), true);
+    proxy.blackhole();
+    const started = Date.now();
+    const held = await Promise.all(Array.from({ length: 5 }, (_, i) => n.hold(account, `cut-${i}`)));
+    const waited = Date.now() - started;
+    // Five places in all: two already held (on Redis), three more here.
+    assert.deepEqual(held, [true, true, true, false, false]);
+    assert.ok(waited < HOLD_ANSWER_MS + 1500, `answered in ${waited} ms`);
+    n.release(account, 'cut-0');
+    assert.equal(await n.hold(account, 'cut-again'), true, 'a release here frees a place here');
+    proxy.heal();
   });
 });
