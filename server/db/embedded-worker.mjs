@@ -8,26 +8,24 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 let db;
-let server;
 try {
   db = await PGlite.create(workerData.dir);
-  server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: workerData.maxConnections });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: workerData.maxConnections });
   await server.start();
+  parentPort.once('message', async () => {
+    // The one message the thread is sent: close.
+    try {
+      await server.stop();
+      await db.close();
+      parentPort.postMessage({ closed: true });
+    } catch (err) {
+      parentPort.postMessage({ closed: false, error: err instanceof Error ? err.message : String(err) });
+    }
+    parentPort.close();
+  });
   parentPort.postMessage({ started: server.getServerConn() });
 } catch (err) {
   await db?.close().catch(() => undefined);
   parentPort.postMessage({ failed: err instanceof Error ? err.message : String(err) });
   parentPort.close();
 }
-
-parentPort.on('message', async (m) => {
-  if (m !== 'close') return;
-  try {
-    await server?.stop();
-    await db?.close();
-    parentPort.postMessage({ closed: true });
-  } catch (err) {
-    parentPort.postMessage({ closed: false, error: err instanceof Error ? err.message : String(err) });
-  }
-  parentPort.close();
-});

@@ -7,7 +7,6 @@ export interface ConnectionSlots {
   hold(accountId: string, connectionId: string): Promise<boolean>;
   /** Gives the slot back; idempotent, never throws. */
   release(accountId: string, connectionId: string): void;
-  close(): Promise<void>;
 }
 
 /** The count in this process: one node alone. */
@@ -33,9 +32,5 @@ export class LocalConnectionSlots implements ConnectionSlots {
     const held = this.#held.get(accountId);
     if (!held?.delete(connectionId)) return;
     if (held.size === 0) this.#held.delete(accountId);
-  }
-
-  async close(): Promise<void> {
-    this.#held.clear();
   }
 }
