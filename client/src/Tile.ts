@@ -238,7 +238,8 @@ export class Tile {
         markPhase('first-frame');
         this.#measureLatency(sub, meta);
         this.#life.rendered();
-        this.el.dataset.playing = sub.stream;
+        // Written when it changes only: an attribute written on every frame is a style invalidation per frame.
+        if (this.el.dataset.playing !== sub.stream) this.el.dataset.playing = sub.stream;
         windowFrames++;
         const now = performance.now();
         if (now - windowStart >= 1000) {

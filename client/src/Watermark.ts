@@ -1,9 +1,15 @@
 // The viewer's identity burnt over every picture they watch: their account and the current
-// time, semi-transparent, drifting slowly across the frame so that a screenshot or a phone
-// photo of the screen still names who was watching (and when). Placed over a live tile or a
-// recorded segment; it never takes pointer events.
+// time, semi-transparent, moving to a new place across the frame every few seconds so that a
+// screenshot or a phone photo of the screen still names who was watching (and when), and no
+// fixed crop removes it. Placed over a live tile or a recorded segment; it never takes pointer
+// events.
 
-/** How often the mark moves to a new place (it glides there over the same time). */
+/**
+ * How often the mark moves to a new place. It glides there in 0.6 s (app.css) and then stands
+ * still: a mark that glided all the time kept the browser compositing the whole page at every
+ * display refresh, and a wall of 16 tiles took a fifth more of the browser's CPU for it
+ * (docs/performance.md, "The watermark stands still between moves").
+ */
 const MOVE_EVERY_MS = 8000;
 
 export class Watermark {

@@ -88,6 +88,9 @@ describe('grid layouts and the watermark', { timeout: 120_000 }, () => {
       return el.style.transform !== before;
     }, [tile, style.position] as const, { timeout: 12_000 });
     assert.notEqual(await mark.textContent(), text, 'the time moved on');
+    // It glides there and then stands still until its next move: a mark always in motion keeps
+    // the browser compositing the whole page at every display refresh (a 16-tile wall's CPU).
+    await page.waitForFunction((sel) => document.querySelector<HTMLElement>(`${sel} .watermark`)!.getAnimations().length === 0, tile, { timeout: 2000 });
     // Inside its tile wherever it is (its rotation may reach a few pixels past the corners).
     const [m, t] = [await mark.boundingBox(), await page.locator(tile).boundingBox()];
     assert.ok(m && t && m.x >= t.x - 8 && m.y >= t.y - 8 && m.x + m.width <= t.x + t.width + 8 && m.y + m.height <= t.y + t.height + 8,
