@@ -197,9 +197,14 @@ export class SignIn {
    * must end unless renewed; Unauthenticated for a signed-out sign-in.
    */
   async connection(token: string | undefined): Promise<{ userId: string; fullName: string; sessionId?: string; validUntil: number }> {
+    if (!token) throw new AppError(ErrorCode.Unauthenticated, 'sign in first');
+    // The token is checked before anything is read; then the person and the sign-in are read
+    // at once, not one after the other: the handshake is on every page's way to its picture.
+    const { sessionId, expiresAt } = this.#tokens.accessClaims(token);
+    const live = sessionId ? this.repo.liveFamilies([sessionId]) : Promise.resolve(undefined);
+    live.catch(() => undefined); // read below, unless the person's check has failed first
     const { userId, fullName } = await this.caller(token);
-    const { sessionId, expiresAt } = this.#tokens.accessClaims(token!);
-    if (sessionId && !(await this.repo.liveFamilies([sessionId])).has(sessionId)) throw new AppError(ErrorCode.Unauthenticated, 'signed out');
+    if (sessionId && !(await live)!.has(sessionId)) throw new AppError(ErrorCode.Unauthenticated, 'signed out');
     return { userId, fullName, ...(sessionId ? { sessionId } : {}), validUntil: expiresAt };
   }
 
