@@ -15,7 +15,7 @@ import { decideAuthority, decideDuty, decideView, holdsDuty, holdsRoleAt, type S
 import { holdsPermission, Permission } from './permissions.js';
 import type { DutyScope, Place } from '../places/place.js';
 import type { Duty } from './roles.js';
-import { RepeatThrottle } from '../util/RepeatThrottle.js';
+import { LocalRepeatThrottle, type RepeatThrottle } from '../util/repeat-throttle.js';
 
 const log = moduleLogger('access');
 
@@ -97,17 +97,18 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   readonly #places = new Map<string, { value: Promise<Place | undefined>; at: number }>();
   #placeIndex: { value: Promise<Map<string, Place>>; at: number } | undefined;
   /** Refused views are audited once per person and camera a minute, with the repeats counted. */
-  readonly #denials = new RepeatThrottle();
+  readonly #denials: RepeatThrottle;
   /** consumerId -> ViewSession id, for closing the right row. */
   readonly #views = new Map<string, Promise<string | undefined>>();
 
   readonly #ttl: () => number;
 
-  constructor(repo: AccessRepository, audit: AuditLog, cacheTtlMs: () => number = () => CACHE_TTL_MS) {
+  constructor(repo: AccessRepository, audit: AuditLog, cacheTtlMs: () => number = () => CACHE_TTL_MS, denials: RepeatThrottle = new LocalRepeatThrottle()) {
     super();
     this.repo = repo;
     this.#audit = audit;
     this.#ttl = cacheTtlMs;
+    this.#denials = denials;
   }
 
   subject(userId: string): Promise<Subject | undefined> {
@@ -133,7 +134,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   async authorizeView(viewer: Watcher, cameraId: string, _stream?: 'main' | 'sub', purpose?: string): Promise<void> {
     const d = await this.#mayView(viewer.id, cameraId);
     if (d.allow) return;
-    const repeated = this.#denials.note(`${viewer.id}:${cameraId}`);
+    const repeated = await this.#denials.note(`${viewer.id}:${cameraId}`);
     if (repeated !== undefined) {
       const details = { reason: d.reason, ...(purpose ? { purpose } : {}), ...(repeated > 0 ? { repeatedUnrecorded: repeated } : {}) };
       this.#audit.record({ actorId: viewer.id, action: 'access.denied', target: `camera:${cameraId}`, address: viewer.address, details });
@@ -264,7 +265,7 @@ export class AccessService extends EventEmitter<AccessServiceEvents> {
   async permits(caller: Caller, permission: Permission, route: { name: string; path: string }): Promise<boolean> {
     const subject = await this.subject(caller.userId);
     if (subject && holdsPermission(subject, permission, new Date())) return true;
-    const repeated = this.#denials.note(`${caller.userId}:${route.name}`);
+    const repeated = await this.#denials.note(`${caller.userId}:${route.name}`);
     if (repeated !== undefined) {
       // The path as asked (ids in it name what was reached for); bounded, as a hostile client sends it.
       const details = { permission, path: route.path.slice(0, 200), ...(repeated > 0 ? { repeatedUnrecorded: repeated } : {}) };

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, ErrorCode } from '../errors.js';
 import { moduleLogger } from '../logger.js';
 import type { AuditLog } from '../audit/AuditLog.js';
-import { RepeatThrottle } from '../util/RepeatThrottle.js';
+import { LocalRepeatThrottle, type RepeatThrottle } from '../util/repeat-throttle.js';
 import type { SecretBox } from '../util/SecretBox.js';
 import type { AccessRepository } from './access.repository.js';
 import { checkPassword, hashPassword } from './passwords.js';
@@ -27,6 +27,8 @@ export interface SignInDeps {
   options: AccessOptions;
   /** A person's sign-ins changed (signed out, revoked, password changed): their connections are checked now. */
   onChanged(userId: string): void;
+  /** Where throttled sign-ins are counted for their audit (this process when not given). */
+  repeats?: RepeatThrottle;
 }
 
 export class SignIn {
@@ -38,7 +40,7 @@ export class SignIn {
   readonly #options: AccessOptions;
   readonly #onChanged: (userId: string) => void;
   /** Throttled sign-ins are audited once a minute per account and address, with the repeats counted. */
-  readonly #throttledLogins = new RepeatThrottle();
+  readonly #throttledLogins: RepeatThrottle;
 
   constructor(d: SignInDeps) {
     this.repo = d.repo;
@@ -48,6 +50,7 @@ export class SignIn {
     this.#counters = d.counters;
     this.#options = d.options;
     this.#onChanged = d.onChanged;
+    this.#throttledLogins = d.repeats ?? new LocalRepeatThrottle();
   }
 
   // ---- login ----------------------------------------------------------------------------
@@ -63,7 +66,7 @@ export class SignIn {
     try {
       const [byAccount, byAddress] = await Promise.all(keys.map((k) => this.#counters.hit(k, LOGIN_LIMITS.windowMs)));
       if (byAccount! > LOGIN_LIMITS.perAccount || byAddress! > LOGIN_LIMITS.perAddress) {
-        const repeats = this.#throttledLogins.note(`${username}\n${address}`);
+        const repeats = await this.#throttledLogins.note(`${username}\n${address}`);
         if (repeats !== undefined) {
           await this.#audit.append({ action: 'login.throttled', target: `username:${username}`, address, ...(repeats > 0 ? { details: { repeatedUnrecorded: repeats } } : {}) });
         }

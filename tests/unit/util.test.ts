@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { coalesce } from '../../server/util/coalesce.js';
 import { publicUrl, redactCredentials, redactUrl } from '../../server/util/redact.js';
 import { SecretBox } from '../../server/util/SecretBox.js';
-import { RepeatThrottle } from '../../server/util/RepeatThrottle.js';
+import { LocalRepeatThrottle } from '../../server/util/repeat-throttle.js';
 import { TokenBucket } from '../../server/util/TokenBucket.js';
 
 test('credentials are removed from URLs in any text', () => {
@@ -47,17 +47,17 @@ test('SecretBox.load creates a private key file once and reuses it', () => {
   }
 });
 
-test('RepeatThrottle: the first of a key in a window is recorded, repeats are counted into the next record, and keys are bounded', () => {
-  const t = new RepeatThrottle(60_000, 3);
-  assert.equal(t.note('a', 0), 0, 'first: record');
-  assert.equal(t.note('a', 1000), undefined, 'a repeat inside the minute');
-  assert.equal(t.note('a', 59_999), undefined);
-  assert.equal(t.note('a', 60_000), 2, 'the next record carries the two unrecorded repeats');
-  assert.equal(t.note('a', 60_001), undefined);
+test('LocalRepeatThrottle: the first of a key in a window is recorded, repeats are counted into the next record, and keys are bounded', () => {
+  const t = new LocalRepeatThrottle(60_000, 3);
+  assert.equal(t.noteAt('a', 0), 0, 'first: record');
+  assert.equal(t.noteAt('a', 1000), undefined, 'a repeat inside the minute');
+  assert.equal(t.noteAt('a', 59_999), undefined);
+  assert.equal(t.noteAt('a', 60_000), 2, 'the next record carries the two unrecorded repeats');
+  assert.equal(t.noteAt('a', 60_001), undefined);
   // At most three keys: the oldest is forgotten, so it records again at once.
-  for (const k of ['b', 'c', 'd']) assert.equal(t.note(k, 61_000), 0);
-  assert.equal(t.note('a', 61_001), 0, 'a was forgotten (with its repeat)');
-  assert.equal(t.note('d', 61_002), undefined, 'd is still tracked');
+  for (const k of ['b', 'c', 'd']) assert.equal(t.noteAt(k, 61_000), 0);
+  assert.equal(t.noteAt('a', 61_001), 0, 'a was forgotten (with its repeat)');
+  assert.equal(t.noteAt('d', 61_002), undefined, 'd is still tracked');
 });
 
 test('TokenBucket: a burst, then the refill rate', () => {
