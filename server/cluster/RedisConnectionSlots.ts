@@ -8,6 +8,7 @@
 // for its duration.
 import { moduleLogger } from '../logger.js';
 import type { ConnectionSlots } from '../util/connection-slots.js';
+import { withTimeout } from '../util/with-timeout.js';
 import type { RedisClient } from './redis-client.js';
 
 const log = moduleLogger('cluster');
@@ -78,14 +79,8 @@ export class RedisConnectionSlots implements ConnectionSlots {
   }
 
   async hold(accountId: string, connectionId: string): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const held = await Promise.race([
-        this.#redis.eval(HOLD, { keys: [this.#key(accountId)], arguments: [String(this.#o.cap), String(this.#o.lifeMs), this.#member(connectionId)] }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${HOLD_ANSWER_MS} ms`)), HOLD_ANSWER_MS);
-        }),
-      ]);
+      const held = await withTimeout(this.#redis.eval(HOLD, { keys: [this.#key(accountId)], arguments: [String(this.#o.cap), String(this.#o.lifeMs), this.#member(connectionId)] }), HOLD_ANSWER_MS);
       if (held !== 1) return false;
       this.#note(accountId, connectionId, 'redis');
       return true;
@@ -97,8 +92,6 @@ export class RedisConnectionSlots implements ConnectionSlots {
       if ((this.#mine.get(accountId)?.size ?? 0) >= this.#o.cap) return false;
       this.#note(accountId, connectionId, 'here');
       return true;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

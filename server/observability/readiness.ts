@@ -8,6 +8,7 @@ import { moduleLogger } from '../logger.js';
 import type { Database } from '../db/database.js';
 import type { MediaService } from '../media/MediaService.js';
 import type { AuditLog } from '../audit/AuditLog.js';
+import { withTimeout } from '../util/with-timeout.js';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -23,14 +24,6 @@ const CHECK_TIMEOUT_MS = 2000;
 /** A node whose audit entries have waited this long cannot trace views: it should not take new viewers. */
 const AUDIT_BEHIND_MS = 10_000;
 const log = moduleLogger('readiness');
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 export async function readiness(db: Database, media: MediaService, expectedWorkers: number, auditLog: AuditLog): Promise<Readiness> {
   const database = await withTimeout(db.prisma.$queryRaw`SELECT 1`, CHECK_TIMEOUT_MS).then(
