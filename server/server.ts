@@ -22,6 +22,7 @@ import { RedisBus, SoloBus, type ClusterBus } from './cluster/ClusterBus.js';
 import { syncOverBus } from './cluster/cluster-sync.js';
 import { CameraLeases } from './cluster/CameraLeases.js';
 import { CONNECTION_SLOT_LIFE_MS, RedisConnectionSlots } from './cluster/RedisConnectionSlots.js';
+import { RedisRepeatThrottle } from './cluster/RedisRepeatThrottle.js';
 import { CameraOwnership, soloStreams } from './cluster/CameraOwnership.js';
 import { NodeRegistry } from './cluster/NodeRegistry.js';
 import { signalingAdapter } from './cluster/signaling-adapter.js';
@@ -157,6 +158,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       // Caches live long only while this node hears every change made elsewhere; while Redis is
       // away it trusts them no longer than a node alone does.
       options: { totp: config.auth.totp, cacheTtlMs: () => (bus.connected ? ANNOUNCED_CACHE_TTL_MS : CACHE_TTL_MS) },
+      // A person refused on several nodes is audited once a window, not once per node.
+      ...(clusterState ? { repeats: (of: 'denials' | 'logins') => new RedisRepeatThrottle(clusterState, { name: `${config.cluster.name}:${of}` }) } : {}),
     });
     closers.push(syncOverBus(bus, { decisions: access.decisions, cameras }));
     cameras.on('added', (c) => access.decisions.invalidateCamera(c.id));

@@ -4,7 +4,8 @@
 // within 2 s, although B, hearing every change, trusts its cache for 30 s. Messages on the
 // cluster's channel that are not the nodes' own are dropped and change nothing. A node told to
 // join a cluster whose Redis cannot be reached refuses to start. An account's connections are
-// capped over the cluster (counted on Redis), not per node. Real parts: PostgreSQL, Redis,
+// capped over the cluster (counted on Redis), not per node, and a person refused a camera on both
+// nodes is recorded once a window, not once per node. Real parts: PostgreSQL, Redis,
 // mediasoup, a GStreamer camera, socket.io.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -195,6 +196,22 @@ describe('a cluster of two nodes hears each other\'s changes', { timeout: 180_00
     assert.equal(again.result, 'connected');
     assert.equal((await outcome(a)).result, 'TOO_MANY_REQUESTS', 'and the cap holds again');
     for (const o of opened) o.s.close();
+  });
+
+  test('a person refused a camera on both nodes is recorded once a minute, not once per node', async () => {
+    // The police see checkpoints, not this hotel's camera.
+    const viewer = await login(a, 'congan');
+    const refusals = async (server: TestServer) => {
+      const s = await open(server, viewer.accessToken);
+      const transport: Ack = await s.timeout(10_000).emitWithAck('createTransport', {});
+      assert.equal(transport.ok, true, JSON.stringify(transport.error));
+      return Promise.all(Array.from({ length: 3 }, () => s.timeout(10_000).emitWithAck('consume', { transportId: transport.data.id, cameraId, rtpCapabilities: server.media.rtpCapabilities }) as Promise<Ack>));
+    };
+    const answers = (await Promise.all([refusals(a), refusals(b)])).flat();
+    assert.deepEqual([...new Set(answers.map((x) => x.error?.code))], ['NOT_FOUND'], 'every one refused');
+    await Promise.all([a.audit.drain(), b.audit.drain()]);
+    const recorded = await a.db.prisma.auditEntry.count({ where: { action: 'access.denied', target: `camera:${cameraId}`, actorId: viewer.userId } });
+    assert.equal(recorded, 1, 'six refusals at two nodes, one record');
   });
 
   test('a node told to join a cluster whose Redis cannot be reached refuses to start, saying so', async () => {
