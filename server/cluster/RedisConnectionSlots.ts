@@ -5,7 +5,7 @@
 // nodes'): connections arriving together at several nodes are counted one after another.
 // While Redis is away a node counts its own connections, so the cap holds per node as it does
 // alone: refusing every supervisor's page for a blip of Redis would be worse than a looser cap
-// for its duration.
+// for its duration. Its next renewal once Redis answers puts them on Redis with the rest.
 import { moduleLogger } from '../logger.js';
 import type { ConnectionSlots } from '../util/connection-slots.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -45,14 +45,11 @@ export interface RedisConnectionSlotsOptions {
   lifeMs: number;
 }
 
-/** Where a connection of this node is counted. */
-type Counted = 'redis' | 'here';
-
 export class RedisConnectionSlots implements ConnectionSlots {
   readonly #redis: RedisClient;
   readonly #o: RedisConnectionSlotsOptions;
-  /** This node's connections by account, and where each is counted. */
-  readonly #mine = new Map<string, Map<string, Counted>>();
+  /** This node's connections by account (on Redis too, unless it was away when they came). */
+  readonly #mine = new Map<string, Set<string>>();
   readonly #timer: NodeJS.Timeout;
   #renewing = false;
   #warned = false;
@@ -72,9 +69,9 @@ export class RedisConnectionSlots implements ConnectionSlots {
     return `${this.#o.nodeId}/${connectionId}`;
   }
 
-  #note(accountId: string, connectionId: string, where: Counted): void {
-    const mine = this.#mine.get(accountId) ?? new Map<string, Counted>();
-    mine.set(connectionId, where);
+  #note(accountId: string, connectionId: string): void {
+    const mine = this.#mine.get(accountId) ?? new Set<string>();
+    mine.add(connectionId);
     this.#mine.set(accountId, mine);
   }
 
@@ -82,40 +79,51 @@ export class RedisConnectionSlots implements ConnectionSlots {
     try {
       const held = await withTimeout(this.#redis.eval(HOLD, { keys: [this.#key(accountId)], arguments: [String(this.#o.cap), String(this.#o.lifeMs), this.#member(connectionId)] }), HOLD_ANSWER_MS);
       if (held !== 1) return false;
-      this.#note(accountId, connectionId, 'redis');
+      this.#note(accountId, connectionId);
       return true;
     } catch (err) {
       if (!this.#warned) log.warn({ err: (err as Error).message }, 'connections per account counted on this node only: Redis does not answer');
       this.#warned = true;
-      // This node's own connections, wherever counted, against the cap; should Redis take this
-      // one after all, it lapses there (this node never renews it).
+      // This node's own connections, wherever counted, against the cap. Should Redis take this
+      // one after all, the next renewal keeps it there, as it puts every connection counted here.
       if ((this.#mine.get(accountId)?.size ?? 0) >= this.#o.cap) return false;
-      this.#note(accountId, connectionId, 'here');
+      this.#note(accountId, connectionId);
       return true;
     }
   }
 
   release(accountId: string, connectionId: string): void {
     const mine = this.#mine.get(accountId);
-    const where = mine?.get(connectionId);
-    if (!mine || !where) return;
+    if (!mine?.has(connectionId)) return;
     mine.delete(connectionId);
     if (mine.size === 0) this.#mine.delete(accountId);
-    // A release that does not reach Redis lapses there within a life.
-    if (where === 'redis') this.#redis.zRem(this.#key(accountId), this.#member(connectionId)).catch(() => undefined);
+    // Wherever counted: a hold sent while Redis was away may reach it late. A release that does
+    // not reach Redis lapses there within a life.
+    this.#redis.zRem(this.#key(accountId), this.#member(connectionId)).catch(() => undefined);
   }
 
-  /** The members this node counts on Redis, by account. */
-  #onRedis(): Array<[string, string[]]> {
-    return [...this.#mine].map(([accountId, mine]): [string, string[]] => [accountId, [...mine].filter(([, w]) => w === 'redis').map(([c]) => this.#member(c))]).filter(([, members]) => members.length > 0);
+  /** This node's connections, by account. */
+  #held(): Array<[string, string[]]> {
+    return [...this.#mine].map(([accountId, mine]): [string, string[]] => [accountId, [...mine]]);
   }
 
+  /**
+   * Renews this node's connections on Redis: all of them, those it counted itself while Redis
+   * was away included, which are counted on Redis from then on (the cluster's count is whole
+   * again; above the cap, until enough of them close). One released while the renewal was on
+   * its way is taken off again: the renewal may have put it back.
+   */
   async #renew(): Promise<void> {
     if (this.#renewing) return;
     this.#renewing = true;
     try {
-      await Promise.all(this.#onRedis().map(([accountId, members]) => this.#redis.eval(RENEW, { keys: [this.#key(accountId)], arguments: [String(this.#o.lifeMs), ...members] })));
+      const held = this.#held();
+      await Promise.all(held.map(([accountId, ids]) => this.#redis.eval(RENEW, { keys: [this.#key(accountId)], arguments: [String(this.#o.lifeMs), ...ids.map((c) => this.#member(c))] })));
       this.#warned = false;
+      for (const [accountId, ids] of held) {
+        const gone = ids.filter((id) => !this.#mine.get(accountId)?.has(id));
+        if (gone.length > 0) this.#redis.zRem(this.#key(accountId), gone.map((c) => this.#member(c))).catch(() => undefined);
+      }
     } catch (err) {
       if (!this.#warned) log.warn({ err: (err as Error).message }, 'cannot renew the connections counted on Redis; they lapse there unless Redis comes back within their life');
       this.#warned = true;
@@ -126,7 +134,7 @@ export class RedisConnectionSlots implements ConnectionSlots {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    await Promise.all(this.#onRedis().map(([accountId, members]) => this.#redis.zRem(this.#key(accountId), members).catch(() => undefined)));
+    await Promise.all(this.#held().map(([accountId, ids]) => this.#redis.zRem(this.#key(accountId), ids.map((c) => this.#member(c))).catch(() => undefined)));
     this.#mine.clear();
   }
 }

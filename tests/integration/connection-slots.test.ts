@@ -4,7 +4,8 @@
 // its slot at once, and a node that dies without giving its connections back leaves nothing
 // taken once their life has passed, while a live node's renewals keep its own. A Redis that
 // stops answering (a partition: nothing closed) holds up no connection for more than a second:
-// the node counts its own against the cap meanwhile. Real Redis, a TCP relay to cut.
+// the node counts its own against the cap meanwhile, and puts them on Redis once it answers
+// again. Real Redis, a TCP relay to cut.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
@@ -87,6 +88,26 @@ describe('connections per account, counted on Redis', { timeout: 60_000 }, () =>
     assert.ok(waited < HOLD_ANSWER_MS + 1500, `answered in ${waited} ms`);
     n.release(account, 'cut-0');
     assert.equal(await n.hold(account, 'cut-again'), true, 'a release here frees a place here');
-    proxy.heal();
+    // The cut outlasts TCP: what was sent meanwhile (the holds, the release) never reaches Redis.
+    proxy.reset();
+    // Once Redis answers again, the node's next renewal puts the connections it counted alone on
+    // Redis with the others: the cluster's count is whole again, and another node is refused.
+    const direct = createClient({ url: REDIS_URL });
+    await direct.connect();
+    try {
+      const expected = ['on-redis-1', 'on-redis-2', 'cut-1', 'cut-2', 'cut-again'].map((c) => `cut/${c}`).sort().join();
+      const members = async () => (await direct.zRange(`${name}:connections:${account}`, 0, -1)).sort().join();
+      const deadline = Date.now() + 10_000;
+      let counted = await members();
+      while (counted !== expected && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        counted = await members();
+      }
+      assert.equal(counted, expected, 'Redis counts the node\'s five connections, those counted alone included');
+      const { n: other } = await node('other', 10_000);
+      assert.equal(await other.hold(account, 'elsewhere'), false, 'the cap holds over the cluster again');
+    } finally {
+      await direct.quit();
+    }
   });
 });

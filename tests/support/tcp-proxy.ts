@@ -9,6 +9,8 @@ export interface TcpProxy {
   readonly url: (scheme: string) => string;
   blackhole(): void;
   heal(): void;
+  /** Ends every connection through it (what was held is lost, as when TCP gives up) and carries new ones. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,14 @@ export async function startTcpProxy(to: { host: string; port: number }): Promise
     blackhole() {
       dropping = true;
       for (const p of pairs) hold(p);
+    },
+    reset() {
+      dropping = false;
+      for (const p of pairs) {
+        p.inbound.destroy();
+        p.outbound.destroy();
+      }
+      pairs.clear();
     },
     heal() {
       dropping = false;
