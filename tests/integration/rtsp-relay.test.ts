@@ -18,7 +18,7 @@ import { startCamera, type TestCamera } from '../support/camera.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { addCamera, adminBearer, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 import { freePort, untilDescribable, waitForPort } from '../support/net.js';
-import { hostileServer, interleaved, SDP, validAnswer, type Script } from '../support/hostile-rtsp.js';
+import { h264Packet, hostileServer, interleaved, SDP, udpCamera, validAnswer, type Script } from '../support/hostile-rtsp.js';
 
 const withCredentials = (url: string, user: string, password: string) => url.replace('rtsp://', `rtsp://${user}:${password}@`);
 
@@ -230,58 +230,6 @@ async function runRelay(url: string, sink: dgram.Socket, ms = 4500, options: Par
   const e = await exit;
   clearTimeout(timer);
   return e;
-}
-
-/** One H.264 packet, a whole frame (marker set): an IDR or a P slice. */
-const h264Packet = (seq: number, ts: number, idr: boolean, fill = 0) => {
-  const p = Buffer.alloc(12 + 20, fill);
-  p[0] = 0x80; p[1] = 0x80 | 96; p.writeUInt16BE(seq & 0xffff, 2); p.writeUInt32BE(ts >>> 0, 4); p.writeUInt32BE(7, 8); p[12] = idr ? 0x65 : 0x41;
-  return p;
-};
-
-/**
- * A scripted camera whose media goes over UDP from its own server ports: `packet(i)` gives the
- * i-th RTP packet (and an RTCP one if wanted), sent every 10 ms after PLAY. `playing`: the
- * relay's client ports, once PLAY was answered.
- */
-async function udpCamera(packet: (i: number) => { rtp: Buffer; rtcp?: Buffer | undefined } = (i) => ({ rtp: h264Packet(i, i * 3600, i % 25 === 0, 0x11) })) {
-  const rtp = dgram.createSocket('udp4');
-  const rtcp = dgram.createSocket('udp4');
-  await Promise.all([rtp, rtcp].map((u) => new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()))));
-  rtp.on('error', () => undefined);
-  rtcp.on('error', () => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  let clientPorts: { rtp: number; rtcp: number } | undefined;
-  let onPlaying!: (p: { rtp: number; rtcp: number }) => void;
-  const playing = new Promise<{ rtp: number; rtcp: number }>((r) => { onPlaying = r; });
-  const srv = await hostileServer((r, s) => {
-    if (r.method === 'SETUP') {
-      const ports = /client_port=(\d+)-(\d+)/.exec(r.head);
-      clientPorts = { rtp: Number(ports?.[1]), rtcp: Number(ports?.[2]) };
-      s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nSession: 12345678;timeout=60\r\nTransport: RTP/AVP;unicast;client_port=${ports?.[1]}-${ports?.[2]};server_port=${rtp.address().port}-${rtcp.address().port}\r\n\r\n`);
-      return;
-    }
-    s.write(validAnswer(r.method, r.cseq));
-    if (r.method !== 'PLAY' || !clientPorts) return;
-    const to = clientPorts;
-    let i = 0;
-    timer ??= setInterval(() => {
-      const p = packet(i++);
-      rtp.send(p.rtp, to.rtp, '127.0.0.1');
-      if (p.rtcp) rtcp.send(p.rtcp, to.rtcp, '127.0.0.1');
-    }, 10);
-    onPlaying(to);
-  });
-  return {
-    url: srv.url,
-    playing,
-    close: async () => {
-      clearInterval(timer);
-      rtp.close();
-      rtcp.close();
-      await srv.close();
-    },
-  };
 }
 
 describe('RTSP relay against malformed input (fuzz)', { timeout: 240_000 }, () => {
