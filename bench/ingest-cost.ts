@@ -1,9 +1,11 @@
 // What one passthrough camera costs the server, for N always-on cameras:
 //  - the RTSP relay (the default path for H.264): the server process's own CPU (% of one
 //    core) and private memory growth per camera, measured against the same server idle;
+//  - the direct path (--ingest direct: RTP straight into the worker; the server keeps the RTSP
+//    session and counts frames from a consumer of its own): measured as the relay;
 //  - ffmpeg (--ingest ffmpeg): CPU and memory of each ffmpeg process;
 // plus the mediasoup worker's CPU per camera, and whether every camera kept its frame rate.
-//   npm run bench:ingest [-- --ingest auto|ffmpeg --counts 1,10,50 --seconds 15 --resolutions 720,1080 --sources 1]
+//   npm run bench:ingest [-- --ingest auto|direct|ffmpeg --counts 1,10,50 --seconds 15 --resolutions 720,1080 --sources 1]
 // All N cameras pull the same shared RTSP source (one encoder; --sources spreads them over
 // several), so the source's own cost stays out of the figures. Prints one JSON line per (resolution, N) and a summary.
 import { parseArgs } from 'node:util';
@@ -24,7 +26,7 @@ const { values: args } = parseArgs({
   },
 });
 const SECONDS = Number(args.seconds);
-const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
+const INGEST = args.ingest === 'ffmpeg' || args.ingest === 'direct' ? args.ingest : 'auto';
 const SOURCES = { 360: [640, 360, 600], 720: [1280, 720, 2500], 1080: [1920, 1080, 4000] } as const;
 const lines: string[] = [];
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
@@ -41,7 +43,7 @@ const window = async () => {
 
 for (const res of args.resolutions.split(',').map(Number) as Array<keyof typeof SOURCES>) {
   const [width, height, kbps] = SOURCES[res];
-  const cams = await Promise.all(Array.from({ length: Math.max(1, Number(args.sources)) }, () => startCamera({ profile: 'high', width, height, fps: 25, gop: 50, kbps })));
+  const cams = await Promise.all(Array.from({ length: Math.max(1, Number(args.sources)) }, () => startCamera({ profile: 'high', width, height, fps: 25, gop: 50, kbps, inband: INGEST === 'direct' })));
   try {
     for (const n of args.counts.split(',').map(Number)) {
       const server = await startTestServer({ media: { workers: 1 } });
@@ -90,9 +92,9 @@ for (const res of args.resolutions.split(',').map(Number) as Array<keyof typeof 
         const ffmpegMem = pids.map(memoryKiB);
         const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
         const r = {
-          bench: 'ingest-cost', ingest: INGEST === 'auto' ? 'relay' : 'ffmpeg', resolution: `${height}p`, kbps, cameras: n, seconds: SECONDS,
+          bench: 'ingest-cost', ingest: INGEST === 'auto' ? 'relay' : INGEST, resolution: `${height}p`, kbps, cameras: n, seconds: SECONDS,
           restarts, minFps: Math.min(...fps), meanFps: round(fps.reduce((a, b) => a + b, 0) / n, 1),
-          // RTP packets lost over the window, all cameras (relay only: ffmpeg does not report it).
+          // RTP packets lost over the window, all cameras (not ffmpeg's: it does not report it).
           packetsLost,
           // Frames each camera received over the window: fewest, and the source's own count.
           minFramesPerCamera: Math.min(...framesPerCamera), sourceFrames: Math.round(25 * wall),
@@ -109,7 +111,7 @@ for (const res of args.resolutions.split(',').map(Number) as Array<keyof typeof 
           workerCpuPctPerCamera: round((((cpuSeconds(worker) - before.worker) / wall) * 100) / n),
         };
         console.log(JSON.stringify(r));
-        const ingestCost = r.ingest === 'relay'
+        const ingestCost = r.ingest !== 'ffmpeg'
           ? `server +${r.serverCpuPctPerCamera} % of a core, +${(r.serverJsKiBPerCamera / 1024).toFixed(2)} MiB JS heap+buffers (private ${(r.serverPrivateKiBPerCamera / 1024).toFixed(2)} MiB)`
           : `ffmpeg ${r.ffmpegCpuPctPerCamera} % of a core and ${(r.ffmpegPrivateKiBPerCamera / 1024).toFixed(1)} MiB private (${(r.ffmpegPssKiBPerCamera / 1024).toFixed(1)} MiB PSS)`;
         lines.push(`  ${r.ingest} ${r.resolution} x${n}: ${ingestCost} per camera; worker ${r.workerCpuPctPerCamera} % per camera; fps min ${r.minFps} mean ${r.meanFps}; ${restarts} restarts; ${r.packetsLost} RTP packets lost; frames per camera min ${r.minFramesPerCamera} of ~${r.sourceFrames}`);

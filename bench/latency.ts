@@ -2,7 +2,7 @@
 // the real client page, with the time-coded camera (capture wall-clock burnt into each
 // frame), and the same figures for Janus 1.1.2's streaming plugin on the same camera in the
 // same run (the reference peer; --peer none skips it).
-//   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus|none --ingest auto|ffmpeg
+//   npm run bench:latency [-- --seconds 60 --trials 20 --width 1280 --height 720 --peer janus|none --ingest auto|ffmpeg|direct
 //                              --transports tcp,udp --via gst|perl --piped --path turn-tcp
 //                              --database embedded|postgresql]
 // --database postgresql: the server on this machine's PostgreSQL (as deployed) instead of the
@@ -51,7 +51,11 @@ const { values: args } = parseArgs({
     height: { type: 'string', default: '720' },
     profiles: { type: 'string', default: 'baseline,high' },
     peer: { type: 'string', default: 'janus' },
-    /** auto: the RTSP relay (the default path for H.264); ffmpeg: the ffmpeg path. */
+    /**
+     * auto: the RTSP relay (the default path for H.264); ffmpeg: the ffmpeg path; direct: the
+     * camera's RTP over UDP straight into the worker (the camera then sends its SPS/PPS
+     * in-band, which that path needs; use with --transports udp).
+     */
     ingest: { type: 'string', default: 'auto' },
     /** The camera ignores keyframe requests (IDRs only every GOP): measures the fast start. */
     'ignore-keyframe-requests': { type: 'boolean', default: false },
@@ -95,7 +99,7 @@ const TRIALS = Number(args.trials);
 const ROUNDS = Math.max(1, Number(args.rounds));
 const GOP = 50; // 2 s at 25 fps
 const WITH_JANUS = args.peer === 'janus' && !VIA_PERL;
-const INGEST = args.ingest === 'ffmpeg' ? 'ffmpeg' : 'auto';
+const INGEST = args.ingest === 'ffmpeg' || args.ingest === 'direct' ? args.ingest : 'auto';
 const STUBBORN = args['ignore-keyframe-requests'];
 const PIPED = args.piped;
 const VIA_TURN_TCP = args.path === 'turn-tcp';
@@ -306,7 +310,7 @@ try {
     if (!res.ok) throw new Error(`saving the wall: ${res.status}`);
   };
   for (const profile of args.profiles.split(',') as Array<'baseline' | 'high'>) {
-    const cam = await startCamera({ pattern: 'timecode', profile, width: Number(args.width), height: Number(args.height), fps: 25, gop: GOP, kbps: 2500, ignoreKeyframeRequests: STUBBORN });
+    const cam = await startCamera({ pattern: 'timecode', profile, width: Number(args.width), height: Number(args.height), fps: 25, gop: GOP, kbps: 2500, ignoreKeyframeRequests: STUBBORN, inband: INGEST === 'direct' });
     cameras.push(cam);
     const via = VIA_PERL ? await perlRelay(cam.url) : undefined;
     const url = via?.url ?? cam.url;

@@ -1,5 +1,6 @@
 // The public health of a camera stream, derived from the ingest's phase.
 import type { IngestStatus } from '../media/CameraStream.js';
+import type { IngestKind } from '../media/Ingest.js';
 
 /**
  * idle: nobody watches and it is not always-on, so it is not pulled (not a fault).
@@ -22,7 +23,7 @@ export interface CameraHealth {
   /** True when the server re-encodes (non-H.264 cameras). */
   transcoding: boolean;
   /** The ingest path of the current (or last) run: the in-process RTSP relay or ffmpeg. */
-  ingest?: 'relay' | 'ffmpeg';
+  ingest?: IngestKind;
   /** The H.264 profile the camera sends, e.g. "High". */
   profile?: string;
   /** Current viewers (and other holders, such as plugins). */

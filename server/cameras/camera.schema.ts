@@ -22,7 +22,7 @@ export const onvifUrl = urlOf(['http:', 'https:'], "must be an http:// or https:
 // The ingest options are media's types (media/ingest-plan.ts); these are their validators.
 export const transcodeMode = z.enum(['auto', 'always', 'never']) satisfies z.ZodType<TranscodeMode>;
 /** auto: the in-process RTSP relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
-export const ingestPath = z.enum(['auto', 'ffmpeg']) satisfies z.ZodType<IngestPath>;
+export const ingestPath = z.enum(['auto', 'ffmpeg', 'direct']) satisfies z.ZodType<IngestPath>;
 export const rtspTransport = z.enum(['tcp', 'udp']) satisfies z.ZodType<RtspTransport>;
 
 /** The fields of a camera, without defaults (a patch names only what changes). */
@@ -41,7 +41,7 @@ const cameraFields = {
    * codecs are refused.
    */
   transcode: transcodeMode,
-  /** Which ingest pulls the camera (auto: the relay whenever it can). */
+  /** Which ingest pulls the camera (auto: the relay whenever it can; direct: RTP over UDP straight into the SFU). */
   ingest: ingestPath,
   /** RTP over the RTSP connection (tcp) or over UDP. */
   rtspTransport: rtspTransport,

@@ -33,7 +33,7 @@ const eventSchema = z.discriminatedUnion('kind', [
       restarts: z.number().int().min(0),
       codec: z.string().max(40).optional(),
       transcoding: z.boolean(),
-      ingest: z.enum(['relay', 'ffmpeg']).optional(),
+      ingest: z.enum(['relay', 'ffmpeg', 'direct']).optional(),
       profile: z.string().max(40).optional(),
       viewers: z.number().int().min(0),
     }).strict(),

@@ -2,19 +2,22 @@
 // on-demand start and grace-period stop, the ingest with reconnect backoff, the
 // PlainTransport + Producer it feeds, stall detection, and recovery from a worker death.
 //
-// The ingest path is chosen per run: the in-process RTSP relay for H.264 passthrough (the
-// fast path), ffmpeg when the camera needs transcoding, uses rtsps://, or is configured so.
-// The relay reads the camera's SDP first, so a camera that turns out not to be H.264 is
-// switched to ffmpeg at once.
+// The ingest path is chosen per run (ingest-plan.ts): the in-process RTSP relay for H.264
+// passthrough (the fast path), the camera's RTP straight into the worker where the camera is
+// configured so (the direct path), ffmpeg when the camera needs transcoding, uses rtsps://, or
+// is configured so. The passthrough paths read the camera's SDP first, so a camera that turns
+// out not to be H.264 is switched to ffmpeg at once.
 //
 // Each ingest run gets its own Producer. A new run starts a new RTP timeline (ffmpeg picks
 // a random timestamp base; a camera's new RTSP session may too), and a browser whose jitter
 // buffer sees the timestamps jump backwards drops every later frame; a fresh Producer makes
 // open consumers close with "camera stream restarted", and clients subscribe again, which
-// waits for the next Producer. The PlainTransport (and its ports) outlives the runs.
+// waits for the next Producer. The PlainTransport (and its ports) outlives the runs, except a
+// direct run's: it listens where that camera sends and is connected to the camera's ports of
+// that RTSP session, so it ends with the run.
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
-import type { PlainTransport, Producer, RtpParameters } from 'mediasoup/node/lib/types.js';
+import type { PlainTransport, Producer, Router, RtpParameters } from 'mediasoup/node/lib/types.js';
 import type { IngestConfig } from '../config.js';
 import { moduleLogger, type Logger } from '../logger.js';
 import { FfmpegIngest } from './FfmpegIngest.js';
@@ -22,6 +25,7 @@ import { afterCodec, codecOfEncoding, planIngest, type IngestPath, type IngestPl
 import type { CameraClock, Ingest, IngestExit, IngestInput, IngestKind, IngestProgress, IngestRtp } from './Ingest.js';
 import { OnvifKeyframes, type OnvifKeyframeStats } from './onvif/OnvifKeyframes.js';
 import { RtspRelayIngest } from './RtspRelayIngest.js';
+import { DirectIngest } from './DirectIngest.js';
 import { refuseBasicOnly } from './rtsp/RtspConnection.js';
 import { chooseAnnouncedProfile, type ProfileChoice } from './h264-profile.js';
 import { allocateUdpPort } from './udp-port.js';
@@ -136,6 +140,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   #status: IngestStatus;
   #slot?: WorkerSlot;
   #transport?: PlainTransport;
+  /** The transport is a direct run's (connected to the camera; not reused by another run). */
+  #transportDirect = false;
   #producer?: Producer;
   #ingest?: Ingest;
   #clock?: CameraClock;
@@ -325,8 +331,10 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     });
   }
 
+  /** The stream's transport for relay and ffmpeg runs: on 127.0.0.1, fed from the stream's own source ports. */
   async #ensureTransport(): Promise<PlainTransport> {
-    if (this.#transport && !this.#transport.closed) return this.#transport;
+    if (this.#transport && !this.#transport.closed && !this.#transportDirect) return this.#transport;
+    this.#dropTransport();
     const slot = this.#pool.leastLoaded();
     // Connected to the ingest's own source ports rather than comedia: with comedia the first
     // local process to send would own the stream's tuple, and the ingest's media be ignored.
@@ -335,8 +343,32 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       rtcpMux: false,
       comedia: false,
     });
+    this.#adoptTransport(slot, transport, false);
+    this.#ports ??= { rtp: await allocateUdpPort(), rtcp: await allocateUdpPort() };
+    await transport.connect({ ip: '127.0.0.1', port: this.#ports.rtp, rtcpPort: this.#ports.rtcp });
+    return transport;
+  }
+
+  /**
+   * A direct run's transport: listening on `ip`, where the camera sends; DirectIngest connects
+   * it to the camera's media ports once SETUP named them (comedia is off here too).
+   */
+  async #openDirectTransport(ip: string): Promise<{ transport: PlainTransport; router: Router }> {
+    this.#dropTransport();
+    const slot = this.#pool.leastLoaded();
+    const transport = await slot.router.createPlainTransport({ listenIp: { ip }, rtcpMux: false, comedia: false });
+    if (this.#closed) {
+      transport.close();
+      throw new Error('stream closed');
+    }
+    this.#adoptTransport(slot, transport, true);
+    return { transport, router: slot.router };
+  }
+
+  #adoptTransport(slot: WorkerSlot, transport: PlainTransport, direct: boolean): void {
     this.#slot = slot;
     this.#transport = transport;
+    this.#transportDirect = direct;
     // The router closes under us when its worker dies: rebuild on a live worker.
     transport.observer.once('close', () => {
       if (this.#transport !== transport) return;
@@ -347,16 +379,56 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
         this.#endRun('worker-lost', 'media worker died; moving to a live worker');
       }
     });
-    this.#ports ??= { rtp: await allocateUdpPort(), rtcp: await allocateUdpPort() };
-    await transport.connect({ ip: '127.0.0.1', port: this.#ports.rtp, rtcpPort: this.#ports.rtcp });
-    return transport;
+  }
+
+  /** Closes the stream's transport on purpose (not a worker's death). */
+  #dropTransport(): void {
+    const transport = this.#transport;
+    this.#transport = undefined;
+    this.#transportDirect = false;
+    transport?.close();
   }
 
   async #spawnIngest(): Promise<void> {
-    const transport = await this.#ensureTransport();
-    if (this.#closed) return;
     const plan = planIngest(this.#options, this.#learnedCodec);
-    const { transcode } = plan;
+    const ingest = plan.path === 'direct' ? this.#startDirect(plan) : await this.#startThroughSourcePorts(plan);
+    if (!ingest) return;
+    this.#ingest = ingest;
+    this.#plan = plan;
+    this.#clock = undefined;
+    this.#startedAt = Date.now();
+    this.#framesSeen = 0;
+    this.#runBase = { ...this.#totals };
+    this.#update({ transcoding: plan.transcode, ingest: ingest.kind });
+    ingest.on('input', (input) => this.#onInput(plan, input));
+    ingest.on('rtp', (desc) => {
+      const transport = this.#transport;
+      if (!transport || this.#ingest !== ingest) return;
+      void this.#onRtp(ingest, transport, desc).catch((err: Error) => {
+        this.#log.error({ err: err.message }, 'cannot create producer');
+        void ingest.stop();
+      });
+    });
+    ingest.on('progress', (p) => this.#onProgress(p));
+    ingest.on('clock', (c) => {
+      if (this.#ingest !== ingest) return;
+      this.#clock = c;
+      this.emit('clock', c);
+    });
+    ingest.once('exit', (e) => this.#onExit(ingest, e));
+  }
+
+  #startDirect(plan: IngestPlan): Ingest {
+    return DirectIngest.start({
+      url: this.#options.url, passH265: plan.passH265, allowBasic: this.#options.rtspBasicAuth,
+      openTransport: (ip) => this.#openDirectTransport(ip),
+    });
+  }
+
+  /** A relay or ffmpeg run, sending to the stream's 127.0.0.1 transport from its source ports. */
+  async #startThroughSourcePorts(plan: IngestPlan): Promise<Ingest | undefined> {
+    const transport = await this.#ensureTransport();
+    if (this.#closed) return undefined;
     const target = {
       rtpPort: transport.tuple.localPort,
       rtcpPort: transport.rtcpTuple!.localPort,
@@ -365,34 +437,15 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       ssrc: this.#ssrc,
       payloadType: PAYLOAD_TYPE,
     };
-    const relay = plan.path === 'relay';
-    // ffmpeg would answer a Basic challenge unasked: the camera is checked for it first.
-    if (!relay && !this.#options.rtspBasicAuth) {
-      await refuseBasicOnly(this.#options.url, this.#options.ingest.startTimeoutMs);
-      if (this.#closed) return;
+    if (plan.path === 'relay') {
+      return RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: plan.passH265, allowBasic: this.#options.rtspBasicAuth });
     }
-    const ingest: Ingest = relay
-      ? RtspRelayIngest.start({ ...target, url: this.#options.url, transport: this.#options.rtspTransport, passH265: plan.passH265, allowBasic: this.#options.rtspBasicAuth })
-      : FfmpegIngest.start({ ...target, ffmpegPath: this.#options.ffmpegPath, url: this.#options.url, transport: this.#options.rtspTransport, transcode });
-    this.#ingest = ingest;
-    this.#plan = plan;
-    this.#clock = undefined;
-    this.#startedAt = Date.now();
-    this.#framesSeen = 0;
-    this.#runBase = { ...this.#totals };
-    this.#update({ transcoding: transcode, ingest: ingest.kind });
-    ingest.on('input', (input) => this.#onInput(plan, input));
-    ingest.on('rtp', (desc) => void this.#onRtp(transport, desc).catch((err: Error) => {
-      this.#log.error({ err: err.message }, 'cannot create producer');
-      void ingest.stop();
-    }));
-    ingest.on('progress', (p) => this.#onProgress(p));
-    ingest.on('clock', (c) => {
-      if (this.#ingest !== ingest) return;
-      this.#clock = c;
-      this.emit('clock', c);
-    });
-    ingest.once('exit', (e) => this.#onExit(ingest, e));
+    // ffmpeg would answer a Basic challenge unasked: the camera is checked for it first.
+    if (!this.#options.rtspBasicAuth) {
+      await refuseBasicOnly(this.#options.url, this.#options.ingest.startTimeoutMs);
+      if (this.#closed) return undefined;
+    }
+    return FfmpegIngest.start({ ...target, ffmpegPath: this.#options.ffmpegPath, url: this.#options.url, transport: this.#options.rtspTransport, transcode: plan.transcode });
   }
 
   #onInput(plan: IngestPlan, input: IngestInput): void {
@@ -411,7 +464,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     }
   }
 
-  async #onRtp(transport: PlainTransport, desc: IngestRtp): Promise<void> {
+  async #onRtp(ingest: Ingest, transport: PlainTransport, desc: IngestRtp): Promise<void> {
     // A transcoding run's output is H.264 whatever the camera sends.
     const verdict = afterCodec(this.#options, this.#plan!, codecOfEncoding(desc.encoding));
     if (verdict.action === 'fail') return this.#endRun('camera-failure', verdict.reason);
@@ -439,7 +492,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     }
     const rtpParameters: RtpParameters = {
       codecs: [codec],
-      encodings: [{ ssrc: this.#ssrc }],
+      encodings: [{ ssrc: desc.ssrc ?? this.#ssrc }],
       headerExtensions: desc.headerExtensions ?? [],
     };
     this.#producer?.close();
@@ -457,6 +510,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
       return;
     }
     this.#producer = producer;
+    if (this.#ingest === ingest) ingest.attachProducer?.(producer);
     if (profile?.remapped) {
       this.#log.info({ real: profile.real, announced: profile.announced }, `camera sends ${profile.realName}; announced as a browser-negotiable profile`);
     }
@@ -516,7 +570,10 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     for (const close of [...this.#fastStarts]) close();
     this.#producer?.close();
     this.#producer = undefined;
-    const end = this.#runEnd ?? { cause: this.#transport ? 'camera-failure' as const : 'worker-lost' as const, reason: e.reason };
+    const workerLost = this.#slot?.router.closed === true;
+    // A direct run's transport is tied to that run's camera session.
+    if (ingest.kind === 'direct') this.#dropTransport();
+    const end = this.#runEnd ?? { cause: workerLost ? 'worker-lost' as const : 'camera-failure' as const, reason: e.reason };
     this.#runEnd = undefined;
     if (this.#closed || this.#stopping) return;
     const { cause, reason } = end;
@@ -538,11 +595,9 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
    * The next run gets new ports and a transport connected to them.
    */
   #renewSourcePorts(): void {
-    const transport = this.#transport;
     this.#ports = undefined;
-    this.#transport = undefined;
     this.#log.warn('a source port of the stream was taken by another process; the next run uses new ones');
-    transport?.close();
+    this.#dropTransport();
   }
 
   /** Ends the current run for `cause`; #onExit then does what the phase table says. */
@@ -607,8 +662,7 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#ingest = undefined;
     this.#producer?.close();
     this.#producer = undefined;
-    this.#transport?.close();
-    this.#transport = undefined;
+    this.#dropTransport();
     this.#stopping = false;
     this.#attempt = 0;
     if (!this.#closed) this.#update({ phase: 'idle', reason, fps: 0, bitrateKbps: 0 });

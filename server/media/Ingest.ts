@@ -1,11 +1,13 @@
 // What CameraStream needs from an ingest, whichever path pulls the camera: the in-process
 // RTSP relay (RtspRelayIngest, passthrough H.264) or an ffmpeg process (FfmpegIngest,
-// everything that needs transcoding). Both send RTP to the stream's PlainTransport from
-// fixed local ports, report what they learn, and never restart themselves.
+// everything that needs transcoding) send RTP to the stream's PlainTransport from fixed local
+// ports; the direct path (DirectIngest) has the camera send it there itself. All report what
+// they learn, and never restart themselves.
 import type { EventEmitter } from 'node:events';
+import type { Producer } from 'mediasoup/node/lib/types.js';
 import type { VideoRtpDescription } from './sdp.js';
 
-export type IngestKind = 'relay' | 'ffmpeg';
+export type IngestKind = 'relay' | 'ffmpeg' | 'direct';
 
 /** Where an ingest sends RTP/RTCP, and how it stamps it. */
 export interface IngestTarget {
@@ -29,6 +31,8 @@ export interface IngestRtp extends VideoRtpDescription {
   headerExtensions?: Array<{ uri: string; id: number }>;
   /** The ingest sends again what the SFU reports lost on the way in (generic NACK; the relay, from its GOP cache). */
   answersNacks?: boolean;
+  /** The SSRC the producer must expect when it is not the stream's own (the direct path: the camera's). */
+  ssrc?: number;
 }
 
 export interface IngestProgress {
@@ -86,6 +90,8 @@ export interface Ingest extends EventEmitter<IngestEvents> {
   readonly recentLog: readonly string[];
   /** Whether the camera answers keyframe requests (undefined: not known yet, or not told by this path). */
   readonly honoursKeyframeRequests?: boolean | undefined;
+  /** The run's producer, once made from its 'rtp' description (the direct path reads its progress off it). */
+  attachProducer?(producer: Producer): void;
   /** A stream of the cached GOP then live packets under `ssrc` (the relay only). */
   openFastStart?(ssrc: number, onEnd?: () => void): FastStart | undefined;
   /** Ends the ingest; resolves once it is gone. Idempotent. */

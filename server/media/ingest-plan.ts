@@ -4,8 +4,13 @@
 import type { IngestKind } from './Ingest.js';
 
 export type TranscodeMode = 'auto' | 'always' | 'never';
-/** auto: the in-process RTSP relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always ffmpeg. */
-export type IngestPath = 'auto' | 'ffmpeg';
+/**
+ * auto: the in-process RTSP relay for H.264 passthrough, ffmpeg otherwise; ffmpeg: always
+ * ffmpeg; direct: the camera's RTP over UDP straight into the media worker (no relay in
+ * between: the lowest latency, without what the relay adds; docs/media.md), ffmpeg where the
+ * camera needs transcoding.
+ */
+export type IngestPath = 'auto' | 'ffmpeg' | 'direct';
 export type RtspTransport = 'tcp' | 'udp';
 
 /** The options of a camera stream that decide its ingest. */
@@ -30,8 +35,8 @@ export interface IngestPlan {
 export function planIngest(o: IngestOptions, learnedCodec?: string): IngestPlan {
   const passH265 = o.transcode === 'never';
   const transcode = o.transcode === 'always' || (o.transcode === 'auto' && learnedCodec !== undefined && learnedCodec !== 'h264');
-  const relay = !transcode && o.ingestPath === 'auto' && o.url.startsWith('rtsp:');
-  return { path: relay ? 'relay' : 'ffmpeg', transcode, passH265 };
+  const passthrough = !transcode && o.ingestPath !== 'ffmpeg' && o.url.startsWith('rtsp:');
+  return { path: !passthrough ? 'ffmpeg' : o.ingestPath === 'direct' ? 'direct' : 'relay', transcode, passH265 };
 }
 
 export type CodecVerdict =
@@ -45,9 +50,9 @@ export type CodecVerdict =
 export function afterCodec(o: IngestOptions, run: IngestPlan, codec: string): CodecVerdict {
   if (codec === 'h264' || run.transcode) return { action: 'keep' };
   if (codec === 'hevc' && o.transcode === 'never') {
-    return run.path === 'relay'
+    return run.path !== 'ffmpeg'
       ? { action: 'keep' }
-      : { action: 'fail', reason: 'camera sends H265, which only the RTSP relay passes through (ingest is \'ffmpeg\' and transcode is \'never\')' };
+      : { action: 'fail', reason: 'camera sends H265, which only the RTSP relay or the direct path pass through (ingest is \'ffmpeg\' and transcode is \'never\')' };
   }
   if (o.transcode === 'never') return { action: 'fail', reason: `camera sends ${codec.toUpperCase()}, which browsers cannot play without transcoding (transcode is 'never')` };
   return { action: 'switch' };

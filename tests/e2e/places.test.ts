@@ -211,7 +211,7 @@ describe('the places page', { timeout: 180_000 }, () => {
     }
   });
 
-  test('a camera that offers only Basic: the test says why the password was not sent; allowed, it registers with the setting, and an edit keeps it', async () => {
+  test('a camera that offers only Basic: the test says why the password was not sent; allowed, it registers with its settings (Basic, UDP, the direct path), and an edit keeps them', async () => {
     const cam = await startCamera({ auth: 'basic', user: 'viewer', password: 's3cret' });
     try {
       const page = await open('kythuat');
@@ -220,6 +220,7 @@ describe('the places page', { timeout: 180_000 }, () => {
       await page.fill('#camera-form input[name=name]', 'Cổng sau (Basic)');
       await page.fill('#camera-form input[name=mainUrl]', cam.url.replace('rtsp://', 'rtsp://viewer:s3cret@'));
       await page.selectOption('#camera-form select[name=rtspTransport]', 'udp');
+      await page.selectOption('#camera-form select[name=ingest]', 'direct');
       await page.click('#camera-probe');
       await page.locator('#probe-result.failed').waitFor({ timeout: 15_000 });
       assert.match(await page.locator('#probe-summary').textContent() ?? '', /camera chỉ nhận xác thực Basic/);
@@ -231,18 +232,20 @@ describe('the places page', { timeout: 180_000 }, () => {
       await page.click('#camera-save');
       await page.locator('#camera-admin-list td:has-text("Cổng sau (Basic)")').waitFor();
       const stored = await server.db.prisma.camera.findUniqueOrThrow({ where: { name: 'Cổng sau (Basic)' } });
-      assert.deepEqual([stored.rtspBasicAuth, stored.rtspTransport], [true, 'udp']);
+      assert.deepEqual([stored.rtspBasicAuth, stored.rtspTransport, stored.ingest], [true, 'udp', 'direct']);
       // Editing another field keeps the settings the form was opened with.
       await page.locator('#camera-admin-list tr:has-text("Cổng sau (Basic)") button').first().click();
       assert.equal(await page.locator('#camera-form input[name=rtspBasicAuth]').isChecked(), true);
       assert.equal(await page.locator('#camera-form select[name=rtspTransport]').inputValue(), 'udp');
+      assert.equal(await page.locator('#camera-form select[name=ingest]').inputValue(), 'direct');
+      await screenshot(page, 'installer-camera-direct');
       await page.fill('#camera-form input[name=name]', 'Cổng sau');
       await page.click('#camera-save');
       // The exact new name: a substring match would find the old row ("Cổng sau (Basic)") at
       // once and read the database before the edit reached it.
       await page.locator('#camera-admin-list td').filter({ hasText: /^Cổng sau$/ }).waitFor();
       const edited = await server.db.prisma.camera.findUniqueOrThrow({ where: { id: stored.id } });
-      assert.deepEqual([edited.name, edited.rtspBasicAuth, edited.rtspTransport], ['Cổng sau', true, 'udp']);
+      assert.deepEqual([edited.name, edited.rtspBasicAuth, edited.rtspTransport, edited.ingest], ['Cổng sau', true, 'udp', 'direct']);
       await page.context().close();
     } finally {
       await cam.stop();

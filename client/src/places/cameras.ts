@@ -13,6 +13,7 @@ interface AdminCamera {
   facilityId: string | null;
   alwaysOn: boolean;
   rtspTransport: 'tcp' | 'udp';
+  ingest: 'auto' | 'direct' | 'ffmpeg';
   rtspBasicAuth: boolean;
   hasSubStream: boolean;
   health: { state: string; reason?: string };
@@ -107,6 +108,7 @@ export class CamerasPanel {
     (form.elements.namedItem('alwaysOn') as HTMLInputElement).checked = c.alwaysOn;
     (form.elements.namedItem('rtspBasicAuth') as HTMLInputElement).checked = c.rtspBasicAuth;
     (form.elements.namedItem('rtspTransport') as HTMLSelectElement).value = c.rtspTransport;
+    (form.elements.namedItem('ingest') as HTMLSelectElement).value = c.ingest;
     this.render();
   }
 
@@ -143,7 +145,7 @@ export class CamerasPanel {
     const text = (name: string) => String(data.get(name) ?? '').trim();
     return {
       name: text('name'), mainUrl: text('mainUrl'), subUrl: text('subUrl'), onvifUrl: text('onvifUrl'),
-      rtspTransport: text('rtspTransport') as 'tcp' | 'udp', alwaysOn: data.get('alwaysOn') === 'on',
+      rtspTransport: text('rtspTransport') as 'tcp' | 'udp', ingest: text('ingest') as AdminCamera['ingest'], alwaysOn: data.get('alwaysOn') === 'on',
       rtspBasicAuth: data.get('rtspBasicAuth') === 'on',
     };
   }
@@ -175,12 +177,12 @@ export class CamerasPanel {
     try {
       if (this.#editing) {
         await apiSend('PATCH', `/api/cameras/${this.#editing.id}`, {
-          name: f.name, alwaysOn: f.alwaysOn, rtspTransport: f.rtspTransport, rtspBasicAuth: f.rtspBasicAuth,
+          name: f.name, alwaysOn: f.alwaysOn, rtspTransport: f.rtspTransport, ingest: f.ingest, rtspBasicAuth: f.rtspBasicAuth,
           ...(f.mainUrl ? { mainUrl: f.mainUrl } : {}), ...(f.subUrl ? { subUrl: f.subUrl } : {}), ...(f.onvifUrl ? { onvifUrl: f.onvifUrl } : {}),
         });
       } else {
         await apiSend('POST', '/api/cameras', {
-          name: f.name, mainUrl: f.mainUrl, facilityId: this.#facility!.id, alwaysOn: f.alwaysOn, rtspTransport: f.rtspTransport, rtspBasicAuth: f.rtspBasicAuth,
+          name: f.name, mainUrl: f.mainUrl, facilityId: this.#facility!.id, alwaysOn: f.alwaysOn, rtspTransport: f.rtspTransport, ingest: f.ingest, rtspBasicAuth: f.rtspBasicAuth,
           ...(f.subUrl ? { subUrl: f.subUrl } : {}), ...(f.onvifUrl ? { onvifUrl: f.onvifUrl } : {}),
         });
       }

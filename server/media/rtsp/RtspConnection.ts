@@ -158,6 +158,11 @@ export class RtspConnection extends EventEmitter<RtspConnectionEvents> {
   }
 
   /** The camera's address as connected (UDP media is accepted from it only). */
+  /** The local address the connection runs from: where the camera sends UDP media it is asked to. */
+  get localAddress(): string | undefined {
+    return this.#socket.localAddress;
+  }
+
   get remoteAddress(): string | undefined {
     return this.#socket.remoteAddress;
   }

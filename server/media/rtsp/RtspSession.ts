@@ -11,6 +11,20 @@ import { resolveControl, sessionControl } from '../sdp.js';
 
 export type RelayTransport = 'tcp' | 'udp';
 
+/**
+ * How SETUP asks for the media: interleaved on the connection ('tcp'), over UDP to a port pair
+ * of the session's own ('udp'), or over UDP to ports someone else holds (the media worker's, on
+ * the direct path): the session then only names them, and reports where the camera sends from.
+ */
+export type SetupTarget = RelayTransport | { udpPorts: { rtp: number; rtcp: number } };
+
+/** Where a camera sends its UDP media from: its host and the server_port pair of its SETUP answer. */
+export interface CameraMediaSource {
+  host: string;
+  rtp: number;
+  rtcp: number;
+}
+
 export interface RtspSessionOptions {
   /** Camera RTSP URL (may contain credentials: never logged or reported). */
   url: string;
@@ -102,12 +116,22 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     }
   }
 
-  /** SETUP of the track at `controlUrl`; the camera's SSRC if it named one. */
-  async setup(controlUrl: string, transport: RelayTransport): Promise<{ cameraSsrc?: number; sessionTimeoutS: number }> {
-    const udp = transport === 'udp';
-    if (udp) await this.#openCameraSockets();
-    const transportHeader = udp
-      ? `RTP/AVP;unicast;client_port=${this.#camRtp!.address().port}-${this.#camRtcp!.address().port}`
+  /** The local address of the RTSP connection: the camera sends UDP media there. */
+  get localAddress(): string | undefined {
+    return this.#conn.localAddress;
+  }
+
+  /**
+   * SETUP of the track at `controlUrl`; the camera's SSRC if it named one, and over UDP where
+   * it sends from (`cameraMedia`; always there for `udpPorts`, or SETUP fails).
+   */
+  async setup(controlUrl: string, target: SetupTarget): Promise<{ cameraSsrc?: number; sessionTimeoutS: number; cameraMedia?: CameraMediaSource }> {
+    const external = typeof target === 'object' ? target.udpPorts : undefined;
+    const udp = target === 'udp' || external !== undefined;
+    if (target === 'udp') await this.#openCameraSockets();
+    const clientPorts = external ?? (udp ? { rtp: this.#camRtp!.address().port, rtcp: this.#camRtcp!.address().port } : undefined);
+    const transportHeader = clientPorts
+      ? `RTP/AVP;unicast;client_port=${clientPorts.rtp}-${clientPorts.rtcp}`
       : 'RTP/AVP/TCP;unicast;interleaved=0-1';
     const setup = await this.#conn.request('SETUP', controlUrl, { Transport: transportHeader });
     const session = header(setup, 'session');
@@ -118,17 +142,23 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     const interleaved = /interleaved=(\d+)-(\d+)/.exec(answered);
     if (interleaved) this.#channels = { rtp: Number(interleaved[1]), rtcp: Number(interleaved[2]) };
     const camSsrc = /ssrc=([0-9a-fA-F]+)/.exec(answered);
+    let cameraMedia: CameraMediaSource | undefined;
     if (udp) {
       const ports = /server_port=(\d+)-(\d+)/.exec(answered);
       const source = /source=([^;]+)/.exec(answered)?.[1] ?? new URL(this.url).hostname;
       if (ports) {
         this.#camRtcpAddress = { host: source, port: Number(ports[2]) };
         this.#cameraPorts = { rtp: Number(ports[1]), rtcp: Number(ports[2]) };
+        // Media is taken from the camera's own host only (as the session's sockets do), never
+        // from wherever its answer's source= points.
+        const host = this.#conn.remoteAddress;
+        if (host) cameraMedia = { host, ...this.#cameraPorts };
       }
+      if (external && !cameraMedia) throw new RtspError('camera named no server_port in its SETUP answer: the direct path cannot tell where its media comes from');
     } else if (!interleaved && !/TCP/i.test(answered)) {
       throw new RtspError('camera refused RTP over TCP');
     }
-    return { ...(camSsrc ? { cameraSsrc: parseInt(camSsrc[1]!, 16) >>> 0 } : {}), sessionTimeoutS };
+    return { ...(camSsrc ? { cameraSsrc: parseInt(camSsrc[1]!, 16) >>> 0 } : {}), sessionTimeoutS, ...(cameraMedia ? { cameraMedia } : {}) };
   }
 
   /** PLAY from the start of the session's aggregate control URL, then keep-alives at half the session timeout. */
