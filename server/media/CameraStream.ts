@@ -353,13 +353,14 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
    * A direct run's transport: listening on `ip`, where the camera sends; DirectIngest connects
    * it to the camera's media ports once SETUP named them (comedia is off here too).
    */
-  async #openDirectTransport(ip: string): Promise<{ transport: PlainTransport; router: Router }> {
+  async #openDirectTransport(ip: string, current: () => boolean): Promise<{ transport: PlainTransport; router: Router }> {
     this.#dropTransport();
     const slot = this.#pool.leastLoaded();
     const transport = await slot.router.createPlainTransport({ listenIp: { ip }, rtcpMux: false, comedia: false });
-    if (this.#closed) {
+    // The run may have ended meanwhile: its transport must not outlive it as the stream's.
+    if (this.#closed || !current()) {
       transport.close();
-      throw new Error('stream closed');
+      throw new Error('the run ended');
     }
     this.#adoptTransport(slot, transport, true);
     return { transport, router: slot.router };
@@ -419,10 +420,11 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
   }
 
   #startDirect(plan: IngestPlan): Ingest {
-    return DirectIngest.start({
+    const ingest: Ingest = DirectIngest.start({
       url: this.#options.url, passH265: plan.passH265, allowBasic: this.#options.rtspBasicAuth,
-      openTransport: (ip) => this.#openDirectTransport(ip),
+      openTransport: (ip) => this.#openDirectTransport(ip, () => this.#ingest === ingest),
     });
+    return ingest;
   }
 
   /** A relay or ffmpeg run, sending to the stream's 127.0.0.1 transport from its source ports. */

@@ -41,8 +41,13 @@ describe('direct ingest', { timeout: 120_000 }, () => {
   });
 
   test('a camera with in-band parameter sets plays straight into the worker: keyframes reach viewers decodable, frames are counted', async () => {
-    const cam = await startCamera({ inband: true });
+    const cam = await startCamera({ inband: true, fps: 25, gop: 25 });
     cameras.push(cam);
+    // The start-of-run frame counter (a DirectTransport consumer) must end once it has seen the
+    // first keyframes: its channel write per packet would slow every viewer's packets.
+    const counters: Array<{ closed: boolean }> = [];
+    const onTransport = (t: { constructor: { name: string }; closed: boolean }) => { if (t.constructor.name === 'DirectTransport') counters.push(t); };
+    for (const slot of server.media.pool.slots) slot.router.observer.on('newtransport', onTransport);
     const { status, json } = await addCamera(server, { name: 'direct', mainUrl: cam.url, ingest: 'direct' });
     assert.equal(status, 201, JSON.stringify(json));
     assert.equal(json.ingest, 'direct');
@@ -59,7 +64,23 @@ describe('direct ingest', { timeout: 120_000 }, () => {
       const [stats] = await producer.getStats();
       assert.equal(stats?.ssrc, producer.rtpParameters.encodings![0]!.ssrc);
       assert.ok((stats?.packetCount ?? 0) > 0);
+      assert.equal(counters.length, 1, 'one frame counter for the run');
+      await until('the frame counter to end after the first keyframes (a 1 s GOP)', () => counters[0]!.closed, 10_000);
+      // Frames go on being counted, from the producer's packets: the rate stays the camera's.
+      const framesAtEnd = server.cameras.stream(json.id, 'main').totals.frames;
+      await until('3 s of frames after the counter ended', () => server.cameras.stream(json.id, 'main').totals.frames > framesAtEnd + 75, 10_000);
+      const fps = server.cameras.get(json.id).health.fps;
+      assert.ok(fps >= 18 && fps <= 32, `fps after the counter near the camera's 25: ${fps}`);
+      // ... and stop when the camera does: frames go on only while packets arrive.
+      cam.proc.kill('SIGSTOP');
+      try {
+        await waitForHealth(server, json.id, (x) => x.state === 'stalled');
+      } finally {
+        cam.proc.kill('SIGCONT');
+      }
+      await waitForHealth(server, json.id, (x) => x.state === 'live');
     } finally {
+      for (const slot of server.media.pool.slots) slot.router.observer.off('newtransport', onTransport);
       await sink.close();
     }
   });
