@@ -1,6 +1,7 @@
 // Faults with one page kept open, never reloaded: the camera dies and comes back, the camera
 // drops its RTSP sessions, ffmpeg is killed, mediasoup workers are killed. Each time the page
-// must render frames again within 10 s on its own. Run against both ingest paths.
+// must render frames again within 10 s on its own. Run against every ingest path (the direct
+// path's camera sends its parameter sets in-band, which that path needs).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +10,9 @@ import { expectFrames, launchBrowser, openClient, screenshot } from '../support/
 import { startCamera, type TestCamera } from '../support/camera.js';
 import { addCamera, login, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
 
-for (const path of ['auto', 'ffmpeg'] as const) describe(`recovery without reloading the page (${path === 'auto' ? 'RTSP relay' : 'ffmpeg'})`, { timeout: 240_000 }, () => {
+const PATH_NAMES = { auto: 'RTSP relay', direct: 'direct path', ffmpeg: 'ffmpeg' } as const;
+
+for (const path of ['auto', 'direct', 'ffmpeg'] as const) describe(`recovery without reloading the page (${PATH_NAMES[path]})`, { timeout: 240_000 }, () => {
   let server: TestServer;
   let browser: Browser;
   let cam: TestCamera;
@@ -20,11 +23,12 @@ for (const path of ['auto', 'ffmpeg'] as const) describe(`recovery without reloa
     [server, browser, cam] = await Promise.all([
       startTestServer({ ingest: { backoffInitialMs: 200, backoffMaxMs: 2000 } }),
       launchBrowser(),
-      startCamera({ profile: 'high', width: 640, height: 360, fps: 25, gop: 25 }),
+      startCamera({ profile: 'high', width: 640, height: 360, fps: 25, gop: 25, inband: path === 'direct' }),
     ]);
     cameraId = (await addCamera(server, { name: 'fault-cam', mainUrl: cam.url, ingest: path })).json.id;
     page = await openClient(browser, `${server.url}/?layout=1`, await login(server, 'quocgia'));
     await expectFrames(page, cameraId, 26, 10_000);
+    assert.equal(server.cameras.get(cameraId).health.ingest, path === 'auto' ? 'relay' : path);
   });
   after(async () => {
     await page?.context().close();
