@@ -403,9 +403,8 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     this.#update({ transcoding: plan.transcode, ingest: ingest.kind });
     ingest.on('input', (input) => this.#onInput(plan, input));
     ingest.on('rtp', (desc) => {
-      const transport = this.#transport;
-      if (!transport || this.#ingest !== ingest) return;
-      void this.#onRtp(ingest, transport, desc).catch((err: Error) => {
+      if (this.#ingest !== ingest) return;
+      void this.#onRtp(ingest, desc).catch((err: Error) => {
         this.#log.error({ err: err.message }, 'cannot create producer');
         void ingest.stop();
       });
@@ -466,11 +465,14 @@ export class CameraStream extends EventEmitter<CameraStreamEvents> {
     }
   }
 
-  async #onRtp(ingest: Ingest, transport: PlainTransport, desc: IngestRtp): Promise<void> {
+  async #onRtp(ingest: Ingest, desc: IngestRtp): Promise<void> {
     // A transcoding run's output is H.264 whatever the camera sends.
     const verdict = afterCodec(this.#options, this.#plan!, codecOfEncoding(desc.encoding));
     if (verdict.action === 'fail') return this.#endRun('camera-failure', verdict.reason);
     if (verdict.action === 'switch') return; // #onInput switches to transcoding
+    // A passthrough description comes once the run's transport exists (a direct run opens its own).
+    const transport = this.#transport;
+    if (!transport) return;
     const h265 = desc.encoding === 'H265';
     // Generic NACK only where the ingest answers it: the worker would otherwise ask ffmpeg,
     // which cannot, and count the silence against the camera.

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { parameterSetPacket, spropParameterSets } from '../../server/media/rtp/rtp.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
-import { h264Packet, SDP, udpCamera } from '../support/hostile-rtsp.js';
+import { h264Packet, hostileServer, SDP, udpCamera, validAnswer } from '../support/hostile-rtsp.js';
 import { openRtpSink } from '../support/rtp-sink.js';
 import { until } from '../support/until.js';
 import { addCamera, adminBearer, startTestServer, waitForHealth, type TestServer } from '../support/server.js';
@@ -191,6 +191,25 @@ describe('direct ingest', { timeout: 120_000 }, () => {
       assert.ok(states.includes('restarting') && !states.includes('offline'), states.join(' → '));
     } finally {
       server.cameras.off('health', onHealth);
+      release();
+    }
+  });
+
+  test('a camera the direct path cannot carry is refused with the reason when transcoding is off', async () => {
+    // A scripted camera describing MJPEG (RTP/JPEG, RFC 2435) with its rtpmap.
+    const sdp = SDP.replace('m=video 0 RTP/AVP 96', 'm=video 0 RTP/AVP 26').replace(/a=rtpmap:96 H264\/90000\r\na=fmtp:[^\r]*\r\n/, 'a=rtpmap:26 JPEG/90000\r\n');
+    assert.match(sdp, /rtpmap:26 JPEG/);
+    const cam = await hostileServer((r, sock) => {
+      if (r.method === 'DESCRIBE') sock.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`);
+      else sock.write(validAnswer(r.method, r.cseq));
+    });
+    closers.push(() => cam.close());
+    const { json } = await addCamera(server, { name: 'direct-mjpeg', mainUrl: cam.url, ingest: 'direct', transcode: 'never' });
+    const release = server.cameras.stream(json.id, 'main').acquire();
+    try {
+      const refused = await waitForHealth(server, json.id, (x) => x.state === 'offline' && /MJPEG/.test(x.reason ?? ''));
+      assert.equal(refused.reason, "camera sends MJPEG, which browsers cannot play without transcoding (transcode is 'never')");
+    } finally {
       release();
     }
   });
