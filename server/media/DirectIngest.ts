@@ -22,8 +22,8 @@
 // is tens of packets, and the first seconds of a run have several).
 import type { Consumer, DirectTransport, PlainTransport, Producer, Router } from 'mediasoup/node/lib/types.js';
 import { PassthroughIngest, type PassthroughOptions } from './PassthroughIngest.js';
-import type { NalCodec, ParameterSetName } from './rtp/nal-codec.js';
-import { rtpHeaderLength } from './rtp/rtp.js';
+import { KeyframeSetsReader } from './rtp/keyframe-sets.js';
+import type { NalCodec } from './rtp/nal-codec.js';
 import { RtspError } from './rtsp/RtspConnection.js';
 import type { PassthroughTrack } from './rtsp/passthrough-track.js';
 import type { RtspSession } from './rtsp/RtspSession.js';
@@ -56,6 +56,22 @@ const RATE_SPAN_MS = 2000;
 const MAX_FPS = 120;
 /** The start-of-run consumer ends by then even if the keyframes were not judged (long GOPs). */
 const COUNTER_MAX_MS = 20_000;
+/**
+ * Packets that reach the transport for this long without one of them reaching the producer:
+ * the camera sends under an SSRC other than the one it named in SETUP (an encoder restarted
+ * mid-session, or a camera that names one SSRC and sends another), which the worker drops
+ * packet by packet. Set up again at once rather than after the stall watchdog's 8 s (the
+ * viewers see a frozen picture from its 3rd second).
+ */
+const UNCLAIMED_MS = 1000;
+/**
+ * Bytes in that time that no producer took, beyond which it is the camera's video and not its
+ * RTCP (a sender report every few seconds, tens of bytes) that arrives. Anything else sending
+ * to the port (dropped by the worker, which takes media only from the camera's ports) counts
+ * too, but only while the camera's own packets are missing: it can bring the restart of a
+ * stream that has already stopped forward, never restart one that plays.
+ */
+const UNCLAIMED_BYTES = 1000;
 
 interface FrameCounter {
   transport: DirectTransport;
@@ -73,6 +89,7 @@ export class DirectIngest extends PassthroughIngest {
   readonly kind = 'direct';
   readonly #o: DirectIngestOptions;
   #router?: Router;
+  #transport?: PlainTransport;
   #codec?: NalCodec;
   #clockRate = 90_000;
   #producer?: Producer;
@@ -80,12 +97,15 @@ export class DirectIngest extends PassthroughIngest {
   #counter?: FrameCounter;
   /** After it: the frame rate it measured, and frames carried over between progress reports. */
   #rate?: { fps: number; at?: number; packets?: number; carry: number };
-  /** Until judged: the parameter sets seen since the last keyframe, and keyframes seen. */
-  #inband?: { sets: Set<ParameterSetName>; keyframes: number } = { sets: new Set(), keyframes: 0 };
+  /** Until judged: whether the parameter sets come before the keyframes. */
+  #inband?: KeyframeSetsReader;
   #frames = 0;
   #packets = 0;
   #bytes = 0;
   #packetsLost = 0;
+  /** When the producer's packet count last grew, with the transport's and producer's bytes then. */
+  #lastGrowth?: { packets: number; producerBytes: number; transportBytes: number; at: number };
+  #cameraSsrc = 0;
 
   private constructor(o: DirectIngestOptions) {
     super(o);
@@ -100,16 +120,19 @@ export class DirectIngest extends PassthroughIngest {
     // Media never reaches this process: the session opens no sockets of its own.
     const { sdp, desc, base, controlUrl, codec } = track;
     this.#codec = codec;
+    this.#inband = new KeyframeSetsReader(codec);
     this.#clockRate = desc.clockRate;
     const localIp = session.localAddress;
     if (!localIp) throw new RtspError('camera connection closed before SETUP');
     const { transport, router } = await this.#o.openTransport(localIp);
     if (this.finished) return;
     this.#router = router;
+    this.#transport = transport;
     const ports = { rtp: transport.tuple.localPort, rtcp: transport.rtcpTuple!.localPort };
     const { sessionTimeoutS, cameraSsrc, cameraMedia } = await session.setup(controlUrl, { udpPorts: ports });
     // The worker matches the camera's packets to the producer by SSRC, and rewrites none.
     if (cameraSsrc === undefined) throw new RtspError('camera named no SSRC in its SETUP answer, which the direct path needs (use ingest \'auto\')');
+    this.#cameraSsrc = cameraSsrc;
     await transport.connect({ ip: cameraMedia!.host, port: cameraMedia!.rtp, rtcpPort: cameraMedia!.rtcp });
     if (this.finished) return;
     // The producer is created from this while PLAY is on its way. No generic NACK: whether
@@ -187,32 +210,27 @@ export class DirectIngest extends PassthroughIngest {
   }
 
   /**
-   * A browser's decoder starts only at a keyframe preceded by its parameter sets. The relay
-   * puts the SDP's in front of each keyframe; here nothing can, so a camera that sends them
-   * only in its SDP would play nowhere: it fails with the reason instead of looking live.
+   * A camera that sends its parameter sets only in its SDP would play nowhere (nothing on this
+   * path can put them before keyframes): it fails with the reason instead of looking live.
    */
   #judgeParameterSets(packet: Buffer): void {
-    const seen = this.#inband!;
-    const headerLen = rtpHeaderLength(packet);
-    if (headerLen === undefined || !this.#codec) return;
-    const units = this.#codec.units(packet.subarray(headerLen));
-    for (const name of Object.keys(units.sets) as ParameterSetName[]) seen.sets.add(name);
-    if (!units.keyframeStart) return;
-    const complete = this.#codec.setNames.every((n) => seen.sets.has(n));
-    seen.sets.clear();
+    const k = this.#inband!.read(packet);
     // The stream's first keyframe proves nothing: encoders put their headers before it anyway.
-    if (seen.keyframes++ === 0) return;
-    if (complete) this.#inband = undefined;
-    else if (seen.keyframes > KEYFRAMES_TO_JUDGE) {
-      this.finish(`camera sends its parameter sets (${this.#codec.setNames.join('/').toUpperCase()}) only in its SDP (or once, at the start), which browsers need before every keyframe: the direct path cannot add them (use ingest 'auto')`);
+    if (!k || k.index === 0) return;
+    if (k.complete) this.#inband = undefined;
+    else if (k.index >= KEYFRAMES_TO_JUDGE) {
+      this.finish(`camera sends its parameter sets (${this.#codec!.setNames.join('/').toUpperCase()}) only in its SDP (or once, at the start), which browsers need before every keyframe: the direct path cannot add them (use ingest 'auto')`);
     }
   }
 
   async #progress(): Promise<void> {
     const producer = this.#producer;
     if (producer && !producer.closed) {
-      const stats = await producer.getStats().catch(() => []);
+      const [stats, transportStats] = await Promise.all([producer.getStats().catch(() => []), this.#transport?.getStats().catch(() => []) ?? []]);
       const s = stats[0];
+      // No stats until the producer's first packet: a camera sending under another SSRC from
+      // the start is seen as well.
+      this.#watchUnclaimed(s?.packetCount ?? 0, s?.byteCount ?? 0, transportStats[0]?.bytesReceived ?? 0);
       if (s) {
         this.#packets = s.packetCount;
         this.#bytes = s.byteCount;
@@ -234,6 +252,25 @@ export class DirectIngest extends PassthroughIngest {
     }
     if (this.finished) return;
     this.emit('progress', { frames: this.#frames, bytes: this.#bytes, packetsLost: this.#packetsLost });
+  }
+
+  /**
+   * The worker matches packets to the producer by the SSRC the camera named in SETUP and drops
+   * the rest without a word: a camera that changes its SSRC would look merely silent.
+   */
+  #watchUnclaimed(packets: number, producerBytes: number, transportBytes: number): void {
+    if (this.finished) return;
+    const now = performance.now();
+    const g = this.#lastGrowth;
+    if (!g || packets > g.packets) {
+      this.#lastGrowth = { packets, producerBytes, transportBytes, at: now };
+      return;
+    }
+    const unclaimed = (transportBytes - g.transportBytes) - (producerBytes - g.producerBytes);
+    if (now - g.at >= UNCLAIMED_MS && unclaimed >= UNCLAIMED_BYTES) {
+      const ssrc = this.#cameraSsrc.toString(16).padStart(8, '0');
+      this.finish(`camera's packets reach the media worker, but none under the SSRC it named in SETUP (${ssrc}) for ${UNCLAIMED_MS / 1000} s (${unclaimed} bytes): a camera that changed its SSRC mid-session is set up again`);
+    }
   }
 
   protected closeMedia(): void {

@@ -117,6 +117,41 @@ describe('direct ingest', { timeout: 120_000 }, () => {
     }
   });
 
+  test('a camera that changes its SSRC mid-session is set up again at once, not after the stall watchdog', async () => {
+    // An encoder restart: the same ports, a new SSRC, which the next SETUP names.
+    let ssrc = CAMERA_SSRC;
+    const cam = await udpCamera((i) => {
+      const { rtp } = withInbandSets(i);
+      rtp.writeUInt32BE(ssrc, 8);
+      return { rtp };
+    }, { setupSsrc: () => ssrc });
+    closers.push(() => cam.close());
+    const { json } = await addCamera(server, { name: 'direct-ssrc-change', mainUrl: cam.url, ingest: 'direct' });
+    const stream = server.cameras.stream(json.id, 'main');
+    const release = stream.acquire();
+    const seen: Array<{ state: string; reason?: string }> = [];
+    const onHealth = (id: string, kind: string, h: { state: string; reason?: string }) => { if (id === json.id && kind === 'main') seen.push({ state: h.state, reason: h.reason }); };
+    try {
+      await waitForHealth(server, json.id, (x) => x.state === 'live' && x.ingest === 'direct');
+      assert.equal(stream.producer!.rtpParameters.encodings![0]!.ssrc, CAMERA_SSRC);
+      server.cameras.on('health', onHealth);
+      ssrc = 0x0badcafe;
+      await until('a producer for the new SSRC', () => stream.producer?.rtpParameters.encodings?.[0]?.ssrc === 0x0badcafe && !stream.producer.closed, 15_000);
+      await waitForHealth(server, json.id, (x) => x.state === 'live' && x.ingest === 'direct');
+      const sink = await openRtpSink(server, json.id);
+      try {
+        await sink.waitForIdr();
+      } finally {
+        await sink.close();
+      }
+      // The stall watchdog's restart (8 s without frames) would give its own reason instead.
+      assert.ok(seen.some((x) => /none under the SSRC it named in SETUP \(00000007\)/.test(x.reason ?? '')), `the reason names the SSRC: ${JSON.stringify(seen)}`);
+    } finally {
+      server.cameras.off('health', onHealth);
+      release();
+    }
+  });
+
   test('a camera that names no SSRC in SETUP fails with the reason', async () => {
     const cam = await udpCamera((i) => withInbandSets(i));
     closers.push(() => cam.close());

@@ -74,8 +74,8 @@ export const h264Packet = (seq: number, ts: number, idr: boolean, fill = 0) => {
 };
 
 export interface UdpCameraOptions {
-  /** The SSRC its SETUP answer names (none by default). */
-  setupSsrc?: number;
+  /** The SSRC its SETUP answer names (none by default), or a function giving it at each SETUP. */
+  setupSsrc?: number | (() => number);
 }
 
 /**
@@ -117,7 +117,8 @@ export async function udpCamera(packet: (i: number) => { rtp: Buffer; rtcp?: Buf
     if (r.method === 'SETUP') {
       const ports = /client_port=(\d+)-(\d+)/.exec(r.head);
       clientPorts = { rtp: Number(ports?.[1]), rtcp: Number(ports?.[2]) };
-      const ssrc = o.setupSsrc !== undefined ? `;ssrc=${o.setupSsrc.toString(16).padStart(8, '0')}` : '';
+      const named = typeof o.setupSsrc === 'function' ? o.setupSsrc() : o.setupSsrc;
+      const ssrc = named !== undefined ? `;ssrc=${named.toString(16).padStart(8, '0')}` : '';
       s.write(`RTSP/1.0 200 OK\r\nCSeq: ${r.cseq}\r\nSession: 12345678;timeout=60\r\nTransport: RTP/AVP;unicast;client_port=${ports?.[1]}-${ports?.[2]};server_port=${rtp.address().port}-${rtcp.address().port}${ssrc}\r\n\r\n`);
       return;
     }
