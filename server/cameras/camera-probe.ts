@@ -2,11 +2,13 @@
 // found from the server (which is where the stream will be pulled from): whether the camera
 // answers and, if not, why (refused, timeout, 401 with the camera's realm, 404, name that does
 // not resolve); its codec and profile, resolution, frame rate, keyframe interval, bitrate and
-// whether it has audio; and one decoded frame as a JPEG. The RTSP DESCRIBE goes through the
+// whether it has audio; one decoded frame as a JPEG; and whether it could use the direct path
+// (media/direct-fitness.ts). The RTSP DESCRIBE goes through the
 // relay's own RTSP client (so the failure is classified exactly); ffmpeg then reads about three
 // seconds of the stream. The camera is hostile input: every output is bounded and the whole
 // probe is killed at its deadline.
 import { spawn } from 'node:child_process';
+import { checkDirectFitness, type DirectFitness } from '../media/direct-fitness.js';
 import { BasicAuthRefused, RtspConnection, RtspError, splitCredentials } from '../media/rtsp/RtspConnection.js';
 import { Gate } from '../util/Gate.js';
 
@@ -16,6 +18,11 @@ const CONNECT_MS = 4_000;
 const SAMPLE_S = 3;
 const MAX_STDERR = 512 * 1024;
 const MAX_FRAME = 4 * 1024 * 1024;
+/**
+ * The direct-path check's own limit (within the probe's deadline): the first keyframe, then
+ * the one asked for; a camera that answers no request is given one scheduled keyframe.
+ */
+const DIRECT_CHECK_MS = 5_000;
 
 /** Probes of the whole node at once (each is an ffmpeg decoding a stream); more wait, up to a point. */
 const gate = new Gate(2, 8);
@@ -39,6 +46,8 @@ export interface ProbeResult {
   audio: { codec: string } | null;
   /** One decoded frame (image/jpeg, base64), when one came. */
   frameJpeg?: string;
+  /** Whether the camera can use the direct path (`ingest: 'direct'`); rtsp:// cameras that answered only. */
+  direct?: DirectFitness;
   /** How long the probe took. */
   elapsedMs: number;
 }
@@ -174,6 +183,10 @@ export function probeCamera(ffmpeg: string, url: string, transport: 'tcp' | 'udp
       const failure = ffmpegFailure(log) ?? { kind: 'no-video' as const, message: 'no video could be read from the stream' };
       return done({ reachable: failure.kind === 'no-video', failure, audio: found.audio });
     }
-    return done({ reachable: true, video: found.video, audio: found.audio, ...(frame ? { frameJpeg: frame.toString('base64') } : {}) });
+    // After ffmpeg's sample, not beside it: the check asks the camera for a keyframe, which
+    // would show in the sample's keyframe interval (a camera's encoder serves every session).
+    // A session of its own, as the direct path would hold it (RTP/UDP).
+    const fitness = url.startsWith('rtsp://') ? await checkDirectFitness({ url, allowBasic, deadline: Math.min(deadline, Date.now() + DIRECT_CHECK_MS) }) : undefined;
+    return done({ reachable: true, video: found.video, audio: found.audio, ...(frame ? { frameJpeg: frame.toString('base64') } : {}), ...(fitness ? { direct: fitness } : {}) });
   });
 }

@@ -174,7 +174,8 @@ describe('the places page', { timeout: 180_000 }, () => {
   });
 
   test('the installer on site tests a camera (an unreachable one, then the real one) and registers it from a phone', async () => {
-    const cam = await startCamera({ profile: 'high', width: 640, height: 360, fps: 15, gop: 15, kbps: 500 });
+    // Parameter sets before every keyframe: the probe finds it fit for the direct path.
+    const cam = await startCamera({ profile: 'high', width: 640, height: 360, fps: 15, gop: 15, kbps: 500, inband: true });
     try {
       const phone = await open('kythuat', { width: 390, height: 844 });
       await phone.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.hotel}"] button:has-text("Camera")`).click();
@@ -192,6 +193,7 @@ describe('the places page', { timeout: 180_000 }, () => {
       assert.equal(facts[0], 'H264 (High)');
       assert.equal(facts[1], '640×360');
       assert.equal(facts[5], 'không có');
+      assert.equal(facts[6], 'dùng được', 'the direct path (UDP) fits');
       await phone.locator('#probe-frame:not([hidden])').waitFor();
       assert.ok(await phone.locator('#probe-frame').evaluate((img) => (img as HTMLImageElement).naturalWidth) > 0, 'the frame is a picture');
       await phone.locator('#probe-result').scrollIntoViewIfNeeded();

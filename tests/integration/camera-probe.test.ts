@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { PROBE_DEADLINE_MS } from '../../server/cameras/camera-probe.js';
+import { checkDirectFitness } from '../../server/media/direct-fitness.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
+import { udpCamera } from '../support/hostile-rtsp.js';
 import { freePort } from '../support/net.js';
 import { login, startTestServer, type TestServer } from '../support/server.js';
 
@@ -66,6 +68,37 @@ describe('test this camera', { timeout: 240_000 }, () => {
     assert.ok(r.json.elapsedMs < PROBE_DEADLINE_MS, `${r.json.elapsedMs} ms`);
     const entry = await server.db.prisma.auditEntry.findFirstOrThrow({ where: { action: 'camera.probe' }, orderBy: { seq: 'desc' } });
     assert.equal((entry.details as { host: string }).host, new URL(cam.url).host);
+  });
+
+  test('whether a camera can use the direct path: its SSRC in SETUP, parameter sets before a keyframe it was asked for', async () => {
+    // The same encoder twice: x264's own headers come before its scheduled IDRs only; the one
+    // whose payloader repeats them before every IDR (config-interval=-1) fits.
+    const inband = await startCamera({ inband: true, fps: 15, gop: 75 });
+    try {
+      const fits = await probe({ url: inband.url });
+      assert.equal(fits.status, 200, JSON.stringify(fits.json));
+      assert.deepEqual(fits.json.direct, { fits: true, ssrcInSetup: true, setsBeforeKeyframes: true, keyframeOnRequest: true });
+    } finally {
+      await inband.stop();
+    }
+    // A 5 s GOP: the keyframe that follows the request within 1 s is the answer to it, and
+    // x264 forced to it puts no headers before it.
+    const scheduledOnly = await startCamera({ fps: 15, gop: 75 });
+    try {
+      const r = await probe({ url: scheduledOnly.url });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.deepEqual(r.json.direct, { fits: false, reason: 'the camera sends its parameter sets only in its SDP or at the start, not before each keyframe', ssrcInSetup: true, setsBeforeKeyframes: false, keyframeOnRequest: true });
+    } finally {
+      await scheduledOnly.stop();
+    }
+    // A camera that names no SSRC in SETUP (scripted: every gst camera names one; its packets
+    // are nothing ffmpeg could decode, so this asks the check itself).
+    const noSsrc = await udpCamera();
+    try {
+      assert.deepEqual(await checkDirectFitness({ url: noSsrc.url, allowBasic: false, deadline: Date.now() + 5000 }), { fits: false, reason: 'the camera names no SSRC in its SETUP answer', ssrcInSetup: false, setsBeforeKeyframes: null, keyframeOnRequest: null });
+    } finally {
+      await noSsrc.close();
+    }
   });
 
   test('a camera that offers only Basic over plain RTSP is not sent the password unless its settings allow it', async () => {

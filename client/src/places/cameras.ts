@@ -25,7 +25,16 @@ interface ProbeResult {
   video?: { codec: string; profile: string | null; width: number | null; height: number | null; fps: number | null; keyframeIntervalS: number | null; bitrateKbps: number | null };
   audio: { codec: string } | null;
   frameJpeg?: string;
+  direct?: { fits: boolean; reason?: string; ssrcInSetup: boolean | null; setsBeforeKeyframes: boolean | null; keyframeOnRequest: boolean | null };
   elapsedMs: number;
+}
+
+/** What the probe found about the direct path, in the page's words. */
+function directFitness(d: NonNullable<ProbeResult['direct']>): string {
+  if (d.fits) return t(d.keyframeOnRequest === false ? 'probe.directFitsSlowStart' : 'probe.directFits');
+  if (d.ssrcInSetup === false) return t('probe.directNoSsrc');
+  if (d.setsBeforeKeyframes === false) return t('probe.directNoSets');
+  return t('probe.directUnknown', { why: d.reason ?? '' });
 }
 
 
@@ -130,6 +139,7 @@ export class CamerasPanel {
       ['probe.keyframes', v.keyframeIntervalS !== null ? `${v.keyframeIntervalS} s` : t('probe.keyframesLong')],
       ['probe.bitrate', v.bitrateKbps !== null ? `${v.bitrateKbps} kbit/s` : '–'],
       ['probe.audio', p.audio ? p.audio.codec.toUpperCase() : t('probe.noAudio')],
+      ...(p.direct ? [['probe.direct', directFitness(p.direct)] as [MessageKey, string]] : []),
     ] : [];
     $('probe-facts').replaceChildren(...facts.flatMap(([k, value]) => [
       Object.assign(document.createElement('dt'), { textContent: t(k) }),
