@@ -456,7 +456,7 @@ export const en: Record<Key, string> = {
   'probe.directFits': 'suitable',
   'probe.directFitsSlowStart': 'suitable, but the camera sends no keyframe when asked: new viewers wait for its next one',
   'probe.directNoSsrc': 'no: the camera names no SSRC in SETUP',
-  'probe.directNoSets': 'no: the camera does not send SPS/PPS before each keyframe',
+  'probe.directNoSets': 'no: the keyframe the camera sends when asked comes without SPS/PPS, so a new viewer cannot start there (use Automatic)',
   'probe.directUnknown': 'cannot tell: {{why}}',
   'account.title': 'My account',
   'account.person': 'Personal details',

@@ -456,7 +456,7 @@ export const vi = {
   'probe.directFits': 'dùng được',
   'probe.directFitsSlowStart': 'dùng được, nhưng camera không gửi khung khoá khi được yêu cầu: người xem mới chờ khung khoá kế tiếp',
   'probe.directNoSsrc': 'không: camera không báo SSRC khi SETUP',
-  'probe.directNoSets': 'không: camera không gửi SPS/PPS trước mỗi khung khoá',
+  'probe.directNoSets': 'không: khung khoá camera gửi khi được yêu cầu không kèm SPS/PPS, người xem mới không bắt đầu được ở đó (dùng Tự động)',
   'probe.directUnknown': 'chưa rõ: {{why}}',
   'account.title': 'Tài khoản',
   'account.person': 'Thông tin cá nhân',

@@ -104,7 +104,9 @@ export async function checkDirectFitness(o: DirectFitnessOptions): Promise<Direc
     if (found.askedAt !== undefined && found.answered === null && performance.now() - found.askedAt > KEYFRAME_ANSWER_MS) found.answered = false;
     const result = { ssrcInSetup: true, setsBeforeKeyframes: found.sets, keyframeOnRequest: found.answered };
     if (found.askedAt === undefined) return { fits: false, reason: 'no keyframe came from the camera in time', ...result };
-    if (found.sets === false) return { fits: false, reason: 'the camera sends its parameter sets only in its SDP or at the start, not before each keyframe', ...result };
+    // Judged on the keyframe that followed the request: with no GOP cache on this path, that is
+    // where a new viewer starts. Some encoders (gst's x264) head only their scheduled ones.
+    if (found.sets === false) return { fits: false, reason: `the camera's keyframe${found.answered ? ' sent when asked' : ''} came without its parameter sets (${track.codec.setNames.join('/').toUpperCase()}): a new viewer could not start there (the relay adds them: use ingest 'auto')`, ...result };
     if (found.sets === null) return { fits: false, reason: 'no keyframe came after the first in time to tell whether the parameter sets come before each', ...result };
     return { fits: true, ...result };
   } catch (err) {

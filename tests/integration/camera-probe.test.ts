@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { PROBE_DEADLINE_MS } from '../../server/cameras/camera-probe.js';
 import { checkDirectFitness } from '../../server/media/direct-fitness.js';
 import { startCamera, type TestCamera } from '../support/camera.js';
-import { udpCamera } from '../support/hostile-rtsp.js';
+import { parameterSetPacket, spropParameterSets } from '../../server/media/rtp/rtp.js';
+import { h264Packet, SDP, udpCamera } from '../support/hostile-rtsp.js';
 import { freePort } from '../support/net.js';
 import { login, startTestServer, type TestServer } from '../support/server.js';
 
@@ -87,17 +88,29 @@ describe('test this camera', { timeout: 240_000 }, () => {
     try {
       const r = await probe({ url: scheduledOnly.url });
       assert.equal(r.status, 200, JSON.stringify(r.json));
-      assert.deepEqual(r.json.direct, { fits: false, reason: 'the camera sends its parameter sets only in its SDP or at the start, not before each keyframe', ssrcInSetup: true, setsBeforeKeyframes: false, keyframeOnRequest: true });
+      assert.deepEqual(r.json.direct, { fits: false, reason: 'the camera\'s keyframe sent when asked came without its parameter sets (SPS/PPS): a new viewer could not start there (the relay adds them: use ingest \'auto\')', ssrcInSetup: true, setsBeforeKeyframes: false, keyframeOnRequest: true });
     } finally {
       await scheduledOnly.stop();
     }
-    // A camera that names no SSRC in SETUP (scripted: every gst camera names one; its packets
-    // are nothing ffmpeg could decode, so this asks the check itself).
+    // Scripted cameras (their packets are nothing ffmpeg could decode, so these ask the check
+    // itself). One that names no SSRC in SETUP (every gst camera names one):
     const noSsrc = await udpCamera();
     try {
       assert.deepEqual(await checkDirectFitness({ url: noSsrc.url, allowBasic: false, deadline: Date.now() + 5000 }), { fits: false, reason: 'the camera names no SSRC in its SETUP answer', ssrcInSetup: false, setsBeforeKeyframes: null, keyframeOnRequest: null });
     } finally {
       await noSsrc.close();
+    }
+    // One that heads every keyframe with its sets but ignores keyframe requests (a keyframe
+    // every 1.5 s, the first at once): it fits, with a slow first picture.
+    const sets = spropParameterSets(/sprop-parameter-sets=([^;\r\n]+)/.exec(SDP)![1]);
+    const deaf = await udpCamera((i) => {
+      const ts = Math.floor(i / 2) * 3600;
+      return { rtp: i % 150 === 0 ? parameterSetPacket(sets.sps!, sets.pps!, h264Packet(i, ts, true)) : h264Packet(i, ts, i % 150 === 1) };
+    }, { setupSsrc: 7 });
+    try {
+      assert.deepEqual(await checkDirectFitness({ url: deaf.url, allowBasic: false, deadline: Date.now() + 5000 }), { fits: true, ssrcInSetup: true, setsBeforeKeyframes: true, keyframeOnRequest: false });
+    } finally {
+      await deaf.close();
     }
   });
 
