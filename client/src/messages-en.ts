@@ -456,6 +456,8 @@ export const en: Record<Key, string> = {
   'probe.directFits': 'suitable',
   'probe.directFitsSlowStart': 'suitable, but the camera sends no keyframe when asked: new viewers wait for its next one',
   'probe.directNoSsrc': 'no: the camera names no SSRC in SETUP',
+  'probe.useDirect': 'Use the direct path for this camera',
+  'probe.directNoUdp': 'no: the camera\'s UDP does not reach the server (a firewall or NAT between them?)',
   'probe.directNoSets': 'no: the keyframe the camera sends when asked comes without SPS/PPS, so a new viewer cannot start there (use Automatic)',
   'probe.directUnknown': 'cannot tell: {{why}}',
   'account.title': 'My account',

@@ -456,6 +456,8 @@ export const vi = {
   'probe.directFits': 'dùng được',
   'probe.directFitsSlowStart': 'dùng được, nhưng camera không gửi khung khoá khi được yêu cầu: người xem mới chờ khung khoá kế tiếp',
   'probe.directNoSsrc': 'không: camera không báo SSRC khi SETUP',
+  'probe.useDirect': 'Dùng đường trực tiếp cho camera này',
+  'probe.directNoUdp': 'không: hình qua UDP không tới được máy chủ (tường lửa hoặc NAT giữa camera và máy chủ?)',
   'probe.directNoSets': 'không: khung khoá camera gửi khi được yêu cầu không kèm SPS/PPS, người xem mới không bắt đầu được ở đó (dùng Tự động)',
   'probe.directUnknown': 'chưa rõ: {{why}}',
   'account.title': 'Tài khoản',

@@ -21,6 +21,8 @@ export interface DirectFitness {
   /** Why it cannot, or what could not be told (absent when it fits). */
   reason?: string;
   ssrcInSetup: boolean | null;
+  /** The camera's RTP reached the server over UDP after PLAY (a firewall or NAT may stop it). */
+  udpReached: boolean | null;
   /** Parameter sets before the keyframes after the first; null when none came in time. */
   setsBeforeKeyframes: boolean | null;
   /** A keyframe came within KEYFRAME_ANSWER_MS of a PLI; null when it was never asked. */
@@ -41,7 +43,7 @@ const KEYFRAME_ANSWER_MS = 1000;
 
 /** Never throws for anything the camera does. */
 export async function checkDirectFitness(o: DirectFitnessOptions): Promise<DirectFitness> {
-  const unknown = (reason: string): DirectFitness => ({ fits: false, reason, ssrcInSetup: null, setsBeforeKeyframes: null, keyframeOnRequest: null });
+  const unknown = (reason: string): DirectFitness => ({ fits: false, reason, ssrcInSetup: null, udpReached: null, setsBeforeKeyframes: null, keyframeOnRequest: null });
   let session: RtspSession | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -65,16 +67,18 @@ export async function checkDirectFitness(o: DirectFitnessOptions): Promise<Direc
       throw err;
     }
     const { cameraSsrc, sessionTimeoutS } = setup;
-    if (cameraSsrc === undefined) return { fits: false, reason: 'the camera names no SSRC in its SETUP answer', ssrcInSetup: false, setsBeforeKeyframes: null, keyframeOnRequest: null };
+    if (cameraSsrc === undefined) return { fits: false, reason: 'the camera names no SSRC in its SETUP answer', ssrcInSetup: false, udpReached: null, setsBeforeKeyframes: null, keyframeOnRequest: null };
     const sets = new KeyframeSetsReader(track.codec);
     const found: { sets: boolean | null; answered: boolean | null; askedAt?: number } = { sets: null, answered: null };
     const askForKeyframe = () => opened.session.sendRtcp(pliPacket(randomInt(1, 2 ** 31), cameraSsrc));
     let joinedMidway = false;
+    let packets = 0;
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       timer = setTimeout(done, Math.max(0, left()));
       opened.session.once('closed', done);
       opened.session.on('rtp', (packet) => {
+        packets++;
         // Only the camera's own stream: the session takes UDP from its media ports alone.
         if (packet.length < 12 || packet.readUInt32BE(8) !== cameraSsrc) return;
         const k = sets.read(packet);
@@ -102,7 +106,9 @@ export async function checkDirectFitness(o: DirectFitnessOptions): Promise<Direc
       void opened.session.play(track.sdp, track.base, sessionTimeoutS).catch(done);
     });
     if (found.askedAt !== undefined && found.answered === null && performance.now() - found.askedAt > KEYFRAME_ANSWER_MS) found.answered = false;
-    const result = { ssrcInSetup: true, setsBeforeKeyframes: found.sets, keyframeOnRequest: found.answered };
+    const result = { ssrcInSetup: true, udpReached: packets > 0, setsBeforeKeyframes: found.sets, keyframeOnRequest: found.answered };
+    // The direct path needs the camera's UDP to reach the node (as the relay over UDP does, not over TCP).
+    if (packets === 0) return { fits: false, reason: 'no RTP reached the server over UDP after PLAY (a firewall or NAT between camera and server?): the direct path cannot be used; the relay over TCP can', ...result };
     if (found.askedAt === undefined) return { fits: false, reason: 'no keyframe came from the camera in time', ...result };
     // Judged on the keyframe that followed the request: with no GOP cache on this path, that is
     // where a new viewer starts. Some encoders (gst's x264) head only their scheduled ones.

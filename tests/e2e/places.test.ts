@@ -195,13 +195,19 @@ describe('the places page', { timeout: 180_000 }, () => {
       assert.equal(facts[5], 'không có');
       assert.equal(facts[6], 'dùng được', 'the direct path (UDP) fits');
       await phone.locator('#probe-frame:not([hidden])').waitFor();
+      await phone.locator('#probe-use-direct:not([hidden])').waitFor();
       assert.ok(await phone.locator('#probe-frame').evaluate((img) => (img as HTMLImageElement).naturalWidth) > 0, 'the frame is a picture');
       await phone.locator('#probe-result').scrollIntoViewIfNeeded();
       await screenshot(phone, 'phone-installer-probe');
+      // The probe found it fit for the direct path: one click chooses it.
+      await phone.click('#probe-use-direct');
+      assert.equal(await phone.locator('#camera-form select[name=ingest]').inputValue(), 'direct');
+      assert.ok(await phone.locator('#probe-use-direct').isHidden());
       await phone.click('#camera-save');
       await phone.locator('#camera-admin-list td:has-text("Sảnh tầng 1")').waitFor();
       const stored = await server.db.prisma.camera.findUniqueOrThrow({ where: { name: 'Sảnh tầng 1' } });
       assert.equal(stored.facilityId, DEMO_IDS.hotel);
+      assert.equal(stored.ingest, 'direct');
       const entry = await server.db.prisma.auditEntry.findFirstOrThrow({ where: { action: 'camera.create', target: `camera:${stored.id}` } });
       assert.equal(entry.actorId, (await server.db.prisma.user.findUniqueOrThrow({ where: { username: 'kythuat' } })).id);
       assert.equal(await phone.locator(`#facility-list tr[data-facility-id="${DEMO_IDS.hotel}"] td:nth-child(4)`).textContent(), '1/0');

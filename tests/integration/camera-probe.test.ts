@@ -78,7 +78,7 @@ describe('test this camera', { timeout: 240_000 }, () => {
     try {
       const fits = await probe({ url: inband.url });
       assert.equal(fits.status, 200, JSON.stringify(fits.json));
-      assert.deepEqual(fits.json.direct, { fits: true, ssrcInSetup: true, setsBeforeKeyframes: true, keyframeOnRequest: true });
+      assert.deepEqual(fits.json.direct, { fits: true, ssrcInSetup: true, udpReached: true, setsBeforeKeyframes: true, keyframeOnRequest: true });
     } finally {
       await inband.stop();
     }
@@ -88,7 +88,7 @@ describe('test this camera', { timeout: 240_000 }, () => {
     try {
       const r = await probe({ url: scheduledOnly.url });
       assert.equal(r.status, 200, JSON.stringify(r.json));
-      assert.deepEqual(r.json.direct, { fits: false, reason: 'the camera\'s keyframe sent when asked came without its parameter sets (SPS/PPS): a new viewer could not start there (the relay adds them: use ingest \'auto\')', ssrcInSetup: true, setsBeforeKeyframes: false, keyframeOnRequest: true });
+      assert.deepEqual(r.json.direct, { fits: false, reason: 'the camera\'s keyframe sent when asked came without its parameter sets (SPS/PPS): a new viewer could not start there (the relay adds them: use ingest \'auto\')', ssrcInSetup: true, udpReached: true, setsBeforeKeyframes: false, keyframeOnRequest: true });
     } finally {
       await scheduledOnly.stop();
     }
@@ -96,9 +96,20 @@ describe('test this camera', { timeout: 240_000 }, () => {
     // itself). One that names no SSRC in SETUP (every gst camera names one):
     const noSsrc = await udpCamera();
     try {
-      assert.deepEqual(await checkDirectFitness({ url: noSsrc.url, allowBasic: false, deadline: Date.now() + 5000 }), { fits: false, reason: 'the camera names no SSRC in its SETUP answer', ssrcInSetup: false, setsBeforeKeyframes: null, keyframeOnRequest: null });
+      assert.deepEqual(await checkDirectFitness({ url: noSsrc.url, allowBasic: false, deadline: Date.now() + 5000 }), { fits: false, reason: 'the camera names no SSRC in its SETUP answer', ssrcInSetup: false, udpReached: null, setsBeforeKeyframes: null, keyframeOnRequest: null });
     } finally {
       await noSsrc.close();
+    }
+    // One whose UDP never reaches the server (a firewall between them): said so.
+    const blocked = await udpCamera(undefined, { setupSsrc: 7 });
+    blocked.held = true;
+    try {
+      const b = await checkDirectFitness({ url: blocked.url, allowBasic: false, deadline: Date.now() + 1500 });
+      assert.equal(b.fits, false);
+      assert.equal(b.udpReached, false);
+      assert.match(b.reason ?? '', /^no RTP reached the server over UDP/);
+    } finally {
+      await blocked.close();
     }
     // One that heads every keyframe with its sets but ignores keyframe requests (a keyframe
     // every 1.5 s, the first at once): it fits, with a slow first picture.
@@ -108,7 +119,7 @@ describe('test this camera', { timeout: 240_000 }, () => {
       return { rtp: i % 150 === 0 ? parameterSetPacket(sets.sps!, sets.pps!, h264Packet(i, ts, true)) : h264Packet(i, ts, i % 150 === 1) };
     }, { setupSsrc: 7 });
     try {
-      assert.deepEqual(await checkDirectFitness({ url: deaf.url, allowBasic: false, deadline: Date.now() + 5000 }), { fits: true, ssrcInSetup: true, setsBeforeKeyframes: true, keyframeOnRequest: false });
+      assert.deepEqual(await checkDirectFitness({ url: deaf.url, allowBasic: false, deadline: Date.now() + 5000 }), { fits: true, ssrcInSetup: true, udpReached: true, setsBeforeKeyframes: true, keyframeOnRequest: false });
     } finally {
       await deaf.close();
     }

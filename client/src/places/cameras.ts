@@ -25,7 +25,7 @@ interface ProbeResult {
   video?: { codec: string; profile: string | null; width: number | null; height: number | null; fps: number | null; keyframeIntervalS: number | null; bitrateKbps: number | null };
   audio: { codec: string } | null;
   frameJpeg?: string;
-  direct?: { fits: boolean; reason?: string; ssrcInSetup: boolean | null; setsBeforeKeyframes: boolean | null; keyframeOnRequest: boolean | null };
+  direct?: { fits: boolean; reason?: string; ssrcInSetup: boolean | null; udpReached: boolean | null; setsBeforeKeyframes: boolean | null; keyframeOnRequest: boolean | null };
   elapsedMs: number;
 }
 
@@ -33,6 +33,7 @@ interface ProbeResult {
 function directFitness(d: NonNullable<ProbeResult['direct']>): string {
   if (d.fits) return t(d.keyframeOnRequest === false ? 'probe.directFitsSlowStart' : 'probe.directFits');
   if (d.ssrcInSetup === false) return t('probe.directNoSsrc');
+  if (d.udpReached === false) return t('probe.directNoUdp');
   if (d.setsBeforeKeyframes === false) return t('probe.directNoSets');
   return t('probe.directUnknown', { why: d.reason ?? '' });
 }
@@ -55,6 +56,10 @@ export class CamerasPanel {
       void this.#save();
     };
     $('camera-probe').onclick = () => void this.#runProbe();
+    $('probe-use-direct').onclick = () => {
+      $<HTMLFormElement>('camera-form').querySelector<HTMLSelectElement>('select[name=ingest]')!.value = 'direct';
+      $('probe-use-direct').hidden = true;
+    };
     $('camera-close').onclick = () => this.close();
   }
 
@@ -145,6 +150,9 @@ export class CamerasPanel {
       Object.assign(document.createElement('dt'), { textContent: t(k) }),
       Object.assign(document.createElement('dd'), { textContent: value }),
     ]));
+    // A camera found fit for the direct path: one click chooses it (the installer still saves).
+    const ingest = $<HTMLSelectElement>('camera-form').querySelector<HTMLSelectElement>('select[name=ingest]')!;
+    $('probe-use-direct').hidden = !p.direct?.fits || ingest.value === 'direct';
     const img = $<HTMLImageElement>('probe-frame');
     img.hidden = !p.frameJpeg;
     if (p.frameJpeg) img.src = `data:image/jpeg;base64,${p.frameJpeg}`;
