@@ -90,6 +90,21 @@ describe('snapshots plugin', { timeout: 120_000 }, () => {
     }
   });
 
+  test('a camera on the direct path (RTP straight into the worker) is tapped and decoded the same way', async () => {
+    const direct = await startCamera({ width: 640, height: 360, inband: true });
+    try {
+      const id = (await addCamera(server, { name: 'Trực tiếp', mainUrl: direct.url, facilityId: DEMO_IDS.hotel, ingest: 'direct' })).json.id;
+      const leader = await login(server, 'khachsan');
+      const res = await get(`/plugins/snapshots/cameras/${id}/snapshot`, leader.accessToken, 'POST');
+      assert.equal(res.status, 200, await res.clone().text());
+      const latest = await get(`/plugins/snapshots/cameras/${id}/latest.jpg`, leader.accessToken);
+      assert.deepEqual(jpegSize(Buffer.from(await latest.arrayBuffer())), { width: 320, height: 180 });
+      assert.equal(server.cameras.get(id).health.ingest, 'direct');
+    } finally {
+      await direct.stop();
+    }
+  });
+
   test('an unreachable camera answers 503 with the reason, and changes nothing stored', async () => {
     const dead = (await addCamera(server, { name: 'Không kết nối', mainUrl: 'rtsp://127.0.0.1:9/none', facilityId: DEMO_IDS.hotel })).json.id;
     const leader = await login(server, 'khachsan');
