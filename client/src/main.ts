@@ -36,10 +36,13 @@ let wallDone!: () => void;
 const wallLaidOut = new Promise<void>((resolve) => { wallDone = resolve; });
 /**
  * What the page asks for only once its first picture is on its way (the server answered the
- * first consume, or 1.5 s passed): on a small server, and above all on the embedded database,
- * the page's requests queue behind one another, and these two are not needed for it.
+ * first consume, or 1.5 s passed; at once when the wall has nothing to show): on a small
+ * server, and above all on the embedded database, the page's requests queue behind one
+ * another, and these are not needed for it: who the person is (/api/me, the heaviest of the
+ * page's requests: the nav, the figures, a page of their own for those who do not watch),
+ * the places tree and the spot checks.
  */
-const afterFirstViews = wallLaidOut.then(() => phaseReached('consumed', 1500));
+const afterFirstViews = wallLaidOut.then(() => (wall?.tiles.some((tile) => tile.cameraId !== undefined) ? phaseReached('consumed', 1500) : undefined));
 /** ?layout=N opens the wall in that layout (not saved until the person changes something). */
 const layoutParam = asLayout(Number(new URLSearchParams(location.search).get('layout')));
 
@@ -287,14 +290,15 @@ function showApp(fullName: string): void {
   loginForm.hide();
   who.textContent = fullName;
   signOutButton.hidden = false;
-  // The socket, the camera list and the saved wall are asked for alongside /api/me, not after
-  // it: the first picture waits on none of them in turn. The wall is for those who watch:
-  // anyone else is sent to their own page by enterPage, and the socket leaves with the page.
-  // The wall shows at once (a hidden <video> renders nothing): a session that turns out to
-  // have ended brings the sign-in back (endSession).
+  // The socket, the camera list and the saved wall are asked for at once, /api/me once the
+  // first picture is on its way (afterFirstViews): the first picture waits on none of them in
+  // turn. The wall is for those who watch: anyone else is sent to their own page by
+  // enterPage, and the socket leaves with the page. The wall shows at once (a hidden <video>
+  // renders nothing): a session that turns out to have ended brings the sign-in back
+  // (endSession; the socket's refusal says so as well).
   document.body.classList.remove('signed-out');
   if (!socket) startApp();
-  enterPage('wall').then((me) => {
+  afterFirstViews.then(() => enterPage('wall')).then((me) => {
     if (!me) return;
     markPhase('me');
     showFigures(figuresWanted(me));
