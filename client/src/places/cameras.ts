@@ -148,7 +148,8 @@ export class CamerasPanel {
     ] : [];
     $('probe-facts').replaceChildren(...facts.flatMap(([k, value]) => [
       Object.assign(document.createElement('dt'), { textContent: t(k) }),
-      Object.assign(document.createElement('dd'), { textContent: value }),
+      // A camera that works but does not fit the direct path: a caution, not a failure.
+      Object.assign(document.createElement('dd'), { textContent: value, className: k === 'probe.direct' && !p.direct?.fits ? 'caution' : '' }),
     ]));
     // A camera found fit for the direct path: one click chooses it (the installer still saves).
     const ingest = $<HTMLSelectElement>('camera-form').querySelector<HTMLSelectElement>('select[name=ingest]')!;
