@@ -28,9 +28,9 @@
 // Prints one JSON line per measurement and a short human summary.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { RECEIVER_TOTALS, receiverMeans, TIMECODE_PROBE, summarize, type ReceiverTotals, type TimecodeSample } from './lib/timecode-probe.js';
+import { firstFrameSeen, RECEIVER_TOTALS, receiverMeans, TIMECODE_PROBE, summarize, type ReceiverTotals, type TimecodeSample } from './lib/timecode-probe.js';
 import { janusPage, startJanus, type RunningJanus } from './lib/janus.js';
 import { startDelayProxy } from './lib/delay-proxy.js';
 import { launchBrowser, openClient } from '../tests/support/browser.js';
@@ -143,14 +143,17 @@ async function takeSamples(page: Page): Promise<TimecodeSample[]> {
   return page.evaluate(() => (window as unknown as { __timecode: { samples: TimecodeSample[] } }).__timecode.samples.splice(0));
 }
 
-async function openJanus(janus: RunningJanus): Promise<Page> {
+/** Janus's page, and its first frame (awaited by those who time it). */
+async function openJanus(janus: RunningJanus): Promise<{ page: Page; seen: Promise<void> }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   await page.addInitScript(TIMECODE_PROBE);
   // Janus's HTTP transport allows any origin; the page needs none of its own.
   await page.goto(`${janus.api}/info`);
+  const seen = firstFrameSeen(context, 'janus');
+  seen.catch(() => undefined);
   await page.setContent(janusPage(janus.api));
-  return page;
+  return { page, seen };
 }
 
 /** Measures `SECONDS` of rendered frames of tile `id` on `page` once it plays. */
@@ -260,8 +263,8 @@ async function perlRelay(cameraUrl: string): Promise<{ url: string; stop: () => 
   return { url, stop: async () => { await stop(feed); await stop(perl); } };
 }
 
-async function firstFrameMs(page: Page, id: string): Promise<number> {
-  return (await firstFrame(page, id)).fromSubscribe;
+async function firstFrameMs(page: Page, id: string, seen: Promise<void>): Promise<number> {
+  return (await firstFrame(page, id, seen)).fromSubscribe;
 }
 
 /**
@@ -269,8 +272,8 @@ async function firstFrameMs(page: Page, id: string): Promise<number> {
  * page's own figure: bundle, session, socket, camera list, wall, consume, first frame), and
  * the page's phases (client/src/page-timing.ts) in ms from navigation.
  */
-async function firstFrame(page: Page, id: string): Promise<{ fromSubscribe: number; fromNavigation: number; phases: Record<string, number> }> {
-  await page.waitForFunction((i) => (window as any).__timecode.firstFrame[i] !== undefined, id, { timeout: 20_000 });
+async function firstFrame(page: Page, id: string, seen: Promise<void>): Promise<{ fromSubscribe: number; fromNavigation: number; phases: Record<string, number> }> {
+  await seen;
   return page.evaluate((i) => {
     const first = (window as any).__timecode.firstFrame[i] as number;
     const sub = performance.getEntriesByName('giamsat:subscribe').at(-1);
@@ -308,6 +311,17 @@ try {
       body: JSON.stringify({ layout: 1, tiles: [cameraId] }),
     });
     if (!res.ok) throw new Error(`saving the wall: ${res.status}`);
+  };
+  /**
+   * A page of the saved wall (in `context`, else in a new one, as a first visit), and the first
+   * frame of tile `id` on it, watched from before the page opens (firstFrameSeen).
+   */
+  const openWatched = async (id: string, scripts: string[], context?: BrowserContext): Promise<{ page: Page; seen: Promise<void> }> => {
+    const ctx = context ?? await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const seen = firstFrameSeen(ctx, id);
+    seen.catch(() => undefined); // awaited by the caller
+    const page = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), scripts, { context: ctx });
+    return { page, seen };
   };
   for (const profile of args.profiles.split(',') as Array<'baseline' | 'high'>) {
     const cam = await startCamera({ pattern: 'timecode', profile, width: Number(args.width), height: Number(args.height), fps: 25, gop: GOP, kbps: 2500, ignoreKeyframeRequests: STUBBORN, inband: INGEST === 'direct' });
@@ -377,16 +391,16 @@ try {
       const holder = mode !== 'cold' ? stream.acquire() : undefined;
       const context = mode === 'returning' ? await browser.newContext({ viewport: { width: 1280, height: 800 } }) : undefined;
       if (context) {
-        const p = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), [TIMECODE_PROBE], { context });
-        await firstFrameMs(p, json.id);
+        const { page: p, seen } = await openWatched(json.id, [TIMECODE_PROBE], context);
+        await firstFrameMs(p, json.id, seen);
         await p.close();
       }
       try {
         if (mode === 'warm' && STUBBORN) {
           // One untimed viewer first: its unanswered keyframe request tells the relay that
           // this camera ignores them (what any camera in service has long shown).
-          const p = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), [TIMECODE_PROBE]);
-          await firstFrameMs(p, json.id);
+          const { page: p, seen } = await openWatched(json.id, [TIMECODE_PROBE]);
+          await firstFrameMs(p, json.id, seen);
           await p.context().close();
         }
         for (let i = 0; i < TRIALS * variants.length; i++) {
@@ -395,8 +409,8 @@ try {
           const variant = i % variants.length;
           const scripts = variant === 1 && AB_VARIANT ? [TIMECODE_PROBE, AB_VARIANT.script] : [TIMECODE_PROBE];
           // Layout 1 auto-fills the first camera (the list holds only this one per run).
-          const p = await openClient(browser, `${pageUrl}/?layout=1`, await signIn(), scripts, context ? { context } : {});
-          const f = await firstFrame(p, json.id);
+          const { page: p, seen } = await openWatched(json.id, scripts, context);
+          const f = await firstFrame(p, json.id, seen);
           results[variant]!.times.push(f.fromSubscribe);
           results[variant]!.fromNavigation.push(f.fromNavigation);
           results[variant]!.phases.push(f.phases);
@@ -418,14 +432,14 @@ try {
     if (WITH_JANUS) {
       const janus = await startJanus(cam.url);
       try {
-        const jp = await openJanus(janus);
+        const { page: jp } = await openJanus(janus);
         await glassToGlass('janus', profile, jp, 'janus');
         await jp.context().close();
         // A Janus RTSP mountpoint pulls all the time: only "warm" exists.
         const times: number[] = [];
         for (let i = 0; i < TRIALS; i++) {
-          const p = await openJanus(janus);
-          times.push(await firstFrameMs(p, 'janus'));
+          const { page: p, seen } = await openJanus(janus);
+          times.push(await firstFrameMs(p, 'janus', seen));
           await p.context().close();
         }
         emit({ bench: 'time-to-first-frame', system: 'janus', profile, mode: 'warm', gopSeconds: GOP / 25, trials: TRIALS, ms: summarize(times.filter(Number.isFinite)) });
@@ -442,7 +456,7 @@ try {
       await idle();
       const janus = await startJanus(cam.url);
       try {
-        const jp = await openJanus(janus);
+        const { page: jp } = await openJanus(janus);
         await glassToGlass('janus', profile, jp, 'janus', 'udp', 'local', round);
         await jp.context().close();
       } finally {

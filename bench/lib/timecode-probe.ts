@@ -2,8 +2,35 @@
 // timecode): on every rendered frame (requestVideoFrameCallback) it reads the 32 blocks that
 // carry the capture wall-clock, and records capture, receive and display times (ms since
 // epoch). A string, installed with page.addInitScript, so no bundler helper leaks in.
+import type { BrowserContext, ConsoleMessage } from 'playwright-core';
+
+/** What the probe writes on the page's console at a tile's first frame (then the tile's camera id). */
+const FIRST_FRAME_SIGNAL = 'timecode:first-frame';
+
+/**
+ * The next first frame of tile `id` on a page of `context`, as the probe tells it on the
+ * console; ask before the page opens. Read this way rather than by polling the page
+ * (page.waitForFunction): Playwright's polling first puts its own script (~330 KB) into the
+ * page, and a trace showed its evaluation taking 35-70 ms of the page's main thread in the
+ * middle of the page's opening (the socket's handshake waited behind it), which no viewer's
+ * browser does.
+ */
+export function firstFrameSeen(context: BrowserContext, id: string, timeoutMs = 20_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = () => { clearTimeout(timer); context.off('console', listener); };
+    const listener = (m: ConsoleMessage) => {
+      if (m.text() !== `${FIRST_FRAME_SIGNAL} ${id}`) return;
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => { done(); reject(new Error(`no first frame of ${id} within ${timeoutMs} ms`)); }, timeoutMs);
+    context.on('console', listener);
+  });
+}
+
 export const TIMECODE_PROBE = `
 (() => {
+  const FIRST_FRAME_SIGNAL = ${JSON.stringify(FIRST_FRAME_SIGNAL)};
   const BITS = 32, BLOCK = 32;
   const samples = [];
   const firstFrame = {};
@@ -16,7 +43,11 @@ export const TIMECODE_PROBE = `
     const onFrame = (now, meta) => {
       video.requestVideoFrameCallback(onFrame);
       const id = (video.closest('[data-camera-id]') || {}).dataset?.cameraId || '';
-      if (!(id in firstFrame)) firstFrame[id] = performance.timeOrigin + now;
+      if (!(id in firstFrame)) {
+        firstFrame[id] = performance.timeOrigin + now;
+        // Told on the console, read by the bench without polling the page (firstFrames, below).
+        console.debug(FIRST_FRAME_SIGNAL, id);
+      }
       if (video.videoWidth < BITS * BLOCK) return;
       ctx.drawImage(video, 0, 0, BITS * BLOCK, BLOCK, 0, 0, BITS * BLOCK, BLOCK);
       const px = ctx.getImageData(0, 0, BITS * BLOCK, BLOCK).data;
