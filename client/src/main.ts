@@ -35,14 +35,16 @@ const camerasReady = new Promise<void>((resolve) => { camerasLoaded = resolve; }
 let wallDone!: () => void;
 const wallLaidOut = new Promise<void>((resolve) => { wallDone = resolve; });
 /**
- * What the page asks for only once its first picture is on its way (the server answered the
- * first consume, or 1.5 s passed; at once when the wall has nothing to show): on a small
- * server, and above all on the embedded database, the page's requests queue behind one
- * another, and these are not needed for it: who the person is (/api/me, the heaviest of the
- * page's requests: the nav, the figures, a page of their own for those who do not watch),
- * the places tree and the spot checks.
+ * What the page asks for only once its first picture is on the screen (or 1.5 s after the wall
+ * is laid out; at once when the wall has nothing to show): on a small server, and above all on
+ * the embedded database, the page's requests queue behind one another and their answers take
+ * the page's main thread, and these are not needed for the picture: who the person is
+ * (/api/me, the heaviest of the page's requests: the nav, the figures, a page of their own for
+ * those who do not watch), the places tree and the spot checks. Sent as the first consume was
+ * answered, they landed during ICE, DTLS and the camera's keyframe, 15-30 ms later to the
+ * picture in every cell of an A/B run (docs/performance.md, "tenth pass").
  */
-const afterFirstViews = wallLaidOut.then(() => (wall?.tiles.some((tile) => tile.cameraId !== undefined) ? phaseReached('consumed', 1500) : undefined));
+const afterFirstViews = wallLaidOut.then(() => (wall?.tiles.some((tile) => tile.cameraId !== undefined) ? phaseReached('first-frame', 1500) : undefined));
 /** ?layout=N opens the wall in that layout (not saved until the person changes something). */
 const layoutParam = asLayout(Number(new URLSearchParams(location.search).get('layout')));
 
@@ -291,7 +293,7 @@ function showApp(fullName: string): void {
   who.textContent = fullName;
   signOutButton.hidden = false;
   // The socket, the camera list and the saved wall are asked for at once, /api/me once the
-  // first picture is on its way (afterFirstViews): the first picture waits on none of them in
+  // first picture is on the screen (afterFirstViews): the first picture waits on none of them in
   // turn. The wall is for those who watch: anyone else is sent to their own page by
   // enterPage, and the socket leaves with the page. The wall shows at once (a hidden <video>
   // renders nothing): a session that turns out to have ended brings the sign-in back

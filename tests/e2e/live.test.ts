@@ -199,4 +199,32 @@ describe('live view in Chromium', { timeout: 180_000 }, () => {
     assert.equal(seen.consumes, 0, 'connected before any consume');
     assert.equal(await page.locator('.tile video').count(), 0, 'nothing plays');
   });
+
+  test('the page asks who the person is, the places and the spot checks only once its first picture is on the screen (main.ts, afterFirstViews)', async () => {
+    const cam = await startCamera({ width: 320, height: 180, fps: 25 });
+    cameras.push(cam);
+    const { json } = await addCamera(server, { name: 'e2e-first-views', mainUrl: cam.url });
+    const session = await login(server, 'quocgia');
+    const saved = await fetch(`${server.url}/api/me/wall`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` },
+      body: JSON.stringify({ layout: 1, tiles: [json.id] }),
+    });
+    assert.equal(saved.status, 200);
+    const page = await openClient(browser, `${server.url}/`, session);
+    pages.push(page);
+    await expectFrames(page, json.id, 1, 10_000);
+    // The nav is drawn from /api/me and the spot checks follow it: they come after the picture, not never.
+    await page.waitForFunction(() => performance.getEntriesByName('giamsat:page:me').length > 0
+      && performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname === '/api/me/spot-checks'), undefined, { timeout: 10_000 });
+    const seen = await page.evaluate(() => ({
+      firstFrame: performance.getEntriesByName('giamsat:page:first-frame')[0]?.startTime ?? NaN,
+      asked: (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+        .filter((e) => ['/api/me', '/api/places', '/api/me/spot-checks'].includes(new URL(e.name).pathname))
+        .map((e) => ({ path: new URL(e.name).pathname, at: e.startTime })),
+    }));
+    assert.ok(Number.isFinite(seen.firstFrame), 'the page marked its first frame');
+    assert.deepEqual(seen.asked.map((a) => a.path).sort(), ['/api/me', '/api/me/spot-checks', '/api/places'], JSON.stringify(seen.asked));
+    for (const a of seen.asked) assert.ok(a.at >= seen.firstFrame, `${a.path} asked at ${Math.round(a.at)} ms, before the first frame at ${Math.round(seen.firstFrame)} ms`);
+  });
 });
