@@ -45,7 +45,7 @@ export const TIMECODE_PROBE = `
       const id = (video.closest('[data-camera-id]') || {}).dataset?.cameraId || '';
       if (!(id in firstFrame)) {
         firstFrame[id] = performance.timeOrigin + now;
-        // Told on the console, read by the bench without polling the page (firstFrames, below).
+        // Told on the console, read by the bench without polling the page (firstFrameSeen, above).
         console.debug(FIRST_FRAME_SIGNAL, id);
       }
       if (video.videoWidth < BITS * BLOCK) return;
