@@ -287,6 +287,15 @@ async function firstFrame(page: Page, id: string, seen: Promise<void>): Promise<
       if (m.name.startsWith('giamsat:page:')) phases[m.name.slice('giamsat:page:'.length)] = m.startTime;
     }
     if (sub) phases.subscribe = sub.startTime;
+    // The requests the picture waits on: when the first was sent and the last answered (the
+    // bundle: the page's script and its chunks; the saved wall; the router's capabilities).
+    for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
+      const name = new URL(r.name).pathname;
+      const key = name.endsWith('.js') ? 'bundle' : name === '/api/me/wall' ? 'savedWall' : name === '/api/media/capabilities' ? 'capabilities' : undefined;
+      if (!key) continue;
+      phases[`${key}Sent`] = Math.min(phases[`${key}Sent`] ?? Infinity, r.requestStart || r.startTime);
+      phases[`${key}In`] = Math.max(phases[`${key}In`] ?? 0, r.responseEnd);
+    }
     for (const k of Object.keys(phases)) phases[k] = Math.round(phases[k]!);
     return { fromSubscribe: sub ? first - (performance.timeOrigin + sub.startTime) : NaN, fromNavigation: first - performance.timeOrigin, phases };
   }, id);
